@@ -1,0 +1,90 @@
+"""Input checks, in one place, with messages that name the argument and what was expected.
+
+Algorithm code calls these once at its entry point and then assumes clean input
+(scikit-learn's parameter-validation idea, PR #22722).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+
+def check_choice(value: Any, name: str, choices: Iterable[Any]) -> Any:
+    """Return ``value`` if it is one of ``choices``, else raise ``ValueError``."""
+    choices = list(choices)
+    if value not in choices:
+        raise ValueError(f"{name} must be one of {choices}, got {value!r}")
+    return value
+
+
+def check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
+    """Return ``value`` as ``int`` if it is an integer >= ``minimum``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer >= {minimum}, got {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be an integer >= {minimum}, got {value}")
+    return int(value)
+
+
+def invalid_text_positions(texts: Sequence[Any]) -> list[int]:
+    """Positions of items that are not non-empty strings (None, numbers, ``""``, ``"  "``)."""
+    return [i for i, t in enumerate(texts) if not isinstance(t, str) or not t.strip()]
+
+
+def check_texts(texts: Any, name: str = "texts") -> list[str]:
+    """Return ``texts`` as a list of non-empty strings, or raise a clear error.
+
+    Parameters
+    ----------
+    texts : sequence of str
+        A list, tuple, numpy array or pandas Series of strings. A single string is refused
+        (it would otherwise be iterated character by character).
+    name : str
+        The argument's name, used in error messages.
+    """
+    if isinstance(texts, (str, bytes)):
+        raise TypeError(f"{name} must be a sequence of strings, got a single string; "
+                        f"wrap it in a list: [{name}]")
+    if not isinstance(texts, Iterable):
+        raise TypeError(f"{name} must be a sequence of strings, got {type(texts).__name__}")
+    texts = list(texts)
+    if not texts:
+        raise ValueError(f"{name} is empty: expected at least one text")
+    bad = invalid_text_positions(texts)
+    if bad:
+        examples = ", ".join(f"[{i}]={texts[i]!r}" for i in bad[:5])
+        raise ValueError(f"{name} must hold non-empty strings; {len(bad)} item(s) are not: "
+                         f"{examples}{' ...' if len(bad) > 5 else ''}")
+    return texts
+
+
+def check_embeddings(X: Any, name: str = "X", min_rows: int = 1,
+                     allow_nan: bool = False) -> np.ndarray:
+    """Return ``X`` as a C-contiguous float array of shape ``(n, d)``.
+
+    Accepts numpy arrays, array-likes and torch tensors (moved to CPU) without importing torch.
+    float64 input stays float64; anything else becomes float32.
+    """
+    if hasattr(X, "detach") and hasattr(X, "cpu"):  # a torch tensor
+        X = X.detach().cpu().float().numpy()
+    try:
+        X = np.asarray(X)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"{name} must be a numeric array of shape (n, d): {err}") from None
+    if X.dtype.kind not in "fiub":
+        raise TypeError(f"{name} must be a numeric array of shape (n, d), got dtype {X.dtype}")
+    if X.ndim != 2:
+        raise ValueError(f"{name} must be 2-D with shape (n, d), got shape {X.shape}")
+    if X.shape[0] < min_rows:
+        raise ValueError(f"{name} needs at least {min_rows} row(s), got {X.shape[0]}")
+    if X.shape[1] < 1:
+        raise ValueError(f"{name} needs at least one column, got shape {X.shape}")
+    X = np.ascontiguousarray(X, dtype=np.float64 if X.dtype == np.float64 else np.float32)
+    if not allow_nan and not np.isfinite(X).all():
+        rows = np.flatnonzero(~np.isfinite(X).all(axis=1))
+        raise ValueError(f"{name} contains NaN or infinite values in {len(rows)} row(s), "
+                         f"first at rows {rows[:5].tolist()}")
+    return X

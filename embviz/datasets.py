@@ -1,0 +1,233 @@
+"""Bundled corpora and reading users' own files.
+
+Every loader returns a ``pandas.DataFrame`` with the columns ``id`` and ``text`` and, where the
+corpus has them, ``label``, ``group`` and ``time``; extra columns are kept. The bundled corpora
+are built from Debian / PyPI sources by ``data/build_data.py`` (see ``data/LICENSES.md``).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._config import data_dir
+from ._validation import check_choice, check_positive_int, invalid_text_positions
+
+__all__ = ["DEFAULT_CORPUS", "list_datasets", "load_dataset", "lee_similarity", "read_corpus"]
+
+
+@dataclass(frozen=True)
+class _Corpus:
+    description: str
+    licence: str
+
+
+_CORPORA = {
+    "wordnet": _Corpus("WordNet 3.0 glosses; label = one of 45 lexicographer files "
+                       "(noun.animal, verb.motion, ...)", "WordNet licence"),
+    "fortunes": _Corpus("Unix fortune cookies; label = one of 43 categories", "BSD-style"),
+    "bible": _Corpus("KJV (1769) and WEB (2020) verses aligned by reference; group = edition, "
+                     "time = year, label = book", "public domain"),
+    "lee": _Corpus("Lee et al. (2005) 50 news documents with human similarity judgements "
+                   "(see lee_similarity())", "LGPL-2.1 (gensim test data)"),
+    "lee_background": _Corpus("300 background news documents of the Lee corpus",
+                              "LGPL-2.1 (gensim test data)"),
+}
+
+#: The corpus and sample size the app and the main command start with.
+DEFAULT_CORPUS = {"name": "wordnet", "n": 5000, "random_state": 0}
+
+
+def _parquet(name: str) -> Path:
+    path = data_dir() / f"{name}.parquet"
+    if not path.exists():
+        raise FileNotFoundError(f"bundled corpus file {path} is missing; rebuild it with "
+                                f"`python data/build_data.py` or set EMBVIZ_DATA to its folder")
+    return path
+
+
+def list_datasets() -> pd.DataFrame:
+    """The bundled corpora: name, rows, number of labels, description and licence."""
+    rows = []
+    for name, corpus in _CORPORA.items():
+        df = pd.read_parquet(_parquet(name), columns=["id"] + (
+            ["label"] if name in ("wordnet", "fortunes", "bible") else []))
+        rows.append({"name": name, "rows": len(df),
+                     "labels": df["label"].nunique() if "label" in df else 0,
+                     "description": corpus.description, "licence": corpus.licence})
+    return pd.DataFrame(rows)
+
+
+def load_dataset(name: str = "wordnet", n: int | None = None,
+                 random_state: int | None = None) -> pd.DataFrame:
+    """Load a bundled corpus, optionally a label-stratified sample of it.
+
+    Parameters
+    ----------
+    name : {"wordnet", "fortunes", "bible", "lee", "lee_background", "default"}
+        The corpus. ``"default"`` is the sample the app starts with (``DEFAULT_CORPUS``).
+    n : int, optional
+        Number of rows to sample (all rows when omitted). Sampling keeps each label's share.
+    random_state : int, optional
+        Seed of the sample.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``id``, ``text`` and the corpus's metadata columns, in corpus order.
+
+    Examples
+    --------
+    >>> df = load_dataset("wordnet", n=100, random_state=0)
+    >>> len(df), df["label"].nunique() > 10
+    (100, True)
+    """
+    if name == "default":
+        return load_dataset(DEFAULT_CORPUS["name"], n=n or DEFAULT_CORPUS["n"],
+                            random_state=DEFAULT_CORPUS["random_state"]
+                            if random_state is None else random_state)
+    check_choice(name, "name", [*_CORPORA, "default"])
+    df = pd.read_parquet(_parquet(name))
+    if n is None or n >= len(df):
+        return df
+    return _stratified_sample(df, check_positive_int(n, "n"), random_state)
+
+
+def _stratified_sample(df: pd.DataFrame, n: int, random_state: int | None) -> pd.DataFrame:
+    """``n`` rows keeping each label's share (largest remainders), in original order."""
+    rng = np.random.default_rng(random_state)
+    if "label" not in df:
+        return df.iloc[np.sort(rng.choice(len(df), n, replace=False))].reset_index(drop=True)
+    counts = df["label"].value_counts(sort=False)
+    quota = counts / len(df) * n
+    take = np.floor(quota).astype(int)
+    remainder = (quota - take).sort_values(ascending=False, kind="stable")
+    take[remainder.index[: n - take.sum()]] += 1
+    picked = [rng.choice(np.flatnonzero(df["label"].to_numpy() == label), k, replace=False)
+              for label, k in take.items() if k > 0]
+    return df.iloc[np.sort(np.concatenate(picked))].reset_index(drop=True)
+
+
+def lee_similarity() -> np.ndarray:
+    """Human similarity judgements between the 50 Lee documents, shape ``(50, 50)``.
+
+    Values in [0, 1], symmetric with ones on the diagonal; row ``i`` belongs to
+    ``load_dataset("lee")`` row ``i``. Lee, Pincombe & Welsh (2005), "An empirical evaluation of
+    models of text document similarity", CogSci.
+    """
+    return pd.read_parquet(_parquet("lee_similarity")).to_numpy()
+
+
+# --------------------------------------------------------------------------- user files
+_READERS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet",
+            ".jsonl": "jsonl", ".ndjson": "jsonl"}
+
+
+def read_corpus(path: str | Path, text_column: str = "text", label_column: str | None = None,
+                group_column: str | None = None, time_column: str | None = None,
+                id_column: str | None = None, invalid: str = "drop") -> pd.DataFrame:
+    """Read a user's corpus from CSV, TSV, Parquet or JSON Lines into the embviz layout.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file; its suffix picks the reader (``.csv .tsv .parquet .pq .jsonl .ndjson``).
+    text_column : str
+        Column holding the texts; it becomes ``text``.
+    label_column, group_column, time_column, id_column : str, optional
+        Columns that become ``label``, ``group``, ``time`` and ``id``. Without ``id_column``
+        an existing ``id`` column is used, else the row numbers in the file. Other columns are kept as they are.
+    invalid : {"drop", "keep", "raise"}
+        What to do with rows whose text is missing, not a string, or blank. They are always
+        reported (a ``UserWarning`` naming how many and which rows).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``id``, ``text`` (+ ``label``, ``group``, ``time``, the rest).
+    """
+    check_choice(invalid, "invalid", ["drop", "keep", "raise"])
+    df = _read_table(Path(path))
+    renames = {"text": text_column, "label": label_column, "group": group_column,
+               "time": time_column, "id": id_column}
+    for role, column in renames.items():
+        if column is not None and column not in df.columns:
+            raise ValueError(f"{role}_column={column!r} is not a column of {path}; "
+                             f"its columns are {list(df.columns)}")
+        if column is not None and column != role and role in df.columns:
+            raise ValueError(f"{role}_column={column!r} would replace the existing column "
+                             f"{role!r} of {path}; rename one of them first")
+    if id_column is None and "id" not in df.columns:
+        df.insert(0, "id", np.arange(len(df)).astype(str))
+    df = df.rename(columns={c: role for role, c in renames.items()
+                            if c is not None and c != role})
+    bad = invalid_text_positions(df["text"].tolist())
+    if bad:
+        message = (f"{path}: {len(bad)} row(s) have an empty or non-string {text_column!r} "
+                   f"(file rows {bad[:10]}{' ...' if len(bad) > 10 else ''})")
+        if invalid == "raise":
+            raise ValueError(message)
+        warnings.warn(f"{message}; {'dropped' if invalid == 'drop' else 'kept'} them",
+                      UserWarning, stacklevel=2)
+        if invalid == "drop":
+            df = df.drop(index=df.index[bad])
+    return df.reset_index(drop=True)
+
+
+def _read_table(path: Path) -> pd.DataFrame:
+    if not path.exists():
+        raise FileNotFoundError(f"corpus file {path} does not exist")
+    kind = _READERS.get(path.suffix.lower())
+    if kind is None:
+        raise ValueError(f"cannot read {path}: expected one of the suffixes {sorted(_READERS)}")
+    if path.stat().st_size == 0:
+        raise ValueError(f"corpus file {path} is empty")
+    if kind == "parquet":
+        df = pd.read_parquet(path)
+    else:
+        df = _read_text_table(path, kind)
+    if df.empty:
+        raise ValueError(f"corpus file {path} has no rows")
+    return df
+
+
+def _read_text_table(path: Path, kind: str) -> pd.DataFrame:
+    raw = path.read_bytes()
+    try:
+        content = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise ValueError(f"{path} is not valid UTF-8 (byte {err.start}, line {line}); "
+                         f"re-save it as UTF-8") from None
+    if kind == "jsonl":
+        return _parse_jsonl(content, path)
+    sep = "\t" if path.suffix.lower() == ".tsv" else ","
+    from io import StringIO
+    try:
+        return pd.read_csv(StringIO(content), sep=sep)
+    except pd.errors.EmptyDataError:
+        raise ValueError(f"corpus file {path} has no columns") from None
+    except pd.errors.ParserError as err:
+        raise ValueError(f"{path} is not a well-formed {'TSV' if sep == chr(9) else 'CSV'} "
+                         f"file: {err}") from None
+
+
+def _parse_jsonl(content: str, path: Path) -> pd.DataFrame:
+    records = []
+    for number, line in enumerate(content.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as err:
+            raise ValueError(f"{path}, line {number}: not valid JSON ({err.msg})") from None
+        if not isinstance(record, dict):
+            raise ValueError(f"{path}, line {number}: expected a JSON object per line, "
+                             f"got {type(record).__name__}")
+        records.append(record)
+    return pd.DataFrame.from_records(records)
