@@ -27,5 +27,6 @@ def isotropy_summary(X) -> pd.DataFrame:
             ("isoscore", isoscore(X), ""), ("average_cosine", average_cosine(X), ""),
             ("effective_rank", effective_rank(X), "center=True"),
             ("top_pc_variance_share", top_pc_variance_share(X, 1), "k=1"),
-            ("top_pc_variance_share", top_pc_variance_share(X, 10), "k=10")]
+            ("top_pc_variance_share", top_pc_variance_share(X, min(10, X.shape[1])),
+             f"k={min(10, X.shape[1])}")]
     return pd.DataFrame(rows, columns=["metric", "value", "parameters"])

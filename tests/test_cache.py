@@ -1,0 +1,103 @@
+"""The chunked on-disk cache: hits, resumption after interruption, corruption, keys."""
+
+import numpy as np
+import pytest
+
+from embviz.datasets import load_dataset
+from embviz.embed import CorruptChunkWarning, Encoder, embed_corpus
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return load_dataset("wordnet", n=60, random_state=5)
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Count (and optionally interrupt) the real forward passes, chunk by chunk."""
+    state = {"chunks": 0, "fail_at": None}
+    original = Encoder.encode_layers
+
+    def counting(self, texts, layers=None):
+        if state["fail_at"] is not None and state["chunks"] == state["fail_at"]:
+            raise KeyboardInterrupt("simulated interruption")
+        state["chunks"] += 1
+        return original(self, texts, layers)
+
+    monkeypatch.setattr(Encoder, "encode_layers", counting)
+    return state
+
+
+def _embed(corpus, cache_dir, **kwargs):
+    return embed_corpus(corpus, device="cpu", progress=False, cache_dir=cache_dir,
+                        chunk_size=16, **kwargs)
+
+
+def test_second_run_is_a_cache_hit(corpus, tmp_path, calls):
+    first = _embed(corpus, tmp_path)
+    assert calls["chunks"] == 4  # 60 texts in chunks of 16
+    second = _embed(corpus, tmp_path)
+    assert calls["chunks"] == 4
+    np.testing.assert_array_equal(first.vectors, second.vectors)
+    assert second.provenance["model"]["name"] == "minilm"
+    assert second.meta["id"].tolist() == corpus["id"].tolist()
+
+
+def test_interrupted_job_resumes_from_last_finished_chunk(corpus, tmp_path, calls):
+    calls["fail_at"] = 2
+    with pytest.raises(KeyboardInterrupt):
+        _embed(corpus, tmp_path)
+    assert calls["chunks"] == 2
+    calls["fail_at"] = None
+    resumed = _embed(corpus, tmp_path)
+    assert calls["chunks"] == 4  # only chunks 3 and 4 were computed
+    fresh = embed_corpus(corpus, device="cpu", progress=False, cache=False)
+    np.testing.assert_allclose(resumed.vectors, fresh.vectors, atol=1e-5)
+
+
+def test_corrupt_chunk_is_detected_and_recomputed(corpus, tmp_path, calls):
+    first = _embed(corpus, tmp_path)
+    chunk = sorted(tmp_path.glob("embeddings/*/chunk_00001.npy"))[0]
+    data = bytearray(chunk.read_bytes())
+    data[-5] ^= 0xFF
+    chunk.write_bytes(bytes(data))
+    with pytest.warns(CorruptChunkWarning, match="chunk_00001.npy is corrupt.*checksum"):
+        again = _embed(corpus, tmp_path)
+    assert calls["chunks"] == 5  # 4 + the one recomputed chunk
+    np.testing.assert_array_equal(first.vectors, again.vectors)
+
+
+def test_truncated_chunk_file_is_detected(corpus, tmp_path, calls):
+    _embed(corpus, tmp_path)
+    chunk = sorted(tmp_path.glob("embeddings/*/chunk_00000.npy"))[0]
+    chunk.write_bytes(chunk.read_bytes()[:100])
+    with pytest.warns(CorruptChunkWarning):
+        _embed(corpus, tmp_path)
+    assert calls["chunks"] == 5
+
+
+def test_key_depends_on_what_decides_the_vectors(corpus, tmp_path, calls):
+    _embed(corpus, tmp_path)
+    _embed(corpus, tmp_path, prompt="query: ")
+    _embed(corpus, tmp_path, pooling="cls")
+    _embed(corpus.iloc[:-1], tmp_path)
+    assert len(list(tmp_path.glob("embeddings/*/manifest.json"))) == 4
+    _embed(corpus, tmp_path, batch_size=7)  # batch size does not change the vectors
+    assert len(list(tmp_path.glob("embeddings/*/manifest.json"))) == 4
+
+
+def test_layers_are_cached_together(corpus, tmp_path, calls):
+    from embviz.embed import embed_corpus_layers
+
+    sets = embed_corpus_layers(corpus, [0, 3, -1], device="cpu", progress=False,
+                               cache_dir=tmp_path, chunk_size=32)
+    assert [s.provenance["layer"] for s in sets] == [0, 3, 6] and calls["chunks"] == 2
+    last = _embed(corpus, tmp_path)
+    assert not np.allclose(sets[0].vectors, sets[2].vectors)
+    np.testing.assert_allclose(sets[2].vectors, last.vectors, atol=1e-5)
+
+
+def test_cache_files_load_without_pickle(corpus, tmp_path):
+    _embed(corpus, tmp_path)
+    for chunk in tmp_path.glob("embeddings/*/chunk_*.npy"):
+        assert np.load(chunk, allow_pickle=False).dtype == np.float32

@@ -1,0 +1,73 @@
+"""The `embviz` command end to end (a real subprocess, a real model, a small corpus)."""
+
+import os
+import subprocess
+import sys
+
+import pandas as pd
+import pytest
+
+from conftest import HAS_CHROMIUM
+from embviz import EmbeddingSet
+
+
+def run(*args, cache, check=True):
+    env = {**os.environ, "EMBVIZ_CACHE": str(cache), "HF_HUB_OFFLINE": "1"}
+    out = subprocess.run([sys.executable, "-m", "embviz.cli", *args], capture_output=True,
+                         text=True, env=env)
+    if check:
+        assert out.returncode == 0, out.stderr
+    return out
+
+
+def test_help_explains_itself(tmp_path):
+    out = run("--help", cache=tmp_path).stdout
+    assert "embed" in out and "examples:" in out
+    assert "--layers" in run("embed", "--help", cache=tmp_path).stdout
+
+
+def test_models_and_datasets(tmp_path):
+    assert "minilm" in run("models", cache=tmp_path).stdout
+    assert "wordnet" in run("datasets", cache=tmp_path).stdout
+
+
+def test_embed_bundled_corpus(tmp_path):
+    out = run("embed", "lee", "--device", "cpu", "--out", str(tmp_path / "lee"),
+              cache=tmp_path / "cache")
+    es = EmbeddingSet.load(tmp_path / "lee")
+    assert es.vectors.shape == (50, 384) and "wrote" in out.stdout
+    assert es.provenance["model"]["name"] == "minilm" and es.provenance["pooling"] == "mean"
+
+
+def test_embed_user_file_with_layers_and_prompt(tmp_path):
+    pd.DataFrame({"body": ["one text", "another text", "a third"], "topic": list("xyx")}
+                 ).to_csv(tmp_path / "my.csv", index=False)
+    run("embed", str(tmp_path / "my.csv"), "--text-column", "body", "--label-column", "topic",
+        "--layers", "0,-1", "--prompt", "query: ", "--pooling", "cls", "--out",
+        str(tmp_path / "out"), cache=tmp_path / "cache")
+    first, last = (EmbeddingSet.load(tmp_path / "out" / f"layer_{i:02d}") for i in (0, 6))
+    assert first.meta["label"].tolist() == ["x", "y", "x"]
+    assert last.provenance["prompt"] == "query: " and last.provenance["layer"] == 6
+    assert not (first.vectors == last.vectors).all()
+
+
+def test_summary_writes_table_and_map(tmp_path):
+    out = run("summary", "fortunes", "--n", "120", "--device", "cpu", "--out",
+              str(tmp_path / "res"), cache=tmp_path / "cache")
+    table = pd.read_csv(tmp_path / "res" / "summary.csv")
+    assert 0 < table.set_index("metric").loc["isoscore", "value"] < 1
+    assert (tmp_path / "res" / "map.html").stat().st_size > 10_000
+    if HAS_CHROMIUM:
+        assert (tmp_path / "res" / "map.png").exists() and (tmp_path / "res" / "map.pdf").exists()
+    assert "isoscore" in out.stdout
+
+
+@pytest.mark.parametrize("args, message", [
+    (["embed", "nosuchcorpus", "--out", "x"], "neither a bundled corpus"),
+    (["embed", "lee", "--model", "nope", "--out", "x"], "Available names"),
+    (["embed", "lee", "--layers", "1,a", "--out", "x"], "comma-separated integers"),
+    (["embed", "lee", "--layers", "12", "--out", "x"], "out of range"),
+])
+def test_bad_arguments_fail_clearly(tmp_path, args, message):
+    out = run(*args, cache=tmp_path, check=False)
+    assert out.returncode != 0 and message in out.stderr

@@ -1,0 +1,148 @@
+"""Bundled corpora and reading users' files."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from embviz.datasets import list_datasets, lee_similarity, load_dataset, read_corpus
+
+
+# ----------------------------------------------------------------------------- bundled corpora
+def test_wordnet_has_every_gloss_and_45_categories():
+    df = load_dataset("wordnet")
+    assert len(df) == 117_659  # synsets in WordNet 3.0 data.{noun,verb,adj,adv}
+    assert df["label"].nunique() == 45
+    assert df["id"].is_unique
+    row = df.set_index("id").loc["n02084071"]  # dog.n.01
+    assert row["label"] == "noun.animal" and "dog" in row["headwords"]
+
+
+def test_fortunes_categories():
+    df = load_dataset("fortunes")
+    assert len(df) > 14_000 and df["label"].nunique() == 43
+    assert not df["text"].str.contains(r"^%$", regex=True).any()
+
+
+def test_bible_pairs_are_aligned_by_reference():
+    df = load_dataset("bible")
+    kjv = df[df["group"] == "KJV"].set_index("verse")["text"]
+    web = df[df["group"] == "WEB"].set_index("verse")["text"]
+    assert len(kjv) == len(web) > 31_000 and (kjv.index == web.index).all()
+    assert set(df["time"]) == {1769, 2020}
+    assert kjv["Gen.1.1"] == "In the beginning God created the heaven and the earth."
+    assert web["Gen.1.1"].startswith("In the beginning, God created the heavens")
+    assert kjv["John.11.35"] == "Jesus wept."
+    assert not df["text"].str.contains("<|Glossary", regex=True).any()  # markup, back matter
+
+
+def test_lee_similarity_matrix():
+    docs, sim = load_dataset("lee"), lee_similarity()
+    assert len(docs) == 50 and sim.shape == (50, 50)
+    np.testing.assert_array_equal(sim, sim.T)
+    np.testing.assert_array_equal(np.diag(sim), 1.0)
+    assert 0 <= sim.min() and sim.max() <= 1
+
+
+def test_list_datasets():
+    table = list_datasets()
+    assert set(table["name"]) == {"wordnet", "fortunes", "bible", "lee", "lee_background"}
+    assert (table["rows"] > 0).all()
+
+
+def test_stratified_sample_keeps_label_shares_and_is_deterministic():
+    full = load_dataset("wordnet")
+    a = load_dataset("wordnet", n=5000, random_state=3)
+    b = load_dataset("wordnet", n=5000, random_state=3)
+    pd.testing.assert_frame_equal(a, b)
+    assert len(a) == 5000 and a["id"].is_unique
+    expected = full["label"].value_counts(normalize=True) * 5000
+    got = a["label"].value_counts().reindex(expected.index, fill_value=0)
+    assert (got - expected).abs().max() <= 1  # largest-remainder rounding
+
+
+def test_default_corpus_is_a_labelled_sample():
+    df = load_dataset("default")
+    assert len(df) == 5000 and df["label"].nunique() == 45
+
+
+def test_unknown_dataset_lists_the_names():
+    with pytest.raises(ValueError, match="name must be one of .*wordnet"):
+        load_dataset("imdb")
+
+
+# ----------------------------------------------------------------------------- user files
+@pytest.fixture
+def frame():
+    return pd.DataFrame({"body": ["first text", "second text", "third"],
+                         "topic": ["a", "b", "a"], "year": [2001, 2002, 2003]})
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".parquet", ".jsonl"])
+def test_read_corpus_round_trip(tmp_path, frame, suffix):
+    path = tmp_path / f"corpus{suffix}"
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif suffix == ".tsv":
+        frame.to_csv(path, index=False, sep="\t")
+    elif suffix == ".parquet":
+        frame.to_parquet(path)
+    else:
+        path.write_text("\n".join(json.dumps(r) for r in frame.to_dict("records")))
+    df = read_corpus(path, text_column="body", label_column="topic", time_column="year")
+    assert list(df.columns[:2]) == ["id", "text"]
+    assert df["text"].tolist() == frame["body"].tolist()
+    assert df["label"].tolist() == ["a", "b", "a"] and df["time"].tolist() == [2001, 2002, 2003]
+
+
+def test_missing_column_lists_the_columns(tmp_path, frame):
+    path = tmp_path / "c.csv"
+    frame.to_csv(path, index=False)
+    with pytest.raises(ValueError, match=r"text_column='text' is not a column.*'body', 'topic'"):
+        read_corpus(path)
+
+
+def test_empty_file(tmp_path):
+    (tmp_path / "e.csv").write_text("")
+    with pytest.raises(ValueError, match="is empty"):
+        read_corpus(tmp_path / "e.csv")
+    (tmp_path / "h.csv").write_text("text\n")
+    with pytest.raises(ValueError, match="has no rows"):
+        read_corpus(tmp_path / "h.csv")
+
+
+def test_non_utf8_file_names_line(tmp_path):
+    (tmp_path / "l.csv").write_bytes("text\ncaf\xe9 au lait\n".encode("latin-1"))
+    with pytest.raises(ValueError, match="not valid UTF-8.*line 2"):
+        read_corpus(tmp_path / "l.csv")
+
+
+def test_bad_jsonl_line(tmp_path):
+    (tmp_path / "b.jsonl").write_text('{"text": "ok"}\n{"text": oops}\n')
+    with pytest.raises(ValueError, match="line 2: not valid JSON"):
+        read_corpus(tmp_path / "b.jsonl")
+
+
+def test_unknown_suffix_and_missing_file(tmp_path):
+    (tmp_path / "x.xlsx").write_text("x")
+    with pytest.raises(ValueError, match="expected one of the suffixes"):
+        read_corpus(tmp_path / "x.xlsx")
+    with pytest.raises(FileNotFoundError):
+        read_corpus(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize("invalid, expected_rows", [("drop", 2), ("keep", 4)])
+def test_invalid_texts_are_reported_then_dropped_or_kept(tmp_path, invalid, expected_rows):
+    path = tmp_path / "v.jsonl"
+    path.write_text('{"text": "fine"}\n{"text": ""}\n{"text": null}\n{"text": "also fine"}\n')
+    with pytest.warns(UserWarning, match=r"2 row\(s\) have an empty or non-string.*\[1, 2\]"):
+        df = read_corpus(path, invalid=invalid)
+    assert len(df) == expected_rows
+
+
+def test_invalid_texts_raise_when_asked(tmp_path):
+    path = tmp_path / "v.csv"
+    path.write_text("text\nfine\n\"  \"\n")
+    with pytest.raises(ValueError, match="1 row"):
+        read_corpus(path, invalid="raise")

@@ -1,0 +1,50 @@
+"""EmbeddingSet: alignment, subsetting, save and load."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from embviz import EmbeddingSet
+
+
+@pytest.fixture
+def es(rng):
+    meta = pd.DataFrame({"id": list("abcde"), "text": [f"t{i}" for i in range(5)],
+                         "label": list("xxyyz")})
+    return EmbeddingSet(rng.normal(size=(5, 4)), meta, {"model": {"name": "m"}})
+
+
+def test_subset_keeps_rows_aligned(es):
+    sub = es.subset(np.array([4, 1]))
+    assert sub.meta["id"].tolist() == ["e", "b"]
+    np.testing.assert_array_equal(sub.vectors, es.vectors[[4, 1]])
+    mask = es.meta["label"].eq("y").to_numpy()
+    assert es.subset(mask).meta["id"].tolist() == ["c", "d"]
+
+
+def test_subset_errors(es):
+    with pytest.raises(IndexError, match="out of range"):
+        es.subset([7])
+    with pytest.raises(ValueError, match="boolean mask must have shape"):
+        es.subset(np.array([True, False]))
+
+
+def test_save_load_round_trip(es, tmp_path):
+    loaded = EmbeddingSet.load(es.save(tmp_path / "es"))
+    np.testing.assert_array_equal(loaded.vectors, es.vectors)
+    pd.testing.assert_frame_equal(loaded.meta, es.meta)
+    assert loaded.provenance == es.provenance
+
+
+def test_load_detects_changed_vectors(es, tmp_path):
+    folder = es.save(tmp_path / "es")
+    np.save(folder / "vectors.npy", np.zeros((5, 4), np.float32))
+    with pytest.raises(ValueError, match="checksum"):
+        EmbeddingSet.load(folder)
+
+
+def test_misaligned_meta_is_refused(rng):
+    with pytest.raises(ValueError, match="meta has 2 rows but vectors has 3"):
+        EmbeddingSet(rng.normal(size=(3, 2)), pd.DataFrame({"id": [1, 2], "text": ["a", "b"]}))
+    with pytest.raises(ValueError, match="missing \\['text'\\]"):
+        EmbeddingSet(rng.normal(size=(1, 2)), pd.DataFrame({"id": [1]}))

@@ -1,0 +1,87 @@
+"""Isotropy measures: known answers, the reference IsoScore, invariances."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.stats import special_ortho_group
+
+from embviz.metrics import (average_cosine, effective_rank, isoscore, isotropy_summary,
+                            top_pc_variance_share)
+
+
+def test_isoscore_known_answers(rng):
+    """N(0, I) -> 1 (tolerance 0.02 at n=20k, d=10); a rank-1 cloud -> 0 (tolerance 1e-6)."""
+    assert isoscore(rng.normal(size=(20_000, 10))) == pytest.approx(1.0, abs=0.02)
+    line = rng.normal(size=(500, 1)) * rng.normal(size=(1, 10))
+    assert isoscore(line) == pytest.approx(0.0, abs=1e-6)
+
+
+def test_isoscore_k_of_d_dimensions(rng):
+    """Isotropic in k of d dimensions gives (k - 1)/(d - 1) (Rudman et al. 2022, Thm. 1)."""
+    X = np.zeros((20_000, 8))
+    X[:, :4] = rng.normal(size=(20_000, 4))
+    assert isoscore(X) == pytest.approx(3 / 7, abs=0.01)
+
+
+def test_isoscore_matches_reference_implementation(rng):
+    """The authors' package (IsoScore 2.0.1) on the same data; tolerance 1e-6."""
+    reference = pytest.importorskip("IsoScore.IsoScore")
+    for X in (rng.normal(size=(300, 6)) * [5, 3, 1, 1, 0.5, 0.1],
+              rng.standard_t(3, size=(200, 12)) @ rng.normal(size=(12, 12))):
+        assert isoscore(X) == pytest.approx(float(reference.IsoScore(X)), abs=1e-6)
+
+
+def test_average_cosine_matches_brute_force(rng):
+    X = rng.normal(size=(50, 7)) + 2.0
+    U = X / np.linalg.norm(X, axis=1, keepdims=True)
+    C = U @ U.T
+    expected = (C.sum() - np.trace(C)) / (50 * 49)
+    assert average_cosine(X) == pytest.approx(expected, rel=1e-10)
+    assert average_cosine(rng.normal(size=(20_000, 50))) == pytest.approx(0, abs=0.003)
+    with pytest.raises(ValueError, match="zero row"):
+        average_cosine(np.vstack([X, np.zeros(7)]))
+
+
+def test_effective_rank_known_answers(rng):
+    """Equal singular values in k directions -> exactly k; one direction -> 1."""
+    Q = np.linalg.qr(rng.normal(size=(40, 40)))[0]
+    X = np.zeros((40, 6))
+    X[:, :3] = Q[:, :3] * 4.0
+    assert effective_rank(X, center=False) == pytest.approx(3.0, rel=1e-10)
+    assert effective_rank(np.outer(rng.normal(size=30), rng.normal(size=5))) == \
+        pytest.approx(1.0, rel=1e-8)
+
+
+def test_top_pc_variance_share(rng):
+    X = rng.normal(size=(5000, 3)) * [3.0, 1.0, 1.0]
+    assert top_pc_variance_share(X, 1) == pytest.approx(9 / 11, abs=0.02)
+    assert top_pc_variance_share(X, 3) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="k=4 exceeds the dimension d=3"):
+        top_pc_variance_share(X, 4)
+
+
+def test_summary_is_tidy(rng):
+    table = isotropy_summary(rng.normal(size=(100, 5)))
+    assert list(table.columns) == ["metric", "value", "parameters"]
+    assert {"isoscore", "average_cosine", "effective_rank"} <= set(table["metric"])
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 2**32 - 1), scale=st.floats(0.01, 100))
+def test_isoscore_invariant_to_rotation_permutation_and_scale(seed, scale):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(80, 5)) * rng.uniform(0.1, 3, size=5)
+    R = special_ortho_group.rvs(5, random_state=seed)
+    base = isoscore(X)
+    assert isoscore(X @ R) == pytest.approx(base, abs=1e-8)
+    assert isoscore(X[rng.permutation(80)]) == pytest.approx(base, abs=1e-10)
+    assert isoscore(scale * X) == pytest.approx(base, abs=1e-8)
+    assert effective_rank(X @ R) == pytest.approx(effective_rank(X), rel=1e-8)
+
+
+def test_bad_input_names_the_argument():
+    with pytest.raises(ValueError, match="X contains NaN"):
+        isoscore(np.array([[1.0, np.nan], [1.0, 2.0]]))
+    with pytest.raises(ValueError, match="zero variance"):
+        isoscore(np.ones((5, 3)))
