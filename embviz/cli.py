@@ -108,6 +108,12 @@ def _cmd_models(args) -> None:
     print(table.drop(columns=["installed"]).to_string(index=False))
 
 
+def _cmd_datasets(args) -> None:
+    from .datasets import list_datasets
+
+    print(list_datasets().to_string(index=False))
+
+
 def _cmd_embed(args) -> None:
     try:
         layers = [int(x) for x in args.layers.split(",")]
@@ -134,11 +140,11 @@ def _cmd_summary(args) -> None:
     table = isotropy_summary(es)
     table.to_csv(args.out / "summary.csv", index=False)
     color = "label" if "label" in es.meta else None
-    fig = scatter_map(pca_map(es.vectors), es.meta, color=color,
+    fig = scatter_map(pca_map(es.vectors), es.meta, color=color, axis_title="PC",
                       title=f"{args.corpus} · {es.provenance['model']['name']} · PCA")
     written = [args.out / "summary.csv"]
     try:
-        written += export_figure(fig, args.out / "map", column="double", height=520,
+        written += export_figure(fig, args.out / "map", column="double", height=480,
                                  formats=("html", "png", "pdf"))
     except Exception as err:  # no Chromium for kaleido: keep the interactive map
         print(f"embviz: static export failed ({err}); writing HTML only", file=sys.stderr)
@@ -151,9 +157,8 @@ def _cmd_summary(args) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    commands = {"models": _cmd_models, "datasets": lambda a: print(
-        __import__("embviz").list_datasets().to_string(index=False)),
-        "embed": _cmd_embed, "summary": _cmd_summary}
+    commands = {"models": _cmd_models, "datasets": _cmd_datasets, "embed": _cmd_embed,
+                "summary": _cmd_summary}
     try:
         commands[args.command](args)
     except (ValueError, TypeError, FileNotFoundError) as err:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import warnings
 from dataclasses import dataclass
+from io import StringIO
 from pathlib import Path
 
 import numpy as np
@@ -207,7 +208,6 @@ def _read_text_table(path: Path, kind: str) -> pd.DataFrame:
     if kind == "jsonl":
         return _parse_jsonl(content, path)
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
-    from io import StringIO
     try:
         return pd.read_csv(StringIO(content), sep=sep)
     except pd.errors.EmptyDataError:

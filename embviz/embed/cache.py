@@ -95,7 +95,11 @@ class _ChunkStore:
 
     def save(self, i: int, array: np.ndarray, record: dict) -> None:
         array_path, record_path = self._paths(i)
-        _write_atomic(array_path, lambda p: np.save(open(p, "wb"), array))
+        def write_array(path: Path) -> None:
+            with open(path, "wb") as fh:
+                np.save(fh, array)
+
+        _write_atomic(array_path, write_array)
         record = {**record, "sha256": _file_sha256(array_path)}
         _write_atomic(record_path, lambda p: p.write_text(json.dumps(record)))
 

@@ -7,7 +7,6 @@ layer), so any architecture ``AutoModel`` loads works, encoders and causal LMs a
 from __future__ import annotations
 
 import logging
-import warnings
 from dataclasses import dataclass
 
 import numpy as np

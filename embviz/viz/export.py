@@ -12,6 +12,8 @@ __all__ = ["COLUMN_WIDTHS", "export_figure", "paper_style"]
 COLUMN_WIDTHS = {"single": 336, "double": 672}
 _FONT = dict(family="Liberation Sans, Arial, Helvetica, sans-serif", size=9, color="black")
 _PNG_DPI = 300
+_MAX_SIDE_LEGEND = 12  # more legend entries than this go under the plot, wrapped
+_LEGEND_ITEM_PX = 130
 
 
 def paper_style(fig, column: str = "single", height: int | None = None):
@@ -30,10 +32,19 @@ def paper_style(fig, column: str = "single", height: int | None = None):
     """
     check_choice(column, "column", COLUMN_WIDTHS)
     width = COLUMN_WIDTHS[column]
-    fig.update_layout(template="simple_white", font=_FONT, width=width,
-                      height=height or int(width * 0.75),
-                      margin=dict(l=40, r=10, t=30 if fig.layout.title.text else 10, b=35),
-                      title_font_size=10, legend_font_size=7)
+    height = height or int(width * 0.75)
+    entries = sum(1 for t in fig.data if t.showlegend is not False and t.name)
+    legend = dict(font_size=7, itemsizing="constant")
+    bottom = 35
+    if entries > _MAX_SIDE_LEGEND:  # many categories: a wrapped legend under the plot
+        rows = -(-entries // max(1, width // _LEGEND_ITEM_PX))
+        bottom = 75 + rows * 11
+        legend.update(orientation="h", x=0, xanchor="left", y=-70 / height, yanchor="top",
+                      entrywidth=_LEGEND_ITEM_PX - 40, font_size=6, tracegroupgap=0)
+        height += rows * 11
+    fig.update_layout(template="simple_white", font=_FONT, width=width, height=height,
+                      margin=dict(l=40, r=10, t=30 if fig.layout.title.text else 10, b=bottom),
+                      title_font_size=10, legend=legend)
     return fig
 
 

@@ -28,7 +28,7 @@ def _hover(texts: pd.Series, width: int = 80, limit: int = 300) -> list[str]:
 
 
 def scatter_map(coords, meta: pd.DataFrame, color: str | None = "label", hover: str = "text",
-                title: str = "", max_points: int | None = 50_000,
+                title: str = "", axis_title: str = "", max_points: int | None = 50_000,
                 random_state: int | None = 0):
     """A 2-D or 3-D scatter of embedding coordinates.
 
@@ -42,6 +42,8 @@ def scatter_map(coords, meta: pd.DataFrame, color: str | None = "label", hover: 
     hover : str, default "text"
         Column shown (wrapped, truncated) on hover.
     title : str
+    axis_title : str
+        Axis name prefix, e.g. ``"PC"`` gives PC1, PC2 (PC3); empty for none.
     max_points : int, optional
         Above this many points a uniform random sample is drawn, and the title says so
         ("showing N of M"). ``None`` draws every point.
@@ -85,4 +87,11 @@ def scatter_map(coords, meta: pd.DataFrame, color: str | None = "label", hover: 
                             marker=dict(size=3, color=values.to_numpy(), colorscale="Viridis",
                                         colorbar=dict(title=color), showscale=True)))
     fig.update_layout(title=title, template="simple_white", legend=dict(itemsizing="constant"))
+    if axis_title:
+        names = {f"{a}axis_title": f"{axis_title}{i + 1}" for i, a in enumerate("xyz")}
+        if coords.shape[1] == 3:
+            fig.update_layout(scene={k.replace("axis_title", "axis"): dict(title=v)
+                                     for k, v in names.items()})
+        else:
+            fig.update_layout(xaxis_title=names["xaxis_title"], yaxis_title=names["yaxis_title"])
     return fig

@@ -1,0 +1,294 @@
+"""k-nearest-neighbour graphs: computed once, sliced for every k <= k_max, shared by the
+intrinsic-dimension, hubness and map code.
+
+Exact search selects candidates with blocked matrix products and top-k (torch, on a GPU when
+there is one; or faiss ``IndexFlat``), then recomputes the candidates' distances in float64 from
+difference vectors, so near-neighbour distances are accurate (TwoNN and MLE use their ratios)
+and exact duplicates are at distance exactly 0. Memory is O(n·k + block·n): no n×n matrix.
+Approximate search uses faiss HNSW (or pynndescent without faiss) for large n; measure it with
+:func:`recall_at_k`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._validation import check_choice, check_embeddings, check_positive_int
+
+__all__ = ["KNNGraph", "exact_knn_rows", "knn_graph", "recall_at_k"]
+
+METRICS = ("cosine", "euclidean")
+METHODS = ("auto", "exact", "faiss", "approximate")
+_AUTO_EXACT_MAX_N = 200_000
+_CANDIDATE_MARGIN = 8  # extra float32 candidates re-ranked in float64
+_BLOCK_BYTES = 1 << 27  # 128 MB of similarities per block
+_REFINE_BYTES = 1 << 25  # 32 MB of float64 difference vectors per block
+
+
+@dataclass(frozen=True)
+class KNNGraph:
+    """Each row's k nearest other rows.
+
+    Attributes
+    ----------
+    indices : ndarray of shape (n_rows, k), int64
+        Neighbour row numbers, nearest first; ties broken by the smaller row number.
+    distances : ndarray of shape (n_rows, k), float32
+        Cosine distance (1 − cos) or Euclidean distance, non-decreasing along each row.
+    metric : {"cosine", "euclidean"}
+    method : str
+        How it was computed ("exact", "faiss", "hnsw", "pynndescent").
+    params : dict
+        Parameters of the search (block size, HNSW settings, ...).
+    rows : ndarray of shape (n_rows,), optional
+        Which rows of X the graph holds, when it covers only a sample (``None``: all rows).
+    """
+
+    indices: np.ndarray
+    distances: np.ndarray
+    metric: str
+    method: str
+    params: dict = field(default_factory=dict)
+    rows: np.ndarray | None = None
+
+    @property
+    def k(self) -> int:
+        return self.indices.shape[1]
+
+    @property
+    def n(self) -> int:
+        return self.indices.shape[0]
+
+    def at_k(self, k: int) -> KNNGraph:
+        """The same graph cut to its first ``k <= self.k`` neighbours (no recomputation)."""
+        k = check_positive_int(k, "k")
+        if k > self.k:
+            raise ValueError(f"k={k} exceeds the graph's k={self.k}; build the graph with "
+                             f"k >= {k}")
+        return KNNGraph(self.indices[:, :k], self.distances[:, :k], self.metric, self.method,
+                        {**self.params, "k": k}, self.rows)
+
+
+def _check_k(k: int, n: int) -> int:
+    k = check_positive_int(k, "k")
+    if k >= n:
+        raise ValueError(f"k={k} needs at least k + 1 = {k + 1} rows (a row is not its own "
+                         f"neighbour), got n={n}")
+    return k
+
+
+def _prepare(X, metric: str) -> np.ndarray:
+    """float64 rows; unit rows for cosine (zero rows refused)."""
+    X = np.asarray(X, dtype=np.float64)
+    if metric == "cosine":
+        norms = np.linalg.norm(X, axis=1, keepdims=True)
+        if (norms == 0).any():
+            raise ValueError(f"X has {(norms == 0).sum()} zero row(s): cosine distance is "
+                             f"undefined (first at row {np.flatnonzero(norms == 0)[0]})")
+        X = X / norms
+    return X
+
+
+def _refine(X64: np.ndarray, queries: np.ndarray, candidates: np.ndarray, k: int,
+            metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """Exact float64 distances to candidate neighbours; drop self; keep the k nearest.
+
+    Ties (e.g. exact duplicates, at distance 0) are ordered by row number.
+    """
+    block = max(1, _REFINE_BYTES // (8 * candidates.shape[1] * X64.shape[1]))
+    indices = np.empty((len(queries), k), np.int64)
+    distances = np.empty((len(queries), k), np.float32)
+    for start in range(0, len(queries), block):
+        q = queries[start:start + block]
+        cand = candidates[start:start + block]
+        diff = X64[cand] - X64[q][:, None, :]
+        d2 = np.einsum("ijk,ijk->ij", diff, diff)
+        dist = d2 / 2 if metric == "cosine" else np.sqrt(d2)  # 1 - cos = |u - v|^2 / 2
+        dist[cand == q[:, None]] = np.inf  # a row is not its own neighbour
+        dist[cand < 0] = np.inf  # missing candidates (approximate search)
+        order = np.lexsort((cand, dist), axis=-1)[:, :k]
+        indices[start:start + block] = np.take_along_axis(cand, order, 1)
+        distances[start:start + block] = np.take_along_axis(dist, order, 1)
+    if not np.isfinite(distances).all():
+        raise RuntimeError("the search returned fewer than k neighbours for some rows; "
+                           "raise the approximate search's ef / candidates")
+    return indices, distances
+
+
+def _torch_candidates(X64: np.ndarray, queries: np.ndarray, n_cand: int, metric: str, device,
+                      progress: bool) -> np.ndarray:
+    """Top-``n_cand`` rows by float32 similarity, block by block, with torch."""
+    import torch
+    from tqdm.auto import tqdm
+
+    from .embed.device import resolve_device
+
+    device = resolve_device(device)
+    base = torch.from_numpy(X64.astype(np.float32)).to(device)
+    sq_norms = (base * base).sum(1) if metric == "euclidean" else None
+    block = max(1, min(len(queries), _BLOCK_BYTES // (4 * len(X64))))
+    out = np.empty((len(queries), n_cand), np.int64)
+    with torch.inference_mode():
+        for start in tqdm(range(0, len(queries), block), desc="kNN (exact)",
+                          disable=not progress, leave=False):
+            rows = torch.from_numpy(queries[start:start + block]).to(device)
+            scores = base[rows] @ base.T  # larger = nearer
+            if metric == "euclidean":  # -|a-b|^2 up to the row constant |a|^2
+                scores = 2 * scores - sq_norms[None, :]
+            out[start:start + block] = scores.topk(n_cand, dim=1).indices.cpu().numpy()
+    return out
+
+
+def _faiss_candidates(X64: np.ndarray, queries: np.ndarray, n_cand: int, metric: str,
+                      index=None) -> np.ndarray:
+    import faiss
+
+    X32 = np.ascontiguousarray(X64, dtype=np.float32)
+    if index is None:
+        index = (faiss.IndexFlatIP if metric == "cosine" else faiss.IndexFlatL2)(X32.shape[1])
+        index.add(X32)
+    _, cand = index.search(np.ascontiguousarray(X32[queries]), n_cand)
+    return cand
+
+
+def _hnsw_candidates(X64: np.ndarray, n_cand: int, metric: str, m: int, ef_construction: int,
+                     ef_search: int) -> np.ndarray:
+    import faiss
+
+    X32 = np.ascontiguousarray(X64, dtype=np.float32)
+    faiss_metric = faiss.METRIC_INNER_PRODUCT if metric == "cosine" else faiss.METRIC_L2
+    index = faiss.IndexHNSWFlat(X32.shape[1], m, faiss_metric)
+    index.hnsw.efConstruction = ef_construction
+    index.add(X32)
+    index.hnsw.efSearch = max(ef_search, n_cand)
+    _, cand = index.search(X32, n_cand)
+    return cand
+
+
+def _pynndescent_candidates(X64: np.ndarray, n_cand: int, metric: str,
+                            random_state: int | None) -> np.ndarray:
+    from pynndescent import NNDescent
+
+    index = NNDescent(X64.astype(np.float32), metric=metric, n_neighbors=n_cand,
+                      random_state=random_state)
+    return index.neighbor_graph[0].astype(np.int64)
+
+
+def _has_faiss() -> bool:
+    try:
+        import faiss  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto",
+              device: str = "auto", hnsw_m: int = 32, ef_construction: int = 200,
+              ef_search: int = 128, random_state: int | None = None,
+              progress: bool = True) -> KNNGraph:
+    """The k nearest neighbours of every row of ``X`` (a row is not its own neighbour).
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+        numpy array or torch tensor (any device); n > k.
+    k : int, default 10
+        Neighbours per row. Build once for the largest k you need and use :meth:`KNNGraph.at_k`.
+    metric : {"cosine", "euclidean"}
+    method : {"auto", "exact", "faiss", "approximate"}
+        ``exact``: blocked torch matrix products (GPU when present); ``faiss``: faiss
+        ``IndexFlat`` (exact); ``approximate``: faiss HNSW, or pynndescent without faiss;
+        ``auto``: exact up to 200,000 rows, approximate beyond.
+    device : str, default "auto"
+        Torch device of the exact search.
+    hnsw_m, ef_construction, ef_search : int
+        HNSW parameters (approximate search).
+    random_state : int, optional
+        Seed of pynndescent.
+    progress : bool
+
+    Returns
+    -------
+    KNNGraph
+        indices (n, k) and float32 distances (n, k), nearest first.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> g = knn_graph(rng.normal(size=(100, 8)), k=5, progress=False)
+    >>> g.indices.shape, g.at_k(3).distances.shape
+    ((100, 5), (100, 3))
+    """
+    check_choice(metric, "metric", METRICS)
+    check_choice(method, "method", METHODS)
+    X64 = _prepare(check_embeddings(X, min_rows=2), metric)
+    k = _check_k(k, len(X64))
+    n_cand = min(k + 1 + _CANDIDATE_MARGIN, len(X64))
+    if method == "auto":
+        method = "exact" if len(X64) <= _AUTO_EXACT_MAX_N else "approximate"
+    queries = np.arange(len(X64))
+    params: dict = {"k": k, "candidates": n_cand}
+    if method == "exact":
+        cand = _torch_candidates(X64, queries, n_cand, metric, device, progress)
+    elif method == "faiss":
+        cand = _faiss_candidates(X64, queries, n_cand, metric)
+    elif _has_faiss():
+        method = "hnsw"
+        params.update(m=hnsw_m, ef_construction=ef_construction, ef_search=ef_search)
+        cand = _hnsw_candidates(X64, n_cand, metric, hnsw_m, ef_construction, ef_search)
+    else:
+        method = "pynndescent"
+        cand = _pynndescent_candidates(X64, n_cand, metric, random_state)
+    indices, distances = _refine(X64, queries, cand, k, metric)
+    return KNNGraph(indices, distances, metric, method, params)
+
+
+def exact_knn_rows(X, rows, k: int = 10, metric: str = "cosine",
+                   device: str = "auto") -> KNNGraph:
+    """Exact neighbours of a sample of rows (against all rows): the reference for recall.
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+    rows : array of int, shape (m,)
+    k : int
+    metric : {"cosine", "euclidean"}
+
+    Returns
+    -------
+    KNNGraph with ``rows`` set, indices (m, k)
+    """
+    check_choice(metric, "metric", METRICS)
+    X64 = _prepare(check_embeddings(X, min_rows=2), metric)
+    k = _check_k(k, len(X64))
+    rows = np.asarray(rows, dtype=np.int64)
+    if rows.ndim != 1 or rows.size == 0 or rows.min() < 0 or rows.max() >= len(X64):
+        raise ValueError(f"rows must be a non-empty 1-D array of row numbers in [0, {len(X64)})")
+    n_cand = min(k + 1 + _CANDIDATE_MARGIN, len(X64))
+    cand = _torch_candidates(X64, rows, n_cand, metric, device, progress=False)
+    indices, distances = _refine(X64, rows, cand, k, metric)
+    return KNNGraph(indices, distances, metric, "exact", {"k": k}, rows)
+
+
+def recall_at_k(approx: KNNGraph, exact: KNNGraph) -> float:
+    """Share of the exact k nearest neighbours that the approximate graph found.
+
+    Parameters
+    ----------
+    approx : KNNGraph over all rows
+    exact : KNNGraph
+        Exact neighbours of all rows, or of a sample (``exact.rows``, from
+        :func:`exact_knn_rows`); both graphs are compared at ``exact.k``.
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    if approx.k < exact.k:
+        raise ValueError(f"approx has k={approx.k} < exact k={exact.k}")
+    rows = np.arange(exact.n) if exact.rows is None else exact.rows
+    found = approx.indices[rows, :exact.k]
+    hits = sum(len(np.intersect1d(a, b)) for a, b in zip(found, exact.indices))
+    return hits / exact.indices.size
