@@ -1,10 +1,10 @@
 """k-nearest-neighbour graphs: computed once, sliced for every k <= k_max, shared by the
 intrinsic-dimension, hubness and map code.
 
-Exact search selects candidates with blocked matrix products and top-k (torch, on a GPU when
-there is one; or faiss ``IndexFlat``), then recomputes the candidates' distances in float64 from
-difference vectors, so near-neighbour distances are accurate (TwoNN and MLE use their ratios)
-and exact duplicates are at distance exactly 0. Memory is O(n·k + block·n): no n×n matrix.
+Exact search selects candidates with blocked matrix products and top-k (torch on a GPU, faiss
+``IndexFlat`` on CPU when installed), then recomputes the candidates' distances from difference
+vectors, so near-neighbour distances are accurate (TwoNN and MLE use their ratios) and exact
+duplicates are at distance exactly 0. Memory is O(n·k + block·n): no n×n matrix.
 Approximate search uses faiss HNSW (or pynndescent without faiss) for large n; measure it with
 :func:`recall_at_k`.
 """
@@ -22,9 +22,9 @@ __all__ = ["KNNGraph", "exact_knn_rows", "knn_graph", "recall_at_k"]
 METRICS = ("cosine", "euclidean")
 METHODS = ("auto", "exact", "faiss", "approximate")
 _AUTO_EXACT_MAX_N = 200_000
-_CANDIDATE_MARGIN = 8  # extra float32 candidates re-ranked in float64
+_CANDIDATE_MARGIN = 2  # extra candidates re-ranked by the exact difference-vector distances
 _BLOCK_BYTES = 1 << 27  # 128 MB of similarities per block
-_REFINE_BYTES = 1 << 25  # 32 MB of float64 difference vectors per block
+_REFINE_BYTES = 1 << 25  # 32 MB of difference vectors per block
 
 
 @dataclass(frozen=True)
@@ -80,31 +80,33 @@ def _check_k(k: int, n: int) -> int:
 
 
 def _prepare(X, metric: str) -> np.ndarray:
-    """float64 rows; unit rows for cosine (zero rows refused)."""
-    X = np.asarray(X, dtype=np.float64)
+    """float32 rows (memory: 1M x 384 is 1.5 GB); unit rows for cosine (zero rows refused)."""
+    X = np.asarray(X, dtype=np.float32)
     if metric == "cosine":
-        norms = np.linalg.norm(X, axis=1, keepdims=True)
+        norms = np.linalg.norm(X.astype(np.float64), axis=1, keepdims=True)
         if (norms == 0).any():
             raise ValueError(f"X has {(norms == 0).sum()} zero row(s): cosine distance is "
                              f"undefined (first at row {np.flatnonzero(norms == 0)[0]})")
-        X = X / norms
-    return X
+        X = (X / norms).astype(np.float32)
+    return np.ascontiguousarray(X)
 
 
-def _refine(X64: np.ndarray, queries: np.ndarray, candidates: np.ndarray, k: int,
+def _refine(X: np.ndarray, queries: np.ndarray, candidates: np.ndarray, k: int,
             metric: str) -> tuple[np.ndarray, np.ndarray]:
-    """Exact float64 distances to candidate neighbours; drop self; keep the k nearest.
+    """Distances to candidate neighbours from difference vectors; drop self; keep the k nearest.
 
-    Ties (e.g. exact duplicates, at distance 0) are ordered by row number.
+    Differences of close float32 vectors are exact (Sterbenz), so near-neighbour distances keep
+    their relative precision (unlike |a|² + |b|² − 2a·b) and duplicates are at exactly 0. Ties
+    are ordered by row number.
     """
-    block = max(1, _REFINE_BYTES // (8 * candidates.shape[1] * X64.shape[1]))
+    block = max(1, _REFINE_BYTES // (4 * candidates.shape[1] * X.shape[1]))
     indices = np.empty((len(queries), k), np.int64)
     distances = np.empty((len(queries), k), np.float32)
     for start in range(0, len(queries), block):
         q = queries[start:start + block]
         cand = candidates[start:start + block]
-        diff = X64[cand] - X64[q][:, None, :]
-        d2 = np.einsum("ijk,ijk->ij", diff, diff)
+        diff = X[np.maximum(cand, 0)] - X[q][:, None, :]
+        d2 = np.einsum("ijk,ijk->ij", diff, diff).astype(np.float64)
         dist = d2 / 2 if metric == "cosine" else np.sqrt(d2)  # 1 - cos = |u - v|^2 / 2
         dist[cand == q[:, None]] = np.inf  # a row is not its own neighbour
         dist[cand < 0] = np.inf  # missing candidates (approximate search)
@@ -117,7 +119,7 @@ def _refine(X64: np.ndarray, queries: np.ndarray, candidates: np.ndarray, k: int
     return indices, distances
 
 
-def _torch_candidates(X64: np.ndarray, queries: np.ndarray, n_cand: int, metric: str, device,
+def _torch_candidates(X: np.ndarray, queries: np.ndarray, n_cand: int, metric: str, device,
                       progress: bool) -> np.ndarray:
     """Top-``n_cand`` rows by float32 similarity, block by block, with torch."""
     import torch
@@ -126,9 +128,9 @@ def _torch_candidates(X64: np.ndarray, queries: np.ndarray, n_cand: int, metric:
     from .embed.device import resolve_device
 
     device = resolve_device(device)
-    base = torch.from_numpy(X64.astype(np.float32)).to(device)
+    base = torch.from_numpy(X).to(device)
     sq_norms = (base * base).sum(1) if metric == "euclidean" else None
-    block = max(1, min(len(queries), _BLOCK_BYTES // (4 * len(X64))))
+    block = max(1, min(len(queries), _BLOCK_BYTES // (4 * len(X))))
     out = np.empty((len(queries), n_cand), np.int64)
     with torch.inference_mode():
         for start in tqdm(range(0, len(queries), block), desc="kNN (exact)",
@@ -141,37 +143,34 @@ def _torch_candidates(X64: np.ndarray, queries: np.ndarray, n_cand: int, metric:
     return out
 
 
-def _faiss_candidates(X64: np.ndarray, queries: np.ndarray, n_cand: int, metric: str,
-                      index=None) -> np.ndarray:
+def _faiss_candidates(X: np.ndarray, queries: np.ndarray, n_cand: int,
+                      metric: str) -> np.ndarray:
     import faiss
 
-    X32 = np.ascontiguousarray(X64, dtype=np.float32)
-    if index is None:
-        index = (faiss.IndexFlatIP if metric == "cosine" else faiss.IndexFlatL2)(X32.shape[1])
-        index.add(X32)
-    _, cand = index.search(np.ascontiguousarray(X32[queries]), n_cand)
+    index = (faiss.IndexFlatIP if metric == "cosine" else faiss.IndexFlatL2)(X.shape[1])
+    index.add(X)
+    _, cand = index.search(np.ascontiguousarray(X[queries]), n_cand)
     return cand
 
 
-def _hnsw_candidates(X64: np.ndarray, n_cand: int, metric: str, m: int, ef_construction: int,
+def _hnsw_candidates(X: np.ndarray, n_cand: int, metric: str, m: int, ef_construction: int,
                      ef_search: int) -> np.ndarray:
     import faiss
 
-    X32 = np.ascontiguousarray(X64, dtype=np.float32)
     faiss_metric = faiss.METRIC_INNER_PRODUCT if metric == "cosine" else faiss.METRIC_L2
-    index = faiss.IndexHNSWFlat(X32.shape[1], m, faiss_metric)
+    index = faiss.IndexHNSWFlat(X.shape[1], m, faiss_metric)
     index.hnsw.efConstruction = ef_construction
-    index.add(X32)
+    index.add(X)
     index.hnsw.efSearch = max(ef_search, n_cand)
-    _, cand = index.search(X32, n_cand)
+    _, cand = index.search(X, n_cand)
     return cand
 
 
-def _pynndescent_candidates(X64: np.ndarray, n_cand: int, metric: str,
+def _pynndescent_candidates(X: np.ndarray, n_cand: int, metric: str,
                             random_state: int | None) -> np.ndarray:
     from pynndescent import NNDescent
 
-    index = NNDescent(X64.astype(np.float32), metric=metric, n_neighbors=n_cand,
+    index = NNDescent(X, metric=metric, n_neighbors=n_cand,
                       random_state=random_state)
     return index.neighbor_graph[0].astype(np.int64)
 
@@ -182,6 +181,14 @@ def _has_faiss() -> bool:
     except ImportError:
         return False
     return True
+
+
+def _exact_backend(device: str) -> str:
+    """faiss's flat index on CPU when installed (its blocked GEMM + heap selection is the
+    fastest exact search on CPU); torch otherwise, and always on a GPU."""
+    from .embed.device import resolve_device
+
+    return "faiss" if resolve_device(device).type == "cpu" and _has_faiss() else "torch"
 
 
 def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto",
@@ -198,9 +205,10 @@ def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto",
         Neighbours per row. Build once for the largest k you need and use :meth:`KNNGraph.at_k`.
     metric : {"cosine", "euclidean"}
     method : {"auto", "exact", "faiss", "approximate"}
-        ``exact``: blocked torch matrix products (GPU when present); ``faiss``: faiss
-        ``IndexFlat`` (exact); ``approximate``: faiss HNSW, or pynndescent without faiss;
-        ``auto``: exact up to 200,000 rows, approximate beyond.
+        ``exact``: blocked matrix products + top-k — torch on a GPU (or without faiss),
+        faiss ``IndexFlat`` on CPU when faiss is installed (``params["backend"]`` says which);
+        ``faiss``: always faiss ``IndexFlat``; ``approximate``: faiss HNSW, or pynndescent
+        without faiss; ``auto``: exact up to 200,000 rows, approximate beyond.
     device : str, default "auto"
         Torch device of the exact search.
     hnsw_m, ef_construction, ef_search : int
@@ -223,25 +231,27 @@ def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto",
     """
     check_choice(metric, "metric", METRICS)
     check_choice(method, "method", METHODS)
-    X64 = _prepare(check_embeddings(X, min_rows=2), metric)
-    k = _check_k(k, len(X64))
-    n_cand = min(k + 1 + _CANDIDATE_MARGIN, len(X64))
+    X = _prepare(check_embeddings(X, min_rows=2), metric)
+    k = _check_k(k, len(X))
+    n_cand = min(k + 1 + _CANDIDATE_MARGIN, len(X))
     if method == "auto":
-        method = "exact" if len(X64) <= _AUTO_EXACT_MAX_N else "approximate"
-    queries = np.arange(len(X64))
+        method = "exact" if len(X) <= _AUTO_EXACT_MAX_N else "approximate"
+    queries = np.arange(len(X))
     params: dict = {"k": k, "candidates": n_cand}
     if method == "exact":
-        cand = _torch_candidates(X64, queries, n_cand, metric, device, progress)
+        params["backend"] = _exact_backend(device)
+        cand = (_faiss_candidates(X, queries, n_cand, metric) if params["backend"] == "faiss"
+                else _torch_candidates(X, queries, n_cand, metric, device, progress))
     elif method == "faiss":
-        cand = _faiss_candidates(X64, queries, n_cand, metric)
+        cand = _faiss_candidates(X, queries, n_cand, metric)
     elif _has_faiss():
         method = "hnsw"
         params.update(m=hnsw_m, ef_construction=ef_construction, ef_search=ef_search)
-        cand = _hnsw_candidates(X64, n_cand, metric, hnsw_m, ef_construction, ef_search)
+        cand = _hnsw_candidates(X, n_cand, metric, hnsw_m, ef_construction, ef_search)
     else:
         method = "pynndescent"
-        cand = _pynndescent_candidates(X64, n_cand, metric, random_state)
-    indices, distances = _refine(X64, queries, cand, k, metric)
+        cand = _pynndescent_candidates(X, n_cand, metric, random_state)
+    indices, distances = _refine(X, queries, cand, k, metric)
     return KNNGraph(indices, distances, metric, method, params)
 
 
@@ -261,14 +271,15 @@ def exact_knn_rows(X, rows, k: int = 10, metric: str = "cosine",
     KNNGraph with ``rows`` set, indices (m, k)
     """
     check_choice(metric, "metric", METRICS)
-    X64 = _prepare(check_embeddings(X, min_rows=2), metric)
-    k = _check_k(k, len(X64))
+    X = _prepare(check_embeddings(X, min_rows=2), metric)
+    k = _check_k(k, len(X))
     rows = np.asarray(rows, dtype=np.int64)
-    if rows.ndim != 1 or rows.size == 0 or rows.min() < 0 or rows.max() >= len(X64):
-        raise ValueError(f"rows must be a non-empty 1-D array of row numbers in [0, {len(X64)})")
-    n_cand = min(k + 1 + _CANDIDATE_MARGIN, len(X64))
-    cand = _torch_candidates(X64, rows, n_cand, metric, device, progress=False)
-    indices, distances = _refine(X64, rows, cand, k, metric)
+    if rows.ndim != 1 or rows.size == 0 or rows.min() < 0 or rows.max() >= len(X):
+        raise ValueError(f"rows must be a non-empty 1-D array of row numbers in [0, {len(X)})")
+    n_cand = min(k + 1 + _CANDIDATE_MARGIN, len(X))
+    cand = (_faiss_candidates(X, rows, n_cand, metric) if _exact_backend(device) == "faiss"
+            else _torch_candidates(X, rows, n_cand, metric, device, progress=False))
+    indices, distances = _refine(X, rows, cand, k, metric)
     return KNNGraph(indices, distances, metric, "exact", {"k": k}, rows)
 
 

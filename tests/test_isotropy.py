@@ -85,3 +85,42 @@ def test_bad_input_names_the_argument():
         isoscore(np.array([[1.0, np.nan], [1.0, 2.0]]))
     with pytest.raises(ValueError, match="zero variance"):
         isoscore(np.ones((5, 3)))
+
+
+def test_partition_isotropy_known_answers(rng):
+    """I(W) ≈ 1 for N(0, I) (tolerance 0.1 at n=50k, d=5: Z(c) is a sum of log-normals);
+    ≈ 0 for a cloud shifted far from the origin along one axis."""
+    from embviz.metrics import partition_isotropy
+
+    assert partition_isotropy(rng.normal(size=(50_000, 5))) == pytest.approx(1.0, abs=0.1)
+    shifted = rng.normal(size=(2000, 5)) + [20, 0, 0, 0, 0]
+    assert partition_isotropy(shifted) < 1e-6
+    big = rng.normal(size=(500, 4)) * 1e3  # log-sum-exp: no overflow
+    assert np.isfinite(partition_isotropy(big))
+
+
+def test_rogue_dimensions_sum_to_average_cosine(rng):
+    """Contributions sum exactly to the average cosine (Timkey & van Schijndel, eq. 2);
+    a dimension with a large common offset dominates."""
+    from embviz.metrics import rogue_dimensions
+
+    X = rng.normal(size=(400, 6))
+    X[:, 4] += 8.0
+    table = rogue_dimensions(X)
+    assert table["contribution"].sum() == pytest.approx(average_cosine(X), rel=1e-10)
+    assert table.iloc[0]["dimension"] == 4 and table.iloc[0]["share"] > 0.9
+    U = X / np.linalg.norm(X, axis=1, keepdims=True)
+    brute = (np.outer(U[:, 2], U[:, 2]).sum() - (U[:, 2] ** 2).sum()) / (400 * 399)
+    assert table.set_index("dimension").loc[2, "contribution"] == pytest.approx(brute, rel=1e-9)
+
+
+def test_bootstrap_interval_covers_the_estimate(rng):
+    from embviz.metrics import bootstrap_ci
+
+    X = rng.normal(size=(500, 8)) * np.linspace(1, 3, 8)
+    estimate, low, high = bootstrap_ci(isoscore, X, n_resamples=50, random_state=0)
+    assert low <= estimate <= high and high - low < 0.2
+    again = bootstrap_ci(isoscore, X, n_resamples=50, random_state=0)
+    assert again == (estimate, low, high)
+    with pytest.raises(ValueError, match="sample_fraction"):
+        bootstrap_ci(isoscore, X, replace=False)

@@ -14,10 +14,13 @@ def X(rng):
 
 
 @pytest.mark.parametrize("metric", ["cosine", "euclidean"])
-@pytest.mark.parametrize("method", ["exact", "faiss"])
-def test_exact_matches_scikit_learn(X, metric, method):
-    """Same neighbours as sklearn's brute force; distances within 1e-5 (float32 storage)."""
-    graph = knn_graph(X, k=10, metric=metric, method=method, device="cpu", progress=False)
+@pytest.mark.parametrize("backend", ["torch", "faiss"])
+def test_exact_matches_scikit_learn(X, metric, backend, monkeypatch):
+    """Same neighbours as sklearn's brute force; distances within 1e-5 (float32 storage).
+    Both exact back ends: torch (GPUs, or no faiss) and faiss (CPU default)."""
+    monkeypatch.setattr("embviz.neighbors._has_faiss", lambda: backend == "faiss")
+    graph = knn_graph(X, k=10, metric=metric, method="exact", device="cpu", progress=False)
+    assert graph.params["backend"] == backend
     nn = NearestNeighbors(n_neighbors=11, metric=metric, algorithm="brute").fit(
         X.astype(np.float64))
     dist, idx = nn.kneighbors(X.astype(np.float64))

@@ -1,10 +1,27 @@
-"""Geometry of embeddings: isotropy (more measures land with the geometry core).
+"""Geometry of embeddings: isotropy, intrinsic dimension, hubness, and reports over one kNN graph.
 
-Pure numpy: importing this package never imports torch, transformers, sae_lens, umap or panel.
+Pure numpy/scipy/pandas at import: importing this package never imports torch, transformers,
+sae_lens, umap or panel (the kNN search imports torch or faiss when it runs).
 """
 
-from .isotropy import average_cosine, effective_rank, isoscore, pca_variances, top_pc_variance_share
+from .bootstrap import bootstrap_ci
+from .hubness import (antihub_occurrence, antihubs, hub_occurrence, hubness_skewness,
+                      hubness_summary, hubs, k_occurrence, knn_classification_error,
+                      knn_predictions, robin_hood)
+from .hubness_reduction import (Centering, FNorm, LocalScaling, MutualProximity, Whitening,
+                                hubness_reduction_table, reduce_hubness)
+from .intrinsic_dim import id_by_scale, local_intrinsic_dimension, mle, pca_dimension, twonn
+from .isotropy import (average_cosine, effective_rank, isoscore, partition_isotropy,
+                       pca_variances, rogue_dimensions, top_pc_variance_share)
+from .report import dimensionwise_report, geometry_report, layerwise_report
 from .summary import isotropy_summary
 
-__all__ = ["average_cosine", "effective_rank", "isoscore", "isotropy_summary", "pca_variances",
-           "top_pc_variance_share"]
+__all__ = [
+    "Centering", "FNorm", "LocalScaling", "MutualProximity", "Whitening", "antihub_occurrence",
+    "antihubs", "average_cosine", "bootstrap_ci", "dimensionwise_report", "effective_rank",
+    "geometry_report", "hub_occurrence", "hubness_reduction_table", "hubness_skewness",
+    "hubness_summary", "hubs", "id_by_scale", "isoscore", "isotropy_summary", "k_occurrence",
+    "knn_classification_error", "knn_predictions", "layerwise_report",
+    "local_intrinsic_dimension", "mle", "partition_isotropy", "pca_dimension", "pca_variances",
+    "reduce_hubness", "robin_hood", "rogue_dimensions", "top_pc_variance_share", "twonn",
+]

@@ -6,11 +6,13 @@ All functions take a float array ``(n, d)`` (numpy or torch) and return a Python
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
+from scipy.special import logsumexp
 
 from .._validation import check_embeddings, check_positive_int
 
-__all__ = ["average_cosine", "effective_rank", "isoscore", "pca_variances",
-           "top_pc_variance_share"]
+__all__ = ["average_cosine", "effective_rank", "isoscore", "partition_isotropy",
+           "pca_variances", "rogue_dimensions", "top_pc_variance_share"]
 
 
 def pca_variances(X) -> np.ndarray:
@@ -72,6 +74,74 @@ def isoscore(X) -> float:
     return float(np.clip(score, 0.0, 1.0))
 
 
+def partition_isotropy(X) -> float:
+    """Partition-function isotropy I(W) = min_c Z(c) / max_c Z(c).
+
+    Z(c) = Σᵢ exp(cᵀwᵢ), with c over the unit eigenvectors of WᵀW (the uncentred second-moment
+    matrix). 1 when every direction has the same partition function (isotropic), near 0 when
+    the cloud sits off the origin along some direction. Computed in log space
+    (log-sum-exp), so large norms do not overflow.
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+
+    Returns
+    -------
+    float in (0, 1]
+
+    References
+    ----------
+    Mu & Viswanath (2018), "All-but-the-Top: Simple and Effective Postprocessing for Word
+    Representations", ICLR, section 2.
+    """
+    W = check_embeddings(X, min_rows=2).astype(np.float64)
+    _, eigenvectors = np.linalg.eigh(W.T @ W)
+    log_z = logsumexp(W @ eigenvectors, axis=0)
+    return float(np.exp(log_z.min() - log_z.max()))
+
+
+def rogue_dimensions(X) -> pd.DataFrame:
+    """Each dimension's contribution to the average cosine similarity.
+
+    For unit rows u, the average cosine over pairs of distinct rows splits exactly over the
+    dimensions: CC(i) = mean over pairs of u_a[i]·u_b[i], and Σᵢ CC(i) = average_cosine(X).
+    A few "rogue" dimensions carrying most of it dominate cosine similarity (Timkey & van
+    Schijndel 2021). Computed over all pairs in O(n·d).
+
+    Parameters
+    ----------
+    X : array of shape (n, d), no zero rows
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per dimension, largest contribution first: ``dimension``, ``contribution``
+        (CC(i)), ``share`` (CC(i) / average cosine), ``variance`` (of the raw dimension).
+
+    References
+    ----------
+    Timkey & van Schijndel (2021), "All Bark and No Bite: Rogue Dimensions in Transformer
+    Language Models Obscure Representational Quality", EMNLP, eq. 2.
+    """
+    X = check_embeddings(X, min_rows=2).astype(np.float64)
+    U = _unit_rows(X)
+    n = len(U)
+    contribution = (U.sum(axis=0) ** 2 - (U**2).sum(axis=0)) / (n * (n - 1))
+    table = pd.DataFrame({"dimension": np.arange(X.shape[1]), "contribution": contribution,
+                          "share": contribution / contribution.sum(),
+                          "variance": X.var(axis=0, ddof=1)})
+    return table.sort_values("contribution", ascending=False, ignore_index=True)
+
+
+def _unit_rows(X: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(X, axis=1)
+    if (norms == 0).any():
+        raise ValueError(f"X has {(norms == 0).sum()} zero row(s): cosine is undefined "
+                         f"(first at row {np.flatnonzero(norms == 0)[0]})")
+    return X / norms[:, None]
+
+
 def average_cosine(X) -> float:
     """Mean cosine similarity over all pairs of distinct rows, in O(n·d).
 
@@ -88,11 +158,7 @@ def average_cosine(X) -> float:
     float in [-1, 1]
     """
     X = check_embeddings(X, min_rows=2).astype(np.float64)
-    norms = np.linalg.norm(X, axis=1)
-    if (norms == 0).any():
-        raise ValueError(f"X has {(norms == 0).sum()} zero row(s): cosine is undefined "
-                         f"(first at row {np.flatnonzero(norms == 0)[0]})")
-    total = (X / norms[:, None]).sum(axis=0)
+    total = _unit_rows(X).sum(axis=0)
     n = len(X)
     return float((total @ total - n) / (n * (n - 1)))
 

@@ -1,0 +1,312 @@
+"""Hubness of a k-nearest-neighbour graph: how unevenly points are chosen as neighbours.
+
+In high dimension a few points (hubs) appear in very many k-NN lists and many (anti-hubs)
+in none. Every measure here is a function of the k-occurrence N_k(x), the number of k-NN
+lists that contain x, read from a shared :class:`~embviz.neighbors.KNNGraph` (build it once
+at the largest k you need; each measure slices it with :meth:`KNNGraph.at_k`). An array
+``X`` is accepted too, in which case a cosine graph is built for that call.
+
+:func:`knn_predictions` and :func:`knn_classification_error` read the same graph as a
+leave-one-out k-NN classifier: the semantic check of a hubness reduction (Nielsen & Hansen
+2024; see :mod:`embviz.metrics.hubness_reduction`).
+
+Definitions follow scikit-hubness (Feldbauer, Flexer & Rattei 2020; ``skhubness 0.21.2``,
+``skhubness/analysis/estimation.py``) except where a docstring says otherwise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_embeddings, check_positive_int
+from ..neighbors import KNNGraph, knn_graph
+
+__all__ = ["antihub_occurrence", "antihubs", "hub_occurrence", "hubness_skewness",
+           "hubness_summary", "hubs", "k_occurrence", "knn_classification_error",
+           "knn_predictions", "robin_hood"]
+
+_BLOCK_FLOATS = 1 << 22  # 4M entries per block of the k-NN vote
+
+
+def _as_graph(data, k: int) -> KNNGraph:
+    """A KNNGraph cut to ``k`` neighbours, from a graph or from an array (cosine, exact)."""
+    k = check_positive_int(k, "k")
+    if isinstance(data, KNNGraph):
+        if data.rows is not None:
+            raise ValueError("data is a KNNGraph over a sample of rows (graph.rows is set); "
+                             "hubness needs the neighbours of every row")
+        if data.k < k:
+            raise ValueError(f"k={k} exceeds the graph's k={data.k}; build the graph with "
+                             f"k >= {k}")
+        return data.at_k(k)
+    X = check_embeddings(getattr(data, "vectors", data), name="data", min_rows=2)
+    return knn_graph(X, k, metric="cosine", progress=False)
+
+
+def _check_hub_size(hub_size) -> float:
+    if isinstance(hub_size, bool) or not isinstance(hub_size, (int, float, np.number)):
+        raise TypeError(f"hub_size must be a positive number, got {type(hub_size).__name__}")
+    if not np.isfinite(hub_size) or hub_size <= 0:
+        raise ValueError(f"hub_size must be a positive finite number, got {hub_size}")
+    return float(hub_size)
+
+
+def _occurrence(graph: KNNGraph) -> np.ndarray:
+    return np.bincount(graph.indices.ravel(), minlength=graph.n).astype(np.int64)
+
+
+def _skewness(occurrence: np.ndarray) -> float:
+    centred = occurrence - occurrence.mean()
+    variance = np.mean(centred**2)
+    if variance == 0:  # every point is chosen equally often: perfectly symmetric
+        return 0.0
+    return float(np.mean(centred**3) / variance**1.5)
+
+
+def _robin_hood(occurrence: np.ndarray, k: int) -> float:
+    return float(np.abs(occurrence - k).sum() / (2 * occurrence.sum()))
+
+
+def _hub_rows(occurrence: np.ndarray, k: int, hub_size: float) -> np.ndarray:
+    return np.flatnonzero(occurrence > hub_size * k)
+
+
+def k_occurrence(data, k: int = 10) -> np.ndarray:
+    """N_k(x): in how many k-nearest-neighbour lists each point appears.
+
+    Parameters
+    ----------
+    data : KNNGraph with ``graph.k >= k`` over all rows, or array of shape (n, d)
+        An array gets a cosine graph (:func:`~embviz.neighbors.knn_graph`).
+    k : int, default 10
+
+    Returns
+    -------
+    ndarray of shape (n,), int64
+        Sums to n·k; its mean is exactly k.
+
+    Examples
+    --------
+    >>> g = KNNGraph(np.array([[1], [0], [0]]), np.zeros((3, 1), np.float32), "cosine", "toy")
+    >>> k_occurrence(g, k=1).tolist()
+    [2, 1, 0]
+    """
+    return _occurrence(_as_graph(data, k))
+
+
+def hubness_skewness(data, k: int = 10) -> float:
+    """k-skewness: the standardised third moment of the k-occurrence, E[(N_k − μ)³]/σ³.
+
+    Population moments (σ with ``ddof=0``), the same value as ``scipy.stats.skew`` and as
+    scikit-hubness's ``k_skewness``. 0 for a symmetric k-occurrence; values above ~1 mean
+    strong hubness. When every point has N_k = k (σ = 0) the skewness is defined as 0.
+
+    Parameters
+    ----------
+    data : KNNGraph (``graph.k >= k``) or array of shape (n, d)
+    k : int, default 10
+
+    Returns
+    -------
+    float
+
+    References
+    ----------
+    Radovanović, Nanopoulos & Ivanović (2010), "Hubs in space: popular nearest neighbors in
+    high-dimensional data", JMLR 11, 2487–2531, eq. (1).
+    """
+    return _skewness(k_occurrence(data, k))
+
+
+def robin_hood(data, k: int = 10) -> float:
+    """Robin Hood (Hoover) index of the k-occurrence: Σ|N_k − k| / (2·Σ N_k).
+
+    The share of all k-NN slots that would have to move from hubs to other points for every
+    point to be chosen exactly k times (k is the mean of N_k). In [0, 1): 0 for no hubness.
+
+    Parameters
+    ----------
+    data : KNNGraph (``graph.k >= k``) or array of shape (n, d)
+    k : int, default 10
+
+    Returns
+    -------
+    float in [0, 1)
+
+    References
+    ----------
+    Feldbauer, Leodolter, Plant & Flexer (2018), "Fast approximate hubness reduction for large
+    high-dimensional data", IEEE ICBK; used in Feldbauer & Flexer (2019), "A comprehensive
+    empirical comparison of hubness reduction in high-dimensional spaces", KAIS 59, 137–166.
+    """
+    return _robin_hood(k_occurrence(data, k), k)
+
+
+def hubs(data, k: int = 10, hub_size: float = 2.0) -> np.ndarray:
+    """Row numbers of hubs: points with N_k > hub_size·k.
+
+    Strictly greater, as scikit-hubness documents (its 0.21 code compares with ``>=``; the two
+    differ only for points with N_k exactly equal to hub_size·k).
+
+    Parameters
+    ----------
+    data : KNNGraph (``graph.k >= k``) or array of shape (n, d)
+    k : int, default 10
+    hub_size : float, default 2.0
+
+    Returns
+    -------
+    ndarray of int64, ascending
+    """
+    hub_size = _check_hub_size(hub_size)
+    return _hub_rows(k_occurrence(data, k), k, hub_size)
+
+
+def antihubs(data, k: int = 10) -> np.ndarray:
+    """Row numbers of anti-hubs: points in no k-NN list (N_k = 0).
+
+    Returns
+    -------
+    ndarray of int64, ascending
+    """
+    return np.flatnonzero(k_occurrence(data, k) == 0)
+
+
+def hub_occurrence(data, k: int = 10, hub_size: float = 2.0) -> float:
+    """Share of all n·k k-NN slots occupied by hubs: Σ_{hubs} N_k / (n·k).
+
+    Relative to the neighbour slots, not to the points (scikit-hubness ``hub_occurrence``).
+    Hubs as in :func:`hubs` (N_k > hub_size·k).
+
+    Parameters
+    ----------
+    data : KNNGraph (``graph.k >= k``) or array of shape (n, d)
+    k : int, default 10
+    hub_size : float, default 2.0
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    hub_size = _check_hub_size(hub_size)
+    occurrence = k_occurrence(data, k)
+    return float(occurrence[_hub_rows(occurrence, k, hub_size)].sum() / occurrence.sum())
+
+
+def antihub_occurrence(data, k: int = 10) -> float:
+    """Share of points that are anti-hubs: #{x : N_k(x) = 0} / n.
+
+    Relative to the points, not to the neighbour slots (scikit-hubness
+    ``antihub_occurrence``).
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    return float(np.mean(k_occurrence(data, k) == 0))
+
+
+def hubness_summary(data, k: int = 10, hub_size: float = 2.0) -> pd.DataFrame:
+    """Hubness measures of one k-NN graph in one tidy table (the graph is built once).
+
+    Parameters
+    ----------
+    data : KNNGraph (``graph.k >= k``), array of shape (n, d) or EmbeddingSet
+    k : int, default 10
+    hub_size : float, default 2.0
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``metric``, ``value``, ``parameters``; rows ``n``, ``k_skewness``,
+        ``robin_hood``, ``hub_occurrence``, ``antihub_occurrence``, ``n_hubs``,
+        ``n_antihubs``, ``max_k_occurrence``.
+    """
+    hub_size = _check_hub_size(hub_size)
+    graph = _as_graph(data, k)
+    occurrence = _occurrence(graph)
+    hub_rows = _hub_rows(occurrence, k, hub_size)
+    at_k, with_size = f"k={k}", f"k={k}, hub_size={hub_size:g}"
+    rows = [("n", graph.n, ""),
+            ("k_skewness", _skewness(occurrence), at_k),
+            ("robin_hood", _robin_hood(occurrence, k), at_k),
+            ("hub_occurrence", float(occurrence[hub_rows].sum() / occurrence.sum()), with_size),
+            ("antihub_occurrence", float(np.mean(occurrence == 0)), at_k),
+            ("n_hubs", len(hub_rows), with_size),
+            ("n_antihubs", int((occurrence == 0).sum()), at_k),
+            ("max_k_occurrence", int(occurrence.max()), at_k)]
+    return pd.DataFrame(rows, columns=["metric", "value", "parameters"])
+
+
+def _label_codes(labels, n: int, against: str = "the graph") -> tuple[np.ndarray, np.ndarray]:
+    labels = np.asarray(labels)
+    if labels.ndim != 1:
+        raise ValueError(f"labels must be 1-D, got shape {labels.shape}")
+    if len(labels) != n:
+        raise ValueError(f"labels has {len(labels)} entries but {against} has {n} rows: "
+                         f"expected one label per row")
+    codes, uniques = pd.factorize(labels)
+    if (codes < 0).any():
+        raise ValueError(f"labels has missing values at rows "
+                         f"{np.flatnonzero(codes < 0)[:5].tolist()}")
+    return codes, np.asarray(uniques)
+
+
+def _predict_codes(graph: KNNGraph, codes: np.ndarray, k: int) -> np.ndarray:
+    """Majority vote; a tie goes to the tied class that holds the nearest neighbour."""
+    neighbour = codes[graph.indices[:, :k]]
+    predicted = np.empty(graph.n, np.int64)
+    block = max(1, _BLOCK_FLOATS // (k * k))
+    for start in range(0, graph.n, block):
+        L = neighbour[start:start + block]
+        votes = (L[:, :, None] == L[:, None, :]).sum(2)  # votes for the class at position j
+        first = votes.argmax(1)  # first position of a class with the most votes
+        predicted[start:start + block] = L[np.arange(len(L)), first]
+    return predicted
+
+
+def _checked(graph, labels, k: int) -> tuple[KNNGraph, np.ndarray, np.ndarray]:
+    graph = _as_graph(graph, k)
+    codes, uniques = _label_codes(labels, graph.n)
+    return graph, codes, uniques
+
+
+def knn_predictions(graph, labels, k: int = 10) -> np.ndarray:
+    """Leave-one-out k-NN labels: the majority label of each point's k neighbours.
+
+    A point is not its own neighbour in a KNNGraph, so this is leave-one-out. Ties between
+    classes with the same number of votes go to the tied class of the nearest neighbour
+    (the first of the tied classes met going down the neighbour list).
+
+    Parameters
+    ----------
+    graph : KNNGraph (``graph.k >= k``) over all rows, or array of shape (n, d)
+        An array gets a cosine graph, as for the hubness measures.
+    labels : array-like of shape (n,)
+        Any hashable values; missing values are refused.
+    k : int, default 10
+
+    Returns
+    -------
+    ndarray of shape (n,)
+        Predicted labels, values taken from ``labels``.
+    """
+    graph, codes, uniques = _checked(graph, labels, k)
+    return uniques[_predict_codes(graph, codes, k)]
+
+
+def knn_classification_error(graph, labels, k: int = 10) -> float:
+    """Share of points whose leave-one-out k-NN label (:func:`knn_predictions`) is wrong.
+
+    Parameters
+    ----------
+    graph, labels, k
+        As in :func:`knn_predictions`.
+
+    Returns
+    -------
+    float in [0, 1]
+    """
+    graph, codes, _ = _checked(graph, labels, k)
+    return float(np.mean(_predict_codes(graph, codes, k) != codes))

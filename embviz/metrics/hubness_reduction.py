@@ -1,0 +1,597 @@
+"""Hubness reduction, and how much it helps: k-NN classification before and after.
+
+Scikit-learn style estimators (parameters in ``__init__``, fitted attributes end in ``_``):
+
+- vector-space transforms, ``fit(X)``/``transform(X) -> ndarray``: :class:`Centering`,
+  :class:`FNorm`, :class:`Whitening`; the k-NN graph is then built on the new vectors;
+- secondary distances, ``fit(graph)``/``transform(graph) -> KNNGraph``: :class:`LocalScaling`,
+  :class:`MutualProximity`. They re-rank each point's candidates (its ``graph.k`` nearest
+  neighbours by the primary distance; k_max = 50–100) by the secondary distance, so a point
+  outside x's candidates never becomes x's neighbour. scikit-hubness makes the same
+  approximation with approximate neighbours (Feldbauer et al. 2018); the top k are exact
+  whenever the true secondary neighbours lie among the candidates.
+
+:func:`reduce_hubness` chains them; :func:`hubness_reduction_table` compares methods by
+hubness and k-NN classification with McNemar's test, as Nielsen & Hansen (2024) do.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import inspect
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from .._validation import check_choice, check_embeddings, check_positive_int
+from ..neighbors import METRICS, KNNGraph, knn_graph
+from .hubness import _label_codes, _predict_codes, hubness_skewness, robin_hood
+from .hubness import knn_classification_error, knn_predictions  # noqa: F401 (also importable here)
+
+__all__ = ["Centering", "FNorm", "LocalScaling", "MutualProximity", "NotFittedError",
+           "Whitening", "hubness_reduction_table", "reduce_hubness"]
+
+VECTOR_STEPS = ("centering", "fnorm", "whitening")
+SECONDARY_STEPS = ("local_scaling", "mutual_proximity")
+#: The methods compared by default (Nielsen & Hansen 2024 compare the same families).
+METHODS = ("none", "centering", "fnorm", "whitening", "local_scaling", "mutual_proximity",
+           "centering+mutual_proximity", "fnorm+local_scaling")
+_BLOCK_FLOATS = 1 << 22  # 32 MB of float64 per block
+
+
+class NotFittedError(ValueError, AttributeError):
+    """``transform`` before ``fit`` (as scikit-learn's ``NotFittedError``)."""
+
+
+class _Estimator:
+    def get_params(self) -> dict:
+        """The ``__init__`` parameters and their current values."""
+        parameters = inspect.signature(type(self).__init__).parameters.values()
+        return {p.name: getattr(self, p.name) for p in parameters
+                if p.name != "self" and p.kind == p.POSITIONAL_OR_KEYWORD}
+
+    def __repr__(self) -> str:
+        params = ", ".join(f"{k}={v!r}" for k, v in self.get_params().items())
+        return f"{type(self).__name__}({params})"
+
+    def _check_fitted(self) -> None:
+        if not any(key.endswith("_") and not key.startswith("_") for key in vars(self)):
+            raise NotFittedError(f"this {type(self).__name__} is not fitted yet; call fit() "
+                                 f"before transform()")
+
+    def fit_transform(self, data, *args, **kwargs):
+        """``fit(data, ...)`` then ``transform(data)``."""
+        return self.fit(data, *args, **kwargs).transform(data)
+
+
+# ---------------------------------------------------------------- vector-space transforms
+
+class _VectorTransform(_Estimator):
+    def _check_input(self, X) -> np.ndarray:
+        self._check_fitted()
+        X = check_embeddings(X)
+        if X.shape[1] != self.n_features_in_:
+            raise ValueError(f"X has {X.shape[1]} columns but {type(self).__name__} was "
+                             f"fitted on {self.n_features_in_}")
+        return X
+
+
+class Centering(_VectorTransform):
+    """Subtract the mean vector fitted on the data.
+
+    With the cosine metric the k-NN graph then compares centred, L2-normalised vectors.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (d,), float64
+    n_features_in_ : int
+
+    References
+    ----------
+    Suzuki, Hara, Shimbo, Saerens & Fukumizu (2013), "Centering similarity measures to reduce
+    hubs", EMNLP; Nielsen & Hansen (2024) (centring, then L2 normalisation).
+    """
+
+    def fit(self, X) -> Centering:
+        """Fit the mean of ``X`` (array of shape (n, d))."""
+        X = check_embeddings(X)
+        self.mean_, self.n_features_in_ = X.mean(axis=0, dtype=np.float64), X.shape[1]
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """``X − mean_``, shape (n, d), float32 unless ``X`` is float64."""
+        X = self._check_input(X)
+        return (X - self.mean_).astype(X.dtype)
+
+
+class FNorm(_VectorTransform):
+    """f-norm: force every dimension to a standard normal by rank, then L2-normalise rows.
+
+    Per dimension j, a value v gets the mid-rank position p = (#{fitted < v} +
+    #{fitted ≤ v}) / (2n) among the n fitted values (ties share their average rank), clipped
+    to [1/(2n), 1 − 1/(2n)], and is replaced by Φ⁻¹(p); each row is then divided by its
+    Euclidean norm. On the fitted data itself a value of rank r becomes Φ⁻¹((r − ½)/n).
+
+    Nielsen & Hansen (2024) replace the sorted values of each dimension by a sorted random
+    N(0, 1) sample (their code, ``force_dist='normal_all'``); normal quantiles are the
+    deterministic version of that map (no ``random_state`` needed).
+
+    Attributes
+    ----------
+    sorted_ : ndarray of shape (n, d), the fitted values sorted per dimension
+    n_features_in_ : int
+
+    References
+    ----------
+    Nielsen & Hansen (2024), "Hubness Reduction Improves Sentence-BERT Semantic Spaces",
+    Proceedings of the 5th Northern Lights Deep Learning Conference (NLDL), PMLR 233.
+    """
+
+    def fit(self, X) -> FNorm:
+        """Fit the per-dimension order of ``X`` (array of shape (n, d), n >= 2)."""
+        X = check_embeddings(X, min_rows=2)
+        self.sorted_, self.n_features_in_ = np.sort(X, axis=0), X.shape[1]
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Rank-Gaussianised, unit-norm rows, shape (n, d), float32 unless X is float64."""
+        X = self._check_input(X)
+        n = len(self.sorted_)
+        positions = np.empty(X.shape, np.float64)
+        for j in range(X.shape[1]):
+            column = self.sorted_[:, j]
+            positions[:, j] = (np.searchsorted(column, X[:, j], "left")
+                               + np.searchsorted(column, X[:, j], "right"))
+        Z = special.ndtri(np.clip(positions / (2 * n), 0.5 / n, 1 - 0.5 / n))
+        norms = np.linalg.norm(Z, axis=1, keepdims=True)
+        return (Z / np.where(norms == 0, 1.0, norms)).astype(X.dtype)
+
+
+class Whitening(_VectorTransform):
+    """Whitening: centre and decorrelate to unit variance (optionally fewer dimensions).
+
+    With the covariance C = U Λ Uᵀ of the fitted data and its ``m = n_components`` largest
+    eigenvalues, ``pca`` maps x to (x − μ) U_m (Λ_m + ε)^{-1/2} (shape m, as Su et al. 2021
+    and WhiteningBERT); ``zca`` rotates back, (x − μ) U_m (Λ_m + ε)^{-1/2} U_mᵀ (shape d).
+    ε = ``eps`` · λ_max regularises near-zero eigenvalues (scale-free).
+
+    Parameters
+    ----------
+    method : {"pca", "zca"}, default "pca"
+    n_components : int, optional
+        Components kept (default all d).
+    eps : float, default 1e-6
+        Added to every eigenvalue, as a share of the largest eigenvalue.
+
+    Attributes
+    ----------
+    mean_ : ndarray of shape (d,)
+    components_ : ndarray of shape (m, d), covariance eigenvectors, largest first
+    explained_variance_ : ndarray of shape (m,)
+    whitening_matrix_ : ndarray of shape (d, m) for "pca", (d, d) for "zca"
+    n_features_in_ : int
+
+    References
+    ----------
+    Su, Cao, Liu & Ou (2021), "Whitening Sentence Representations for Better Semantics and
+    Faster Retrieval", arXiv:2103.15316; Huang, Tang, Zhong, Zhang, Sun & Wei (2021),
+    "WhiteningBERT: An Easy Unsupervised Sentence Embedding Approach", Findings of EMNLP.
+    """
+
+    def __init__(self, method: str = "pca", n_components: int | None = None,
+                 eps: float = 1e-6):
+        self.method = method
+        self.n_components = n_components
+        self.eps = eps
+
+    def _check_params(self, d: int) -> int:
+        check_choice(self.method, "method", ("pca", "zca"))
+        if not isinstance(self.eps, (int, float)) or not 0 <= self.eps < np.inf:
+            raise ValueError(f"eps must be a finite number >= 0, got {self.eps!r}")
+        if self.n_components is None:
+            return d
+        m = check_positive_int(self.n_components, "n_components")
+        if m > d:
+            raise ValueError(f"n_components={m} exceeds the dimension d={d}")
+        return m
+
+    def fit(self, X) -> Whitening:
+        """Fit mean and covariance of ``X`` (array of shape (n, d), n >= 2)."""
+        X = check_embeddings(X, min_rows=2).astype(np.float64)
+        m = self._check_params(X.shape[1])
+        self.mean_ = X.mean(axis=0)
+        centred = X - self.mean_
+        eigval, eigvec = np.linalg.eigh(centred.T @ centred / (len(X) - 1))
+        eigval, eigvec = np.clip(eigval[::-1], 0, None), eigvec[:, ::-1]
+        if eigval[0] == 0:
+            raise ValueError("X has zero variance: all rows are identical")
+        scale = 1 / np.sqrt(eigval[:m] + self.eps * eigval[0])
+        self.components_, self.explained_variance_ = eigvec[:, :m].T, eigval[:m]
+        W = eigvec[:, :m] * scale
+        self.whitening_matrix_ = W @ self.components_ if self.method == "zca" else W
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """Whitened rows, shape (n, m) or (n, d); float32 unless ``X`` is float64."""
+        X = self._check_input(X)
+        return ((X - self.mean_) @ self.whitening_matrix_).astype(X.dtype)
+
+
+# ------------------------------------------------------------------ secondary distances
+
+def _check_graph(graph, name: str = "graph") -> KNNGraph:
+    if not isinstance(graph, KNNGraph):
+        raise TypeError(f"{name} must be a KNNGraph (embviz.neighbors.knn_graph), got "
+                        f"{type(graph).__name__}")
+    if graph.rows is not None:
+        raise ValueError(f"{name} covers a sample of rows (graph.rows is set); hubness "
+                         f"reduction needs the neighbours of every row")
+    return graph
+
+
+def _relabel(graph: KNNGraph, step: str, params: dict) -> KNNGraph:
+    return dataclasses.replace(graph, method=f"{graph.method}+{step}",
+                               params={**graph.params, **params})
+
+
+def _rerank(graph: KNNGraph, secondary: np.ndarray, step: str, params: dict) -> KNNGraph:
+    """Each row's candidates ordered by ``secondary`` (float64; ties by row number)."""
+    order = np.lexsort((graph.indices, secondary), axis=-1)
+    indices = np.take_along_axis(graph.indices, order, 1)
+    distances = np.take_along_axis(secondary, order, 1).astype(np.float32)
+    return _relabel(KNNGraph(indices, distances, graph.metric, graph.method, graph.params),
+                    step, params)
+
+
+class _SecondaryDistance(_Estimator):
+    def _check_same_points(self, graph) -> KNNGraph:
+        self._check_fitted()
+        graph = _check_graph(graph)
+        if graph.n != self.n_samples_fit_:
+            raise ValueError(f"graph has {graph.n} rows but {type(self).__name__} was fitted on "
+                             f"a graph of {self.n_samples_fit_} rows (the points it re-ranks)")
+        return graph
+
+
+class LocalScaling(_SecondaryDistance):
+    """Local scaling: d'(x, y) = 1 − exp(−d(x, y)² / (σ_x σ_y)).
+
+    σ_x is the primary distance from x to its k-th nearest neighbour (self excluded), read
+    from the graph given to :meth:`fit`. :meth:`transform` computes d' for each point's
+    candidates and re-ranks them (module notes). As scikit-hubness ≥ 0.30's ``LocalScaling``
+    (0.21 read the (k+1)-th neighbour when self was not in the candidate list).
+
+    Parameters
+    ----------
+    k : int, default 5
+
+    Attributes
+    ----------
+    scale_ : ndarray of shape (n,), float64 (σ_x)
+    n_samples_fit_ : int
+
+    References
+    ----------
+    Schnitzer, Flexer, Schedl & Widmer (2012), "Local and global scaling reduce hubs in
+    space", JMLR 13, 2871–2902, eq. (3) (after Zelnik-Manor & Perona 2005).
+    """
+
+    def __init__(self, k: int = 5):
+        self.k = k
+
+    def fit(self, graph: KNNGraph) -> LocalScaling:
+        """Read σ_x from ``graph`` (a KNNGraph with ``graph.k >= k``)."""
+        graph = _check_graph(graph)
+        k = check_positive_int(self.k, "k")
+        if graph.k < k:
+            raise ValueError(f"LocalScaling(k={k}) needs graph.k >= {k}, got graph.k="
+                             f"{graph.k}")
+        self.scale_, self.n_samples_fit_ = graph.distances[:, k - 1].astype(np.float64), graph.n
+        return self
+
+    def transform(self, graph: KNNGraph) -> KNNGraph:
+        """A new KNNGraph: the candidates of ``graph`` re-ranked by d' (float32 distances)."""
+        graph = self._check_same_points(graph)
+        d = graph.distances.astype(np.float64)
+        scale = self.scale_[:, None] * self.scale_[graph.indices]
+        ratio = np.divide(d**2, scale, out=np.where(d > 0, np.inf, 0.0), where=scale > 0)
+        return _rerank(graph, -np.expm1(-ratio), f"local_scaling(k={self.k})",
+                       {"local_scaling_k": self.k})
+
+
+def _unit_rows(X: np.ndarray, metric: str) -> np.ndarray:
+    """float64 rows; unit rows for cosine (the graph was built from them: no zero rows)."""
+    X = X.astype(np.float64)
+    return X / np.linalg.norm(X, axis=1, keepdims=True) if metric == "cosine" else X
+
+
+def _distances_to(A: np.ndarray, B: np.ndarray, metric: str) -> np.ndarray:
+    gram = A @ B.T
+    if metric == "cosine":
+        return 1 - gram
+    sq = (A * A).sum(1)[:, None] + (B * B).sum(1)[None, :] - 2 * gram
+    return np.sqrt(np.clip(sq, 0, None))
+
+
+def _distance_moments(X: np.ndarray, sample: np.ndarray,
+                      metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and std (ddof=0) of each row's distances to the sample rows, self excluded."""
+    position = np.full(len(X), -1)
+    position[sample] = np.arange(len(sample))
+    S = X[sample]
+    block = max(1, _BLOCK_FLOATS // len(sample))
+    mean, std = np.empty(len(X)), np.empty(len(X))
+    for start in range(0, len(X), block):
+        rows = np.arange(start, min(start + block, len(X)))
+        keep = np.ones((len(rows), len(sample)), bool)
+        own = position[rows] >= 0
+        keep[own, position[rows][own]] = False
+        D = _distances_to(X[rows], S, metric)
+        count = keep.sum(1)
+        mean[rows] = (D * keep).sum(1) / count
+        std[rows] = np.sqrt((((D - mean[rows, None]) ** 2) * keep).sum(1) / count)
+    return mean, std
+
+
+def _check_matches_graph(X: np.ndarray, graph: KNNGraph) -> None:
+    rows = np.arange(min(10, graph.n))
+    expected = _distances_to(X[rows], X[graph.indices[rows, 0]], graph.metric).diagonal()
+    if not np.allclose(expected, graph.distances[rows, 0], rtol=1e-3, atol=1e-5):
+        raise ValueError("X does not match the graph: its distances to the graph's nearest "
+                         "neighbours differ; pass the vectors the graph was built from")
+
+
+def _normal_cdf(d: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """P(D <= d) for D ~ N(mean, std²); a step function where std = 0."""
+    step = np.where(d > mean, np.inf, np.where(d < mean, -np.inf, 0.0))
+    z = np.divide(d - mean, std, out=step, where=std > 0)
+    return special.ndtr(z)
+
+
+class MutualProximity(_SecondaryDistance):
+    """Mutual proximity (Gaussian): MP(x, y) = 1 − SF_x(d)·SF_y(d), d = d(x, y).
+
+    SF_x is the survival function of a Gaussian N(μ_x, σ_x²) fitted to x's distances.
+    Computed as F_x + F_y − F_x·F_y with F = 1 − SF (no cancellation for near neighbours,
+    whose F is tiny) and ranked in float64 before the float32 cast.
+
+    μ_x, σ_x come, with ``fit(graph, X)`` (preferred; :func:`reduce_hubness` does this), from
+    x's distances to a uniform random sample of ``n_samples`` rows of X (``random_state``;
+    all rows when n <= n_samples: Schnitzer et al.'s full-distance estimate), x excluded;
+    with ``fit(graph)``, from x's distances to its ``graph.k`` candidates only, as
+    scikit-hubness does with approximate neighbours (a local estimate, biased low). MP is
+    then computed for each point's candidates only, which are re-ranked (module notes).
+
+    Parameters
+    ----------
+    method : {"gaussian"}, default "gaussian"
+    n_samples : int, default 1000
+        Sample size for the moments when ``X`` is given.
+    random_state : int, optional
+        Seed of the sample.
+
+    Attributes
+    ----------
+    mean_, std_ : ndarray of shape (n,), float64
+        μ_x and σ_x (ddof=0).
+    sample_ : ndarray of int64 or None (candidate moments)
+    moments_from_ : {"sample", "candidates"}
+    n_samples_fit_ : int
+
+    References
+    ----------
+    Schnitzer, Flexer, Schedl & Widmer (2012), "Local and global scaling reduce hubs in
+    space", JMLR 13, 2871–2902, section 3.2 (Gaussian MP, independence assumed).
+    """
+
+    def __init__(self, method: str = "gaussian", n_samples: int = 1000,
+                 random_state: int | None = None):
+        self.method = method
+        self.n_samples = n_samples
+        self.random_state = random_state
+
+    def fit(self, graph: KNNGraph, X=None) -> MutualProximity:
+        """Fit μ_x, σ_x; ``X`` (shape (n, d)) are the vectors ``graph`` was built from."""
+        check_choice(self.method, "method", ("gaussian",))
+        graph = _check_graph(graph)
+        if X is None:
+            if graph.k < 2:
+                raise ValueError(f"MutualProximity without X needs graph.k >= 2 candidates, "
+                                 f"got {graph.k}")
+            d = graph.distances.astype(np.float64)
+            self.mean_, self.std_ = d.mean(1), d.std(1)
+            self.sample_, self.moments_from_ = None, "candidates"
+        else:
+            self._fit_sample(graph, check_embeddings(X, min_rows=2))
+        self.n_samples_fit_ = graph.n
+        return self
+
+    def _fit_sample(self, graph: KNNGraph, X: np.ndarray) -> None:
+        if len(X) != graph.n:
+            raise ValueError(f"X has {len(X)} rows but graph has {graph.n}")
+        size = check_positive_int(self.n_samples, "n_samples", minimum=2)
+        rng = np.random.default_rng(self.random_state)
+        sample = (np.arange(len(X)) if size >= len(X)
+                  else np.sort(rng.choice(len(X), size, replace=False)))
+        X = _unit_rows(X, graph.metric)
+        _check_matches_graph(X, graph)
+        self.mean_, self.std_ = _distance_moments(X, sample, graph.metric)
+        self.sample_, self.moments_from_ = sample, "sample"
+
+    def transform(self, graph: KNNGraph) -> KNNGraph:
+        """A new KNNGraph: the candidates of ``graph`` re-ranked by MP (float32 distances)."""
+        graph = self._check_same_points(graph)
+        d = graph.distances.astype(np.float64)
+        F_x = _normal_cdf(d, self.mean_[:, None], self.std_[:, None])
+        F_y = _normal_cdf(d, self.mean_[graph.indices], self.std_[graph.indices])
+        return _rerank(graph, F_x + F_y - F_x * F_y, f"mutual_proximity({self.method})",
+                       {"mp_moments": self.moments_from_})
+
+
+# ------------------------------------------------------------------------ pipelines
+
+def _parse_method(method) -> tuple[str | None, str | None]:
+    """``"centering+mutual_proximity"`` -> ("centering", "mutual_proximity")."""
+    if not isinstance(method, str):
+        raise TypeError(f"method must be a string such as 'mutual_proximity', got "
+                        f"{type(method).__name__}")
+    if method == "none":
+        return None, None
+    vector, plus, secondary = method.partition("+")
+    if not plus and vector in SECONDARY_STEPS:
+        return None, vector
+    if vector in VECTOR_STEPS and (secondary in SECONDARY_STEPS if plus else True):
+        return vector, secondary or None
+    raise ValueError(f"method must be 'none', one of {list(VECTOR_STEPS + SECONDARY_STEPS)}, "
+                     f"or 'vector+secondary' such as 'centering+mutual_proximity'; got "
+                     f"{method!r}")
+
+
+def _secondary(step: str, graph: KNNGraph, X: np.ndarray, random_state) -> KNNGraph:
+    if step == "local_scaling":
+        return LocalScaling().fit_transform(graph)
+    return MutualProximity(random_state=random_state).fit(graph, X).transform(graph)
+
+
+def _n_candidates(n_candidates, k: int, n: int) -> int:
+    n_candidates = check_positive_int(n_candidates, "n_candidates")
+    if n_candidates < k:
+        raise ValueError(f"n_candidates={n_candidates} must be >= k={k}")
+    return min(n_candidates, n - 1)
+
+
+def _base_graph(X: np.ndarray, vector: str | None, n_neighbors: int,
+                metric: str) -> tuple[np.ndarray, KNNGraph]:
+    if vector is None:
+        return X, knn_graph(X, n_neighbors, metric=metric, progress=False)
+    Xt = {"centering": Centering, "fnorm": FNorm, "whitening": Whitening}[vector]().fit_transform(X)
+    return Xt, _relabel(knn_graph(Xt, n_neighbors, metric=metric, progress=False), vector, {})
+
+
+def reduce_hubness(X, method: str, k: int = 10, n_candidates: int = 100,
+                   metric: str = "cosine", random_state: int | None = None) -> KNNGraph:
+    """The k-NN graph of ``X`` after a hubness reduction.
+
+    Vector transform first (if any), then a k-NN graph with ``n_candidates`` neighbours
+    per row, then the secondary distance (if any) re-ranks those candidates.
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+    method : str
+        ``"none"``, ``"centering"``, ``"fnorm"``, ``"whitening"``, ``"local_scaling"`` (k=5),
+        ``"mutual_proximity"`` (Gaussian, moments from a 1000-row sample), or a vector
+        transform and a secondary distance joined by ``+``: ``"centering+mutual_proximity"``.
+    k : int, default 10
+    n_candidates : int, default 100
+        Candidates per row for the secondary distances (capped at n − 1; must be >= k).
+    metric : {"cosine", "euclidean"}, the primary distance (after the vector transform)
+    random_state : int, optional, seed of mutual proximity's sample
+
+    Returns
+    -------
+    KNNGraph
+        ``k`` neighbours per row. ``distances`` are the secondary distances for local
+        scaling / mutual proximity (``metric`` names the primary distance they came from);
+        ``method`` records the steps, e.g. ``"exact+centering+mutual_proximity(gaussian)"``.
+
+    Examples
+    --------
+    >>> X = np.random.default_rng(0).normal(size=(300, 50))
+    >>> reduce_hubness(X, "mutual_proximity", k=5).method
+    'exact+mutual_proximity(gaussian)'
+    """
+    X = check_embeddings(getattr(X, "vectors", X), min_rows=2)
+    k = check_positive_int(k, "k")
+    check_choice(metric, "metric", METRICS)
+    vector, secondary = _parse_method(method)
+    n_neighbors = _n_candidates(n_candidates, k, len(X)) if secondary else k
+    Xt, graph = _base_graph(X, vector, n_neighbors, metric)
+    if secondary:
+        graph = _secondary(secondary, graph, Xt, random_state)
+    return graph.at_k(k)
+
+
+def _mcnemar_p(base: np.ndarray, other: np.ndarray) -> float:
+    """Exact (binomial) two-sided McNemar test on the discordant pairs."""
+    worse, better = int((base & ~other).sum()), int((~base & other).sum())
+    if worse + better == 0:
+        return 1.0
+    return float(stats.binomtest(better, worse + better, 0.5).pvalue)
+
+
+def _relative_error_reduction(base_error: float, error: float) -> float:
+    """(acc − acc_base)/(1 − acc_base) = (err_base − err)/err_base."""
+    if base_error == 0:
+        return 0.0 if error == 0 else -np.inf
+    return (base_error - error) / base_error
+
+
+def _graph_sizes(parsed, k: int, n_candidates, n: int) -> dict:
+    """Neighbours per vector step: candidates when a method with that step needs them."""
+    sizes: dict = {}
+    for vector, secondary in parsed:
+        size = _n_candidates(n_candidates, k, n) if secondary else k
+        sizes[vector] = max(size, sizes.get(vector, 0))
+    return sizes
+
+
+def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
+                            metric: str = "cosine", n_candidates: int = 100,
+                            random_state: int | None = None,
+                            progress: bool = True) -> pd.DataFrame:
+    """Hubness and leave-one-out k-NN classification of each reduction method.
+
+    Parameters
+    ----------
+    X : array of shape (n, d) or EmbeddingSet
+    labels : array-like of shape (n,)
+    methods : sequence of str, default :data:`METHODS`
+        As in :func:`reduce_hubness`; ``"none"``, the baseline, is put first when missing.
+    k : int, default 10, for both the hubness measures and the classifier
+    metric, n_candidates, random_state
+        As in :func:`reduce_hubness`.
+    progress : bool, default True, a tqdm bar over the methods
+
+    Returns
+    -------
+    pandas.DataFrame, one row per method
+        ``method``, ``k_skewness``, ``robin_hood``, ``knn_error``, ``knn_accuracy``,
+        ``relative_error_reduction`` = (acc − acc_none)/(1 − acc_none) (0 when neither makes
+        errors, −inf when only the method does), and ``mcnemar_p``: exact two-sided McNemar
+        test of the per-point correctness against "none" (binomial test on the discordant
+        points; 1 when there are none).
+
+    References
+    ----------
+    Nielsen & Hansen (2024), "Hubness Reduction Improves Sentence-BERT Semantic Spaces",
+    NLDL, PMLR 233 (hubness and k-NN error before and after reduction).
+    """
+    from tqdm.auto import tqdm
+
+    X = check_embeddings(getattr(X, "vectors", X), min_rows=2)
+    codes, _ = _label_codes(labels, len(X), against="X")
+    k = check_positive_int(k, "k")
+    check_choice(metric, "metric", METRICS)
+    methods = list(dict.fromkeys(["none", *([methods] if isinstance(methods, str) else methods)]))
+    parsed = [_parse_method(method) for method in methods]
+    sizes, shared, rows, base = _graph_sizes(parsed, k, n_candidates, len(X)), {}, [], None
+    for method, (vector, secondary) in zip(tqdm(methods, desc="hubness reduction",
+                                                disable=not progress), parsed):
+        if vector not in shared:  # one transform and graph per vector step
+            shared[vector] = _base_graph(X, vector, sizes[vector], metric)
+        Xt, graph = shared[vector]
+        if secondary:
+            graph = _secondary(secondary, graph, Xt, random_state)
+        correct = _predict_codes(graph, codes, k) == codes
+        base = correct if base is None else base
+        rows.append({"method": method, "k_skewness": hubness_skewness(graph, k),
+                     "robin_hood": robin_hood(graph, k),
+                     "knn_error": float(1 - correct.mean()),
+                     "knn_accuracy": float(correct.mean()),
+                     "relative_error_reduction": _relative_error_reduction(
+                         1 - base.mean(), 1 - correct.mean()),
+                     "mcnemar_p": _mcnemar_p(base, correct)})
+    return pd.DataFrame(rows)

@@ -1,0 +1,210 @@
+"""Geometry reports: every measure of an embedding cloud from one shared kNN graph.
+
+``geometry_report`` builds one kNN graph (at the largest neighbourhood any measure needs) and
+derives intrinsic dimension, local intrinsic dimension and hubness from it; isotropy comes from
+the vectors' second moments. ``layerwise_report`` and ``dimensionwise_report`` repeat it over
+layers and over first-d truncations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_choice, check_embeddings, check_positive_int
+from .bootstrap import bootstrap_ci
+from .hubness import (antihub_occurrence, hub_occurrence, hubness_skewness,
+                      knn_classification_error, robin_hood)
+from .intrinsic_dim import local_intrinsic_dimension, mle, pca_dimension, twonn
+from .isotropy import (average_cosine, effective_rank, isoscore, partition_isotropy,
+                       top_pc_variance_share)
+
+__all__ = ["dimensionwise_report", "geometry_report", "layerwise_report"]
+
+_COLUMNS = ["metric", "value", "ci_low", "ci_high", "parameters"]
+_ISOTROPY = {"isoscore": isoscore, "partition_isotropy": partition_isotropy,
+             "average_cosine": average_cosine, "effective_rank": effective_rank,
+             "top_pc_variance_share": top_pc_variance_share}
+
+
+def _vectors(data) -> np.ndarray:
+    return check_embeddings(getattr(data, "vectors", data), min_rows=3)
+
+
+def _isotropy_rows(X: np.ndarray, ci: bool, n_resamples: int, random_state) -> list[tuple]:
+    rows = []
+    for name, measure in _ISOTROPY.items():
+        if ci:
+            value, low, high = bootstrap_ci(measure, X, n_resamples=n_resamples,
+                                            random_state=random_state)
+        else:
+            value, low, high = measure(X), np.nan, np.nan
+        rows.append((name, value, low, high, f"bootstrap={n_resamples if ci else 0}"))
+    return rows
+
+
+def _id_rows(graph, X: np.ndarray, mle_k: int, local_neighbors: int,
+             progress: bool) -> list[tuple]:
+    nan = np.nan
+    rows = [("twonn", twonn(graph, estimator="linear"), nan, nan, "discard=0.1"),
+            ("twonn_mle", twonn(graph, estimator="mle"), nan, nan, "discard=0.1 (censored)"),
+            ("mle", mle(graph.at_k(mle_k), k=mle_k), nan, nan, f"k={mle_k}"),
+            ("pca_dimension", pca_dimension(X, threshold=0.9), nan, nan, "variance=0.9")]
+    local = local_intrinsic_dimension(graph, n_neighbors=local_neighbors, X=X,
+                                      progress=progress)
+    local = local[np.isfinite(local)]
+    half = 1.96 * local.std(ddof=1) / np.sqrt(len(local))
+    rows += [("local_intrinsic_dimension_mean", float(local.mean()), local.mean() - half,
+              local.mean() + half, f"L={local_neighbors}"),
+             ("local_intrinsic_dimension_median", float(np.median(local)), nan, nan,
+              f"L={local_neighbors}")]
+    return rows
+
+
+def _hubness_rows(graph, k: int) -> list[tuple]:
+    nan, params = np.nan, f"k={k}"
+    return [("hubness_skewness", hubness_skewness(graph, k=k), nan, nan, params),
+            ("robin_hood", robin_hood(graph, k=k), nan, nan, params),
+            ("hub_occurrence", hub_occurrence(graph, k=k), nan, nan, params + ", hub_size=2"),
+            ("antihub_occurrence", antihub_occurrence(graph, k=k), nan, nan, params)]
+
+
+def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
+                    local_neighbors: int = 128, labels=None,
+                    ci: bool = False, n_resamples: int = 100, random_state: int | None = 0,
+                    graph=None, progress: bool = True) -> pd.DataFrame:
+    """Isotropy, intrinsic dimension (global and local) and hubness, from one kNN graph.
+
+    Parameters
+    ----------
+    data : array of shape (n, d) or EmbeddingSet
+    k : int, default 10
+        Neighbourhood of the hubness measures (and of ``knn_error``).
+    metric : {"cosine", "euclidean"}
+        Neighbourhoods by cosine (searched as Euclidean distance between unit rows, which
+        orders neighbours identically and is a true metric, as the ID estimators need) or by
+        Euclidean distance of the raw vectors.
+    mle_k : int, default 20
+        Neighbours of the Levina–Bickel MLE.
+    local_neighbors : int, default 128
+        L of the local intrinsic dimension (Ruppik et al., "Less is More"), computed for every
+        point; the report gives its mean (with the mean's normal 95% interval) and median.
+    labels : array of length n, optional
+        Adds the leave-one-out k-NN classification error.
+    ci : bool, default False
+        Bootstrap 95% intervals of the isotropy measures (``n_resamples`` resamples; costs
+        ``n_resamples`` times the isotropy part). Neighbour-based measures have no interval.
+    random_state : int, optional
+        Seeds the bootstrap.
+    graph : KNNGraph, optional
+        A precomputed graph to reuse (with enough neighbours, built with the metric above on
+        the same rows); none is built then.
+    progress : bool
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``metric``, ``value``, ``ci_low``, ``ci_high``, ``parameters``.
+    """
+    X = _vectors(data)
+    check_choice(metric, "metric", ["cosine", "euclidean"])
+    k_max = max(check_positive_int(k, "k"), check_positive_int(mle_k, "mle_k"),
+                check_positive_int(local_neighbors, "local_neighbors"))
+    if k_max >= len(X):
+        raise ValueError(f"the report needs more than max(k, mle_k, local_neighbors) = {k_max} "
+                         f"rows, got n={len(X)}; lower local_neighbors")
+    graph = _report_graph(X, metric, k_max, graph, progress)
+    rows = [("n", len(X), np.nan, np.nan, ""), ("d", X.shape[1], np.nan, np.nan, "")]
+    rows += _isotropy_rows(X, ci, n_resamples, random_state)
+    space = _unit(X) if metric == "cosine" else X
+    rows += _id_rows(graph, space, mle_k, local_neighbors, progress)
+    rows += _hubness_rows(graph, k)
+    if labels is not None:
+        rows.append(("knn_error", knn_classification_error(graph, labels, k=k), np.nan,
+                     np.nan, f"k={k}"))
+    table = pd.DataFrame(rows, columns=_COLUMNS)
+    geometric = ~table["metric"].isin(["n", "d", *_ISOTROPY])  # depends on the metric
+    table.loc[geometric, "parameters"] = [f"{p}, metric={metric}".lstrip(", ")
+                                          for p in table.loc[geometric, "parameters"]]
+    return table
+
+
+def _unit(X: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(X, axis=1, keepdims=True)
+    if (norms == 0).any():
+        raise ValueError("X has zero rows: cosine geometry is undefined for them")
+    return (X / norms).astype(X.dtype)
+
+
+def _report_graph(X: np.ndarray, metric: str, k_max: int, graph, progress: bool):
+    from ..neighbors import knn_graph
+
+    if graph is not None:
+        if graph.n != len(X) or graph.k < k_max:
+            raise ValueError(f"graph must cover the {len(X)} rows with k >= {k_max}, got "
+                             f"n={graph.n}, k={graph.k}")
+        return graph
+    space = _unit(X) if metric == "cosine" else X
+    return knn_graph(space, k=k_max, metric="euclidean", progress=progress)
+
+
+def layerwise_report(layers, **kwargs) -> pd.DataFrame:
+    """:func:`geometry_report` of each layer, stacked with a ``layer`` column.
+
+    Parameters
+    ----------
+    layers : array of shape (n_layers, n, d), or a sequence of EmbeddingSets / (n, d) arrays
+        E.g. ``Encoder.encode_layers(texts)``.
+    **kwargs
+        Passed to :func:`geometry_report`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``layer`` + the report's columns.
+    """
+    if isinstance(layers, np.ndarray) and layers.ndim != 3:
+        raise ValueError(f"layers must have shape (n_layers, n, d), got {layers.shape}")
+    tables = []
+    for i, layer in enumerate(layers):
+        table = geometry_report(layer, **kwargs)
+        table.insert(0, "layer", getattr(layer, "provenance", {}).get("layer", i))
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)
+
+
+def dimensionwise_report(data, dims: Sequence[int] | None = None, **kwargs) -> pd.DataFrame:
+    """:func:`geometry_report` of the first-``d`` truncations of the vectors.
+
+    The truncation analysis of Takeshita et al. (2025), "Redundancy, Isotropy, and Intrinsic
+    Dimensionality of Prompt-based Text Embeddings": how much of the geometry survives when
+    only the first d dimensions are kept.
+
+    Parameters
+    ----------
+    data : array of shape (n, d) or EmbeddingSet
+    dims : sequence of int, optional
+        Truncation sizes (default: powers of two from 8 up to d, and d).
+    **kwargs
+        Passed to :func:`geometry_report`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``dims`` + the report's columns.
+    """
+    X = _vectors(data)
+    d = X.shape[1]
+    if dims is None:
+        dims = sorted({*(2**p for p in range(3, int(np.log2(d)) + 1)), d})
+    bad = [m for m in dims if not 2 <= int(m) <= d]
+    if bad:
+        raise ValueError(f"dims must lie in [2, {d}], got {bad}")
+    tables = []
+    for m in dims:
+        table = geometry_report(X[:, : int(m)], **kwargs)
+        table.insert(0, "dims", int(m))
+        tables.append(table)
+    return pd.concat(tables, ignore_index=True)

@@ -1,0 +1,101 @@
+"""Geometry reports: one shared kNN graph, agreement with the measures, layers, truncations."""
+
+import numpy as np
+import pytest
+
+import embviz.neighbors
+from embviz.metrics import (dimensionwise_report, geometry_report, hubness_skewness,
+                            layerwise_report, mle, twonn)
+from embviz.neighbors import knn_graph
+
+
+@pytest.fixture
+def X(rng):
+    return (rng.normal(size=(600, 5)) @ rng.normal(size=(5, 40))).astype(np.float32)
+
+
+@pytest.fixture
+def graph_calls(monkeypatch):
+    calls = []
+    original = embviz.neighbors.knn_graph
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs.get("k"))
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(embviz.neighbors, "knn_graph", counting)
+    return calls
+
+
+def test_everything_comes_from_one_graph(X, graph_calls):
+    table = geometry_report(X, local_neighbors=64, progress=False)
+    assert graph_calls == [64]  # one graph, at the largest neighbourhood needed
+    assert list(table.columns) == ["metric", "value", "ci_low", "ci_high", "parameters"]
+    values = table.set_index("metric")["value"]
+    assert np.isfinite(values.to_numpy(float)).all()
+    assert values["pca_dimension"] <= 5 and 3 < values["twonn"] < 7  # a 5-d subspace
+
+
+def test_report_values_equal_the_measures(X):
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    graph = knn_graph(unit, k=64, metric="euclidean", progress=False)
+    table = geometry_report(X, local_neighbors=64, graph=graph, progress=False)
+    values = table.set_index("metric")["value"]
+    assert values["twonn"] == pytest.approx(twonn(graph), rel=1e-12)
+    assert values["mle"] == pytest.approx(mle(graph.at_k(20), k=20), rel=1e-12)
+    assert values["hubness_skewness"] == pytest.approx(hubness_skewness(graph, k=10))
+    cosine = knn_graph(X, k=10, metric="cosine", progress=False)
+    np.testing.assert_array_equal(cosine.indices, graph.at_k(10).indices)  # same neighbours
+
+
+def test_precomputed_graph_is_reused_and_checked(X, graph_calls):
+    graph = knn_graph(X, k=30, metric="euclidean", progress=False)
+    graph_calls.clear()
+    geometry_report(X, metric="euclidean", local_neighbors=30, graph=graph, progress=False)
+    assert graph_calls == []
+    with pytest.raises(ValueError, match="k >= 40"):
+        geometry_report(X, local_neighbors=40, graph=graph, progress=False)
+
+
+def test_confidence_intervals_and_labels(X, rng):
+    table = geometry_report(X, local_neighbors=32, ci=True, n_resamples=20,
+                            labels=rng.integers(0, 2, len(X)), progress=False).set_index("metric")
+    iso = table.loc["isoscore"]
+    assert iso["ci_low"] <= iso["value"] <= iso["ci_high"]
+    assert 0.3 < table.loc["knn_error", "value"] < 0.7  # random labels: chance level
+    lid = table.loc["local_intrinsic_dimension_mean"]
+    assert lid["ci_low"] < lid["value"] < lid["ci_high"]
+
+
+def test_layerwise_and_dimensionwise(X, rng):
+    layers = np.stack([X, X * 2 + 1, rng.normal(size=X.shape).astype(np.float32)])
+    table = layerwise_report(layers, local_neighbors=32, progress=False)
+    assert sorted(table["layer"].unique()) == [0, 1, 2]
+    iso = table[table["metric"] == "isoscore"].set_index("layer")["value"]
+    assert iso[2] > iso[0]  # an isotropic Gaussian layer beats a 5-d subspace
+    dims = dimensionwise_report(X, dims=[8, 40], local_neighbors=32, progress=False)
+    assert sorted(dims["dims"].unique()) == [8, 40]
+    with pytest.raises(ValueError, match=r"dims must lie in \[2, 40\]"):
+        dimensionwise_report(X, dims=[80])
+    with pytest.raises(ValueError, match=r"shape \(n_layers, n, d\)"):
+        layerwise_report(X)
+
+
+def test_too_few_rows_for_the_neighbourhoods(rng):
+    with pytest.raises(ValueError, match="lower local_neighbors"):
+        geometry_report(rng.normal(size=(100, 8)), progress=False)
+
+
+def test_wordnet_minilm_report(tmp_path):
+    """Real data: 1,500 WordNet glosses embedded with minilm (values go to the issue note)."""
+    from embviz.datasets import load_dataset
+    from embviz.embed import embed_corpus
+
+    es = embed_corpus(load_dataset("wordnet", n=1500, random_state=0), device="cpu",
+                      progress=False, cache_dir=tmp_path)
+    table = geometry_report(es, labels=es.meta["label"], progress=False)
+    print(table.to_string())
+    values = table.set_index("metric")["value"]
+    assert 0 < values["isoscore"] < 0.6  # sentence embeddings are far from isotropic
+    assert 5 < values["twonn"] < 60 and 5 < values["local_intrinsic_dimension_mean"] < 60
+    assert values["hubness_skewness"] > 0 and 0 < values["knn_error"] < 1
