@@ -84,7 +84,8 @@ def exact_part(n: int, k: int, repeats: int) -> None:
     print(f"[1] exact kNN, k={k}, cosine, {n:,} x {X.shape[1]} (median of {repeats})")
     for name in peers:
         agree = (np.sort(results[name], 1) == np.sort(results["embviz"], 1)).mean()
-        print(f"  {name:20s} {med[name]:7.2f} s   speed-up of embviz {med[name] / med['embviz']:5.2f}x"
+        speedup = med[name] / med["embviz"]
+        print(f"  {name:20s} {med[name]:7.2f} s   speed-up of embviz {speedup:5.2f}x"
               f"   same neighbours {agree:.4f}")
     print(f"  goals: >= 3x scikit-learn (got {med['scikit-learn brute'] / med['embviz']:.2f}x), "
           f">= 0.8x faiss (got {med['faiss IndexFlatIP'] / med['embviz']:.2f}x)")

@@ -142,7 +142,8 @@ def read_corpus(path: str | Path, text_column: str = "text", label_column: str |
         Column holding the texts; it becomes ``text``.
     label_column, group_column, time_column, id_column : str, optional
         Columns that become ``label``, ``group``, ``time`` and ``id``. Without ``id_column``
-        an existing ``id`` column is used, else the row numbers in the file. Other columns are kept as they are.
+        an existing ``id`` column is used, else the row numbers in the file. Other columns
+        are kept as they are.
     invalid : {"drop", "keep", "raise"}
         What to do with rows whose text is missing, not a string, or blank. They are always
         reported (a ``UserWarning`` naming how many and which rows).

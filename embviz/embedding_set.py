@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,17 +10,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._files import sha256_file
 from ._validation import check_embeddings
 
 __all__ = ["EmbeddingSet"]
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 @dataclass
@@ -98,7 +90,7 @@ class EmbeddingSet:
         np.save(directory / "vectors.npy", self.vectors)
         self.meta.to_parquet(directory / "meta.parquet", index=False)
         record = {"provenance": self.provenance, "n": len(self), "dim": self.dim,
-                  "vectors_sha256": _sha256(directory / "vectors.npy")}
+                  "vectors_sha256": sha256_file(directory / "vectors.npy")}
         (directory / "provenance.json").write_text(json.dumps(record, indent=2, default=str))
         return directory
 
@@ -112,7 +104,7 @@ class EmbeddingSet:
             raise FileNotFoundError(f"{directory} is not a saved EmbeddingSet: missing "
                                     f"{missing}")
         record = json.loads(files[2].read_text())
-        if _sha256(files[0]) != record.get("vectors_sha256"):
+        if sha256_file(files[0]) != record.get("vectors_sha256"):
             raise ValueError(f"{files[0]} does not match the checksum recorded in "
                              f"{files[2].name}: the file is corrupt or was changed")
         vectors = np.load(files[0], allow_pickle=False)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from .._config import cache_dir as default_cache_dir
+from .._files import sha256_file
 
 __all__ = ["CorruptChunkWarning", "cache_key", "cached_compute"]
 
@@ -53,10 +54,6 @@ def cache_key(provenance: dict, texts: list[str], chunk_size: int) -> str:
     return hashlib.sha256(json.dumps(job, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def _file_sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
     tmp = path.with_name(path.name + f".tmp{os.getpid()}")
     write(tmp)
@@ -80,7 +77,7 @@ class _ChunkStore:
             return None
         try:
             record = json.loads(record_path.read_text())
-            if _file_sha256(array_path) != record["sha256"]:
+            if sha256_file(array_path) != record["sha256"]:
                 raise ValueError("checksum mismatch")
             array = np.load(array_path, allow_pickle=False)
             if array.ndim != 3 or array.shape[1] != rows:
@@ -100,7 +97,7 @@ class _ChunkStore:
                 np.save(fh, array)
 
         _write_atomic(array_path, write_array)
-        record = {**record, "sha256": _file_sha256(array_path)}
+        record = {**record, "sha256": sha256_file(array_path)}
         _write_atomic(record_path, lambda p: p.write_text(json.dumps(record)))
 
 

@@ -18,7 +18,6 @@ hub is reachable and ``HF_HUB_OFFLINE`` is not set. Add a name with :func:`regis
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -32,6 +31,7 @@ from pathlib import Path
 import pandas as pd
 
 from .._config import cache_dir
+from .._files import sha256_file
 
 __all__ = ["ModelSpec", "ResolvedModel", "list_models", "register_model", "resolve_model"]
 
@@ -167,7 +167,8 @@ def _dequantize_gguf(gguf: Path, out: Path) -> None:
     model.save_pretrained(out)
     AutoTokenizer.from_pretrained(gguf.parent, gguf_file=gguf.name).save_pretrained(out)
     (out / "embviz_source.json").write_text(json.dumps(
-        {"gguf": gguf.name, "gguf_sha256": _sha256(gguf), "note": "dequantised Q4_1 weights"}))
+        {"gguf": gguf.name, "gguf_sha256": sha256_file(gguf),
+         "note": "dequantised Q4_1 weights"}))
 
 
 _REGISTRY: dict[str, ModelSpec] = {}
@@ -197,14 +198,6 @@ for _spec in (
 
 
 # --------------------------------------------------------------------------- resolution
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 22), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _weights_sha256(folder: Path) -> str:
     """sha256 of the weights file, memoised in the cache by (path, size, mtime)."""
     weights = next((folder / f for f in _WEIGHT_FILES if (folder / f).exists()), None)
@@ -215,7 +208,7 @@ def _weights_sha256(folder: Path) -> str:
     memo = json.loads(memo_file.read_text()) if memo_file.exists() else {}
     key = f"{weights.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
     if key not in memo:
-        memo[key] = _sha256(weights)
+        memo[key] = sha256_file(weights)
         memo_file.parent.mkdir(parents=True, exist_ok=True)
         memo_file.write_text(json.dumps(memo, indent=1))
     return memo[key]

@@ -184,7 +184,10 @@ def effective_rank(X, center: bool = True) -> float:
     X = check_embeddings(X, min_rows=2).astype(np.float64)
     if center:
         X = X - X.mean(axis=0)
-    singular = np.linalg.svd(X, compute_uv=False)
+    # singular values from the d x d Gram matrix: one GEMM instead of an SVD of (n, d)
+    eigenvalues = np.linalg.eigvalsh(X.T @ X)
+    eigenvalues[eigenvalues < eigenvalues.max() * X.shape[1] * np.finfo(float).eps] = 0.0
+    singular = np.sqrt(eigenvalues)  # rounding noise of zero eigenvalues cut above
     if singular.sum() == 0:
         raise ValueError("X has zero variance: effective rank is undefined")
     p = singular / singular.sum()
