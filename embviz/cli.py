@@ -64,11 +64,14 @@ def _parser() -> argparse.ArgumentParser:
                                         "-1 = last); several write one folder per layer",
                        default="-1")
     embed.add_argument("--out", required=True, type=Path, help="output folder")
-    summary = sub.add_parser("summary", help="embed a corpus, write isotropy measures and a "
+    summary = sub.add_parser("summary", help="embed a corpus, write its geometry report "
+                                             "(isotropy, intrinsic dimension, hubness) and a "
                                              "PCA map (CSV, HTML, PNG, PDF)")
     _corpus_arguments(summary)
     _model_arguments(summary)
     summary.add_argument("--out", type=Path, default=Path("results"), help="output folder")
+    summary.add_argument("--ci", action="store_true",
+                         help="bootstrap 95%% intervals of the isotropy measures")
     return parser
 
 
@@ -130,14 +133,17 @@ def _cmd_embed(args) -> None:
 
 def _cmd_summary(args) -> None:
     from .maps import pca_map
-    from .metrics import isotropy_summary
+    from .metrics import geometry_report
     from .viz import export_figure, scatter_map
 
     corpus = _load_corpus(args)
     es = _embed(args, corpus, [-1])[0]
     args.out.mkdir(parents=True, exist_ok=True)
     es.save(args.out / "embeddings")
-    table = isotropy_summary(es)
+    labels = es.meta["label"] if "label" in es.meta else None
+    local = min(128, len(es) - 1)  # L of the local ID, smaller for tiny corpora
+    table = geometry_report(es, labels=labels, local_neighbors=local, ci=args.ci,
+                            progress=True)
     table.to_csv(args.out / "summary.csv", index=False)
     color = "label" if "label" in es.meta else None
     fig = scatter_map(pca_map(es.vectors), es.meta, color=color, axis_title="PC",

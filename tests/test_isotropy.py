@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import special_ortho_group
 
-from embviz.metrics import (average_cosine, effective_rank, isoscore, isotropy_summary,
+from embviz.metrics import (average_cosine, effective_rank, isoscore,
                             top_pc_variance_share)
 
 
@@ -59,12 +59,6 @@ def test_top_pc_variance_share(rng):
     assert top_pc_variance_share(X, 3) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="k=4 exceeds the dimension d=3"):
         top_pc_variance_share(X, 4)
-
-
-def test_summary_is_tidy(rng):
-    table = isotropy_summary(rng.normal(size=(100, 5)))
-    assert list(table.columns) == ["metric", "value", "parameters"]
-    assert {"isoscore", "average_cosine", "effective_rank"} <= set(table["metric"])
 
 
 @settings(max_examples=25, deadline=None)

@@ -14,13 +14,12 @@ from .intrinsic_dim import id_by_scale, local_intrinsic_dimension, mle, pca_dime
 from .isotropy import (average_cosine, effective_rank, isoscore, partition_isotropy,
                        pca_variances, rogue_dimensions, top_pc_variance_share)
 from .report import dimensionwise_report, geometry_report, layerwise_report
-from .summary import isotropy_summary
 
 __all__ = [
     "Centering", "FNorm", "LocalScaling", "MutualProximity", "Whitening", "antihub_occurrence",
     "antihubs", "average_cosine", "bootstrap_ci", "dimensionwise_report", "effective_rank",
     "geometry_report", "hub_occurrence", "hubness_reduction_table", "hubness_skewness",
-    "hubness_summary", "hubs", "id_by_scale", "isoscore", "isotropy_summary", "k_occurrence",
+    "hubness_summary", "hubs", "id_by_scale", "isoscore", "k_occurrence",
     "knn_classification_error", "knn_predictions", "layerwise_report",
     "local_intrinsic_dimension", "mle", "partition_isotropy", "pca_dimension", "pca_variances",
     "reduce_hubness", "robin_hood", "rogue_dimensions", "top_pc_variance_share", "twonn",
