@@ -81,14 +81,20 @@ def _check_k(k: int, n: int) -> int:
 
 def _prepare(X, metric: str) -> np.ndarray:
     """float32 rows (memory: 1M x 384 is 1.5 GB); unit rows for cosine (zero rows refused)."""
-    X = np.asarray(X, dtype=np.float32)
+    X = np.ascontiguousarray(X, dtype=np.float32)
     if metric == "cosine":
-        norms = np.linalg.norm(X.astype(np.float64), axis=1, keepdims=True)
+        norms = _row_norms(X)
         if (norms == 0).any():
             raise ValueError(f"X has {(norms == 0).sum()} zero row(s): cosine distance is "
                              f"undefined (first at row {np.flatnonzero(norms == 0)[0]})")
-        X = (X / norms).astype(np.float32)
-    return np.ascontiguousarray(X)
+        X = X / norms[:, None].astype(np.float32)
+    return X
+
+
+def _row_norms(X: np.ndarray, block: int = 65_536) -> np.ndarray:
+    """Row norms accumulated in float64, block by block (no float64 copy of X)."""
+    return np.concatenate([np.linalg.norm(X[i:i + block].astype(np.float64), axis=1)
+                           for i in range(0, len(X), block)])
 
 
 def _refine(X: np.ndarray, queries: np.ndarray, candidates: np.ndarray, k: int,
