@@ -77,22 +77,10 @@ def global_rows(X, k: int, repeats: int) -> list[tuple]:
             (f"MLE (k={k}, MacKay-Ghahramani)", t_mle, s_mle, d_mle, r_mle),
             ("TwoNN + MLE, each builds its graph", t_twonn + t_mle, s_both, None, None),
             ("TwoNN + MLE, one shared graph", t_graph + t_estimators, s_both, None, None),
-            (f"  of which kNN graph (k={k}, exact, torch)", t_graph, None, None, None),
+            (f"  of which kNN graph (k={k}, exact, {graph.params['backend']})", t_graph, None,
+             None, None),
             ("  of which the two estimators", t_estimators, None, None, None)]
-    if _has_faiss():
-        t_faiss, _ = timed(lambda: both(knn_graph(X, k=k, metric="euclidean", method="faiss",
-                                                  progress=False)), repeats)
-        rows.append(("TwoNN + MLE, one shared graph (method='faiss')", t_faiss, s_both, None,
-                     None))
     return rows
-
-
-def _has_faiss() -> bool:
-    try:
-        import faiss  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 def local_rows(X_small, X, n_neighbors: int, repeats: int) -> list[tuple]:
