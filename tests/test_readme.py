@@ -1,0 +1,24 @@
+"""The README's Python quickstart runs as written (at a smaller corpus size)."""
+
+import re
+from pathlib import Path
+
+import pandas as pd
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+
+
+def test_quickstart_runs(tmp_path, monkeypatch):
+    block = re.search(r"## Quickstart in Python\n\n```python\n(.*?)```", README.read_text(),
+                      re.S).group(1)
+    assert "embed_corpus" in block and "geometry_report" in block
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("EMBVIZ_CACHE", str(tmp_path / "cache"))
+    pd.DataFrame({"body": ["a first text", "a second one"], "topic": ["x", "y"]}).to_csv(
+        "my.csv", index=False)
+    namespace: dict = {}
+    exec(compile(block.replace("n=2000", "n=300"), "README.md", "exec"), namespace)
+    assert namespace["es"].vectors.shape == (300, 384)
+    assert namespace["lid"].shape == (300,)
+    assert namespace["X"].shape == (2, 576) and namespace["L"].shape == (31, 1, 576)
+    assert len(namespace["user"]) == 2
