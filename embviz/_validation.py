@@ -88,3 +88,23 @@ def check_embeddings(X: Any, name: str = "X", min_rows: int = 1,
         raise ValueError(f"{name} contains NaN or infinite values in {len(rows)} row(s), "
                          f"first at rows {rows[:5].tolist()}")
     return X
+
+
+def unit_rows(X: np.ndarray, dtype=np.float64, name: str = "X",
+              block: int = 65_536) -> np.ndarray:
+    """Rows (along the last axis) scaled to unit L2 norm, for cosine geometry.
+
+    Norms are accumulated in float64 block by block, so a float32 input of 1M x 384 needs no
+    float64 copy. Zero rows are refused: cosine is undefined for them.
+    """
+    X = np.asarray(X)
+    out = np.empty(X.shape, dtype)
+    for start in range(0, len(X), block):
+        rows = X[start:start + block].astype(np.float64)
+        norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+        zero = np.flatnonzero((norms == 0).any(axis=tuple(range(1, norms.ndim))))
+        if zero.size:
+            raise ValueError(f"{name} has zero row(s), first at row {start + zero[0]}: cosine "
+                             f"is undefined for them")
+        out[start:start + block] = rows / norms
+    return out

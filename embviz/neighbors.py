@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import check_choice, check_embeddings, check_positive_int
+from ._validation import check_choice, check_embeddings, check_positive_int, unit_rows
 
 __all__ = ["KNNGraph", "exact_knn_rows", "knn_graph", "recall_at_k"]
 
@@ -81,20 +81,9 @@ def _check_k(k: int, n: int) -> int:
 
 def _prepare(X, metric: str) -> np.ndarray:
     """float32 rows (memory: 1M x 384 is 1.5 GB); unit rows for cosine (zero rows refused)."""
-    X = np.ascontiguousarray(X, dtype=np.float32)
     if metric == "cosine":
-        norms = _row_norms(X)
-        if (norms == 0).any():
-            raise ValueError(f"X has {(norms == 0).sum()} zero row(s): cosine distance is "
-                             f"undefined (first at row {np.flatnonzero(norms == 0)[0]})")
-        X = X / norms[:, None].astype(np.float32)
-    return X
-
-
-def _row_norms(X: np.ndarray, block: int = 65_536) -> np.ndarray:
-    """Row norms accumulated in float64, block by block (no float64 copy of X)."""
-    return np.concatenate([np.linalg.norm(X[i:i + block].astype(np.float64), axis=1)
-                           for i in range(0, len(X), block)])
+        return unit_rows(X, np.float32)
+    return np.ascontiguousarray(X, dtype=np.float32)
 
 
 def _refine(X: np.ndarray, queries: np.ndarray, candidates: np.ndarray, k: int,

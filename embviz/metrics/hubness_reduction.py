@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from .._validation import check_choice, check_embeddings, check_positive_int
+from .._validation import check_choice, check_embeddings, check_positive_int, unit_rows
 from ..neighbors import METRICS, KNNGraph, knn_graph
 from .hubness import _label_codes, _predict_codes, hubness_skewness, robin_hood
 from .hubness import knn_classification_error, knn_predictions  # noqa: F401 (also importable here)
@@ -301,10 +301,9 @@ class LocalScaling(_SecondaryDistance):
                        {"local_scaling_k": self.k})
 
 
-def _unit_rows(X: np.ndarray, metric: str) -> np.ndarray:
+def _metric_space(X: np.ndarray, metric: str) -> np.ndarray:
     """float64 rows; unit rows for cosine (the graph was built from them: no zero rows)."""
-    X = X.astype(np.float64)
-    return X / np.linalg.norm(X, axis=1, keepdims=True) if metric == "cosine" else X
+    return unit_rows(X) if metric == "cosine" else X.astype(np.float64)
 
 
 def _distances_to(A: np.ndarray, B: np.ndarray, metric: str) -> np.ndarray:
@@ -415,7 +414,7 @@ class MutualProximity(_SecondaryDistance):
         rng = np.random.default_rng(self.random_state)
         sample = (np.arange(len(X)) if size >= len(X)
                   else np.sort(rng.choice(len(X), size, replace=False)))
-        X = _unit_rows(X, graph.metric)
+        X = _metric_space(X, graph.metric)
         _check_matches_graph(X, graph)
         self.mean_, self.std_ = _distance_moments(X, sample, graph.metric)
         self.sample_, self.moments_from_ = sample, "sample"

@@ -23,7 +23,7 @@ from numbers import Real
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice, check_embeddings, check_positive_int
+from .._validation import check_choice, check_embeddings, check_positive_int, unit_rows
 from ..neighbors import KNNGraph, knn_graph
 from .isotropy import pca_variances
 
@@ -75,8 +75,7 @@ def _graph_distances(graph: KNNGraph) -> np.ndarray:
 
 def _metric_rows(V: np.ndarray, metric: str) -> np.ndarray:
     """float64 rows in which Euclidean distance is the metric's (unit rows for cosine)."""
-    V = V.astype(np.float64)
-    return V / np.linalg.norm(V, axis=-1, keepdims=True) if metric == "cosine" else V
+    return unit_rows(V) if metric == "cosine" else V.astype(np.float64)
 
 
 def _usable(keep: np.ndarray, what: str, why: str) -> np.ndarray:

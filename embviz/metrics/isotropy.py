@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
-from .._validation import check_embeddings, check_positive_int
+from .._validation import check_embeddings, check_positive_int, unit_rows
 
 __all__ = ["average_cosine", "effective_rank", "isoscore", "partition_isotropy",
            "pca_variances", "rogue_dimensions", "top_pc_variance_share"]
@@ -125,21 +125,13 @@ def rogue_dimensions(X) -> pd.DataFrame:
     Language Models Obscure Representational Quality", EMNLP, eq. 2.
     """
     X = check_embeddings(X, min_rows=2).astype(np.float64)
-    U = _unit_rows(X)
+    U = unit_rows(X)
     n = len(U)
     contribution = (U.sum(axis=0) ** 2 - (U**2).sum(axis=0)) / (n * (n - 1))
     table = pd.DataFrame({"dimension": np.arange(X.shape[1]), "contribution": contribution,
                           "share": contribution / contribution.sum(),
                           "variance": X.var(axis=0, ddof=1)})
     return table.sort_values("contribution", ascending=False, ignore_index=True)
-
-
-def _unit_rows(X: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(X, axis=1)
-    if (norms == 0).any():
-        raise ValueError(f"X has {(norms == 0).sum()} zero row(s): cosine is undefined "
-                         f"(first at row {np.flatnonzero(norms == 0)[0]})")
-    return X / norms[:, None]
 
 
 def average_cosine(X) -> float:
@@ -158,7 +150,7 @@ def average_cosine(X) -> float:
     float in [-1, 1]
     """
     X = check_embeddings(X, min_rows=2).astype(np.float64)
-    total = _unit_rows(X).sum(axis=0)
+    total = unit_rows(X).sum(axis=0)
     n = len(X)
     return float((total @ total - n) / (n * (n - 1)))
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice, check_embeddings, check_positive_int
+from .._validation import check_choice, check_embeddings, check_positive_int, unit_rows
 from .bootstrap import bootstrap_ci
 from .hubness import (antihub_occurrence, hub_occurrence, hubness_skewness,
                       knn_classification_error, robin_hood)
@@ -118,7 +118,7 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
     graph = _report_graph(X, metric, k_max, graph, progress)
     rows = [("n", len(X), np.nan, np.nan, ""), ("d", X.shape[1], np.nan, np.nan, "")]
     rows += _isotropy_rows(X, ci, n_resamples, random_state)
-    space = _unit(X) if metric == "cosine" else X
+    space = unit_rows(X, X.dtype) if metric == "cosine" else X
     rows += _id_rows(graph, space, mle_k, local_neighbors, progress)
     rows += _hubness_rows(graph, k)
     if labels is not None:
@@ -131,13 +131,6 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
     return table
 
 
-def _unit(X: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(X, axis=1, keepdims=True)
-    if (norms == 0).any():
-        raise ValueError("X has zero rows: cosine geometry is undefined for them")
-    return (X / norms).astype(X.dtype)
-
-
 def _report_graph(X: np.ndarray, metric: str, k_max: int, graph, progress: bool):
     from ..neighbors import knn_graph
 
@@ -146,7 +139,7 @@ def _report_graph(X: np.ndarray, metric: str, k_max: int, graph, progress: bool)
             raise ValueError(f"graph must cover the {len(X)} rows with k >= {k_max}, got "
                              f"n={graph.n}, k={graph.k}")
         return graph
-    space = _unit(X) if metric == "cosine" else X
+    space = unit_rows(X, X.dtype) if metric == "cosine" else X
     return knn_graph(space, k=k_max, metric="euclidean", progress=progress)
 
 
