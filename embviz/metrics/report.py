@@ -115,10 +115,10 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
     if k_max >= len(X):
         raise ValueError(f"the report needs more than max(k, mle_k, local_neighbors) = {k_max} "
                          f"rows, got n={len(X)}; lower local_neighbors")
-    graph = _report_graph(X, metric, k_max, graph, progress)
+    space = unit_rows(X, X.dtype) if metric == "cosine" else X  # where distances are Euclidean
+    graph = _report_graph(space, k_max, graph, progress)
     rows = [("n", len(X), np.nan, np.nan, ""), ("d", X.shape[1], np.nan, np.nan, "")]
     rows += _isotropy_rows(X, ci, n_resamples, random_state)
-    space = unit_rows(X, X.dtype) if metric == "cosine" else X
     rows += _id_rows(graph, space, mle_k, local_neighbors, progress)
     rows += _hubness_rows(graph, k)
     if labels is not None:
@@ -131,15 +131,15 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
     return table
 
 
-def _report_graph(X: np.ndarray, metric: str, k_max: int, graph, progress: bool):
+def _report_graph(space: np.ndarray, k_max: int, graph, progress: bool):
+    """The given graph (checked), else the Euclidean graph of ``space``."""
     from ..neighbors import knn_graph
 
     if graph is not None:
-        if graph.n != len(X) or graph.k < k_max:
-            raise ValueError(f"graph must cover the {len(X)} rows with k >= {k_max}, got "
+        if graph.n != len(space) or graph.k < k_max:
+            raise ValueError(f"graph must cover the {len(space)} rows with k >= {k_max}, got "
                              f"n={graph.n}, k={graph.k}")
         return graph
-    space = unit_rows(X, X.dtype) if metric == "cosine" else X
     return knn_graph(space, k=k_max, metric="euclidean", progress=progress)
 
 

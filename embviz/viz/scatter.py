@@ -88,10 +88,7 @@ def scatter_map(coords, meta: pd.DataFrame, color: str | None = "label", hover: 
                                         colorbar=dict(title=color), showscale=True)))
     fig.update_layout(title=title, template="simple_white", legend=dict(itemsizing="constant"))
     if axis_title:
-        names = {f"{a}axis_title": f"{axis_title}{i + 1}" for i, a in enumerate("xyz")}
-        if coords.shape[1] == 3:
-            fig.update_layout(scene={k.replace("axis_title", "axis"): dict(title=v)
-                                     for k, v in names.items()})
-        else:
-            fig.update_layout(xaxis_title=names["xaxis_title"], yaxis_title=names["yaxis_title"])
+        axes = {f"{a}axis": dict(title=f"{axis_title}{i + 1}")
+                for i, a in enumerate("xyz"[:coords.shape[1]])}
+        fig.update_layout(**({"scene": axes} if coords.shape[1] == 3 else axes))
     return fig
