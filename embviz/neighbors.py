@@ -118,8 +118,8 @@ def _torch_candidates(X: np.ndarray, queries: np.ndarray, n_cand: int, metric: s
                       progress: bool) -> np.ndarray:
     """Top-``n_cand`` rows by float32 similarity, block by block, with torch."""
     import torch
-    from tqdm.auto import tqdm
 
+    from ._progress import progress_bar
     from .embed.device import resolve_device
 
     device = resolve_device(device)
@@ -128,8 +128,8 @@ def _torch_candidates(X: np.ndarray, queries: np.ndarray, n_cand: int, metric: s
     block = max(1, min(len(queries), _BLOCK_BYTES // (4 * len(X))))
     out = np.empty((len(queries), n_cand), np.int64)
     with torch.inference_mode():
-        for start in tqdm(range(0, len(queries), block), desc="kNN (exact)",
-                          disable=not progress, leave=False):
+        for start in progress_bar(range(0, len(queries), block), desc="kNN (exact)",
+                                  disable=not progress, leave=False):
             rows = torch.from_numpy(queries[start:start + block]).to(device)
             scores = base[rows] @ base.T  # larger = nearer
             if metric == "euclidean":  # -|a-b|^2 up to the row constant |a|^2
@@ -138,14 +138,20 @@ def _torch_candidates(X: np.ndarray, queries: np.ndarray, n_cand: int, metric: s
     return out
 
 
-def _faiss_candidates(X: np.ndarray, queries: np.ndarray, n_cand: int,
-                      metric: str) -> np.ndarray:
+def _faiss_candidates(X: np.ndarray, queries: np.ndarray, n_cand: int, metric: str,
+                      progress: bool, block: int = 8192) -> np.ndarray:
     import faiss
+
+    from ._progress import progress_bar
 
     index = (faiss.IndexFlatIP if metric == "cosine" else faiss.IndexFlatL2)(X.shape[1])
     index.add(X)
-    _, cand = index.search(np.ascontiguousarray(X[queries]), n_cand)
-    return cand
+    out = np.empty((len(queries), n_cand), np.int64)
+    for start in progress_bar(range(0, len(queries), block), desc="kNN (exact)",
+                              disable=not progress, leave=False):
+        rows = queries[start:start + block]
+        out[start:start + block] = index.search(np.ascontiguousarray(X[rows]), n_cand)[1]
+    return out
 
 
 def _hnsw_candidates(X: np.ndarray, n_cand: int, metric: str, m: int, ef_construction: int,
@@ -235,10 +241,11 @@ def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto",
     params: dict = {"k": k, "candidates": n_cand}
     if method == "exact":
         params["backend"] = _exact_backend(device)
-        cand = (_faiss_candidates(X, queries, n_cand, metric) if params["backend"] == "faiss"
+        cand = (_faiss_candidates(X, queries, n_cand, metric, progress)
+                if params["backend"] == "faiss"
                 else _torch_candidates(X, queries, n_cand, metric, device, progress))
     elif method == "faiss":
-        cand = _faiss_candidates(X, queries, n_cand, metric)
+        cand = _faiss_candidates(X, queries, n_cand, metric, progress)
     elif _has_faiss():
         method = "hnsw"
         params.update(m=hnsw_m, ef_construction=ef_construction, ef_search=ef_search)
@@ -272,7 +279,8 @@ def exact_knn_rows(X, rows, k: int = 10, metric: str = "cosine",
     if rows.ndim != 1 or rows.size == 0 or rows.min() < 0 or rows.max() >= len(X):
         raise ValueError(f"rows must be a non-empty 1-D array of row numbers in [0, {len(X)})")
     n_cand = min(k + 1 + _CANDIDATE_MARGIN, len(X))
-    cand = (_faiss_candidates(X, rows, n_cand, metric) if _exact_backend(device) == "faiss"
+    cand = (_faiss_candidates(X, rows, n_cand, metric, progress=False)
+            if _exact_backend(device) == "faiss"
             else _torch_candidates(X, rows, n_cand, metric, device, progress=False))
     indices, distances = _refine(X, rows, cand, k, metric)
     return KNNGraph(indices, distances, metric, "exact", {"k": k}, rows)

@@ -124,7 +124,7 @@ def cached_compute(compute: Callable[[list[str]], tuple[np.ndarray, dict]], text
     vectors : ndarray of shape (L, n, d), float32
     records : list of dict, one per chunk
     """
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar
 
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     key = cache_key(provenance, texts, chunk_size)
@@ -136,7 +136,8 @@ def cached_compute(compute: Callable[[list[str]], tuple[np.ndarray, dict]], text
              "provenance": provenance}, indent=2, default=str)))
     starts = range(0, len(texts), chunk_size)
     out, records = None, []
-    bar = tqdm(total=len(texts), desc="embedding chunks", unit="text", disable=not progress)
+    bar = progress_bar(total=len(texts), desc="embedding chunks", unit="text",
+                       disable=not progress)
     for i, start in enumerate(starts):
         chunk = texts[start:start + chunk_size]
         found = store.load(i, len(chunk))

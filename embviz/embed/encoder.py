@@ -168,11 +168,11 @@ class Encoder:
     def _batches(self, token_ids: list[list[int]], desc: str):
         """Yield ``(rows, hidden_states, attention_mask, input_ids)``, longest texts first."""
         import torch
-        from tqdm.auto import tqdm
+        from .._progress import progress_bar
 
         tokenizer, model = self._load()
         order = np.argsort([-len(ids) for ids in token_ids], kind="stable")
-        bar = tqdm(total=len(order), desc=desc, unit="text", disable=not self.progress,
+        bar = progress_bar(total=len(order), desc=desc, unit="text", disable=not self.progress,
                    leave=False)
         with torch.inference_mode():
             for start in range(0, len(order), self.batch_size):

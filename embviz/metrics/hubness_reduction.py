@@ -568,7 +568,7 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
     Nielsen & Hansen (2024), "Hubness Reduction Improves Sentence-BERT Semantic Spaces",
     NLDL, PMLR 233 (hubness and k-NN error before and after reduction).
     """
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar
 
     X = check_embeddings(getattr(X, "vectors", X), min_rows=2)
     codes, _ = _label_codes(labels, len(X), against="X")
@@ -577,7 +577,7 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
     methods = list(dict.fromkeys(["none", *([methods] if isinstance(methods, str) else methods)]))
     parsed = [_parse_method(method) for method in methods]
     sizes, shared, rows, base = _graph_sizes(parsed, k, n_candidates, len(X)), {}, [], None
-    for method, (vector, secondary) in zip(tqdm(methods, desc="hubness reduction",
+    for method, (vector, secondary) in zip(progress_bar(methods, desc="hubness reduction",
                                                 disable=not progress), parsed):
         if vector not in shared:  # one transform and graph per vector step
             shared[vector] = _base_graph(X, vector, sizes[vector], metric)

@@ -513,7 +513,7 @@ def local_intrinsic_dimension(data, n_neighbors: int = 128, metric: str = "eucli
     >>> lid.shape, round(float(np.median(lid)))
     ((1000,), 2)
     """
-    from tqdm.auto import tqdm
+    from .._progress import progress_bar
 
     check_choice(estimator, "estimator", TWONN_ESTIMATORS)
     fraction = _check_fraction(discard_fraction)
@@ -523,7 +523,7 @@ def local_intrinsic_dimension(data, n_neighbors: int = 128, metric: str = "eucli
     block = max(1, min(_SCAN_BYTES // (9 * size * graph.k), _SCAN_BYTES // graph.n))
     table = np.zeros((min(block, graph.n), graph.n), dtype=bool)
     values, excluded = np.empty(graph.n), 0
-    for start in tqdm(range(0, graph.n, block), desc="local ID", disable=not progress,
+    for start in progress_bar(range(0, graph.n, block), desc="local ID", disable=not progress,
                       leave=False):
         members = _members(graph, start, min(start + block, graph.n), n_neighbors, include_self)
         values[start:start + len(members)], count = _local_block(members, graph, vectors, table,
