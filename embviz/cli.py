@@ -150,11 +150,11 @@ def _cmd_summary(args) -> None:
                       title=f"{args.corpus} · {es.provenance['model']['name']} · PCA")
     written = [args.out / "summary.csv"]
     try:
-        written += export_figure(fig, args.out / "map", column="double", height=480,
+        written += export_figure(fig, args.out / "map", width="double", height=480,
                                  formats=("html", "png", "pdf"))
     except Exception as err:  # no Chromium for kaleido: keep the interactive map
         print(f"embviz: static export failed ({err}); writing HTML only", file=sys.stderr)
-        written += export_figure(fig, args.out / "map", column="double", formats=("html",))
+        written += export_figure(fig, args.out / "map", width="double", formats=("html",))
     print(f"{args.corpus}: {len(es)} texts embedded with {es.provenance['model']['name']} "
           f"({es.dim}-d, {es.provenance['n_truncated']} truncated)\n")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))

@@ -49,8 +49,7 @@ def test_scatter_map_errors(rng, meta):
 @needs_chromium
 def test_export_writes_paper_sized_files(rng, meta, tmp_path):
     fig = scatter_map(rng.normal(size=(300, 2)), meta, title="t")
-    written = export_figure(fig, tmp_path / "fig", column="single",
-                            formats=("pdf", "svg", "png"))
+    written = export_figure(fig, tmp_path / "fig", width="single")  # default: all three
     assert [p.suffix for p in written] == [".pdf", ".svg", ".png"]
     assert written[0].read_bytes().startswith(b"%PDF")
     assert b"<svg" in written[1].read_bytes()[:500]
@@ -58,3 +57,13 @@ def test_export_writes_paper_sized_files(rng, meta, tmp_path):
 
     width, _ = Image.open(written[2]).size
     assert width == pytest.approx(COLUMN_WIDTHS["single"] * 300 / 96, abs=2)  # 300 dpi
+
+
+def test_export_validates_style_and_width(rng, meta, tmp_path):
+    fig = scatter_map(rng.normal(size=(300, 2)), meta)
+    with pytest.raises(ValueError, match="style must be one of"):
+        export_figure(fig, tmp_path / "fig.html", style="poster")
+    with pytest.raises(ValueError, match="width must be one of"):
+        export_figure(fig, tmp_path / "fig.html", width="column")
+    written = export_figure(fig, tmp_path / "fig.html", style="paper", width="double")
+    assert written == [tmp_path / "fig.html"] and fig.layout.width == COLUMN_WIDTHS["double"]

@@ -53,6 +53,8 @@ def scatter_map(coords, meta: pd.DataFrame, color: str | None = "label", hover: 
     Returns
     -------
     plotly.graph_objects.Figure
+        Each point's ``customdata`` is its row number in ``coords``, so a selection maps
+        back to rows even when the map is sampled or split into one trace per category.
     """
     import plotly.graph_objects as go
 
@@ -80,10 +82,12 @@ def scatter_map(coords, meta: pd.DataFrame, color: str | None = "label", hover: 
         for i, (name, idx) in enumerate(groups.groupby(groups, sort=True).groups.items()):
             pos = sub.index.get_indexer(idx)
             fig.add_trace(trace(**{k: v[pos] for k, v in axes.items()}, name=str(name),
-                                text=_hover(sub[hover].iloc[pos]), **common,
+                                text=_hover(sub[hover].iloc[pos]), customdata=rows[pos],
+                                **common,
                                 marker=dict(size=3, color=_PALETTE[i % len(_PALETTE)])))
     else:
-        fig.add_trace(trace(**axes, name=color, text=_hover(sub[hover]), **common,
+        fig.add_trace(trace(**axes, name=color, text=_hover(sub[hover]), customdata=rows,
+                            **common,
                             marker=dict(size=3, color=values.to_numpy(), colorscale="Viridis",
                                         colorbar=dict(title=color), showscale=True)))
     fig.update_layout(title=title, template="simple_white", legend=dict(itemsizing="constant"))

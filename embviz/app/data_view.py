@@ -1,0 +1,192 @@
+"""Data view: a bundled corpus, an upload or precomputed embeddings, embedded with a model."""
+
+from __future__ import annotations
+
+import panel as pn
+import param
+from panel.viewable import Viewer
+
+from ..datasets import list_datasets
+from ..explore import Exploration
+from .state import AppState
+from .uploads import (CORPUS_SUFFIXES, max_upload_bytes, read_embeddings_upload, read_upload,
+                      server_files, upload_columns)
+
+__all__ = ["DataView", "shared_exploration"]
+
+_NONE = "(none)"
+_CHOOSE = "(choose the text column)"
+
+
+@pn.cache(max_items=6)
+def shared_exploration(dataset: str, n: int, model: str, pooling: str | None, layer: int,
+                       prompt: str | None) -> Exploration:
+    """A bundled corpus embedded once per server and shared by every session (``pn.cache``)."""
+    from ..explore import load_exploration
+
+    return load_exploration(dataset, n=n, model=model, pooling=pooling, layer=layer,
+                            prompt=prompt, progress=True)
+
+
+def _embed_table(table, model, pooling, layer, prompt) -> Exploration:
+    from ..embed import embed_corpus
+
+    data = embed_corpus(table, model=model, pooling=pooling, layer=layer, prompt=prompt)
+    return Exploration(data)
+
+
+def _model_names() -> list[str]:
+    from ..embed.models import list_models
+
+    return list_models()["name"].tolist()
+
+
+class DataView(Viewer):
+    """Choose the texts and how to embed them; the result becomes the shared exploration."""
+
+    dataset = param.Selector(default="wordnet", objects=["wordnet"])
+    n = param.Integer(default=5000, bounds=(50, None), doc="texts sampled (stratified)")
+    model = param.Selector(default="minilm", objects=["minilm"])
+    pooling = param.Selector(default="default", objects=["default", "mean", "cls", "last", "max"])
+    layer = param.Integer(default=-1, doc="hidden-state index; -1 = last")
+    prompt = param.String(default="", doc="prefix added to every text")
+
+    def __init__(self, state: AppState, **params):
+        super().__init__(**params)
+        self.state = state
+        names = list_datasets()["name"].tolist()
+        self.param.dataset.objects = names
+        self.param.model.objects = _model_names()
+        self._upload = pn.widgets.FileInput(accept=",".join(CORPUS_SUFFIXES), name="corpus file")
+        self._text_col = pn.widgets.Select(name="text column", options=[])
+        self._label_col = pn.widgets.Select(name="label column", options=[_NONE])
+        self._group_col = pn.widgets.Select(name="group column", options=[_NONE])
+        self._time_col = pn.widgets.Select(name="time column", options=[_NONE])
+        self._upload.param.watch(self._on_upload, "value")
+        self._vectors = pn.widgets.FileInput(accept=".npy", name="vectors (.npy)")
+        self._vectors_meta = pn.widgets.FileInput(accept=",".join(CORPUS_SUFFIXES),
+                                                  name="metadata table")
+        self._server = pn.widgets.Select(name="file on the server",
+                                         options=[_NONE, *server_files()])
+        self._server.param.watch(self._on_server_file, "value")
+        buttons = dict(button_type="primary", sizing_mode="stretch_width")
+        self._load_bundled = pn.widgets.Button(name="Load and embed corpus", **buttons)
+        self._load_upload = pn.widgets.Button(name="Embed uploaded file", **buttons)
+        self._load_vectors = pn.widgets.Button(name="Load embeddings", **buttons)
+        self._load_bundled.on_click(self._bundled)
+        self._load_upload.on_click(self._uploaded)
+        self._load_vectors.on_click(self._precomputed)
+        self.summary = pn.pane.Markdown("")
+        self.state.param.watch(self._describe, "exploration")
+
+    def _embedding_args(self) -> tuple:
+        pooling = None if self.pooling == "default" else self.pooling
+        return self.model, pooling, self.layer, self.prompt or None
+
+    async def load_default(self) -> None:
+        """Load the default corpus (the app's first screen)."""
+        await self._bundled()
+
+    async def _bundled(self, *_):
+        result = await self.state.runner.run(
+            f"Embedding {self.dataset} (n={self.n}) with {self.model}", shared_exploration,
+            self.dataset, self.n, *self._embedding_args())
+        if result is not None:
+            self.state.source = f"{self.dataset}, n={len(result):,}, {self.model}"
+            self.state.exploration = result
+
+    def _on_upload(self, event) -> None:
+        try:
+            columns = upload_columns(self._upload.filename, event.new)
+        except Exception as err:  # noqa: BLE001 - any unreadable upload becomes a message
+            self.state.runner.fail(f"Could not read {self._upload.filename!r}: {err}")
+            return
+        self._server.value = _NONE  # the upload is what gets embedded
+        self._offer_columns(columns)
+
+    def _on_server_file(self, event) -> None:
+        if event.new == _NONE:
+            return
+        from ..datasets import _read_table
+
+        try:
+            columns = list(_read_table(server_files()[event.new]).columns)
+        except Exception as err:  # noqa: BLE001
+            self.state.runner.fail(f"Could not read {event.new!r}: {err}")
+            return
+        self._offer_columns(columns)
+
+    def _offer_columns(self, columns: list[str]) -> None:
+        self.state.runner.alert.visible = False
+        self._text_col.options = [_CHOOSE, *columns]
+        self._text_col.value = "text" if "text" in columns else _CHOOSE
+        for select, default in ((self._label_col, "label"), (self._group_col, "group"),
+                                (self._time_col, "time")):
+            select.options = [_NONE, *columns]
+            select.value = default if default in columns else _NONE
+
+    def _uploaded_table(self):
+        if self._text_col.value in (None, _CHOOSE):
+            columns = [c for c in self._text_col.options if c != _CHOOSE]
+            raise ValueError(f"the file has no 'text' column; choose which column holds the "
+                             f"texts (columns: {', '.join(map(str, columns)) or 'none'})")
+        optional = {name: (None if w.value == _NONE else w.value) for name, w in
+                    (("label_column", self._label_col), ("group_column", self._group_col),
+                     ("time_column", self._time_col))}
+        if self._server.value != _NONE:
+            from ..datasets import read_corpus
+
+            return read_corpus(server_files()[self._server.value],
+                               text_column=self._text_col.value, invalid="drop",
+                               **optional)
+        return read_upload(self._upload.filename, self._upload.value,
+                           text_column=self._text_col.value, **optional)
+
+    async def _uploaded(self, *_):
+        def work():
+            return _embed_table(self._uploaded_table(), *self._embedding_args())
+
+        name = self._upload.filename or self._server.value
+        result = await self.state.runner.run(f"Embedding {name}", work)
+        if result is not None:
+            self.state.source = f"{name}, n={len(result):,}, {self.model}"
+            self.state.exploration = result
+
+    async def _precomputed(self, *_):
+        def work():
+            data = read_embeddings_upload(self._vectors.filename, self._vectors.value,
+                                          self._vectors_meta.filename, self._vectors_meta.value)
+            return Exploration(data)
+
+        result = await self.state.runner.run("Loading embeddings", work)
+        if result is not None:
+            self.state.source = f"{self._vectors.filename}, n={len(result):,}"
+            self.state.exploration = result
+
+    def _describe(self, event) -> None:
+        data = event.new.data if event.new is not None else None
+        if data is None:
+            self.summary.object = ""
+            return
+        model = data.provenance.get("model", {}).get("name", "precomputed")
+        labels = data.meta["label"].nunique() if "label" in data.meta.columns else 0
+        self.summary.object = (f"**{len(data):,} texts**, d = {data.dim}, model `{model}`, "
+                               f"{labels} labels; columns: {', '.join(data.meta.columns)}")
+
+    def __panel__(self):
+        embedding = pn.Param(self.param, parameters=["model", "pooling", "layer", "prompt"],
+                             show_name=False)
+        limit = f"Uploads up to {max_upload_bytes() / 1e6:.0f} MB: CSV, TSV, Parquet or JSONL."
+        return pn.Row(
+            pn.Column("### Embedding", embedding, width=320),
+            pn.Tabs(
+                ("Bundled corpus", pn.Column(pn.Param(self.param, parameters=["dataset", "n"],
+                                                      show_name=False), self._load_bundled)),
+                ("Upload", pn.Column(limit, self._upload, self._server, self._text_col,
+                                     self._label_col, self._group_col, self._time_col,
+                                     self._load_upload)),
+                ("Precomputed", pn.Column("A `.npy` array (n, d) and a table with a `text` "
+                                          "column, row-aligned.", self._vectors,
+                                          self._vectors_meta, self._load_vectors)),
+                width=420),
+            pn.Column("### Current corpus", self.summary, sizing_mode="stretch_width"))

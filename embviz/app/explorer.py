@@ -1,0 +1,78 @@
+"""The explorer: one page, a tab per view, over one shared corpus."""
+
+from __future__ import annotations
+
+import panel as pn
+import param
+from panel.viewable import Viewer
+
+from .data_view import DataView
+from .export_view import ExportView
+from .geometry_view import GeometryView
+from .map_view import MapView
+from .state import AppState
+
+__all__ = ["Explorer"]
+
+
+class Explorer(Viewer):
+    """Data, Map, Geometry, Concepts, Compare and Export views over one :class:`AppState`.
+
+    Parameters
+    ----------
+    load_default : bool, default True
+        Load the default corpus (5,000 WordNet glosses with minilm) when the page opens.
+    """
+
+    load_default = param.Boolean(default=True)
+
+    def __init__(self, **params):
+        super().__init__(**params)
+        self.state = AppState()
+        self.data = DataView(self.state)
+        self.map = MapView(self.state)
+        self.geometry = GeometryView(self.state)
+        self.export = ExportView(self.state)
+        self.views = [("Data", self.data), ("Map", self.map), ("Geometry", self.geometry)]
+        self.views += self._optional_views()
+        self.views.append(("Export", self.export))
+        self.tabs = pn.Tabs(*self.views, dynamic=False, sizing_mode="stretch_width")
+        self.header = pn.pane.Markdown("", margin=(0, 10))
+        self.state.param.watch(self._title, "source")
+        if self.load_default:
+            pn.state.onload(self._first_load)
+
+    def _optional_views(self) -> list:
+        views = []
+        try:
+            from .concepts_view import ConceptsView
+
+            views.append(("Concepts", ConceptsView(self.state)))
+        except ImportError:
+            pass
+        try:
+            from .compare_view import CompareView
+
+            views.append(("Compare", CompareView(self.state)))
+        except ImportError:
+            pass
+        return views
+
+    async def _first_load(self):
+        self.tabs.active = 1  # the map
+        await self.data.load_default()
+
+    def _title(self, event):
+        self.header.object = f"**Exploring:** {event.new}"
+
+    def __panel__(self):
+        return pn.Column(pn.Row(self.header, self.state.runner.panel(),
+                                sizing_mode="stretch_width"),
+                         self.tabs, sizing_mode="stretch_width")
+
+    def template(self):
+        """The explorer in a page template, ready for ``.servable()``."""
+        return pn.template.FastListTemplate(
+            title="embviz explorer", main=[self], header_background="#2E4057",
+            main_layout=None, font="Liberation Sans, Arial, sans-serif",
+            font_url="data:text/css,")  # no web font: the app works offline

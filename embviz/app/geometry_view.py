@@ -1,0 +1,142 @@
+"""Geometry view: report cards with intervals, distributions, hubness reduction, layer curves."""
+
+from __future__ import annotations
+
+import pandas as pd
+import panel as pn
+import param
+from panel.viewable import Viewer
+
+from .state import AppState
+
+__all__ = ["GeometryView"]
+
+_GROUPS = {
+    "Isotropy": ["isoscore", "partition_isotropy", "average_cosine", "effective_rank",
+                 "top_pc_variance_share"],
+    "Intrinsic dimension": ["twonn", "mle", "pca_dimension", "local_intrinsic_dimension_mean",
+                            "local_intrinsic_dimension_median"],
+    "Hubness": ["hubness_skewness", "robin_hood", "hub_occurrence", "antihub_occurrence",
+                "knn_error"],
+}
+
+
+def _card(title: str, report: pd.DataFrame) -> pn.Card:
+    rows = report.set_index("metric")
+    lines = ["| measure | value | 95% CI |", "|---|---|---|"]
+    for metric in _GROUPS[title]:
+        if metric not in rows.index:
+            continue
+        r = rows.loc[metric]
+        ci = f"[{r.ci_low:.3g}, {r.ci_high:.3g}]" if pd.notna(r.ci_low) else "—"
+        lines.append(f"| {metric} | **{r.value:.4g}** | {ci} |")
+    return pn.Card(pn.pane.Markdown("\n".join(lines)), title=title, collapsible=False,
+                   width=360)
+
+
+class GeometryView(Viewer):
+    """Measures of the whole cloud, computed on the shared kNN graph."""
+
+    layer_sample = param.Integer(default=1000, bounds=(200, 20_000),
+                                 doc="texts re-embedded at every layer for the layer curves")
+
+    def __init__(self, state: AppState, **params):
+        super().__init__(**params)
+        self.state = state
+        self.cards = pn.Row(pn.pane.Markdown("Compute the report to see the measures."))
+        self.distributions = pn.Row()
+        self.reduction = pn.Column()
+        self.layers = pn.Column()
+        state.param.watch(self._clear, "exploration")
+
+    def _clear(self, *_):
+        self.cards[:] = [pn.pane.Markdown("Compute the report to see the measures.")]
+        self.distributions[:], self.reduction[:], self.layers[:] = [], [], []
+
+    async def report(self, *_):
+        exploration = self.state.exploration
+        if exploration is None:
+            return
+        result = await self.state.runner.run("Geometry report", self._report_and_figures)
+        if result is None:
+            return
+        report, figures = result
+        self.state.add_table("geometry_report", report)
+        self.cards[:] = [_card(title, report) for title in _GROUPS]
+        for name, fig in figures.items():
+            self.state.add_figure(name, fig)
+        self.distributions[:] = [pn.pane.Plotly(fig, height=320, sizing_mode="stretch_width")
+                                 for fig in figures.values()]
+
+    def _report_and_figures(self):
+        from ..viz.geometry import distribution_figure
+
+        exploration = self.state.exploration
+        report = exploration.geometry(ci=True, n_resamples=30)
+        figures = {"k_occurrence": distribution_figure(exploration.measure("k_occurrence"),
+                                                       "k-occurrence N_10"),
+                   "local_id": distribution_figure(exploration.measure("local_id"),
+                                                   "local intrinsic dimension")}
+        return report, figures
+
+    async def hubness_reduction(self, *_):
+        exploration = self.state.exploration
+        if exploration is None:
+            return
+        if "label" not in exploration.data.meta.columns:
+            self.state.runner.fail("Hubness reduction is judged by k-NN classification: the "
+                                   "corpus needs a label column.")
+            return
+        from ..metrics import hubness_reduction_table
+
+        table = await self.state.runner.run(
+            "Hubness reduction", hubness_reduction_table, exploration.data.vectors,
+            exploration.data.meta["label"].astype(str).to_numpy(), random_state=0)
+        if table is not None:
+            self.state.add_table("hubness_reduction", table)
+            self.reduction[:] = [pn.widgets.Tabulator(table.round(4), disabled=True,
+                                                      show_index=False)]
+
+    async def layerwise(self, *_):
+        exploration = self.state.exploration
+        provenance = exploration.data.provenance if exploration is not None else {}
+        if "model" not in provenance:
+            self.state.runner.fail("Layer curves need the model the corpus was embedded with; "
+                                   "precomputed embeddings carry none.")
+            return
+        result = await self.state.runner.run("Layer-wise geometry", self._layer_curves)
+        if result is not None:
+            report, fig = result
+            self.state.add_table("layerwise_report", report)
+            self.state.add_figure("layerwise", fig)
+            self.layers[:] = [pn.pane.Plotly(fig, height=340, sizing_mode="stretch_width")]
+
+    def _layer_curves(self):
+        from ..embed import embed_corpus_layers
+        from ..metrics import layerwise_report
+        from ..viz.geometry import layerwise_figure
+
+        exploration = self.state.exploration
+        data = exploration.data
+        n = min(self.layer_sample, len(data))
+        sample = data.meta.sample(n=n, random_state=0) if n < len(data) else data.meta
+        prov = data.provenance
+        layers = embed_corpus_layers(sample, model=prov["model"]["name"],
+                                     pooling=prov.get("pooling"), prompt=prov.get("prompt"))
+        size = min(128, n - 2)
+        report = layerwise_report(layers, local_neighbors=size, mle_k=min(20, size),
+                                  k=min(10, size), progress=False)
+        return report, layerwise_figure(report, title=f"{prov['model']['name']}, n={n}")
+
+    def __panel__(self):
+        buttons = [pn.widgets.Button(name=name, button_type="primary", width=220)
+                   for name in ("Compute geometry report", "Compare hubness reduction",
+                                "Layer-wise curves")]
+        for button, action in zip(buttons, (self.report, self.hubness_reduction,
+                                            self.layerwise)):
+            button.on_click(action)
+        return pn.Column(pn.Row(*buttons, pn.Param(self.param, parameters=["layer_sample"],
+                                                   show_name=False)),
+                         self.cards, self.distributions, "#### Hubness reduction (k = 10)",
+                         self.reduction, "#### Across layers", self.layers,
+                         sizing_mode="stretch_width")

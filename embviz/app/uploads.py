@@ -1,0 +1,99 @@
+"""Reading what a user hands the explorer: uploads (bytes) and files in a configured folder.
+
+The explorer never opens a server path typed by a user: it reads uploaded bytes (size-limited)
+or files inside the folder named by ``$EMBVIZ_APP_DATA`` (checked to stay inside it). Nothing
+is unpickled.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ..datasets import read_corpus
+from ..embedding_set import EmbeddingSet
+
+__all__ = ["CORPUS_SUFFIXES", "max_upload_bytes", "read_embeddings_upload", "read_upload",
+           "server_files", "upload_columns"]
+
+CORPUS_SUFFIXES = (".csv", ".tsv", ".parquet", ".jsonl")
+_DEFAULT_MAX_MB = 50
+
+
+def max_upload_bytes() -> int:
+    """The upload size limit: ``$EMBVIZ_MAX_UPLOAD_MB`` megabytes (default 50)."""
+    return int(float(os.environ.get("EMBVIZ_MAX_UPLOAD_MB", _DEFAULT_MAX_MB)) * 1_000_000)
+
+
+def _check_upload(filename: str, content: bytes | None, suffixes) -> str:
+    if not filename or content is None:
+        raise ValueError("no file was uploaded")
+    suffix = Path(filename).suffix.lower()
+    if suffix not in suffixes:
+        raise ValueError(f"{filename!r}: expected a file ending in {', '.join(suffixes)}")
+    if len(content) > max_upload_bytes():
+        raise ValueError(f"{filename!r} is {len(content) / 1e6:.1f} MB; uploads are limited to "
+                         f"{max_upload_bytes() / 1e6:.0f} MB (set EMBVIZ_MAX_UPLOAD_MB)")
+    if not content:
+        raise ValueError(f"{filename!r} is empty")
+    return suffix
+
+
+def _with_temp_file(suffix: str, content: bytes, read):
+    with tempfile.TemporaryDirectory(prefix="embviz-upload-") as folder:
+        path = Path(folder) / f"upload{suffix}"  # never the user's file name
+        path.write_bytes(content)
+        return read(path)
+
+
+def upload_columns(filename: str, content: bytes) -> list[str]:
+    """The columns of an uploaded table, to offer as text / label / group / time columns."""
+    suffix = _check_upload(filename, content, CORPUS_SUFFIXES)
+    from ..datasets import _read_table
+
+    return list(_with_temp_file(suffix, content, _read_table).columns)
+
+
+def read_upload(filename: str, content: bytes, text_column: str = "text",
+                label_column: str | None = None, group_column: str | None = None,
+                time_column: str | None = None) -> pd.DataFrame:
+    """An uploaded CSV / TSV / Parquet / JSONL corpus, read by :func:`embviz.read_corpus`."""
+    suffix = _check_upload(filename, content, CORPUS_SUFFIXES)
+    return _with_temp_file(suffix, content, lambda path: read_corpus(
+        path, text_column=text_column, label_column=label_column, group_column=group_column,
+        time_column=time_column, invalid="drop"))
+
+
+def read_embeddings_upload(vectors_name: str, vectors: bytes, meta_name: str,
+                           meta: bytes) -> EmbeddingSet:
+    """Precomputed embeddings: a ``.npy`` (n, d) array plus a metadata table with ``text``.
+
+    The ``.npy`` is read with ``allow_pickle=False``; the table by :func:`read_upload` rules.
+    """
+    _check_upload(vectors_name, vectors, (".npy",))
+    try:
+        array = np.load(io.BytesIO(vectors), allow_pickle=False)
+    except ValueError as err:
+        raise ValueError(f"{vectors_name!r} is not a plain .npy array: {err}") from None
+    table = read_upload(meta_name, meta)
+    if "id" not in table.columns:
+        table.insert(0, "id", np.arange(len(table)))
+    if len(table) != len(array):
+        raise ValueError(f"{vectors_name!r} has {len(array)} rows but {meta_name!r} has "
+                         f"{len(table)} (after dropping invalid texts): they must align")
+    return EmbeddingSet(array, table, {"source": "upload", "vectors_file": vectors_name})
+
+
+def server_files(folder: str | Path | None = None) -> dict[str, Path]:
+    """Corpus files inside the configured folder (``$EMBVIZ_APP_DATA``), by relative name."""
+    folder = folder or os.environ.get("EMBVIZ_APP_DATA")
+    if not folder:
+        return {}
+    root = Path(folder).resolve()
+    return {str(p.relative_to(root)): p for p in sorted(root.rglob("*"))
+            if p.suffix.lower() in CORPUS_SUFFIXES and p.resolve().is_relative_to(root)}

@@ -1,0 +1,84 @@
+"""Figures of the geometry measures: per-point distributions and layer-wise curves."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["distribution_figure", "layerwise_figure"]
+
+
+def distribution_figure(values, name: str, bins: int = 50, title: str = ""):
+    """Histogram of a per-point measure with its mean and median marked.
+
+    Parameters
+    ----------
+    values : array of shape (n,)
+        E.g. k-occurrence or local intrinsic dimension; NaNs are dropped (and counted in the
+        title).
+    name : str
+        Axis title.
+    bins : int, default 50
+    title : str
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    import plotly.graph_objects as go
+
+    values = np.asarray(values, dtype=np.float64).ravel()
+    finite = values[np.isfinite(values)]
+    if finite.size == 0:
+        raise ValueError(f"values of {name!r} has no finite entries")
+    dropped = values.size - finite.size
+    fig = go.Figure(go.Histogram(x=finite, nbinsx=bins, marker_color="#4C78A8", name=name,
+                                 showlegend=False))
+    mean, median = finite.mean(), np.median(finite)
+    for stat, value, dash, side in (("mean", mean, "solid", mean >= median),
+                                    ("median", median, "dash", median > mean)):
+        fig.add_vline(x=value, line_dash=dash, line_color="black",
+                      annotation_text=f"{stat} {value:.3g}", annotation_font_size=9,
+                      annotation_position="top right" if side else "top left")
+    suffix = f" ({dropped} undefined left out)" if dropped else ""
+    fig.update_layout(template="simple_white", title=(title + suffix).strip(),
+                      xaxis_title=name, yaxis_title="points", bargap=0.02)
+    return fig
+
+
+def layerwise_figure(report: pd.DataFrame, metrics=("isoscore", "twonn", "hubness_skewness"),
+                     title: str = ""):
+    """One panel per measure, its value against the layer (with intervals where present).
+
+    Parameters
+    ----------
+    report : DataFrame
+        :func:`embviz.metrics.layerwise_report` output (``layer``, ``metric``, ``value``,
+        ``ci_low``, ``ci_high``).
+    metrics : sequence of str
+        Report rows to draw.
+    title : str
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    missing = [m for m in metrics if m not in set(report["metric"])]
+    if missing:
+        raise ValueError(f"metrics {missing} are not in the report; it has "
+                         f"{sorted(set(report['metric']))}")
+    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=list(metrics))
+    for i, metric in enumerate(metrics, start=1):
+        rows = report[report["metric"] == metric].sort_values("layer")
+        error = None
+        if rows["ci_high"].notna().any():
+            error = dict(type="data", array=rows["ci_high"] - rows["value"],
+                         arrayminus=rows["value"] - rows["ci_low"])
+        fig.add_trace(go.Scatter(x=rows["layer"], y=rows["value"], mode="lines+markers",
+                                 error_y=error, name=metric, showlegend=False), row=1, col=i)
+        fig.update_xaxes(title_text="layer", row=1, col=i)
+    fig.update_layout(template="simple_white", title=title)
+    return fig

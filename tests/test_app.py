@@ -1,0 +1,210 @@
+"""The explorer in a real browser: Playwright driving Debian's Chromium against `panel serve`.
+
+One server for the module (started on a free loopback port with a 1 MB upload limit so the
+oversized-upload path is cheap to test). Screenshots of every view go to
+``results/screenshots/`` (look at them).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from app_server import BROWSER_ARGS, CHROMIUM, ROOT, explorer_server, rss_mb
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")]
+
+SHOTS = ROOT / "results" / "screenshots"
+MAP_TIMEOUT_MS = 240_000  # first run: embed 5,000 texts and compile UMAP
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    log = tmp_path_factory.mktemp("server") / "panel.log"
+    with explorer_server(log, env={"EMBVIZ_MAX_UPLOAD_MB": "1"}) as (url, process):
+        yield url, process, log
+    text = log.read_text()
+    assert "Traceback" not in text, text[-3000:]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    page = browser.new_page(viewport={"width": 1500, "height": 1000}, accept_downloads=True)
+    page.goto(server[0])
+    wait_for_map(page)
+    yield page
+    page.close()
+
+
+def plot_traces(page) -> list[list[str]]:
+    """Trace names of every plotly figure on the page (locators pierce Panel's shadow DOM)."""
+    return [p.evaluate("p => (p.data || []).map(t => t.name)")
+            for p in page.locator(".js-plotly-plot").all()]
+
+
+def wait_until(page, condition, timeout_ms: float, what: str) -> None:
+    deadline = time.monotonic() + timeout_ms / 1000
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        page.wait_for_timeout(250)
+    raise AssertionError(f"timed out after {timeout_ms / 1000:.0f} s waiting for {what}")
+
+
+def wait_for_map(page, timeout=MAP_TIMEOUT_MS):
+    page.get_by_text("Exploring: wordnet").wait_for(timeout=timeout)
+    wait_until(page, lambda: any(len(t) > 1 for t in plot_traces(page)), timeout, "the map")
+
+
+def open_tab(page, name: str) -> None:
+    page.locator(".bk-tab", has_text=name).first.click()
+    time.sleep(0.5)
+
+
+def shot(page, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def expect_alert(page, words: str, timeout=30_000) -> None:
+    """Wait for the error alert to say ``words``."""
+    alert = page.locator(".alert-danger", has_text=words).first
+    try:
+        alert.wait_for(state="visible", timeout=timeout)
+    except Exception:
+        shown = [a.inner_text() for a in page.locator(".alert-danger").all()]
+        raise AssertionError(f"no alert saying {words!r}; alerts: {shown}") from None
+
+
+def test_map_selection_fills_the_table(page):
+    open_tab(page, "Map")
+    shot(page, "map")
+    plot = page.locator(".js-plotly-plot .nsewdrag").first
+    box = plot.bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.7, steps=8)
+    page.mouse.up()
+    page.get_by_text("points selected").wait_for(timeout=30_000)
+    rows = page.locator(".tabulator-row")
+    rows.first.wait_for(timeout=30_000)
+    assert rows.count() > 0
+    note = page.get_by_text("points selected").inner_text()
+    assert int(note.split()[0].replace(",", "")) > 0
+    shot(page, "map_selection")
+
+
+def test_text_query_highlights_neighbours(page):
+    open_tab(page, "Map")
+    query = page.locator("input[type=text]").last
+    query.fill("a large wild cat with a mane")
+    query.press("Enter")
+    page.get_by_role("button", name="Find neighbours").click()
+    page.get_by_text("Nearest texts to").wait_for(timeout=60_000)
+    wait_until(page, lambda: any("query neighbours" in t for t in plot_traces(page)), 60_000,
+               "the query trace")
+    assert page.locator(".tabulator-row").count() >= 10
+    shot(page, "map_query")
+
+
+def test_geometry_view_with_progress(page):
+    open_tab(page, "Geometry")
+    page.get_by_role("button", name="Compute geometry report").click()
+    page.locator("progress").first.wait_for(state="visible", timeout=10_000)
+    page.get_by_text("isoscore").first.wait_for(timeout=180_000)
+    assert page.get_by_text("Intrinsic dimension").first.is_visible()
+    wait_until(page, lambda: len(plot_traces(page)) >= 3, 60_000, "the distributions")
+    shot(page, "geometry")
+
+
+def test_every_view_renders(page):
+    for name in [t.inner_text() for t in page.locator(".bk-tab").all()]:
+        open_tab(page, name)
+        shot(page, f"view_{name.lower()}")
+    assert page.locator(".bk-tab").count() >= 4
+
+
+def test_export_pdf(page, tmp_path):
+    open_tab(page, "Export")
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name="Download figure").click()
+    path = tmp_path / download.value.suggested_filename
+    download.value.save_as(path)
+    assert path.suffix == ".pdf"
+    data = path.read_bytes()
+    assert data.startswith(b"%PDF") and len(data) > 2_000
+    with page.expect_download(timeout=60_000) as table:
+        page.get_by_role("button", name="Download table").click()
+    table_path = tmp_path / table.value.suggested_filename
+    table.value.save_as(table_path)
+    assert table_path.read_text().count("\n") > 1
+
+
+def _upload(page, name: str, content: bytes, mime="text/csv"):
+    open_tab(page, "Data")
+    page.locator(".bk-tab", has_text="Upload").first.click()
+    page.locator("input[type=file]").first.set_input_files(
+        files=[{"name": name, "mimeType": mime, "buffer": content}])
+
+
+def test_malformed_upload_is_reported(page):
+    _upload(page, "broken.jsonl", b'{"text": "fine"}\n{not json\n', "application/json")
+    expect_alert(page, "line 2")
+    expect_alert(page, "broken.jsonl")
+    shot(page, "error_malformed")
+
+
+def test_missing_text_column_is_reported(page):
+    _upload(page, "notext.csv", b"title,label\nhello,a\nworld,b\n")
+    page.get_by_role("button", name="Embed uploaded file").click()
+    expect_alert(page, "no 'text' column")
+    expect_alert(page, "title, label")
+
+
+def test_oversized_upload_is_refused(page):
+    big = b"text\n" + b"an oversized upload line\n" * 60_000  # 1.5 MB > the 1 MB limit
+    _upload(page, "big.csv", big)
+    expect_alert(page, "limited to 1 MB")
+
+
+def test_good_upload_embeds_and_maps(page, server):
+    rows = "\n".join(f"sentence number {i} about {'cats' if i % 2 else 'ships'},"
+                     f"{'animal' if i % 2 else 'vehicle'}" for i in range(60))
+    _upload(page, "mine.csv", ("text,label\n" + rows).encode())
+    page.get_by_role("button", name="Embed uploaded file").click()
+    page.get_by_text("Exploring: mine.csv").wait_for(timeout=120_000)
+    assert server[1].poll() is None  # the server kept serving through the errors
+
+
+def test_ten_concurrent_sessions(server, browser):
+    """Ten sessions at once share the cached corpus (pn.cache): all get a map, no errors."""
+    url, process, log = server
+    before = rss_mb(process.pid)
+    contexts = [browser.new_context(viewport={"width": 1200, "height": 800})
+                for _ in range(10)]
+    pages = [c.new_page() for c in contexts]
+    started = time.perf_counter()
+    for p in pages:
+        p.goto(url, wait_until="commit")
+    for p in pages:
+        wait_for_map(p, timeout=180_000)
+    elapsed = time.perf_counter() - started
+    peak = rss_mb(process.pid)
+    for c in contexts:
+        c.close()
+    print(f"10 sessions: all maps in {elapsed:.1f} s; server RSS {before:.0f} -> {peak:.0f} MB")
+    assert elapsed < 180
+    assert "Traceback" not in log.read_text()
