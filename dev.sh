@@ -79,8 +79,11 @@ case "$cmd" in
   setup) setup ;;
   run)
     setup
-    log "main job: embed the default corpus, write a geometry summary and a map"
-    "$VENV/bin/embviz" summary default --out results/default "$@"
+    port="${EMBVIZ_PORT:-5006}"
+    log "main job: the explorer on the default corpus at http://localhost:$port/explorer"
+    log "(first open embeds 5,000 WordNet glosses, ~30 s; cached afterwards; Ctrl-C stops)"
+    exec "$VENV/bin/panel" serve apps/explorer.py --port "$port" \
+      --address "${EMBVIZ_ADDRESS:-127.0.0.1}" "$@"
     ;;
   test)
     setup

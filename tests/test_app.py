@@ -208,3 +208,24 @@ def test_ten_concurrent_sessions(server, browser):
     print(f"10 sessions: all maps in {elapsed:.1f} s; server RSS {before:.0f} -> {peak:.0f} MB")
     assert elapsed < 180
     assert "Traceback" not in log.read_text()
+
+
+def test_dev_sh_run_serves_the_explorer(tmp_path):
+    """The README's main command (`./dev.sh run`) ends in a live explorer."""
+    import os
+    import signal
+    import subprocess
+
+    from app_server import _wait_until_up, free_port
+
+    port = free_port()
+    env = {**os.environ, "EMBVIZ_PORT": str(port), "EMBVIZ_NO_APT": "1"}
+    with open(tmp_path / "run.log", "w") as log:
+        process = subprocess.Popen(["bash", str(ROOT / "dev.sh"), "run"], cwd=ROOT, env=env,
+                                   stdout=log, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+        try:
+            _wait_until_up(f"http://127.0.0.1:{port}/explorer", process, timeout=300)
+        finally:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=30)

@@ -176,7 +176,7 @@ class DataView(Viewer):
     def __panel__(self):
         embedding = pn.Param(self.param, parameters=["model", "pooling", "layer", "prompt"],
                              show_name=False)
-        limit = f"Uploads up to {max_upload_bytes() / 1e6:.0f} MB: CSV, TSV, Parquet or JSONL."
+        limit = f"Uploads up to {max_upload_bytes() / 1e6:g} MB: CSV, TSV, Parquet or JSONL."
         return pn.Row(
             pn.Column("### Embedding", embedding, width=320),
             pn.Tabs(

@@ -38,7 +38,7 @@ def _check_upload(filename: str, content: bytes | None, suffixes) -> str:
         raise ValueError(f"{filename!r}: expected a file ending in {', '.join(suffixes)}")
     if len(content) > max_upload_bytes():
         raise ValueError(f"{filename!r} is {len(content) / 1e6:.1f} MB; uploads are limited to "
-                         f"{max_upload_bytes() / 1e6:.0f} MB (set EMBVIZ_MAX_UPLOAD_MB)")
+                         f"{max_upload_bytes() / 1e6:g} MB (set EMBVIZ_MAX_UPLOAD_MB)")
     if not content:
         raise ValueError(f"{filename!r} is empty")
     return suffix
@@ -81,8 +81,6 @@ def read_embeddings_upload(vectors_name: str, vectors: bytes, meta_name: str,
     except ValueError as err:
         raise ValueError(f"{vectors_name!r} is not a plain .npy array: {err}") from None
     table = read_upload(meta_name, meta)
-    if "id" not in table.columns:
-        table.insert(0, "id", np.arange(len(table)))
     if len(table) != len(array):
         raise ValueError(f"{vectors_name!r} has {len(array)} rows but {meta_name!r} has "
                          f"{len(table)} (after dropping invalid texts): they must align")

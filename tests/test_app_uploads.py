@@ -1,0 +1,72 @@
+"""What the explorer reads: size-limited uploads, no pickles, no paths outside its data folder."""
+
+import io
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from embviz.app.uploads import (read_embeddings_upload, read_upload, server_files,
+                                upload_columns)
+
+
+def _csv(df: pd.DataFrame) -> bytes:
+    return df.to_csv(index=False).encode()
+
+
+def test_reads_every_corpus_format(tmp_path):
+    df = pd.DataFrame({"body": ["one text", "another text"], "topic": ["a", "b"]})
+    buffer = io.BytesIO()
+    df.to_parquet(buffer)
+    uploads = {"x.csv": _csv(df), "x.parquet": buffer.getvalue(),
+               "x.jsonl": df.to_json(orient="records", lines=True).encode()}
+    for name, content in uploads.items():
+        assert upload_columns(name, content) == ["body", "topic"]
+        table = read_upload(name, content, text_column="body", label_column="topic")
+        assert table["text"].tolist() == ["one text", "another text"]
+        assert table["label"].tolist() == ["a", "b"]
+
+
+def test_size_limit(monkeypatch):
+    monkeypatch.setenv("EMBVIZ_MAX_UPLOAD_MB", "0.001")  # 1,000 bytes
+    with pytest.raises(ValueError, match="limited to 0.001 MB"):
+        read_upload("big.csv", b"text\n" + b"x" * 2000)
+
+
+def test_bad_uploads_name_the_problem():
+    with pytest.raises(ValueError, match="expected a file ending in .csv"):
+        read_upload("corpus.xlsx", b"whatever")
+    with pytest.raises(ValueError, match="is empty"):
+        read_upload("corpus.csv", b"")
+    with pytest.raises(ValueError, match="no file was uploaded"):
+        read_upload("", None)
+    with pytest.raises(ValueError, match="column"):
+        read_upload("c.csv", b"title\nhello\n")
+
+
+def test_precomputed_embeddings_never_unpickle():
+    meta = _csv(pd.DataFrame({"text": ["a b", "c d", "e f"]}))
+    good = io.BytesIO()
+    np.save(good, np.ones((3, 4), np.float32))
+    data = read_embeddings_upload("v.npy", good.getvalue(), "m.csv", meta)
+    assert data.vectors.shape == (3, 4) and data.meta["id"].tolist() == ["0", "1", "2"]
+    pickled = io.BytesIO()
+    np.save(pickled, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+    with pytest.raises(ValueError, match="not a plain .npy array"):
+        read_embeddings_upload("v.npy", pickled.getvalue(), "m.csv", meta)
+    with pytest.raises(ValueError, match="has 3 rows but 'm.csv' has 2"):
+        read_embeddings_upload("v.npy", good.getvalue(), "m.csv", meta.rsplit(b"\n", 2)[0])
+
+
+def test_server_files_stay_inside_the_folder(tmp_path, monkeypatch):
+    inside = tmp_path / "data"
+    inside.mkdir()
+    (inside / "ok.csv").write_text("text\nhello\n")
+    (inside / "notes.txt").write_text("not a corpus")
+    outside = tmp_path / "secret.csv"
+    outside.write_text("text\nsecret\n")
+    (inside / "link.csv").symlink_to(outside)  # a link pointing out is not offered
+    monkeypatch.setenv("EMBVIZ_APP_DATA", str(inside))
+    assert list(server_files()) == ["ok.csv"]
+    monkeypatch.delenv("EMBVIZ_APP_DATA")
+    assert server_files() == {}
