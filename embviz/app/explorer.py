@@ -36,7 +36,7 @@ class Explorer(Viewer):
         self.views = [("Data", self.data), ("Map", self.map), ("Geometry", self.geometry)]
         self.views += self._optional_views()
         self.views.append(("Export", self.export))
-        self.tabs = pn.Tabs(*self.views, dynamic=False, sizing_mode="stretch_width")
+        self.tabs = pn.Tabs(*self.views, dynamic=True, sizing_mode="stretch_width")
         self.header = pn.pane.Markdown("", margin=(0, 10))
         self.state.param.watch(self._title, "source")
         if self.load_default:
@@ -60,7 +60,18 @@ class Explorer(Viewer):
 
     async def _first_load(self):
         self.tabs.active = 1  # the map
+        self._apply_url_arguments()
         await self.data.load_default()
+
+    def _apply_url_arguments(self) -> None:
+        """``?dataset=fortunes&n=2000&model=mpnet`` opens another bundled corpus first."""
+        args = pn.state.session_args or {}
+        for name, cast in (("dataset", str), ("model", str), ("n", int)):
+            if name in args:
+                try:
+                    setattr(self.data, name, cast(args[name][0].decode()))
+                except (ValueError, TypeError) as err:
+                    self.state.runner.fail(f"URL argument {name!r} ignored: {err}")
 
     def _title(self, event):
         self.header.object = f"**Exploring:** {event.new}"

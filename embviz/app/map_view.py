@@ -31,7 +31,7 @@ class MapView(Viewer):
     def __init__(self, state: AppState, **params):
         super().__init__(**params)
         self.state = state
-        self.plot = pn.pane.Plotly(None, sizing_mode="stretch_both", min_height=520,
+        self.plot = pn.pane.Plotly(None, sizing_mode="stretch_width", height=560,
                                    config={"scrollZoom": True, "displaylogo": False})
         self.selection = pn.widgets.Tabulator(pd.DataFrame(), pagination="remote", page_size=12,
                                               sizing_mode="stretch_width", height=380,
