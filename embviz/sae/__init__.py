@@ -1,0 +1,37 @@
+"""Sparse-autoencoder concept features: train SAEs with sae-lens on embeddings or on a language
+model's token activations, label their concepts, and use them to compare corpora.
+
+The method follows "Interpretable Embeddings with Sparse Autoencoders: A Data Analysis Toolkit".
+Importing this package is light: torch and sae_lens load when an SAE is trained or used.
+"""
+
+from .analysis import (
+                       benjamini_hochberg,
+                       concept_clusters,
+                       concept_correlations,
+                       dataset_diff,
+                       presence_diff,
+                       retrieve,
+                       two_proportion_test,
+)
+from .encode import (
+                       decode_codes,
+                       document_codes,
+                       max_pool_codes,
+                       sae_encode,
+                       token_sae_embeddings,
+)
+from .evaluate import explained_variance
+from .features import category_alignment, feature_table, label_association, top_rows
+from .labels import distinctive_words
+from .model import ConceptSAE, NotAnSAEDirectoryError
+from .record import TrainingRecord
+from .sources import TokenCorpus, token_corpus
+from .train import ARCHITECTURES, train_sae
+
+__all__ = ["ARCHITECTURES", "ConceptSAE", "NotAnSAEDirectoryError", "TokenCorpus",
+           "TrainingRecord", "benjamini_hochberg", "category_alignment", "concept_clusters",
+           "concept_correlations", "dataset_diff", "decode_codes", "distinctive_words",
+           "document_codes", "explained_variance", "feature_table", "label_association",
+           "max_pool_codes", "presence_diff", "retrieve", "sae_encode", "token_corpus",
+           "token_sae_embeddings", "top_rows", "train_sae", "two_proportion_test"]
