@@ -1,0 +1,123 @@
+"""Drift over time: each time window tested against a reference window."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_positive_int
+from ..embedding_set import EmbeddingSet
+from ._inputs import MIN_SAMPLE
+from .table import TESTS, _run
+
+__all__ = ["drift_over_time"]
+
+
+def _windows(time: pd.Series, window) -> pd.Series:
+    """Window label per row: equal-frequency bins (int) or calendar periods (str)."""
+    if isinstance(window, str):
+        if not pd.api.types.is_datetime64_any_dtype(time):
+            try:
+                time = pd.to_datetime(time)
+            except (TypeError, ValueError) as err:
+                raise ValueError(f"window={window!r} (a pandas frequency) needs a datetime "
+                                 f"time column: {err}") from None
+        frame = pd.DataFrame({"t": time})
+        try:
+            grouped = frame.groupby(pd.Grouper(key="t", freq=window))
+        except ValueError as err:
+            raise ValueError(f"window={window!r} is not a pandas frequency: {err}") from None
+        starts = np.array(sorted(grouped.groups.keys()))
+        return pd.Series(starts[grouped.ngroup().to_numpy()], index=time.index)
+    window = check_positive_int(window, "window")
+    if not (pd.api.types.is_numeric_dtype(time) or pd.api.types.is_datetime64_any_dtype(time)):
+        raise TypeError(f"the time column must be numeric or datetime, got {time.dtype}")
+    codes = pd.qcut(time.rank(method="dense"), window, labels=False, duplicates="drop")
+    starts = time.groupby(codes).transform("min")
+    return starts
+
+
+def _reference_mask(time: pd.Series, labels: pd.Series, reference) -> np.ndarray:
+    if reference is None:
+        return (labels == labels.min()).to_numpy()
+    if not (isinstance(reference, tuple) and len(reference) == 2):
+        raise TypeError(f"reference must be None (first window) or a (low, high) tuple of "
+                        f"times, got {reference!r}")
+    low, high = reference
+    return ((time >= low) & (time <= high)).to_numpy()
+
+
+def drift_over_time(embedding_set: EmbeddingSet, time_column: str = "time", reference=None,
+                    window=5, test: str = "mmd", n_permutations: int = 500,
+                    random_state: int | None = None, device: str = "auto",
+                    progress: bool = False) -> pd.DataFrame:
+    """Test every time window of a corpus against a reference period.
+
+    Parameters
+    ----------
+    embedding_set : EmbeddingSet
+        With a numeric or datetime column ``time_column`` in its ``meta``.
+    time_column : str, default "time"
+    reference : (low, high), optional
+        Rows with low <= time <= high form the reference; default: the first window.
+    window : int or str, default 5
+        An int: that many equal-frequency bins of the time values (ties stay together, so
+        fewer bins may result); a str: a pandas frequency over a datetime column, bins as in
+        ``pd.Grouper(freq=...)`` ("MS", "QS", "YS", "10YS", "W", ...).
+    test : {"mmd", "energy", "depth", "classifier", "centroid", "dimensions"}, default "mmd"
+    n_permutations : int, default 500
+    random_state : int, optional
+    device : str, default "auto"
+    progress : bool, default False
+
+    Returns
+    -------
+    pandas.DataFrame, one row per window in time order
+        ``window`` (start time), ``end`` (last time in the window), ``n``, ``n_reference``,
+        ``is_reference``, ``statistic``, ``p_value``, ``effect_size``, ``ci_low``, ``ci_high``,
+        ``method``, ``note`` (why a row is empty: the reference itself or fewer than 5 rows).
+    """
+    if not isinstance(embedding_set, EmbeddingSet):
+        raise TypeError(f"embedding_set must be an EmbeddingSet, got "
+                        f"{type(embedding_set).__name__}")
+    if time_column not in embedding_set.meta.columns:
+        raise ValueError(f"time_column={time_column!r} is not a column of the EmbeddingSet's "
+                         f"meta; its columns are {list(embedding_set.meta.columns)}")
+    if test not in TESTS:
+        raise ValueError(f"test must be one of {list(TESTS)}, got {test!r}")
+    time = embedding_set.meta[time_column]
+    if time.isna().any():
+        raise ValueError(f"time column {time_column!r} has {int(time.isna().sum())} missing "
+                         f"values; drop those rows first")
+    labels = _windows(time, window)
+    ref = _reference_mask(time, labels, reference)
+    if ref.sum() < MIN_SAMPLE:
+        raise ValueError(f"the reference holds {int(ref.sum())} rows; at least {MIN_SAMPLE} "
+                         f"are needed")
+    X = embedding_set.vectors
+    seeds = np.random.SeedSequence(random_state).generate_state(labels.nunique())
+    rows = []
+    for (start, idx), seed in zip(labels.groupby(labels).groups.items(), seeds):
+        rows.append(_window_row(X, ref, np.asarray(idx), start, time.loc[idx].max(), test,
+                                n_permutations, int(seed), device, progress))
+    return pd.DataFrame(rows)
+
+
+def _window_row(X, ref, idx, start, end, test, n_permutations, seed, device, progress) -> dict:
+    """One window's row; rows that are also in the reference are left out of its sample."""
+    window = np.zeros(len(X), bool)
+    window[idx] = True
+    mask = window & ~ref
+    row = {"window": start, "end": end, "n": int(mask.sum()), "n_reference": int(ref.sum()),
+           "is_reference": bool((window & ref).any() and not mask.any()), "statistic": np.nan,
+           "p_value": np.nan, "effect_size": np.nan, "ci_low": np.nan, "ci_high": np.nan,
+           "method": test, "note": ""}
+    if row["is_reference"]:
+        row["note"] = "reference window"
+    elif mask.sum() < MIN_SAMPLE:
+        row["note"] = f"fewer than {MIN_SAMPLE} rows outside the reference"
+    else:
+        res = _run(test, X[ref], X[mask], n_permutations, seed, device, progress)
+        row.update({k: v for k, v in res.to_dict().items()
+                    if k in ("statistic", "p_value", "effect_size", "ci_low", "ci_high")})
+    return row

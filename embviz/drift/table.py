@@ -1,0 +1,78 @@
+"""All two-sample tests on one pair of samples, as one tidy table."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from .._validation import check_choice
+from ._inputs import MIN_SAMPLE, check_samples
+from .classifier import classifier_test
+from .depth import depth_test
+from .descriptors import centroid_shift, drifted_dimensions
+from .kernel_tests import energy_test, mmd_test
+
+__all__ = ["TESTS", "two_sample_table"]
+
+#: Test names accepted by :func:`two_sample_table`.
+TESTS = ("mmd", "energy", "depth", "classifier", "centroid", "dimensions")
+
+
+def _run(name: str, A, B, n_permutations: int, seed: int, device: str, progress: bool):
+    if name == "mmd":
+        return mmd_test(A, B, n_permutations=n_permutations, random_state=seed, device=device,
+                        progress=progress)
+    if name == "energy":
+        return energy_test(A, B, n_permutations=n_permutations, random_state=seed,
+                           device=device, progress=progress)
+    if name == "depth":
+        return depth_test(A, B)
+    if name == "classifier":  # Mann-Whitney p-value: permutations would refit 5 models each
+        return classifier_test(A, B, n_permutations=0, random_state=seed)
+    if name == "centroid":
+        return centroid_shift(A, B, n_permutations=n_permutations, random_state=seed)
+    return drifted_dimensions(A, B)
+
+
+def two_sample_table(a, b, tests=TESTS, n_permutations: int = 1000,
+                     random_state: int | None = None, device: str = "auto",
+                     progress: bool = False) -> pd.DataFrame:
+    """Run several two-sample tests of ``a`` (reference) against ``b``; one row per test.
+
+    Parameters
+    ----------
+    a, b : arrays (n_a, d), (n_b, d) or EmbeddingSets (at least 5 rows each, same d)
+    tests : sequence of {"mmd", "energy", "depth", "classifier", "centroid", "dimensions"}
+    n_permutations : int, default 1000
+        Permutations of the MMD, energy and centroid tests. The classifier test here uses the
+        Mann–Whitney p-value of its out-of-fold scores (``classifier_test(...,
+        n_permutations=0)``): a permutation of it refits 5 models; call
+        :func:`~embviz.drift.classifier_test` for the permutation p-value.
+    random_state : int, optional
+        One seed; each test gets its own stream derived from it.
+    device : str, default "auto"
+    progress : bool, default False
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``method, statistic, p_value, effect_size, ci_low, ci_high, n_a, n_b,
+        parameters`` (JSON), in the order of ``tests``.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> t = two_sample_table(rng.normal(size=(40, 3)), rng.normal(size=(40, 3)) + 1,
+    ...                      tests=("mmd", "centroid"), n_permutations=200, random_state=0)
+    >>> t["method"].tolist(), bool((t["p_value"] < 0.05).all())
+    (['mmd', 'centroid'], True)
+    """
+    if isinstance(tests, str):
+        tests = (tests,)
+    for name in tests:
+        check_choice(name, "tests", TESTS)
+    A, B = check_samples(a, b, MIN_SAMPLE)
+    seeds = np.random.SeedSequence(random_state).generate_state(len(tests))
+    rows = [_run(name, A, B, n_permutations, int(seed), device, progress).to_dict()
+            for name, seed in zip(tests, seeds)]
+    return pd.DataFrame(rows)

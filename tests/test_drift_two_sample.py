@@ -1,0 +1,308 @@
+"""Two-sample tests of embviz.drift: known answers against independent references (naive
+O(n²) numpy MMD, scipy's energy distance, scipy's Mann-Whitney), blocked = unblocked,
+numpy = torch backends, invariances, explanations, drift over time, figures and bad input."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import stats
+
+from embviz import EmbeddingSet
+from embviz.drift import (TwoSampleResult, centroid_shift, classifier_confidence,
+                          classifier_test, depth_outliers, depth_test, dimension_drift,
+                          drift_over_time, drifted_dimensions, energy_test, mmd2_unbiased,
+                          mmd_test, mmd_witness, permutation_p_value, tte_depth,
+                          two_sample_table)
+from embviz.drift._kernel_sums import KernelSpec, kernel_forms
+
+
+def naive_mmd2(A, B, sigma):
+    """Unbiased MMD² (Gretton et al. 2012, eq. 3) from full float64 kernel matrices."""
+    def k(X, Y):
+        return np.exp(-((X[:, None] - Y[None]) ** 2).sum(-1) / (2 * sigma**2))
+    n, m = len(A), len(B)
+    kaa, kbb = k(A, A), k(B, B)
+    return ((kaa.sum() - np.trace(kaa)) / (n * (n - 1)) + (kbb.sum() - np.trace(kbb))
+            / (m * (m - 1)) - 2 * k(A, B).mean())
+
+
+def test_unbiased_mmd2_matches_naive_reference(rng):
+    """float64 input: relative error < 1e-5 (measured ~1e-14) for several bandwidths,
+    unequal sizes, blocked and unblocked, numpy and torch backends."""
+    A, B = rng.normal(size=(60, 7)), rng.normal(size=(45, 7)) + 0.4
+    for sigma in (0.5, 2.0, 5.0):
+        ref = naive_mmd2(A, B, sigma)
+        for block in (None, 7, 1000):
+            assert mmd2_unbiased(A, B, bandwidth=sigma, block=block) == pytest.approx(
+                ref, rel=1e-5)
+        assert mmd2_unbiased(A, B, bandwidth=sigma, device="cpu") == pytest.approx(ref, rel=1e-5)
+
+
+def test_blocked_equals_unblocked_and_backends_agree(rng):
+    """All quadratic forms of one pass: blocks of 1, 13 and all rows, numpy and torch,
+    float64: equal to 1e-10 relative."""
+    Z = rng.normal(size=(90, 5))
+    V = rng.integers(0, 3, size=(90, 12)).astype(np.float64)
+    spec = KernelSpec("rbf", 1.7, 0.3)
+    pairs = np.array([[0, 1], [2, 5]])
+    ref = kernel_forms(Z, V, spec, pairs, block=90, backend="numpy")
+    for block, backend in ((1, "numpy"), (13, "numpy"), (13, "torch"), (90, "torch")):
+        out = kernel_forms(Z, V, spec, pairs, block=block, backend=backend, device="cpu")
+        for got, want in zip(out, ref):
+            np.testing.assert_allclose(got, want, rtol=1e-10)
+    K = np.exp(-((Z[:, None] - Z[None]) ** 2).sum(-1) / (2 * 1.7**2)) - 0.3
+    np.testing.assert_allclose(ref[0], np.einsum("ic,ij,jc->c", V, K, V), rtol=1e-10)
+    np.testing.assert_allclose(ref[2], [V[:, 0] @ K @ V[:, 1], V[:, 2] @ K @ V[:, 5]],
+                               rtol=1e-10)
+
+
+def test_float32_agrees_with_float64(rng):
+    """The centred float32 pass vs float64: relative 1e-4 on a clear difference."""
+    A, B = rng.normal(size=(300, 32)), rng.normal(size=(300, 32)) + 0.2
+    r64 = mmd_test(A, B, n_permutations=100, random_state=0)
+    r32 = mmd_test(A.astype(np.float32), B.astype(np.float32), n_permutations=100,
+                   random_state=0, device="cpu")
+    assert r32.statistic == pytest.approx(r64.statistic, rel=1e-4)
+    assert r32.p_value == r64.p_value
+
+
+def test_mmd_identical_near_zero_and_shift_large(rng):
+    """Same distribution: |MMD²| < 0.01 and p > 0.05 here; shifted by 1 sd in every one of
+    8 dims: MMD² > 0.1 (~0.3 measured), p at its floor 1/(1+P)."""
+    same = mmd_test(rng.normal(size=(200, 8)), rng.normal(size=(200, 8)), random_state=1)
+    shifted = mmd_test(rng.normal(size=(200, 8)), rng.normal(size=(200, 8)) + 1,
+                       random_state=1)
+    assert abs(same.statistic) < 0.01 and same.p_value > 0.05
+    assert shifted.statistic > 0.1 and shifted.p_value == pytest.approx(1 / 1001)
+    assert shifted.effect_ci[0] <= shifted.effect_size <= shifted.effect_ci[1]
+    assert same.effect_size < shifted.effect_ci[0]
+
+
+def test_energy_matches_scipy_in_one_dimension(rng):
+    """sqrt(E) equals scipy.stats.energy_distance (V-statistic) to 1e-10 in 1-D."""
+    a, b = rng.normal(size=(50, 1)), rng.normal(size=(37, 1)) * 1.5 + 0.3
+    res = energy_test(a, b, n_permutations=50, random_state=0)
+    assert res.effect_size == pytest.approx(stats.energy_distance(a[:, 0], b[:, 0]), rel=1e-10)
+    assert res.statistic == pytest.approx(res.effect_size**2, rel=1e-12)
+
+
+def test_energy_matches_direct_formula_in_many_dimensions(rng):
+    A, B = rng.normal(size=(30, 6)), rng.normal(size=(25, 6)) + 0.5
+
+    def mean_dist(X, Y):
+        return np.linalg.norm(X[:, None] - Y[None], axis=-1).mean()
+
+    direct = 2 * mean_dist(A, B) - mean_dist(A, A) - mean_dist(B, B)
+    assert energy_test(A, B, n_permutations=20, random_state=0).statistic == pytest.approx(
+        direct, rel=1e-10)
+
+
+def test_permutation_p_value_is_never_zero():
+    assert permutation_p_value(5.0, np.zeros(99)) == pytest.approx(0.01)
+    assert permutation_p_value(0.0, np.ones(9)) == 1.0
+    assert permutation_p_value(1.0, np.array([1.0, 0.0, 2.0])) == pytest.approx(0.75)
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 2**16))
+def test_mmd_invariant_to_rotating_both_samples(seed):
+    """Rotation of both samples changes no distance: same statistic (1e-8 rel), same p."""
+    rng = np.random.default_rng(seed)
+    A, B = rng.normal(size=(30, 6)), rng.normal(size=(25, 6)) + 0.3
+    R = np.linalg.qr(rng.normal(size=(6, 6)))[0]
+    r1 = mmd_test(A, B, n_permutations=100, n_bootstrap=20, random_state=seed)
+    r2 = mmd_test(A @ R, B @ R, n_permutations=100, n_bootstrap=20, random_state=seed)
+    assert r2.statistic == pytest.approx(r1.statistic, rel=1e-8, abs=1e-12)
+    assert r2.p_value == r1.p_value
+
+
+def test_tte_depth_known_values_and_centre_deepest(rng):
+    """Hand-computed depths; the point nearest the mean direction is the deepest, and
+    leave-one-out reference depths equal the direct formula."""
+    F = np.array([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    np.testing.assert_allclose(tte_depth(np.array([[1.0, 1.0], [1.0, -1.0]]), F),
+                               [1 + np.sqrt(0.5) * (1 + 1 / np.sqrt(2)) * 2 / 3, 1.0])
+    X = rng.normal(size=(300, 5)) + np.array([3, 0, 0, 0, 0])
+    depths = tte_depth(X)
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    cos = unit @ unit.T
+    np.testing.assert_allclose(depths, 2 - (1 - cos).sum(1) / (len(X) - 1), rtol=1e-10)
+    centre = unit.mean(0)
+    assert depths.argmax() == np.argmax(unit @ centre)
+    assert tte_depth(centre[None], X)[0] > depths.max()
+
+
+def test_depth_test_is_the_one_sided_rank_sum():
+    """Q and p equal a direct Mann-Whitney computation on the depths (scipy)."""
+    rng = np.random.default_rng(5)
+    A = rng.normal(size=(80, 10)) + 2
+    B = rng.normal(size=(70, 10)) * 1.6 + 2  # more spread: less deep in A
+    res = depth_test(A, B)
+    da, db = tte_depth(A), tte_depth(B, A)
+    expected = stats.mannwhitneyu(db, da, alternative="less", method="asymptotic")
+    assert res.p_value == pytest.approx(expected.pvalue, rel=1e-12)
+    assert res.statistic == pytest.approx(np.mean(da[:, None] <= db[None, :]), abs=1e-12)
+    assert res.statistic < 0.5 and res.p_value < 1e-3
+
+
+def test_classifier_test_auc_and_permutation(rng):
+    A, B = rng.normal(size=(60, 5)), rng.normal(size=(60, 5)) + 0.8
+    res = classifier_test(A, B, n_permutations=30, random_state=0)
+    assert res.statistic > 0.8 and res.p_value == pytest.approx(1 / 31)
+    assert res.effect_ci[0] < res.statistic < res.effect_ci[1]
+    null = classifier_test(A, rng.normal(size=(60, 5)), n_permutations=0, random_state=0)
+    assert 0.3 < null.statistic < 0.7 and null.p_value > 0.05
+    assert json.loads(null.to_dict()["parameters"])["p_value_method"].endswith("held-out half")
+
+
+def test_descriptors(rng):
+    """Centroid shift: exact cosine distance of the means; its interval holds it.
+    Dimensions: only the 3 shifted of 20 dimensions are flagged (BH at 0.05)."""
+    A = rng.normal(size=(200, 20)) + 1
+    B = rng.normal(size=(200, 20)) + 1
+    B[:, :3] += 1.0
+    res = centroid_shift(A, B, random_state=0)
+    ma, mb = A.mean(0), B.mean(0)
+    assert res.statistic == pytest.approx(1 - ma @ mb / np.linalg.norm(ma) / np.linalg.norm(mb))
+    assert res.effect_ci[0] <= res.statistic <= res.effect_ci[1] and res.p_value < 0.01
+    table = dimension_drift(A, B)
+    assert set(table.loc[table["p_adjusted"] < 0.05, "dimension"]) == {0, 1, 2}
+    share = drifted_dimensions(A, B)
+    assert share.statistic == pytest.approx(3 / 20) and share.p_value < 1e-6
+    assert np.isnan(share.effect_ci).all()
+
+
+def test_vectorised_ks_matches_scipy(rng):
+    """Statistic equal to scipy's ks_2samp (ties included); p-value = Kolmogorov tail."""
+    from embviz.drift.descriptors import _ks_columns
+
+    A, B = rng.normal(size=(50, 12)), rng.normal(size=(37, 12)) + 0.3
+    A[:5, 0] = B[:5, 0] = 1.0
+    A[:, 1] = np.round(A[:, 1])  # heavy ties
+    B[:, 1] = np.round(B[:, 1])
+    ks, p = _ks_columns(A, B)
+    ref = stats.ks_2samp(A, B, axis=0)
+    np.testing.assert_allclose(ks, ref.statistic, atol=1e-12)
+    np.testing.assert_allclose(p, stats.kstwobign.sf(np.sqrt(50 * 37 / 87) * ks), rtol=1e-12)
+
+
+def test_result_contract_and_table(rng):
+    A, B = rng.normal(size=(40, 4)), rng.normal(size=(40, 4)) + 1
+    table = two_sample_table(A, B, n_permutations=200, random_state=0)
+    assert table["method"].tolist() == ["mmd", "energy", "depth", "classifier", "centroid",
+                                        "dimensions"]
+    assert list(table.columns) == ["method", "statistic", "p_value", "effect_size", "ci_low",
+                                   "ci_high", "n_a", "n_b", "parameters"]
+    assert (table["p_value"] > 0).all() and (table["p_value"] < 0.05).all()
+    again = two_sample_table(A, B, n_permutations=200, random_state=0)
+    pd.testing.assert_frame_equal(table, again)  # reproducible from random_state
+    res = mmd_test(A, B, n_permutations=50, random_state=0)
+    assert isinstance(res, TwoSampleResult) and res.significant(0.05)
+    with pytest.raises(AttributeError):
+        res.p_value = 1.0  # frozen
+
+
+def _set(X, texts, **columns):
+    meta = pd.DataFrame({"id": [str(i) for i in range(len(X))], "text": texts, **columns})
+    return EmbeddingSet(X.astype(np.float32), meta)
+
+
+def test_explanations_are_aligned_with_texts(rng):
+    """Witness: points from the region only b covers have the most negative values; each
+    frame has one row per pooled point, a's rows first, with their texts."""
+    A = rng.normal(size=(60, 3))
+    B = np.r_[rng.normal(size=(50, 3)), rng.normal(size=(10, 3)) * 0.2 + 4]
+    a = _set(A, [f"a{i}" for i in range(60)])
+    b = _set(B, [f"b{i}" for i in range(60)])
+    w = mmd_witness(a, b, random_state=0)
+    assert len(w) == 120 and w["text"].iloc[0] == "a0" and w["text"].iloc[60] == "b0"
+    assert set(w.nsmallest(10, "witness")["row"]) == set(range(50, 60))
+    assert set(w[(w["sample"] == "b") & (w["rank"] <= 10)]["row"]) == set(range(50, 60))
+    offset = np.array([4.0, 0, 0])  # depth is cosine-based: give a a direction
+    ref = rng.normal(size=(100, 3)) + offset
+    other = np.r_[rng.normal(size=(50, 3)) + offset, rng.normal(size=(10, 3)) * 0.2
+                  + np.array([0, 0, 4.0])]
+    d = depth_outliers(ref, other)
+    assert d.loc[d["sample"] == "b", "outlier"].iloc[50:].all()
+    assert d.loc[d["sample"] == "a", "outlier"].mean() == pytest.approx(0.05, abs=0.011)
+    c = classifier_confidence(A, B, random_state=0)
+    assert list(c.columns) == ["sample", "row", "p_b", "confidence", "rank"]
+    assert c["p_b"].between(0, 1).all() and (c.groupby("sample")["rank"].min() == 1).all()
+
+
+def test_witness_matches_direct_leave_one_out(rng):
+    A, B = rng.normal(size=(20, 3)), rng.normal(size=(15, 3)) + 0.5
+    w = mmd_witness(A, B, bandwidth=1.3)["witness"].to_numpy()
+    Z = np.r_[A, B]
+    K = np.exp(-((Z[:, None] - Z[None]) ** 2).sum(-1) / (2 * 1.3**2))
+    np.fill_diagonal(K, np.nan)
+    np.testing.assert_allclose(w, np.nanmean(K[:, :20], 1) - np.nanmean(K[:, 20:], 1),
+                               rtol=1e-5)
+
+
+def test_drift_over_time_windows(rng):
+    """4 equal-frequency windows over years 2000-2019; only the last two are shifted."""
+    years = np.repeat(np.arange(2000, 2020), 20)
+    X = rng.normal(size=(400, 6))
+    X[years >= 2010] += 0.8
+    es = _set(X, [f"t{i}" for i in range(400)], time=years)
+    out = drift_over_time(es, window=4, n_permutations=200, random_state=0)
+    assert len(out) == 4 and out["is_reference"].tolist() == [True, False, False, False]
+    assert out["n"].tolist() == [0, 100, 100, 100]
+    assert out["p_value"].iloc[1] > 0.01 and (out["p_value"].iloc[2:] < 0.01).all()
+    dated = _set(X, [f"t{i}" for i in range(400)],
+                 time=pd.to_datetime([f"{y}-06-01" for y in years]))
+    by_decade = drift_over_time(dated, window="10YS", reference=(pd.Timestamp("2000-01-01"),
+                                                                pd.Timestamp("2004-12-31")),
+                                test="energy", n_permutations=100, random_state=0)
+    assert by_decade["n"].tolist() == [100, 200]  # 2005-09 outside the reference; 2010-19
+    assert by_decade["p_value"].iloc[0] > 0.05 and by_decade["p_value"].iloc[1] < 0.02
+
+
+def test_figures_build(rng):
+    from embviz.viz import drift_over_time_figure, power_curve_figure
+
+    years = np.repeat(np.arange(2000, 2010), 20)
+    es = _set(rng.normal(size=(200, 4)), ["x"] * 200, time=years)
+    fig = drift_over_time_figure(drift_over_time(es, window=3, n_permutations=50,
+                                                 random_state=0))
+    assert len(fig.data) == 2
+    power = pd.DataFrame({"method": ["mmd", "mmd", "depth", "depth"], "n": [50, 100] * 2,
+                          "power": [0.3, 0.6, 0.2, 0.4]})
+    assert len(power_curve_figure(power, alpha=0.05).data) == 2
+    with pytest.raises(ValueError, match="lacks the columns"):
+        power_curve_figure(power.drop(columns="power"))
+
+
+# ----------------------------------------------------------------------------- bad input
+def test_bad_input_errors(rng):
+    A = rng.normal(size=(20, 4))
+    with pytest.raises(ValueError, match="same dimension d"):
+        mmd_test(A, rng.normal(size=(20, 5)))
+    with pytest.raises(ValueError, match="b needs at least 5 row"):
+        energy_test(A, A[:3])
+    bad = A.copy()
+    bad[3, 1] = np.nan
+    with pytest.raises(ValueError, match="a contains NaN"):
+        depth_test(bad, A)
+    with pytest.raises(TypeError, match="numeric array"):
+        mmd_test(A, np.array([["x"] * 4] * 20))
+    with pytest.raises(ValueError, match="n_permutations must be an integer >= 1"):
+        mmd_test(A, A + 1, n_permutations=0)
+    with pytest.raises(ValueError, match="tests must be one of"):
+        two_sample_table(A, A + 1, tests=("mmd", "ks"))
+    with pytest.raises(ValueError, match="b needs at least 5 row"):
+        classifier_test(A, A[:4])
+    with pytest.raises(ValueError, match="bandwidth must be a positive"):
+        mmd_test(A, A + 1, bandwidth=-1.0)
+    with pytest.raises(ValueError, match="confidence must be in"):
+        centroid_shift(A, A + 1, confidence=1.5)
+    es = _set(A, ["x"] * 20, time=np.arange(20))
+    with pytest.raises(ValueError, match="time_column='year' is not a column"):
+        drift_over_time(es, time_column="year")
+    with pytest.raises(TypeError, match="must be an EmbeddingSet"):
+        drift_over_time(A)
