@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from app_server import BROWSER_ARGS, CHROMIUM, ROOT, explorer_server, rss_mb
 
 pytestmark = [pytest.mark.slow,
@@ -91,6 +90,7 @@ def expect_alert(page, words: str, timeout=30_000) -> None:
 
 def test_map_selection_fills_the_table(page):
     open_tab(page, "Map")
+    page.get_by_text("map: done").wait_for(timeout=120_000)  # the drawing job has finished
     shot(page, "map")
     plot = page.locator(".js-plotly-plot .nsewdrag").first
     box = plot.bounding_box()
@@ -100,7 +100,7 @@ def test_map_selection_fills_the_table(page):
     page.mouse.up()
     page.get_by_text("points selected").wait_for(timeout=30_000)
     rows = page.locator(".tabulator-row")
-    rows.first.wait_for(timeout=30_000)
+    rows.first.wait_for(timeout=90_000)
     assert rows.count() > 0
     note = page.get_by_text("points selected").inner_text()
     assert int(note.split()[0].replace(",", "")) > 0
@@ -126,8 +126,36 @@ def test_geometry_view_with_progress(page):
     page.locator("progress").first.wait_for(state="visible", timeout=10_000)
     page.get_by_text("isoscore").first.wait_for(timeout=180_000)
     assert page.get_by_text("Intrinsic dimension").first.is_visible()
-    wait_until(page, lambda: len(plot_traces(page)) >= 3, 60_000, "the distributions")
+    wait_until(page, lambda: len(plot_traces(page)) >= 2, 60_000, "the distributions")
+    page.get_by_text("Bootstrap intervals (30 resamples): done").wait_for(timeout=600_000)
     shot(page, "geometry")
+
+
+def test_compare_view_tests_and_witness(page):
+    open_tab(page, "Compare")
+    page.get_by_role("button", name="Run two-sample tests").click()
+    page.get_by_text("Texts that characterise each group").wait_for(timeout=600_000)
+    for method in ("mmd", "energy", "depth", "classifier"):
+        assert page.locator(".tabulator-cell", has_text=method).count() >= 1
+    shot(page, "compare")
+    open_tab(page, "Map")
+    wait_until(page, lambda: any("MMD witness" in str(t) for t in plot_traces(page))
+               or page.get_by_text("MMD witness").count() > 0, 60_000, "the witness colouring")
+    shot(page, "map_witness")
+
+
+def test_concepts_view_train_browse_diff(page):
+    open_tab(page, "Concepts")
+    page.get_by_role("button", name="Train or load SAE").click()
+    page.get_by_text("features active on this corpus").wait_for(timeout=900_000)
+    page.locator(".tabulator-row").first.wait_for(timeout=30_000)
+    page.locator(".tabulator-row .tabulator-cell[tabulator-field=label]").first.click()
+    page.get_by_text("Top texts").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Diff the two groups").click()
+    page.get_by_text("Dataset diff: done").wait_for(timeout=300_000)
+    wait_until(page, lambda: len(plot_traces(page)) >= 2, 60_000,
+               "the feature histogram and the diff figure")
+    shot(page, "concepts")
 
 
 def test_every_view_renders(page):

@@ -8,9 +8,15 @@ from panel.viewable import Viewer
 
 from ..datasets import list_datasets
 from ..explore import Exploration
-from .state import AppState
-from .uploads import (CORPUS_SUFFIXES, max_upload_bytes, read_embeddings_upload, read_upload,
-                      server_files, upload_columns)
+from .state import AppState, controls
+from .uploads import (
+    CORPUS_SUFFIXES,
+    max_upload_bytes,
+    read_embeddings_upload,
+    read_upload,
+    server_files,
+    upload_columns,
+)
 
 __all__ = ["DataView", "shared_exploration"]
 
@@ -174,14 +180,13 @@ class DataView(Viewer):
                                f"{labels} labels; columns: {', '.join(data.meta.columns)}")
 
     def __panel__(self):
-        embedding = pn.Param(self.param, parameters=["model", "pooling", "layer", "prompt"],
-                             show_name=False)
+        embedding = controls(self, "model", "pooling", "layer", "prompt")
         limit = f"Uploads up to {max_upload_bytes() / 1e6:g} MB: CSV, TSV, Parquet or JSONL."
         return pn.Row(
             pn.Column("### Embedding", embedding, width=320),
             pn.Tabs(
-                ("Bundled corpus", pn.Column(pn.Param(self.param, parameters=["dataset", "n"],
-                                                      show_name=False), self._load_bundled)),
+                ("Bundled corpus", pn.Column(controls(self, "dataset", "n"),
+                                             self._load_bundled)),
                 ("Upload", pn.Column(limit, self._upload, self._server, self._text_col,
                                      self._label_col, self._group_col, self._time_col,
                                      self._load_upload)),

@@ -11,7 +11,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from .state import AppState
+from .state import AppState, controls
 
 __all__ = ["ExportView", "figure_bytes", "table_bytes"]
 
@@ -86,8 +86,8 @@ class ExportView(Viewer):
 
     def __panel__(self):
         return pn.Row(
-            pn.Column("### Figures (paper style)", pn.Param(
-                self.param, parameters=["figure", "figure_format", "width"], show_name=False),
-                self._figure_download, width=340),
-            pn.Column("### Tables", pn.Param(self.param, parameters=["table", "table_format"],
-                                             show_name=False), self._table_download, width=340))
+            pn.Column("### Figures (paper style)",
+                      controls(self, "figure", "figure_format", "width"),
+                      self._figure_download, width=340),
+            pn.Column("### Tables", controls(self, "table", "table_format"),
+                      self._table_download, width=340))

@@ -7,7 +7,7 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from .state import AppState
+from .state import AppState, controls
 
 __all__ = ["GeometryView"]
 
@@ -54,25 +54,33 @@ class GeometryView(Viewer):
         self.distributions[:], self.reduction[:], self.layers[:] = [], [], []
 
     async def report(self, *_):
-        exploration = self.state.exploration
-        if exploration is None:
+        """The report at once, then again with bootstrap intervals (the slower part)."""
+        if self.state.exploration is None:
             return
         result = await self.state.runner.run("Geometry report", self._report_and_figures)
         if result is None:
             return
         report, figures = result
-        self.state.add_table("geometry_report", report)
-        self.cards[:] = [_card(title, report) for title in _GROUPS]
+        self._show_report(report)
         for name, fig in figures.items():
             self.state.add_figure(name, fig)
         self.distributions[:] = [pn.pane.Plotly(fig, height=320, sizing_mode="stretch_width")
                                  for fig in figures.values()]
+        with_ci = await self.state.runner.run("Bootstrap intervals (30 resamples)",
+                                              self.state.exploration.geometry, ci=True,
+                                              n_resamples=30)
+        if with_ci is not None:
+            self._show_report(with_ci)
+
+    def _show_report(self, report: pd.DataFrame) -> None:
+        self.state.add_table("geometry_report", report)
+        self.cards[:] = [_card(title, report) for title in _GROUPS]
 
     def _report_and_figures(self):
         from ..viz.geometry import distribution_figure
 
         exploration = self.state.exploration
-        report = exploration.geometry(ci=True, n_resamples=30)
+        report = exploration.geometry(ci=False)
         figures = {"k_occurrence": distribution_figure(exploration.measure("k_occurrence"),
                                                        "k-occurrence N_10"),
                    "local_id": distribution_figure(exploration.measure("local_id"),
@@ -135,8 +143,7 @@ class GeometryView(Viewer):
         for button, action in zip(buttons, (self.report, self.hubness_reduction,
                                             self.layerwise)):
             button.on_click(action)
-        return pn.Column(pn.Row(*buttons, pn.Param(self.param, parameters=["layer_sample"],
-                                                   show_name=False)),
+        return pn.Column(pn.Row(*buttons, controls(self, "layer_sample")),
                          self.cards, self.distributions, "#### Hubness reduction (k = 10)",
                          self.reduction, "#### Across layers", self.layers,
                          sizing_mode="stretch_width")

@@ -10,7 +10,7 @@ import param
 from panel.viewable import Viewer
 
 from ..explore import POINT_MEASURES
-from .state import AppState
+from .state import AppState, controls
 
 __all__ = ["MapView"]
 
@@ -62,7 +62,7 @@ class MapView(Viewer):
         new = set(event.new) - set(event.old or {})
         self._refresh_colors()
         if new:
-            self.color = sorted(new)[0]  # show what was just computed (watcher redraws)
+            self.color = min(new)  # show what was just computed (watcher redraws)
 
     def _refresh_colors(self) -> None:
         options = self._color_options()
@@ -138,9 +138,8 @@ class MapView(Viewer):
     def __panel__(self):
         search = pn.widgets.Button(name="Find neighbours", button_type="primary")
         search.on_click(self.find)
-        controls = pn.Param(self.param, parameters=["method", "dimensions", "color",
-                                                     "max_points", "query"], show_name=False,
-                            widgets={"query": pn.widgets.TextInput}, sizing_mode="stretch_width")
-        return pn.Row(pn.Column(controls, search, width=270),
+        widgets = controls(self, "method", "dimensions", "color", "max_points", "query",
+                           widgets={"query": pn.widgets.TextInput})
+        return pn.Row(pn.Column(widgets, search, width=270),
                       pn.Column(self.plot, self.selection_note, self.selection,
                                 sizing_mode="stretch_width"), sizing_mode="stretch_width")

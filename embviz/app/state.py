@@ -13,12 +13,18 @@ import param
 from .._progress import report_progress
 from ..explore import Exploration
 
-__all__ = ["AppState", "TaskRunner", "USER_ERRORS"]
+__all__ = ["USER_ERRORS", "AppState", "TaskRunner", "controls"]
 
 _logger = logging.getLogger(__name__)
 #: Errors that mean "the input was not usable": shown in the page, the server keeps serving.
 USER_ERRORS = (ValueError, TypeError, KeyError, IndexError, FileNotFoundError, RuntimeError,
                MemoryError)
+
+
+def controls(parameterized: param.Parameterized, *names: str, **kwargs) -> pn.Param:
+    """Widgets for some parameters of a view, filling the width of their column."""
+    return pn.Param(parameterized.param, parameters=list(names), show_name=False,
+                    sizing_mode="stretch_width", **kwargs)
 
 
 class TaskRunner(param.Parameterized):
@@ -28,8 +34,8 @@ class TaskRunner(param.Parameterized):
 
     def __init__(self, **params):
         super().__init__(**params)
-        self.bar = pn.indicators.Progress(value=0, max=100, visible=False, sizing_mode="stretch_width",
-                                          bar_color="primary")
+        self.bar = pn.indicators.Progress(value=0, max=100, visible=False,
+                                          sizing_mode="stretch_width", bar_color="primary")
         self.status = pn.pane.Markdown("", margin=(0, 10))
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                    sizing_mode="stretch_width")

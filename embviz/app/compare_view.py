@@ -1,0 +1,177 @@
+"""Compare / drift view: two groups, two periods or two models — the tests table, drift over
+time, and the points that changed most, shown on the map."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import panel as pn
+import param
+from panel.viewable import Viewer
+
+from .groups import GroupPicker
+from .state import AppState, controls
+
+__all__ = ["CompareView"]
+
+_SAMPLE_CAP = 3000  # rows per group in the tests (a random sample above it, said in the page)
+
+
+def _table(df: pd.DataFrame, height: int = 260) -> pn.widgets.Tabulator:
+    return pn.widgets.Tabulator(df.round(5), disabled=True, show_index=False, height=height,
+                                sizing_mode="stretch_width", pagination="local", page_size=10)
+
+
+def _capped(rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    if len(rows) <= _SAMPLE_CAP:
+        return rows
+    return np.sort(rng.choice(rows, _SAMPLE_CAP, replace=False))
+
+
+class CompareView(Viewer):
+    """Two-sample tests between groups, drift over a time column, and model-to-model change."""
+
+    n_permutations = param.Integer(default=500, bounds=(100, 5000))
+    time_column = param.Selector(default=None, objects=[])
+    windows = param.Integer(default=5, bounds=(2, 50))
+    other_model = param.Selector(default="mpnet", objects=["mpnet"])
+
+    def __init__(self, state: AppState, **params):
+        super().__init__(**params)
+        self.state = state
+        self.groups = GroupPicker(state)
+        from .data_view import _model_names
+
+        self.param.other_model.objects = _model_names()
+        self.tests_out = pn.Column()
+        self.time_out = pn.Column()
+        self.models_out = pn.Column()
+        state.param.watch(self._on_data, "exploration")
+        self._on_data()
+
+    def _on_data(self, *_):
+        exploration = self.state.exploration
+        meta = exploration.data.meta if exploration is not None else pd.DataFrame()
+        times = [c for c in meta.columns if c not in ("id", "text") and meta[c].nunique() > 1
+                 and (pd.api.types.is_numeric_dtype(meta[c])
+                      or pd.api.types.is_datetime64_any_dtype(meta[c]))]
+        self.param.time_column.objects = times
+        self.time_column = ("time" if "time" in times else (times or [None])[0])
+        self.tests_out[:], self.time_out[:], self.models_out[:] = [], [], []
+
+    # -- two groups ------------------------------------------------------------------------
+    async def run_tests(self, *_):
+        if self.state.exploration is None:
+            return
+        result = await self.state.runner.run("Two-sample tests", self._tests)
+        if result is None:
+            return
+        table, witness, note = result
+        name_a, name_b = self.groups.names()
+        self.state.add_table("two_sample_tests", table)
+        self.state.add_measure(f"MMD witness ({name_a} vs {name_b})", witness["values"])
+        self.state.add_table("witness_top_points", witness["top"])
+        self.tests_out[:] = [pn.pane.Markdown(f"**{name_a}** vs **{name_b}** {note}"),
+                             _table(table),
+                             pn.pane.Markdown("**Texts that characterise each group** (MMD "
+                                              "witness; the map is now coloured by it)"),
+                             _table(witness["top"], height=300)]
+
+    def _tests(self):
+        from ..drift import mmd_witness, two_sample_table
+
+        data = self.state.exploration.data
+        in_a, in_b = self.groups.masks()
+        rng = np.random.default_rng(0)
+        rows_a, rows_b = _capped(np.flatnonzero(in_a), rng), _capped(np.flatnonzero(in_b), rng)
+        sampled = max(in_a.sum(), in_b.sum()) > _SAMPLE_CAP
+        note = (f"(n = {len(rows_a):,} and {len(rows_b):,}"
+                f"{f'; at most {_SAMPLE_CAP:,} sampled per group' if sampled else ''})")
+        a, b = data.subset(rows_a), data.subset(rows_b)
+        table = two_sample_table(a, b, n_permutations=self.n_permutations, random_state=0)
+        frame = mmd_witness(a, b, random_state=0)
+        values = np.full(len(data), np.nan)
+        values[np.r_[rows_a, rows_b]] = frame["witness"].to_numpy()
+        top = frame[frame["rank"] <= 10].sort_values(["sample", "rank"])
+        return table, {"values": values, "top": top}, note
+
+    # -- over time -------------------------------------------------------------------------
+    async def run_over_time(self, *_):
+        if self.state.exploration is None:
+            return
+        if self.time_column is None:
+            self.state.runner.fail("Drift over time needs a numeric or datetime column "
+                                   "(e.g. time).")
+            return
+        result = await self.state.runner.run("Drift over time", self._over_time)
+        if result is not None:
+            table, fig = result
+            self.state.add_table("drift_over_time", table)
+            self.state.add_figure("drift_over_time", fig)
+            self.time_out[:] = [pn.pane.Plotly(fig, height=340, sizing_mode="stretch_width"),
+                                _table(table)]
+
+    def _over_time(self):
+        from ..drift import drift_over_time
+        from ..viz.drift import drift_over_time_figure
+
+        table = drift_over_time(self.state.exploration.data, self.time_column,
+                                window=self.windows, n_permutations=self.n_permutations,
+                                random_state=0)
+        return table, drift_over_time_figure(table, title=f"drift over {self.time_column}")
+
+    # -- two models ------------------------------------------------------------------------
+    async def run_models(self, *_):
+        exploration = self.state.exploration
+        if exploration is None:
+            return
+        if "model" not in exploration.data.provenance:
+            self.state.runner.fail("Comparing models re-embeds the texts; precomputed "
+                                   "embeddings carry no model to compare with.")
+            return
+        result = await self.state.runner.run(f"Embedding with {self.other_model} and "
+                                             f"comparing", self._models)
+        if result is None:
+            return
+        table, overlap, name = result
+        self.state.add_table("model_comparison", table)
+        self.state.add_table("most_changed_neighbourhoods", overlap.head(200))
+        values = np.empty(len(overlap))
+        values[overlap["row"].to_numpy()] = overlap["jaccard"].to_numpy()
+        self.state.add_measure(f"kNN overlap with {name}", values)
+        self.models_out[:] = [_table(table, height=240),
+                              pn.pane.Markdown("**Most-changed neighbourhoods** (Jaccard of the "
+                                               "10 nearest neighbours; the map is coloured by "
+                                               "it)"), _table(overlap.head(200), height=300)]
+
+    def _models(self):
+        from ..drift import compare_models, knn_overlap
+        from ..embed import embed_corpus
+
+        data = self.state.exploration.data
+        prov = data.provenance
+        other = embed_corpus(data.meta, model=self.other_model, pooling=None,
+                             layer=-1, prompt=prov.get("prompt"))
+        name = f"{self.other_model}"
+        return (compare_models(data, other, random_state=0), knn_overlap(data, other), name)
+
+    def __panel__(self):
+        buttons = {}
+        for label, action in (("Run two-sample tests", self.run_tests),
+                              ("Drift over time", self.run_over_time),
+                              ("Compare with another model", self.run_models)):
+            buttons[label] = pn.widgets.Button(name=label, button_type="primary",
+                                               sizing_mode="stretch_width")
+            buttons[label].on_click(action)
+        return pn.Column(
+            pn.Row(pn.Column("### Two groups", self.groups.panel(),
+                             controls(self, "n_permutations"),
+                             buttons["Run two-sample tests"], width=300),
+                   pn.Column(self.tests_out, sizing_mode="stretch_width")),
+            pn.Row(pn.Column("### Over time", controls(self, "time_column", "windows"),
+                             buttons["Drift over time"], width=300),
+                pn.Column(self.time_out, sizing_mode="stretch_width")),
+            pn.Row(pn.Column("### Two models, same texts", controls(self, "other_model"),
+                             buttons["Compare with another model"], width=300),
+                pn.Column(self.models_out, sizing_mode="stretch_width")),
+            sizing_mode="stretch_width")
