@@ -28,7 +28,7 @@ MAP_METHODS = ("umap", "pca")
 POINT_MEASURES = {
     "k_occurrence": "k-occurrence N_10 (hubness: how many 10-NN lists hold the point)",
     "local_id": "local intrinsic dimension (TwoNN on 128 neighbours)",
-    "tte_depth": "TTE depth within the corpus (2 − mean cosine distance; high = central)",
+    "tte_depth": "TTE depth within the corpus (2 − mean cosine distance to the other texts)",
     "norm": "L2 norm of the embedding",
 }
 _HUB_K = 10
@@ -140,8 +140,10 @@ class Exploration:
             size = min(_LOCAL_L, len(self) - 1)
             return local_intrinsic_dimension(self.graph(size), n_neighbors=size, X=self.space,
                                              progress=self.progress)
-        if name == "tte_depth":  # 2 − mean cosine distance to the corpus, via its centroid
-            return 2 - (1 - self.space @ self.space.mean(axis=0).astype(np.float64))
+        if name == "tte_depth":
+            from .drift import tte_depth
+
+            return tte_depth(self.space)
         return np.linalg.norm(self.data.vectors, axis=1)
 
     def meta_with(self, color: str | None) -> pd.DataFrame:
