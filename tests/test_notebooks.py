@@ -1,0 +1,55 @@
+"""Every curated notebook runs end to end at small sizes and writes its figures.
+
+Select with ``pytest -k notebooks``. Each notebook is executed by papermill in a temporary
+working directory (so ``figures/`` lands there), with the parameters below injected over the
+notebook's own (already small) defaults. Embeddings come from the shared on-disk cache, so a
+second run skips the models' forward passes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import needs_chromium
+
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
+
+#: Parameters per notebook for CI (smaller than or equal to each notebook's defaults).
+SMALL = {
+    "01_quickstart": {"N": 600, "LOCAL_NEIGHBORS": 32},
+    "02_hubness_reduction": {"N": 300},
+    "03_redundancy_isotropy_id": {"N": 400, "DIMS": [8, 32, 128, 384]},
+    "04_whitening": {"MODELS": {"minilm": ["mean", "cls", "max"]}, "WHITEN_KS": [32]},
+    "05_local_id_training": {"N_TRAIN": 200, "N_VAL": 120, "STEPS": 10, "EVAL_EVERY": 5,
+                             "N_NEIGHBORS": 30, "SMOL_TEXTS": 30,
+                             "SMOL_LAYERS": [1, 15, 30], "TOKEN_NEIGHBORS": 32},
+    "09_layerwise_geometry": {"N": 300, "LOCAL_NEIGHBORS": 32,
+                              "LAYERS": {"minilm": [0, 3, 6], "smollm2-135m": [0, 15, 30]},
+                              "DIMS": [32, 128, 384]},
+}
+
+
+def _kernel() -> str:
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    return "embviz" if "embviz" in KernelSpecManager().find_kernel_specs() else "python3"
+
+
+def test_every_notebook_has_small_parameters():
+    assert sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) == sorted(SMALL)
+
+
+@needs_chromium
+@pytest.mark.slow
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_notebooks_run_and_export_figures(name, tmp_path):
+    import papermill
+
+    papermill.execute_notebook(str(NOTEBOOKS / f"{name}.ipynb"), str(tmp_path / f"{name}.ipynb"),
+                               parameters=SMALL[name], kernel_name=_kernel(), cwd=str(tmp_path),
+                               progress_bar=False)
+    pdfs = sorted((tmp_path / "figures").glob(f"{name[:2]}_*.pdf"))
+    assert pdfs, f"{name} wrote no PDF figure"
+    for pdf in pdfs:
+        assert pdf.read_bytes().startswith(b"%PDF") and pdf.with_suffix(".png").stat().st_size
