@@ -171,9 +171,10 @@ def layerwise_report(layers, **kwargs) -> pd.DataFrame:
 def dimensionwise_report(data, dims: Sequence[int] | None = None, **kwargs) -> pd.DataFrame:
     """:func:`geometry_report` of the first-``d`` truncations of the vectors.
 
-    The truncation analysis of Takeshita et al. (2025), "Redundancy, Isotropy, and Intrinsic
-    Dimensionality of Prompt-based Text Embeddings": how much of the geometry survives when
-    only the first d dimensions are kept.
+    The truncation analysis of Tsukagoshi & Sasano (2025), "Redundancy, Isotropy, and
+    Intrinsic Dimensionality of Prompt-based Text Embeddings", Findings of ACL 2025,
+    arXiv:2506.01435: how much of the geometry survives when only the first d dimensions are
+    kept.
 
     Parameters
     ----------
