@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import os
+from collections.abc import Callable
 from pathlib import Path
+
+import numpy as np
 
 
 def sha256_file(path: str | Path) -> str:
@@ -13,3 +18,57 @@ def sha256_file(path: str | Path) -> str:
         for block in iter(lambda: fh.read(1 << 22), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
+    """``write(tmp)`` then rename onto ``path``: readers never see a half-written file."""
+    path = Path(path)
+    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
+    write(tmp)
+    os.replace(tmp, path)
+
+
+class CorruptFileError(ValueError):
+    """A checksummed array failed its check (it has been deleted, so it can be rebuilt)."""
+
+
+def save_checked_array(path: str | Path, array: np.ndarray, record: dict) -> None:
+    """``array`` as ``path`` (.npy) and ``record`` + the file's sha256 as its ``.json`` twin."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+
+    def write_array(tmp: Path) -> None:
+        with open(tmp, "wb") as fh:
+            np.save(fh, array)
+
+    write_atomic(path, write_array)
+    record = {**record, "sha256": sha256_file(path)}
+    write_atomic(path.with_suffix(".json"), lambda p: p.write_text(json.dumps(record)))
+
+
+def load_checked_array(path: str | Path,
+                       shape_ok: Callable[[tuple], bool] = lambda shape: True
+                       ) -> tuple[np.ndarray, dict] | None:
+    """The array and its record written by :func:`save_checked_array`, ``None`` if absent.
+
+    Raises
+    ------
+    CorruptFileError
+        When the checksum, the file or the shape is wrong; both files are deleted first.
+    """
+    path = Path(path)
+    record_path = path.with_suffix(".json")
+    if not (path.exists() and record_path.exists()):
+        return None
+    try:
+        record = json.loads(record_path.read_text())
+        if sha256_file(path) != record["sha256"]:
+            raise ValueError("checksum mismatch")
+        array = np.load(path, allow_pickle=False)
+        if not shape_ok(array.shape):
+            raise ValueError(f"unexpected shape {array.shape}")
+    except (ValueError, KeyError, OSError) as err:
+        path.unlink(missing_ok=True)
+        record_path.unlink(missing_ok=True)
+        raise CorruptFileError(f"{path} is corrupt ({err})") from None
+    return array, record

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
+import warnings
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from ._config import cache_dir
-from ._files import sha256_file
+from ._files import CorruptFileError, load_checked_array, save_checked_array
 from ._validation import check_choice, check_positive_int, unit_rows
 from .embedding_set import EmbeddingSet
 
@@ -118,10 +118,15 @@ class Exploration:
                "format": _MAP_FORMAT}
         key = hashlib.sha256(json.dumps(job, sort_keys=True).encode()).hexdigest()[:32]
         path = self._map_cache / f"{key}.npy"
-        coords = _load_checked(path, (len(self), n_components))
-        if coords is None:
-            coords = self._compute_map(method, n_components)
-            _save_checked(path, coords, job)
+        try:
+            found = load_checked_array(path, lambda shape: shape == (len(self), n_components))
+        except CorruptFileError as err:
+            warnings.warn(f"cached map {err}; recomputing it", stacklevel=3)
+            found = None
+        if found is not None:
+            return found[0]
+        coords = self._compute_map(method, n_components)
+        save_checked_array(path, coords, job)
         return coords
 
     def measure(self, name: str) -> np.ndarray:
@@ -244,31 +249,3 @@ def _array_sha256(array: np.ndarray) -> str:
     digest = hashlib.sha256(str((array.shape, array.dtype.str)).encode())
     digest.update(np.ascontiguousarray(array).data)
     return digest.hexdigest()
-
-
-def _load_checked(path: Path, shape: tuple) -> np.ndarray | None:
-    """A cached array whose checksum and shape match, else ``None`` (corrupt files go)."""
-    record_path = path.with_suffix(".json")
-    if not (path.exists() and record_path.exists()):
-        return None
-    try:
-        record = json.loads(record_path.read_text())
-        if sha256_file(path) != record["sha256"]:
-            raise ValueError("checksum mismatch")
-        array = np.load(path, allow_pickle=False)
-        if array.shape != shape:
-            raise ValueError(f"shape {array.shape} != {shape}")
-    except (ValueError, KeyError, OSError):
-        path.unlink(missing_ok=True)
-        record_path.unlink(missing_ok=True)
-        return None
-    return array
-
-
-def _save_checked(path: Path, array: np.ndarray, job: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f"{path.stem}.tmp{os.getpid()}.npy")
-    np.save(tmp, array)
-    record = {**job, "sha256": sha256_file(tmp)}
-    os.replace(tmp, path)
-    path.with_suffix(".json").write_text(json.dumps(record))

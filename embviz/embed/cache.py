@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +18,12 @@ from pathlib import Path
 import numpy as np
 
 from .._config import cache_dir as default_cache_dir
-from .._files import sha256_file
+from .._files import (
+    CorruptFileError,
+    load_checked_array,
+    save_checked_array,
+    write_atomic,
+)
 
 __all__ = ["CorruptChunkWarning", "cache_key", "cached_compute"]
 
@@ -54,12 +58,6 @@ def cache_key(provenance: dict, texts: list[str], chunk_size: int) -> str:
     return hashlib.sha256(json.dumps(job, sort_keys=True).encode()).hexdigest()[:32]
 
 
-def _write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    tmp = path.with_name(path.name + f".tmp{os.getpid()}")
-    write(tmp)
-    os.replace(tmp, path)
-
-
 class _ChunkStore:
     """The chunk files of one job folder."""
 
@@ -67,38 +65,21 @@ class _ChunkStore:
         self.folder = folder
         folder.mkdir(parents=True, exist_ok=True)
 
-    def _paths(self, i: int) -> tuple[Path, Path]:
-        return self.folder / f"chunk_{i:05d}.npy", self.folder / f"chunk_{i:05d}.json"
+    def _path(self, i: int) -> Path:
+        return self.folder / f"chunk_{i:05d}.npy"
 
     def load(self, i: int, rows: int) -> tuple[np.ndarray, dict] | None:
         """The chunk and its record, or ``None`` if absent; corrupt chunks warn and vanish."""
-        array_path, record_path = self._paths(i)
-        if not (array_path.exists() and record_path.exists()):
-            return None
         try:
-            record = json.loads(record_path.read_text())
-            if sha256_file(array_path) != record["sha256"]:
-                raise ValueError("checksum mismatch")
-            array = np.load(array_path, allow_pickle=False)
-            if array.ndim != 3 or array.shape[1] != rows:
-                raise ValueError(f"unexpected shape {array.shape}")
-        except (ValueError, KeyError, OSError) as err:
-            warnings.warn(f"cache chunk {array_path} is corrupt ({err}); recomputing it",
-                          CorruptChunkWarning, stacklevel=3)
-            array_path.unlink(missing_ok=True)
-            record_path.unlink(missing_ok=True)
+            return load_checked_array(self._path(i),
+                                      lambda shape: len(shape) == 3 and shape[1] == rows)
+        except CorruptFileError as err:
+            warnings.warn(f"cache chunk {err}; recomputing it", CorruptChunkWarning,
+                          stacklevel=3)
             return None
-        return array, record
 
     def save(self, i: int, array: np.ndarray, record: dict) -> None:
-        array_path, record_path = self._paths(i)
-        def write_array(path: Path) -> None:
-            with open(path, "wb") as fh:
-                np.save(fh, array)
-
-        _write_atomic(array_path, write_array)
-        record = {**record, "sha256": sha256_file(array_path)}
-        _write_atomic(record_path, lambda p: p.write_text(json.dumps(record)))
+        save_checked_array(self._path(i), array, record)
 
 
 def cached_compute(compute: Callable[[list[str]], tuple[np.ndarray, dict]], texts: list[str],
@@ -131,7 +112,7 @@ def cached_compute(compute: Callable[[list[str]], tuple[np.ndarray, dict]], text
     store = _ChunkStore(root / "embeddings" / key)
     manifest = store.folder / "manifest.json"
     if not manifest.exists():
-        _write_atomic(manifest, lambda p: p.write_text(json.dumps(
+        write_atomic(manifest, lambda p: p.write_text(json.dumps(
             {"key": key, "n": len(texts), "chunk_size": chunk_size,
              "provenance": provenance}, indent=2, default=str)))
     starts = range(0, len(texts), chunk_size)
