@@ -19,7 +19,8 @@ import pandas as pd
 from ._config import data_dir
 from ._validation import check_choice, check_positive_int, invalid_text_positions
 
-__all__ = ["DEFAULT_CORPUS", "list_datasets", "load_dataset", "lee_similarity", "read_corpus"]
+__all__ = ["DEFAULT_CORPUS", "bible_verses", "list_datasets", "load_dataset", "lee_similarity",
+           "read_corpus"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,36 @@ def load_dataset(name: str = "wordnet", n: int | None = None,
     if n is None or n >= len(df):
         return df
     return _stratified_sample(df, check_positive_int(n, "n"), random_state)
+
+
+def bible_verses(n_verses: int, random_state: int | None = 0) -> pd.DataFrame:
+    """Both editions (KJV 1769 and WEB 2020) of ``n_verses`` randomly chosen verses.
+
+    Parameters
+    ----------
+    n_verses : int
+        Verses drawn at random over the whole Bible (not in canonical order, so both
+        testaments are represented).
+    random_state : int, optional
+
+    Returns
+    -------
+    pandas.DataFrame of 2 · n_verses rows
+        The ``bible`` corpus's columns; each verse once per edition (``group``).
+
+    Examples
+    --------
+    >>> df = bible_verses(5, random_state=0)
+    >>> len(df), sorted(df["group"].unique())
+    (10, ['KJV', 'WEB'])
+    """
+    df = load_dataset("bible")
+    n_verses = check_positive_int(n_verses, "n_verses")
+    verses = df["verse"].unique()
+    if n_verses > len(verses):
+        raise ValueError(f"n_verses={n_verses} exceeds the {len(verses)} aligned verses")
+    chosen = np.random.default_rng(random_state).choice(verses, n_verses, replace=False)
+    return df[df["verse"].isin(set(chosen))].reset_index(drop=True)
 
 
 def _stratified_sample(df: pd.DataFrame, n: int, random_state: int | None) -> pd.DataFrame:

@@ -70,12 +70,10 @@ def test_wordnet_category_alignment_and_feature_table(wordnet_sae, wordnet):
 def bible():
     from embviz.embed import embed_corpus
 
-    df = load_dataset("bible")
-    reference = df["id"].str.split(":", n=1).str[1]
-    kjv_refs = reference[df["group"] == "KJV"].unique()
-    pick = set(np.random.default_rng(0).choice(kjv_refs, 1000, replace=False))
-    return embed_corpus(df[reference.isin(pick)].reset_index(drop=True), model="minilm",
-                        device="cpu", progress=False)
+    from embviz.datasets import bible_verses
+
+    return embed_corpus(bible_verses(1000, random_state=0), model="minilm", device="cpu",
+                        progress=False)
 
 
 def test_bible_kjv_vs_web_diff_finds_archaic_language(bible):

@@ -14,11 +14,13 @@ from .descriptors import centroid_shift, dimension_drift, drifted_dimensions
 from .explain import classifier_confidence, depth_outliers, mmd_witness
 from .kernel_tests import energy_test, mmd2_unbiased, mmd_test, permutation_p_value
 from .over_time import drift_over_time
+from .power import power_curve, wilson_interval
 from .table import TESTS, two_sample_table
 
 __all__ = ["TESTS", "LinearMap", "TwoSampleResult", "centroid_shift", "classifier_confidence",
            "classifier_test", "compare_models", "depth_outliers", "depth_test",
            "dimension_drift", "drift_over_time", "drifted_dimensions", "energy_test",
            "knn_overlap", "linear_cka", "linear_compensation", "mmd2_unbiased", "mmd_test",
-           "mmd_witness", "permutation_p_value", "procrustes_error", "relative_agreement",
-           "relative_representation", "tte_depth", "two_sample_table"]
+           "mmd_witness", "permutation_p_value", "power_curve", "procrustes_error",
+           "relative_agreement", "relative_representation", "tte_depth", "two_sample_table",
+           "wilson_interval"]
