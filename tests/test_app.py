@@ -158,6 +158,30 @@ def test_concepts_view_train_browse_diff(page):
     shot(page, "concepts")
 
 
+def test_second_corpus_remaining_actions(server, browser):
+    """Bible verses via the URL: hubness reduction, layer curves, drift over time (1769 vs
+    2020) and a second model (mpnet), each finishing without an error."""
+    page = browser.new_page(viewport={"width": 1500, "height": 1000})
+    page.goto(server[0] + "?dataset=bible&n=600")
+    page.get_by_text("Exploring: bible").wait_for(timeout=MAP_TIMEOUT_MS)
+    open_tab(page, "Geometry")
+    for button, status in (("Compare hubness reduction", "Hubness reduction: done"),
+                           ("Layer-wise curves", "Layer-wise geometry: done")):
+        page.get_by_role("button", name=button).click()
+        page.get_by_text(status).wait_for(timeout=600_000)
+    wait_until(page, lambda: len(plot_traces(page)) >= 1, 60_000, "the layer curves")
+    shot(page, "geometry_bible")
+    open_tab(page, "Compare")
+    for button, status in (("Drift over time", "Drift over time: done"),
+                           ("Compare with another model", "comparing: done")):
+        page.get_by_role("button", name=button).click()
+        page.get_by_text(status).wait_for(timeout=600_000)
+    assert page.locator(".tabulator-cell", has_text="linear_cka").count() == 1
+    assert page.locator(".alert-danger").filter(has_text="failed").count() == 0
+    shot(page, "compare_bible")
+    page.close()
+
+
 def test_every_view_renders(page):
     for name in [t.inner_text() for t in page.locator(".bk-tab").all()]:
         open_tab(page, name)
