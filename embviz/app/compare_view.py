@@ -40,9 +40,9 @@ class CompareView(Viewer):
         super().__init__(**params)
         self.state = state
         self.groups = GroupPicker(state)
-        from .data_view import _model_names
+        from .data_view import model_names
 
-        self.param.other_model.objects = _model_names()
+        self.param.other_model.objects = model_names()
         self.tests_out = pn.Column()
         self.time_out = pn.Column()
         self.models_out = pn.Column()

@@ -18,7 +18,7 @@ from .uploads import (
     upload_columns,
 )
 
-__all__ = ["DataView", "shared_exploration"]
+__all__ = ["DataView", "model_names", "shared_exploration"]
 
 _NONE = "(none)"
 _CHOOSE = "(choose the text column)"
@@ -41,7 +41,7 @@ def _embed_table(table, model, pooling, layer, prompt) -> Exploration:
     return Exploration(data)
 
 
-def _model_names() -> list[str]:
+def model_names() -> list[str]:
     from ..embed.models import list_models
 
     return list_models()["name"].tolist()
@@ -62,7 +62,7 @@ class DataView(Viewer):
         self.state = state
         names = list_datasets()["name"].tolist()
         self.param.dataset.objects = names
-        self.param.model.objects = _model_names()
+        self.param.model.objects = model_names()
         self._upload = pn.widgets.FileInput(accept=",".join(CORPUS_SUFFIXES), name="corpus file")
         self._text_col = pn.widgets.Select(name="text column", options=[])
         self._label_col = pn.widgets.Select(name="label column", options=[_NONE])
