@@ -99,3 +99,19 @@ def test_wordnet_minilm_report(tmp_path):
     assert 0 < values["isoscore"] < 0.6  # sentence embeddings are far from isotropic
     assert 5 < values["twonn"] < 60 and 5 < values["local_intrinsic_dimension_mean"] < 60
     assert values["hubness_skewness"] > 0 and 0 < values["knn_error"] < 1
+
+
+def test_shared_resample_intervals_equal_per_measure_bootstrap(rng):
+    """One spectrum per resample gives the same intervals as bootstrap_ci on each measure."""
+    from embviz.metrics import (average_cosine, bootstrap_ci, effective_rank, isoscore,
+                                partition_isotropy, top_pc_variance_share)
+
+    X = rng.normal(size=(300, 12)) * np.linspace(0.2, 3, 12) + 0.5
+    table = geometry_report(X, k=5, mle_k=5, local_neighbors=20, ci=True, n_resamples=20,
+                            random_state=4, progress=False).set_index("metric")
+    for name, measure in (("isoscore", isoscore), ("partition_isotropy", partition_isotropy),
+                          ("average_cosine", average_cosine), ("effective_rank", effective_rank),
+                          ("top_pc_variance_share", top_pc_variance_share)):
+        value, low, high = bootstrap_ci(measure, X, n_resamples=20, random_state=4)
+        np.testing.assert_allclose(table.loc[name, ["value", "ci_low", "ci_high"]].to_numpy(
+            dtype=float), [value, low, high], rtol=1e-9, err_msg=name)

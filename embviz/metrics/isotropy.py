@@ -61,7 +61,11 @@ def isoscore(X) -> float:
     >>> round(isoscore(rng.normal(size=(20000, 5))), 2)
     1.0
     """
-    variances = pca_variances(X)
+    return isoscore_from_variances(pca_variances(X))
+
+
+def isoscore_from_variances(variances: np.ndarray) -> float:
+    """IsoScore from the principal-component variances (:func:`pca_variances`)."""
     d = len(variances)
     if d < 2:
         raise ValueError("X must have at least 2 dimensions for IsoScore, got 1")
@@ -177,8 +181,14 @@ def effective_rank(X, center: bool = True) -> float:
     if center:
         X = X - X.mean(axis=0)
     # singular values from the d x d Gram matrix: one GEMM instead of an SVD of (n, d)
-    eigenvalues = np.linalg.eigvalsh(X.T @ X)
-    eigenvalues[eigenvalues < eigenvalues.max() * X.shape[1] * np.finfo(float).eps] = 0.0
+    return effective_rank_from_gram_eigenvalues(np.linalg.eigvalsh(X.T @ X))
+
+
+def effective_rank_from_gram_eigenvalues(eigenvalues: np.ndarray) -> float:
+    """Effective rank from the eigenvalues of XᵀX (any positive multiple, e.g. the PCA
+    variances of :func:`pca_variances`, gives the same value)."""
+    eigenvalues = np.array(eigenvalues, dtype=np.float64)
+    eigenvalues[eigenvalues < eigenvalues.max() * len(eigenvalues) * np.finfo(float).eps] = 0.0
     singular = np.sqrt(eigenvalues)  # rounding noise of zero eigenvalues cut above
     if singular.sum() == 0:
         raise ValueError("X has zero variance: effective rank is undefined")

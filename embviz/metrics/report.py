@@ -14,11 +14,11 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_choice, check_embeddings, check_positive_int, unit_rows
-from .bootstrap import bootstrap_ci
 from .hubness import (antihub_occurrence, hub_occurrence, hubness_skewness,
                       knn_classification_error, robin_hood)
 from .intrinsic_dim import local_intrinsic_dimension, mle, pca_dimension, twonn
-from .isotropy import (average_cosine, effective_rank, isoscore, partition_isotropy,
+from .isotropy import (average_cosine, effective_rank, effective_rank_from_gram_eigenvalues,
+                       isoscore, isoscore_from_variances, partition_isotropy, pca_variances,
                        top_pc_variance_share)
 
 __all__ = ["dimensionwise_report", "geometry_report", "layerwise_report"]
@@ -33,16 +33,31 @@ def _vectors(data) -> np.ndarray:
     return check_embeddings(getattr(data, "vectors", data), min_rows=3)
 
 
+def _isotropy_values(X: np.ndarray) -> list[float]:
+    """The five isotropy measures of one sample, in ``_ISOTROPY`` order, from one spectrum."""
+    variances = pca_variances(X)
+    return [isoscore_from_variances(variances), partition_isotropy(X), average_cosine(X),
+            effective_rank_from_gram_eigenvalues(variances),
+            float(variances[0] / variances.sum())]
+
+
 def _isotropy_rows(X: np.ndarray, ci: bool, n_resamples: int, random_state) -> list[tuple]:
-    rows = []
-    for name, measure in _ISOTROPY.items():
-        if ci:
-            value, low, high = bootstrap_ci(measure, X, n_resamples=n_resamples,
-                                            random_state=random_state)
-        else:
-            value, low, high = measure(X), np.nan, np.nan
-        rows.append((name, value, low, high, f"bootstrap={n_resamples if ci else 0}"))
-    return rows
+    """Values and, with ``ci``, percentile bootstrap intervals over shared resamples.
+
+    Every measure sees the same resampled rows, drawn exactly as :func:`bootstrap_ci` draws
+    them with this ``random_state``, so the intervals equal per-measure ``bootstrap_ci`` calls
+    while the PCA spectrum of each resample is computed once.
+    """
+    values = _isotropy_values(X)
+    lows = highs = [np.nan] * len(values)
+    if ci:
+        n_resamples = check_positive_int(n_resamples, "n_resamples", minimum=10)
+        rng = np.random.default_rng(random_state)
+        draws = np.array([_isotropy_values(X[rng.choice(len(X), len(X), replace=True)])
+                          for _ in range(n_resamples)])
+        lows, highs = np.quantile(draws, [0.025, 0.975], axis=0)
+    return [(name, value, low, high, f"bootstrap={n_resamples if ci else 0}")
+            for name, value, low, high in zip(_ISOTROPY, values, lows, highs)]
 
 
 def _id_rows(graph, X: np.ndarray, mle_k: int, local_neighbors: int,
