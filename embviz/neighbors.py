@@ -17,7 +17,7 @@ import numpy as np
 
 from ._validation import check_choice, check_embeddings, check_positive_int, unit_rows
 
-__all__ = ["KNNGraph", "exact_knn_rows", "knn_graph", "recall_at_k"]
+__all__ = ["KNNGraph", "as_knn_graph", "exact_knn_rows", "knn_graph", "recall_at_k"]
 
 METRICS = ("cosine", "euclidean")
 METHODS = ("auto", "exact", "faiss", "approximate")
@@ -255,6 +255,47 @@ def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto",
         cand = _pynndescent_candidates(X, n_cand, metric, random_state)
     indices, distances = _refine(X, queries, cand, k, metric)
     return KNNGraph(indices, distances, metric, method, params)
+
+
+def as_knn_graph(data, k: int, what: str, metric: str = "cosine",
+                 every_row: bool = False) -> KNNGraph:
+    """``data`` cut to ``k`` neighbours if it is a KNNGraph, else the exact graph of ``data``.
+
+    The entry point of measures that accept either embeddings or a prebuilt graph, so one
+    graph can serve many measures.
+
+    Parameters
+    ----------
+    data : KNNGraph, EmbeddingSet or array of shape (n, d)
+    k : int
+        Neighbours per row the measure needs.
+    what : str
+        The measure's name, for error messages.
+    metric : {"cosine", "euclidean"}
+        Used when the graph is built here.
+    every_row : bool
+        Refuse a graph over a sample of rows (``graph.rows`` set).
+
+    Returns
+    -------
+    KNNGraph with ``k`` neighbours per row
+    """
+    k = check_positive_int(k, "k")
+    if isinstance(data, KNNGraph):
+        if every_row and data.rows is not None:
+            raise ValueError(f"data is a KNNGraph over a sample of rows (graph.rows is set); "
+                             f"{what} needs the neighbours of every row")
+        if data.k < k:
+            raise ValueError(f"k={k} exceeds the graph's k={data.k}: the KNNGraph holds "
+                             f"k={data.k} neighbour(s) per row but {what} needs k={k}; build "
+                             f"it with knn_graph(X, k={k}) or larger")
+        return data.at_k(k)
+    check_choice(metric, "metric", METRICS)
+    X = check_embeddings(getattr(data, "vectors", data), name="data", min_rows=2)
+    if len(X) <= k:
+        raise ValueError(f"data has n={len(X)} row(s) but {what} uses k={k} neighbours per "
+                         f"row and needs n > k (at least {k + 1} rows)")
+    return knn_graph(X, k=k, metric=metric, progress=False)
 
 
 def exact_knn_rows(X, rows, k: int = 10, metric: str = "cosine",

@@ -7,6 +7,7 @@ oversized-upload path is cheap to test). Screenshots of every view go to
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 
@@ -78,6 +79,23 @@ def shot(page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
+def wait_for_status(page, status: str, timeout_ms: float) -> None:
+    """Wait for the runner's status line to say ``status``; fail at once on an error alert."""
+    deadline = time.monotonic() + timeout_ms / 1000
+    target = page.get_by_text(status).first
+    while time.monotonic() < deadline:
+        if target.count() and target.is_visible():
+            return
+        alerts = [a.inner_text() for a in page.locator(".alert-danger").all() if a.is_visible()]
+        if alerts:
+            raise AssertionError(f"waiting for {status!r}, the page said: {alerts}")
+        page.wait_for_timeout(500)
+    shot(page, "timeout")
+    shown = [m.inner_text() for m in page.get_by_text(re.compile(r"done in|…|waits for")).all()]
+    raise AssertionError(f"timed out after {timeout_ms / 1000:.0f} s waiting for {status!r}; "
+                         f"the page shows {shown} (results/screenshots/timeout.png)")
+
+
 def expect_alert(page, words: str, timeout=30_000) -> None:
     """Wait for the error alert to say ``words``."""
     alert = page.locator(".alert-danger", has_text=words).first
@@ -90,7 +108,7 @@ def expect_alert(page, words: str, timeout=30_000) -> None:
 
 def test_map_selection_fills_the_table(page):
     open_tab(page, "Map")
-    page.get_by_text("map: done").wait_for(timeout=120_000)  # the drawing job has finished
+    wait_for_status(page, "map: done", 120_000)  # the drawing job has finished
     shot(page, "map")
     plot = page.locator(".js-plotly-plot .nsewdrag").first
     box = plot.bounding_box()
@@ -127,7 +145,7 @@ def test_geometry_view_with_progress(page):
     page.get_by_text("isoscore").first.wait_for(timeout=180_000)
     assert page.get_by_text("Intrinsic dimension").first.is_visible()
     wait_until(page, lambda: len(plot_traces(page)) >= 2, 60_000, "the distributions")
-    page.get_by_text("Bootstrap intervals (30 resamples): done").wait_for(timeout=600_000)
+    wait_for_status(page, "Bootstrap intervals (30 resamples): done", 600_000)
     shot(page, "geometry")
 
 
@@ -152,7 +170,7 @@ def test_concepts_view_train_browse_diff(page):
     page.locator(".tabulator-row .tabulator-cell[tabulator-field=label]").first.click()
     page.get_by_text("Top texts").wait_for(timeout=60_000)
     page.get_by_role("button", name="Diff the two groups").click()
-    page.get_by_text("Dataset diff: done").wait_for(timeout=300_000)
+    wait_for_status(page, "Dataset diff: done", 300_000)
     wait_until(page, lambda: len(plot_traces(page)) >= 2, 60_000,
                "the feature histogram and the diff figure")
     shot(page, "concepts")
@@ -168,14 +186,14 @@ def test_second_corpus_remaining_actions(server, browser):
     for button, status in (("Compare hubness reduction", "Hubness reduction: done"),
                            ("Layer-wise curves", "Layer-wise geometry: done")):
         page.get_by_role("button", name=button).click()
-        page.get_by_text(status).wait_for(timeout=600_000)
+        wait_for_status(page, status, 600_000)
     wait_until(page, lambda: len(plot_traces(page)) >= 1, 60_000, "the layer curves")
     shot(page, "geometry_bible")
     open_tab(page, "Compare")
     for button, status in (("Drift over time", "Drift over time: done"),
                            ("Compare with another model", "comparing: done")):
         page.get_by_role("button", name=button).click()
-        page.get_by_text(status).wait_for(timeout=600_000)
+        wait_for_status(page, status, 600_000)
     assert page.locator(".tabulator-cell", has_text="linear_cka").count() == 1
     assert page.locator(".alert-danger").filter(has_text="failed").count() == 0
     shot(page, "compare_bible")
@@ -239,6 +257,58 @@ def test_good_upload_embeds_and_maps(page, server):
     page.get_by_role("button", name="Embed uploaded file").click()
     page.get_by_text("Exploring: mine.csv").wait_for(timeout=120_000)
     assert server[1].poll() is None  # the server kept serving through the errors
+
+
+def _plot_types(page) -> list[str]:
+    return [t for p in page.locator(".js-plotly-plot").all()
+            for t in p.evaluate("p => (p.data || []).map(t => t.type || 'scatter')")]
+
+
+def test_precomputed_embeddings_3d_map_and_lasso(page):
+    """Precomputed vectors (.npy + a metadata CSV) reach the map; the 3-D map draws a
+    scatter3d; back in 2-D a lasso selection fills the table."""
+    import io
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    vectors = np.vstack([rng.normal(4, 1, (60, 16)), rng.normal(-4, 1, (60, 16))])
+    buffer = io.BytesIO()
+    np.save(buffer, vectors.astype(np.float32))
+    meta = "text,label\n" + "\n".join(f"point {i},{'left' if i < 60 else 'right'}"
+                                      for i in range(120))
+    open_tab(page, "Data")
+    page.locator(".bk-tab", has_text="Precomputed").first.click()
+    page.locator("input[type=file][accept='.npy']").set_input_files(
+        files=[{"name": "vectors.npy", "mimeType": "application/octet-stream",
+                "buffer": buffer.getvalue()}])
+    page.locator("input[type=file]").last.set_input_files(
+        files=[{"name": "meta.csv", "mimeType": "text/csv", "buffer": meta.encode()}])
+    page.get_by_role("button", name="Load embeddings").click()
+    page.get_by_text("Exploring: vectors.npy").wait_for(timeout=120_000)
+
+    open_tab(page, "Map")
+    wait_for_status(page, "map: done", 120_000)
+    dimensions = page.locator("select", has=page.locator("option", has_text=re.compile("^3$")))
+    dimensions.select_option("3")
+    wait_until(page, lambda: "scatter3d" in _plot_types(page), 120_000, "the 3-D map")
+    shot(page, "map_3d")
+    dimensions.select_option("2")
+    wait_until(page, lambda: "scatter3d" not in _plot_types(page), 120_000, "the 2-D map")
+    wait_for_status(page, "map: done", 120_000)
+
+    page.locator(".modebar-btn[data-title='Lasso Select']").first.click()
+    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
+    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
+    page.mouse.move(x + 0.05 * w, y + 0.05 * h)
+    page.mouse.down()
+    for fx, fy in ((0.95, 0.05), (0.95, 0.95), (0.05, 0.95), (0.05, 0.06)):
+        page.mouse.move(x + fx * w, y + fy * h, steps=6)
+    page.mouse.up()
+    page.get_by_text("points selected").wait_for(timeout=30_000)
+    selected = int(page.get_by_text("points selected").inner_text().split()[0].replace(",", ""))
+    assert selected > 60  # the lasso covers nearly the whole plot area
+    shot(page, "map_lasso")
 
 
 def test_ten_concurrent_sessions(server, browser):

@@ -15,6 +15,7 @@ from .state import AppState, controls
 __all__ = ["MapView"]
 
 _NO_COLOR = "(none)"
+_SELECT_HINT = "Select points with the box or lasso tool."
 _SELECTION_LIMIT = 500  # rows of a selection that get neighbour lists
 
 
@@ -36,7 +37,7 @@ class MapView(Viewer):
         self.selection = pn.widgets.Tabulator(pd.DataFrame(), pagination="remote", page_size=12,
                                               sizing_mode="stretch_width", height=380,
                                               disabled=True, show_index=False)
-        self.selection_note = pn.pane.Markdown("Select points with the box or lasso tool.")
+        self.selection_note = pn.pane.Markdown(_SELECT_HINT)
         self._query_rows: np.ndarray | None = None
         self.plot.param.watch(self._on_select, "selected_data")
         state.param.watch(self._on_data, "exploration")
@@ -55,6 +56,7 @@ class MapView(Viewer):
     async def _on_data(self, event) -> None:
         self._query_rows = None
         self.selection.value = pd.DataFrame()
+        self.selection_note.object = _SELECT_HINT
         self._refresh_colors()
         await self.redraw()
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import collections
 import logging
 import time
 
@@ -28,7 +29,12 @@ def controls(parameterized: param.Parameterized, *names: str, **kwargs) -> pn.Pa
 
 
 class TaskRunner(param.Parameterized):
-    """Runs one long job at a time in a worker thread, with a progress bar and error alerts."""
+    """Runs long jobs one at a time in a worker thread, with a progress bar and error alerts.
+
+    A job asked for while another runs waits its turn (the status line says so) instead of
+    being refused: clicking "Compare hubness reduction" while the map is still drawing runs
+    the comparison right after the map.
+    """
 
     busy = param.Boolean(default=False)
 
@@ -40,6 +46,9 @@ class TaskRunner(param.Parameterized):
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                    sizing_mode="stretch_width")
         self._last = 0.0
+        self._turn: asyncio.Lock | None = None  # made on first use, inside the session's loop
+        self._running = ""
+        self._finished: collections.deque[str] = collections.deque(maxlen=3)
 
     def panel(self):
         return pn.Column(pn.Row(self.status, self.bar, sizing_mode="stretch_width"), self.alert,
@@ -51,24 +60,43 @@ class TaskRunner(param.Parameterized):
 
     async def run(self, label: str, function, *args, **kwargs):
         """``function(*args, **kwargs)`` in a thread; ``None`` (and an alert) if it fails."""
-        if self.busy:
-            self.fail("Another job is still running; wait for it to finish.")
-            return None
+        if self._turn is None:
+            self._turn = asyncio.Lock()
+        if self._turn.locked():
+            self._show(f"**{self._running}…** ({label} waits for it)")
+        async with self._turn:
+            return await self._run_now(label, function, args, kwargs)
+
+    async def _run_now(self, label: str, function, args, kwargs):
+        self._running = label
         self.busy, self.alert.visible = True, False
         self.bar.value, self.bar.visible = -1, True  # indeterminate until progress arrives
-        self.status.object = f"**{label}…**"
+        self._show(f"**{label}…**")
         started = time.perf_counter()
         try:
             result = await asyncio.to_thread(self._call, function, args, kwargs)
         except USER_ERRORS as err:
             _logger.info("%s failed: %s", label, err)
             self.fail(f"{label} failed: {err}")
-            self.status.object = ""
+            self._remember(f"{label}: failed")
             return None
         finally:
             self.busy, self.bar.visible = False, False
-        self.status.object = f"{label}: done in {time.perf_counter() - started:.1f} s"
+        self._remember(f"{label}: done in {time.perf_counter() - started:.1f} s")
         return result
+
+    def _remember(self, outcome: str) -> None:
+        """Keep the outcome (a repeat of the newest job replaces it) and show the history."""
+        label = outcome.split(":")[0]
+        if self._finished and self._finished[0].split(":")[0] == label:
+            self._finished.popleft()
+        self._finished.appendleft(outcome)
+        self._show()
+
+    def _show(self, current: str = "") -> None:
+        """The running job (bold) before the last three finished ones, newest first."""
+        self.status.object = " · ".join([current, *self._finished] if current
+                                        else self._finished)
 
     def _call(self, function, args, kwargs):
         with report_progress(self._on_progress):
@@ -80,7 +108,7 @@ class TaskRunner(param.Parameterized):
             return  # at most five page updates a second
         self._last = now
         self.bar.value = int(100 * n / total) if total else -1
-        self.status.object = f"**{desc}** {n:,}/{total:,}" if total else f"**{desc}** {n:,}"
+        self._show(f"**{desc}** {n:,}/{total:,}" if total else f"**{desc}** {n:,}")
 
 
 class AppState(param.Parameterized):

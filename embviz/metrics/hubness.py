@@ -19,29 +19,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_embeddings, check_positive_int
-from ..neighbors import KNNGraph, knn_graph
+from ..neighbors import KNNGraph, as_knn_graph
 
 __all__ = ["antihub_occurrence", "antihubs", "hub_occurrence", "hubness_skewness",
            "hubness_summary", "hubs", "k_occurrence", "knn_classification_error",
            "knn_predictions", "robin_hood"]
 
 _BLOCK_FLOATS = 1 << 22  # 4M entries per block of the k-NN vote
-
-
-def _as_graph(data, k: int) -> KNNGraph:
-    """A KNNGraph cut to ``k`` neighbours, from a graph or from an array (cosine, exact)."""
-    k = check_positive_int(k, "k")
-    if isinstance(data, KNNGraph):
-        if data.rows is not None:
-            raise ValueError("data is a KNNGraph over a sample of rows (graph.rows is set); "
-                             "hubness needs the neighbours of every row")
-        if data.k < k:
-            raise ValueError(f"k={k} exceeds the graph's k={data.k}; build the graph with "
-                             f"k >= {k}")
-        return data.at_k(k)
-    X = check_embeddings(getattr(data, "vectors", data), name="data", min_rows=2)
-    return knn_graph(X, k, metric="cosine", progress=False)
 
 
 def _check_hub_size(hub_size) -> float:
@@ -92,7 +76,7 @@ def k_occurrence(data, k: int = 10) -> np.ndarray:
     >>> k_occurrence(g, k=1).tolist()
     [2, 1, 0]
     """
-    return _occurrence(_as_graph(data, k))
+    return _occurrence(as_knn_graph(data, k, "hubness", every_row=True))
 
 
 def hubness_skewness(data, k: int = 10) -> float:
@@ -224,7 +208,7 @@ def hubness_summary(data, k: int = 10, hub_size: float = 2.0) -> pd.DataFrame:
         ``n_antihubs``, ``max_k_occurrence``.
     """
     hub_size = _check_hub_size(hub_size)
-    graph = _as_graph(data, k)
+    graph = as_knn_graph(data, k, "hubness", every_row=True)
     occurrence = _occurrence(graph)
     hub_rows = _hub_rows(occurrence, k, hub_size)
     at_k, with_size = f"k={k}", f"k={k}, hub_size={hub_size:g}"
@@ -267,7 +251,7 @@ def _predict_codes(graph: KNNGraph, codes: np.ndarray, k: int) -> np.ndarray:
 
 
 def _checked(graph, labels, k: int) -> tuple[KNNGraph, np.ndarray, np.ndarray]:
-    graph = _as_graph(graph, k)
+    graph = as_knn_graph(graph, k, "hubness", every_row=True)
     codes, uniques = _label_codes(labels, graph.n)
     return graph, codes, uniques
 

@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_choice, check_embeddings, check_positive_int, unit_rows
-from ..neighbors import KNNGraph, knn_graph
+from ..neighbors import KNNGraph, as_knn_graph, knn_graph
 from .isotropy import pca_variances
 
 __all__ = ["id_by_scale", "local_intrinsic_dimension", "mle", "pca_dimension", "twonn"]
@@ -46,21 +46,6 @@ def _check_fraction(value, name: str = "discard_fraction") -> float:
     if not 0 <= value < 1:
         raise ValueError(f"{name} must be in [0, 1), got {value}")
     return float(value)
-
-
-def _graph_for(data, k: int, metric: str, what: str) -> KNNGraph:
-    """``data`` itself (cut to ``k``) if it is a KNNGraph, else the graph of ``data``."""
-    check_choice(metric, "metric", METRICS)
-    if isinstance(data, KNNGraph):
-        if data.k < k:
-            raise ValueError(f"the KNNGraph holds k={data.k} neighbour(s) per row but {what} "
-                             f"needs k={k}; build it with knn_graph(X, k={k}) or larger")
-        return data.at_k(k)
-    X = check_embeddings(data, name="data")
-    if len(X) <= k:
-        raise ValueError(f"data has n={len(X)} row(s) but {what} uses k={k} neighbours per "
-                         f"row and needs n > k (at least {k + 1} rows)")
-    return knn_graph(X, k=k, metric=metric, progress=False)
 
 
 def _euclidean(distances: np.ndarray, metric: str) -> np.ndarray:
@@ -188,7 +173,7 @@ def twonn(data, estimator: str = "linear", discard_fraction: float = 0.1,
     """
     check_choice(estimator, "estimator", TWONN_ESTIMATORS)
     fraction = _check_fraction(discard_fraction)
-    r = _graph_distances(_graph_for(data, 2, metric, "twonn"))
+    r = _graph_distances(as_knn_graph(data, 2, "twonn", metric))
     keep = _usable(r[:, 0] > 0, "twonn", "have their nearest neighbour at distance 0")
     dimension = _twonn_rows((r[keep, 1] / r[keep, 0])[None, :], estimator, fraction)[0]
     if not np.isfinite(dimension):
@@ -245,7 +230,7 @@ def mle(data, k: int = 20, metric: str = "euclidean") -> float:
     4
     """
     k = check_positive_int(k, "k", minimum=2)
-    T = _graph_distances(_graph_for(data, k, metric, "mle"))
+    T = _graph_distances(as_knn_graph(data, k, "mle", metric))
     keep = _usable(T[:, 0] > 0, "mle", "have a zero among their neighbour distances")
     inverse = np.log(T[keep, -1:] / T[keep, :-1]).sum(axis=1) / (k - 1)
     mean_inverse = inverse.mean()
@@ -318,7 +303,7 @@ def id_by_scale(data, ks=(5, 10, 20, 50, 100), estimator: str = "mle",
     if isinstance(ks, (int, np.integer)) or len(ks) == 0:
         raise ValueError(f"ks must be a non-empty sequence of integers >= 2, got {ks!r}")
     ks = sorted({check_positive_int(k, "ks[i]", minimum=2) for k in ks})
-    graph = _graph_for(data, ks[-1], metric, "id_by_scale")
+    graph = as_knn_graph(data, ks[-1], "id_by_scale", metric)
     values = [mle(graph, k=k) for k in ks]
     return pd.DataFrame({"k": np.array(ks, dtype=np.int64),
                          "intrinsic_dimension": np.array(values, dtype=np.float64)})

@@ -1,0 +1,76 @@
+"""The explorer's job runner: jobs asked for while another runs wait their turn."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+
+import pytest
+
+pytest.importorskip("panel")
+
+
+def test_second_job_waits_for_the_first_instead_of_being_refused():
+    from embviz.app.state import TaskRunner
+
+    runner = TaskRunner()
+    running, overlaps, order = threading.Lock(), [], []
+
+    def job(name, seconds):
+        if not running.acquire(blocking=False):
+            overlaps.append(name)
+            return name
+        try:
+            time.sleep(seconds)
+            order.append(name)
+            return name
+        finally:
+            running.release()
+
+    async def both():
+        first = asyncio.create_task(runner.run("Drawing the map", job, "map", 0.3))
+        await asyncio.sleep(0.05)  # the map job is running now
+        second = asyncio.create_task(runner.run("Hubness reduction", job, "hubness", 0.0))
+        await asyncio.sleep(0.05)
+        waiting = runner.status.object
+        return await first, await second, waiting
+
+    first, second, waiting = asyncio.run(both())
+    assert (first, second) == ("map", "hubness")
+    assert order == ["map", "hubness"] and overlaps == []
+    assert "Hubness reduction waits" in waiting
+    assert runner.status.object.startswith("Hubness reduction: done")
+    assert "Drawing the map: done" in runner.status.object  # the earlier outcome stays visible
+    assert not runner.alert.visible and not runner.busy
+
+
+def test_failed_job_shows_an_alert_and_frees_the_runner():
+    from embviz.app.state import TaskRunner
+
+    runner = TaskRunner()
+
+    def broken():
+        raise ValueError("column 'time' is not numeric")
+
+    async def run_two():
+        return (await runner.run("Drift over time", broken),
+                await runner.run("Map", lambda: "drawn"))
+
+    failed, after = asyncio.run(run_two())
+    assert failed is None and after == "drawn"
+    assert not runner.alert.visible  # a new job clears the old alert
+    assert runner.status.object.startswith("Map: done")
+
+
+def test_failed_job_message_names_the_job():
+    from embviz.app.state import TaskRunner
+
+    runner = TaskRunner()
+
+    def broken():
+        raise ValueError("column 'time' is not numeric")
+
+    assert asyncio.run(runner.run("Drift over time", broken)) is None
+    assert runner.alert.visible
+    assert runner.alert.object == "Drift over time failed: column 'time' is not numeric"
