@@ -116,6 +116,10 @@ def test_bad_parameters(minilm):
         Encoder("minilm", layer=7)
     with pytest.raises(ValueError, match=r"layers=-9 is out of range"):
         minilm.encode_layers(["a"], [0, -9])
+    with pytest.raises(ValueError, match="layers is empty"):
+        minilm.encode_layers(["a"], [])
+    assert minilm.resolve_layers([-1, 0, 3]) == [6, 0, 3]
+    assert minilm.resolve_layers(None) == list(range(7))
     with pytest.raises(ValueError, match="pooling must be one of"):
         Encoder("minilm", pooling="sum")
     with pytest.raises(ValueError, match="batch_size must be an integer >= 1"):

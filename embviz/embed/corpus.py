@@ -64,8 +64,7 @@ def embed_corpus_layers(corpus, layers=None, model: str = DEFAULT_MODEL,
     encoder = Encoder(model, pooling=pooling, prompt=prompt, max_length=max_length,
                       normalize=normalize, batch_size=batch_size, device=device,
                       progress=progress and not cache)  # with a cache, one bar over chunks
-    layers = (list(range(encoder.n_hidden_states)) if layers is None
-              else [encoder._check_layer(layer, "layers") for layer in layers])
+    layers = encoder.resolve_layers(layers)
     chunk_size = check_positive_int(chunk_size, "chunk_size")
     provenance = encoder.provenance(layers)
     texts = meta["text"].tolist()

@@ -114,6 +114,25 @@ class Encoder:
         """Number of hidden states: transformer layers + 1 (the embedding layer)."""
         return int(self.model_info.config["num_hidden_layers"]) + 1
 
+    def resolve_layers(self, layers=None) -> list[int]:
+        """Checked, non-negative hidden-state indices (``None``: all of them).
+
+        Parameters
+        ----------
+        layers : sequence of int, optional
+            Indices in ``-n_hidden_states .. n_hidden_states - 1`` (negative count from the end).
+
+        Returns
+        -------
+        list of int
+        """
+        if layers is None:
+            return list(range(self.n_hidden_states))
+        resolved = [self._check_layer(layer, "layers") for layer in layers]
+        if not resolved:
+            raise ValueError("layers is empty: give at least one hidden-state index")
+        return resolved
+
     def _check_layer(self, layer, name: str) -> int:
         n = self.n_hidden_states
         if isinstance(layer, bool) or not isinstance(layer, (int, np.integer)):
@@ -219,10 +238,7 @@ class Encoder:
         ndarray of shape (n_layers, n, d), float32
         """
         texts = check_texts(texts)
-        layers = (list(range(self.n_hidden_states)) if layers is None
-                  else [self._check_layer(layer, "layers") for layer in layers])
-        if not layers:
-            raise ValueError("layers is empty: give at least one hidden-state index")
+        layers = self.resolve_layers(layers)
         token_ids = self._tokenize(texts)
         out = None
         for rows, hidden, mask, _ in self._batches(token_ids, f"embed {self.model_info.name}"):
