@@ -25,8 +25,11 @@ from .record import TrainingRecord
 
 __all__ = ["ARCHITECTURES", "train_sae"]
 
-#: Supported architectures; "relu" is an alias of sae-lens' "standard" (ReLU + L1 penalty).
-ARCHITECTURES = ("topk", "relu", "standard")
+#: Supported architectures; "relu" is an alias of sae-lens' "standard" (ReLU + L1 penalty) and
+#: "mp" of "matching_pursuit".
+ARCHITECTURES = ("topk", "relu", "standard", "matching_pursuit", "mp")
+_ALIASES = {"relu": "standard", "mp": "matching_pursuit"}
+_SPARSE_BY_K = ("topk", "matching_pursuit")
 _DEAD_EVAL_TRAIN_ROWS = 20_000
 
 
@@ -47,13 +50,16 @@ def train_sae(data, architecture: str = "topk", expansion: int = 8, k: int = 16,
     data : EmbeddingSet, ndarray (n, d), TokenCorpus or TokenActivations
         Dense document embeddings (one row per document) or an LM's token activations
         (one row per token; see :func:`embviz.sae.token_corpus`).
-    architecture : {"topk", "relu", "standard"}, default "topk"
-        TopK (Gao et al. 2024) or ReLU with an L1 penalty ("standard" in sae-lens;
-        Bricken et al. 2023).
+    architecture : {"topk", "relu", "standard", "matching_pursuit", "mp"}, default "topk"
+        TopK (Gao et al. 2024), ReLU with an L1 penalty ("standard" in sae-lens;
+        Bricken et al. 2023), or matching pursuit (MP-SAE, Costa et al. 2025: the encoder
+        greedily picks up to ``k`` decoder atoms, each fitted to what the previous ones left;
+        on MiniLM embeddings it explains more held-out variance than TopK at the same L0, at
+        about 5x the training time).
     expansion : int, default 8
         ``d_sae = expansion * d_in``.
     k : int, default 16
-        Active features per row (TopK only).
+        Active features per row (TopK), or the most atoms matching pursuit picks per row.
     steps, batch_size : int
         Optimiser steps and rows per step; ``steps * batch_size`` rows are seen in total.
     lr : float, default 3e-3
@@ -120,7 +126,8 @@ def _check_request(architecture, expansion, k, steps, batch_size, lr, l1_coeffic
     check_choice(architecture, "architecture", ARCHITECTURES)
     expansion = check_positive_int(expansion, "expansion")
     k = check_positive_int(k, "k")
-    if architecture == "topk" and k > expansion * d_in:
+    arch = _ALIASES.get(architecture, architecture)
+    if arch in _SPARSE_BY_K and k > expansion * d_in:
         raise ValueError(f"k={k} exceeds d_sae={expansion * d_in} (expansion * d_in)")
     for value, name in ((lr, "lr"), (l1_coefficient, "l1_coefficient")):
         if not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
@@ -129,9 +136,8 @@ def _check_request(architecture, expansion, k, steps, batch_size, lr, l1_coeffic
         raise ValueError(f"holdout must be a fraction in (0, 1), got {holdout!r}")
     if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
         raise TypeError(f"random_state must be an integer, got {random_state!r}")
-    arch = "standard" if architecture == "relu" else architecture
     return {"architecture": arch, "d_in": int(d_in), "expansion": expansion,
-            "k": k if arch == "topk" else None, "steps": check_positive_int(steps, "steps"),
+            "k": k if arch in _SPARSE_BY_K else None, "steps": check_positive_int(steps, "steps"),
             "batch_size": check_positive_int(batch_size, "batch_size"), "lr": float(lr),
             "l1_coefficient": float(l1_coefficient) if arch == "standard" else None,
             "holdout": float(holdout), "random_state": int(random_state)}
@@ -185,6 +191,10 @@ def _build_training_sae(config: dict, device: str):
         TopKTrainingSAE,
         TopKTrainingSAEConfig,
     )
+    from sae_lens.saes.matching_pursuit_sae import (
+        MatchingPursuitTrainingSAE,
+        MatchingPursuitTrainingSAEConfig,
+    )
 
     d_in = config["d_in"]
     common = {"d_in": d_in, "d_sae": d_in * config["expansion"], "device": device,
@@ -193,6 +203,10 @@ def _build_training_sae(config: dict, device: str):
         torch.manual_seed(config["random_state"])
         if config["architecture"] == "topk":
             return TopKTrainingSAE(TopKTrainingSAEConfig(k=config["k"], **common))
+        if config["architecture"] == "matching_pursuit":  # unit-norm atoms, no early stop
+            return MatchingPursuitTrainingSAE(MatchingPursuitTrainingSAEConfig(
+                max_iterations=config["k"], residual_threshold=0.0, decoder_init_norm=1.0,
+                **common))
         return StandardTrainingSAE(StandardTrainingSAEConfig(
             l1_coefficient=config["l1_coefficient"], **common))
 
