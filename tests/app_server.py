@@ -66,3 +66,25 @@ def rss_mb(pid: int) -> float:
         if line.startswith("VmRSS:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+#: A browser that closes its page while the server is still writing to it: tornado logs these
+#: as "Task exception was never retrieved"; they are not errors of the app.
+_CLIENT_GONE = ("tornado.websocket.WebSocketClosedError", "tornado.iostream.StreamClosedError")
+
+
+def server_errors(log_text: str) -> list[str]:
+    """The tracebacks in a ``panel serve`` log, except those of a client that went away."""
+    blocks: list[list[str]] = []
+    for line in log_text.splitlines():
+        if line.startswith("Traceback (most recent call last):"):
+            blocks.append([line])
+        elif blocks and _exception_line(blocks[-1]) is None:
+            blocks[-1].append(line)
+    return ["\n".join(block) for block in blocks
+            if not (_exception_line(block) or "").startswith(_CLIENT_GONE)]
+
+
+def _exception_line(block: list[str]) -> str | None:
+    """The ``module.Error: message`` line that ends a traceback (first unindented line)."""
+    return next((line for line in block[1:] if line and not line[0].isspace()), None)

@@ -74,3 +74,30 @@ def test_failed_job_message_names_the_job():
     assert asyncio.run(runner.run("Drift over time", broken)) is None
     assert runner.alert.visible
     assert runner.alert.object == "Drift over time failed: column 'time' is not numeric"
+
+
+def test_server_log_check_ignores_only_clients_that_went_away():
+    """The browser tests' log check: a page closed mid-write is not an app error."""
+    from app_server import server_errors
+
+    gone = """2026-11-22 20:35:10,888 Task exception was never retrieved
+Traceback (most recent call last):
+  File "tornado/websocket.py", line 1140, in wrapper
+    await fut
+tornado.iostream.StreamClosedError: Stream is closed
+
+During handling of the above exception, another exception occurred:
+
+Traceback (most recent call last):
+  File "tornado/websocket.py", line 1142, in wrapper
+    raise WebSocketClosedError()
+tornado.websocket.WebSocketClosedError
+2026-11-22 20:35:10,929 WebSocket connection closed: code=1001, reason=None
+"""
+    real = """Traceback (most recent call last):
+  File "embviz/app/map_view.py", line 80, in redraw
+    figure = self._figure()
+KeyError: 'label'
+"""
+    assert server_errors(gone) == []
+    assert server_errors(gone + real) == [real.strip()]
