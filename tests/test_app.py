@@ -68,7 +68,9 @@ def wait_until(page, condition, timeout_ms: float, what: str) -> None:
         if condition():
             return
         page.wait_for_timeout(250)
-    raise AssertionError(f"timed out after {timeout_ms / 1000:.0f} s waiting for {what}")
+    shot(page, "timeout")
+    raise AssertionError(f"timed out after {timeout_ms / 1000:.0f} s waiting for {what} "
+                         f"(results/screenshots/timeout.png)")
 
 
 def wait_for_map(page, timeout=MAP_TIMEOUT_MS):
@@ -125,8 +127,8 @@ def test_map_selection_fills_the_table(page):
     page.mouse.up()
     page.get_by_text("points selected").wait_for(timeout=30_000)
     rows = page.locator(".tabulator-row")
-    rows.first.wait_for(timeout=90_000)
-    assert rows.count() > 0
+    wait_until(page, lambda: rows.count() > 0, 90_000, "rows in the selection table")
+    assert re.search(r"\b(noun|verb|adj|adv)\.", rows.first.inner_text())  # a WordNet label
     note = page.get_by_text("points selected").inner_text()
     assert int(note.split()[0].replace(",", "")) > 0
     shot(page, "map_selection")
