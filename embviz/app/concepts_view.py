@@ -27,7 +27,7 @@ class ConceptsView(Viewer):
 
     architecture = param.Selector(
         default="topk", objects=["topk", "mp"],
-        doc="TopK, or matching pursuit (more variance explained at the same k, ~5x slower)")
+        doc="TopK, or matching pursuit (more variance explained at the same k, ~4x slower)")
     expansion = param.Selector(default=8, objects=[2, 4, 8, 16], doc="d_sae / d")
     k = param.Selector(default=16, objects=[4, 8, 16, 32], doc="active features per text")
     steps = param.Integer(default=600, bounds=(50, 20_000))
