@@ -22,7 +22,7 @@ depends on n, d and P only, not on the values; the ``data`` column says which wa
 [2] p-value agreement with alibi-detect on data with a mid-range p-value (KJV against KJV
     with a few WEB verses mixed in), P = 1,000: |Δp| in units of its Monte-Carlo standard
     error sqrt(2 p (1 − p) / P).
-[3] Power (share of p < 0.05 over R repeats) versus n per side, KJV vs WEB (disjoint verse
+[3] Power (share of p < 0.05 over R resamples) versus n per side, KJV vs WEB (disjoint verse
     sets), for every test; and the false-positive rate at the same sizes (KJV vs KJV).
 """
 
@@ -139,8 +139,8 @@ def ours(a: np.ndarray, b: np.ndarray, n_perm: int, bandwidth=None, seed: int = 
     _reset_peak()
     before = _status_gb("VmRSS")
     start = time.perf_counter()
-    res = mmd_test(a, b, bandwidth=bandwidth, n_permutations=n_perm, n_bootstrap=0,
-                   random_state=seed)
+    res = mmd_test(a, b, bandwidth=bandwidth, n_permutations=n_perm, n_resamples=0,
+                   random_state=seed, progress=False)
     seconds = time.perf_counter() - start
     return res, seconds, _status_gb("VmHWM") - before
 
@@ -154,7 +154,8 @@ def _sides(kjv, web, n: int):
 def speed_part(kjv, web, sizes, n_perm, alibi_python, memory_gb, timeout) -> pd.DataFrame:
     from embviz.drift import mmd_test
 
-    mmd_test(kjv.vectors[:200], web.vectors[:200], n_permutations=10)  # warm-up (torch)
+    mmd_test(kjv.vectors[:200], web.vectors[:200], n_permutations=10,  # warm-up (torch)
+             progress=False)
     rows = []
     for n in sizes:
         a, b, data = _sides(kjv, web, n)
@@ -206,22 +207,28 @@ def agreement_part(kjv, web, alibi_python, n: int, n_perm: int, mix: float,
 
 # ----------------------------------------------------------------------------- part 3
 def _tests(n_perm: int):
-    from embviz.drift import (centroid_shift, classifier_test, depth_test, drifted_dimensions,
-                              energy_test, mmd_test)
+    from embviz.drift import (
+        centroid_shift,
+        classifier_test,
+        depth_test,
+        drifted_dimensions,
+        energy_test,
+        mmd_test,
+    )
 
-    return {"mmd": lambda a, b, s: mmd_test(a, b, n_permutations=n_perm, n_bootstrap=0,
-                                            random_state=s),
-            "energy": lambda a, b, s: energy_test(a, b, n_permutations=n_perm, n_bootstrap=0,
-                                                  random_state=s),
+    return {"mmd": lambda a, b, s: mmd_test(a, b, n_permutations=n_perm, n_resamples=0,
+                                            random_state=s, progress=False),
+            "energy": lambda a, b, s: energy_test(a, b, n_permutations=n_perm, n_resamples=0,
+                                                  random_state=s, progress=False),
             "depth": lambda a, b, s: depth_test(a, b),
             "classifier": lambda a, b, s: classifier_test(a, b, n_permutations=0,
-                                                          random_state=s),
+                                                          random_state=s, progress=False),
             "centroid": lambda a, b, s: centroid_shift(a, b, n_permutations=n_perm,
-                                                       n_bootstrap=0, random_state=s),
+                                                       n_resamples=0, random_state=s),
             "dimensions": lambda a, b, s: drifted_dimensions(a, b)}
 
 
-def power_part(kjv, web, sizes, repeats: int, n_perm: int) -> pd.DataFrame:
+def power_part(kjv, web, sizes, n_resamples: int, n_perm: int) -> pd.DataFrame:
     from threadpoolctl import threadpool_limits
 
     tests = _tests(n_perm)
@@ -231,14 +238,14 @@ def power_part(kjv, web, sizes, repeats: int, n_perm: int) -> pd.DataFrame:
         for n in sizes:
             rng = np.random.default_rng(n)
             p = {(name, kind): [] for name in tests for kind in ("power", "fpr")}
-            for r in range(repeats):
+            for r in range(n_resamples):
                 ka = rng.choice(len(pool_k), 2 * n, replace=False)
                 wb = pool_w[rng.choice(len(pool_w), n, replace=False)]
                 for name, run in tests.items():
                     p[name, "power"].append(run(pool_k[ka[:n]], wb, r).p_value)
                     p[name, "fpr"].append(run(pool_k[ka[:n]], pool_k[ka[n:]], r).p_value)
             for name in tests:
-                rows.append({"method": name, "n": n, "repeats": repeats,
+                rows.append({"method": name, "n": n, "n_resamples": n_resamples,
                              "power": np.mean(np.array(p[name, "power"]) < 0.05),
                              "fpr": np.mean(np.array(p[name, "fpr"]) < 0.05)})
             print(f"  n = {n} done", flush=True)
@@ -256,7 +263,8 @@ def classifier_permutation_fpr(kjv, repeats: int, n: int, n_perm: int) -> None:
     start = time.perf_counter()
     with threadpool_limits(1):
         p = [classifier_test(*np.split(pool[rng.choice(len(pool), 2 * n, replace=False)], 2),
-                             n_folds=2, n_permutations=n_perm, random_state=r).p_value
+                             n_folds=2, n_permutations=n_perm, random_state=r,
+                             progress=False).p_value
              for r in range(repeats)]
     rate = np.mean(np.array(p) < 0.05)
     print(f"  classifier_test permutation p-value (2 folds, P = {n_perm}), KJV vs KJV, "

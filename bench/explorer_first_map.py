@@ -53,7 +53,7 @@ def _clear_map_cache() -> None:
 
 
 def run_case(browser, base_url: str, n: int, repeats: int) -> dict:
-    from embviz.explore import load_exploration
+    from embviz.exploration import load_exploration
 
     t = time.perf_counter()
     load_exploration("wordnet", n=n, progress=False)  # embeddings into the cache (not timed)

@@ -61,11 +61,13 @@ def global_rows(X, k: int, repeats: int) -> list[tuple]:
     from embviz.metrics.intrinsic_dim import mle, twonn
     from embviz.neighbors import knn_graph
 
-    def both(graph):
-        return twonn(graph), mle(graph, k=k)
+    E = "euclidean"  # as scikit-dimension (embviz's default is cosine)
 
-    t_twonn, d_twonn = timed(lambda: twonn(X), repeats)
-    t_mle, d_mle = timed(lambda: mle(X, k=k), repeats)
+    def both(graph):
+        return twonn(graph, metric=E), mle(graph, k=k, metric=E)
+
+    t_twonn, d_twonn = timed(lambda: twonn(X, metric=E), repeats)
+    t_mle, d_mle = timed(lambda: mle(X, k=k, metric=E), repeats)
     t_graph, graph = timed(lambda: knn_graph(X, k=k, metric="euclidean", progress=False),
                            repeats)
     t_estimators, _ = timed(lambda: both(graph), repeats)
@@ -83,24 +85,24 @@ def global_rows(X, k: int, repeats: int) -> list[tuple]:
     return rows
 
 
-def local_rows(X_small, X, n_neighbors: int, repeats: int) -> list[tuple]:
+def local_rows(X_small, X, local_k: int, repeats: int) -> list[tuple]:
     import skdim
 
     from embviz.metrics.intrinsic_dim import local_intrinsic_dimension
     from embviz.neighbors import knn_graph
 
     def ours(A):
-        return local_intrinsic_dimension(A, n_neighbors=n_neighbors, include_self=False,
+        return local_intrinsic_dimension(A, k=local_k, metric="euclidean", include_self=False,
                                          progress=False)
 
     t_small, lid = timed(lambda: ours(X_small), repeats)
     s_small, ref = timed(lambda: skdim.id.TwoNN().fit_pw(
-        X_small, n_neighbors=n_neighbors).dimension_pw_, repeats)
-    t_graph, graph = timed(lambda: knn_graph(X, k=n_neighbors, metric="euclidean",
+        X_small, n_neighbors=local_k).dimension_pw_, repeats)
+    t_graph, graph = timed(lambda: knn_graph(X, k=local_k, metric="euclidean",
                                              progress=False), repeats)
     t_local, lid_big = timed(lambda: local_intrinsic_dimension(
-        graph, n_neighbors=n_neighbors, X=X, progress=False), repeats)
-    label = f"local ID L={n_neighbors}"
+        graph, k=local_k, metric="euclidean", X=X, progress=False), repeats)
+    label = f"local ID L={local_k}"
     return [(f"{label}, n={len(X_small)} (max |rel diff| per point)", t_small, s_small,
              float(np.median(lid)), float(np.median(ref)), rel_diff(lid, ref)),
             (f"{label}, n={len(X)}: kNN graph", t_graph, None, None, None, None),
@@ -145,7 +147,8 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=20_000, help="points (default 20000)")
     parser.add_argument("--d", type=int, default=384, help="ambient dimension (default 384)")
     parser.add_argument("--k", type=int, default=20, help="MLE neighbours (default 20)")
-    parser.add_argument("--n-neighbors", type=int, default=128, help="local ID L (128)")
+    parser.add_argument("--local-k", "--n-neighbors", dest="local_k", type=int, default=128,
+                        help="local ID L (128)")
     parser.add_argument("--local-n", type=int, default=2000,
                         help="points for the local-ID comparison with skdim (default 2000)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per timing (median)")
@@ -162,7 +165,7 @@ def main() -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
         rows = global_rows(X, args.k, args.repeats)
-        rows += local_rows(X_small, X, args.n_neighbors, args.repeats)
+        rows += local_rows(X_small, X, args.local_k, args.repeats)
     print_table(rows)
     print_goal(rows)
     print("\nlocal ID compared with skdim.id.TwoNN().fit_pw(X, n_neighbors=L), which leaves "

@@ -101,7 +101,7 @@ def encoding_part(sae, X: np.ndarray, repeats: int = 3) -> None:
     from embviz.sae import sae_encode
 
     def chunked():
-        return sae_encode(sae, X, batch_size=4096)
+        return sae_encode(sae, X, batch_size=4096, progress=False)
 
     def dense():
         with torch.inference_mode():
@@ -137,7 +137,7 @@ def million_part(sae, base: np.ndarray, n: int) -> None:
         fh.write("5")
     before = _status_gb("VmRSS")
     start = time.perf_counter()
-    codes = sae_encode(sae, X, batch_size=4096)
+    codes = sae_encode(sae, X, batch_size=4096, progress=False)
     seconds = time.perf_counter() - start
     peak = _status_gb("VmHWM")
     sparse_gb = (codes.data.nbytes + codes.indices.nbytes + codes.indptr.nbytes) / 2**30

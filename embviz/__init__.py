@@ -2,6 +2,23 @@
 
 The top-level import is light (numpy, pandas): torch, transformers, sae_lens, umap and panel
 load only when the code that needs them runs.
+
+Conventions (one vocabulary across the package; ``tests/test_api_contract.py`` keeps them):
+
+- Inputs: every function that takes vectors takes an :class:`EmbeddingSet`, a numpy array
+  ``(n, d)`` or a torch tensor (unwrapped in one place, ``embviz._validation``).
+- ``k``: a neighbourhood size; a second one gets a prefix (``mle_k``, ``local_k``). UMAP's own
+  ``n_neighbors`` appears only in :func:`embviz.maps.umap_map`.
+- ``metric``: ``"cosine"`` by default wherever a kNN graph is built. A :class:`KNNGraph`
+  passed in must have been built with the metric asked (else ``ValueError``), checked by
+  :func:`embviz.neighbors.check_knn_graph`.
+- ``n_resamples``: bootstraps and subsamples; ``n_permutations``: permutation tests.
+- ``a, b``: the two samples or spaces of any comparison (``a`` is the reference / old one).
+- ``p_value``, ``q_value`` (Benjamini–Hochberg) in results.
+- ``random_state=0`` by default: a rerun gives the same numbers (pass ``None`` for fresh
+  randomness). ``progress=True`` by default: long work shows a progress bar.
+- Long result tables have the columns ``metric, value, ci_low, ci_high, parameters`` (then
+  their own); display names come from one table (``embviz._tables.DISPLAY_NAMES``).
 """
 
 from .datasets import list_datasets, load_dataset, read_corpus

@@ -20,6 +20,19 @@ def sha256_file(path: str | Path) -> str:
     return digest.hexdigest()
 
 
+def array_sha256(array: np.ndarray) -> str:
+    """Hex sha256 of an array's shape, dtype and bytes (C order): its content address."""
+    array = np.ascontiguousarray(array)
+    digest = hashlib.sha256(str((array.shape, array.dtype.str)).encode())
+    digest.update(array.data)
+    return digest.hexdigest()
+
+
+def job_key(job: dict) -> str:
+    """Short content key (32 hex digits) of a JSON-ready description of a cached job."""
+    return hashlib.sha256(json.dumps(job, sort_keys=True, default=str).encode()).hexdigest()[:32]
+
+
 def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
     """``write(tmp)`` then rename onto ``path``: readers never see a half-written file."""
     path = Path(path)

@@ -29,6 +29,36 @@ def check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+def check_number(value: Any, name: str, low: float = -np.inf, high: float = np.inf,
+                 low_open: bool = False, high_open: bool = False) -> float:
+    """Return ``value`` as ``float`` if it is a real number in the stated interval.
+
+    Parameters
+    ----------
+    value : Any
+    name : str
+        The argument's name, used in error messages.
+    low, high : float
+        Bounds of the interval (infinite by default).
+    low_open, high_open : bool
+        Whether the bound itself is excluded. NaN is always refused.
+
+    Examples
+    --------
+    >>> check_number(0.95, "confidence", 0, 1, low_open=True, high_open=True)
+    0.95
+    """
+    interval = (f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}")
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise TypeError(f"{name} must be a number in {interval}, got {type(value).__name__}")
+    value = float(value)
+    below = value <= low if low_open else value < low
+    above = value >= high if high_open else value > high
+    if np.isnan(value) or below or above:
+        raise ValueError(f"{name} must be a number in {interval}, got {value!r}")
+    return value
+
+
 def invalid_text_positions(texts: Sequence[Any]) -> list[int]:
     """Positions of items that are not non-empty strings (None, numbers, ``""``, ``"  "``)."""
     return [i for i, t in enumerate(texts) if not isinstance(t, str) or not t.strip()]
@@ -61,13 +91,26 @@ def check_texts(texts: Any, name: str = "texts") -> list[str]:
     return texts
 
 
+def vectors_of(X: Any) -> Any:
+    """The vectors of an :class:`~embviz.EmbeddingSet`; anything else unchanged.
+
+    The one place where the package unwraps its inputs: every function that takes vectors
+    accepts an EmbeddingSet, a numpy array (or array-like) or a torch tensor.
+    """
+    from .embedding_set import EmbeddingSet
+
+    return X.vectors if isinstance(X, EmbeddingSet) else X
+
+
 def check_embeddings(X: Any, name: str = "X", min_rows: int = 1,
                      allow_nan: bool = False) -> np.ndarray:
     """Return ``X`` as a C-contiguous float array of shape ``(n, d)``.
 
-    Accepts numpy arrays, array-likes and torch tensors (moved to CPU) without importing torch.
-    float64 input stays float64; anything else becomes float32.
+    Accepts an :class:`~embviz.EmbeddingSet`, numpy arrays, array-likes and torch tensors
+    (moved to CPU) without importing torch. float64 input stays float64; anything else becomes
+    float32.
     """
+    X = vectors_of(X)
     if hasattr(X, "detach") and hasattr(X, "cpu"):  # a torch tensor
         X = X.detach().cpu().float().numpy()
     try:

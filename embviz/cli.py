@@ -9,8 +9,10 @@ from pathlib import Path
 
 import pandas as pd
 
+from ._tables import with_labels
 from .datasets import _CORPORA, load_dataset, read_corpus
 from .embed.pooling import POOLINGS
+from .exploration import N_RESAMPLES
 
 _EPILOG = """examples:
   embviz models                         which models are installed
@@ -26,7 +28,8 @@ def _corpus_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("corpus", help=f"a bundled corpus ({', '.join([*_CORPORA, 'default'])}) or a "
                                   f"CSV / TSV / Parquet / JSONL file")
     p.add_argument("--n", type=int, help="sample this many rows (label-stratified)")
-    p.add_argument("--seed", type=int, default=0, help="seed of the sample (default 0)")
+    p.add_argument("--seed", type=int, default=0,
+                   help="seed of the sample, and of the summary's bootstrap (default 0)")
     p.add_argument("--text-column", default="text", help="text column of a file (default text)")
     p.add_argument("--label-column", help="label column of a file")
     p.add_argument("--group-column", help="group column of a file")
@@ -71,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     _model_arguments(summary)
     summary.add_argument("--out", type=Path, default=Path("results"), help="output folder")
     summary.add_argument("--ci", action="store_true",
-                         help="bootstrap 95%% intervals of the isotropy measures")
+                         help=f"bootstrap 95%% intervals of the isotropy measures "
+                              f"({N_RESAMPLES} resamples, as in the explorer)")
     return parser
 
 
@@ -132,21 +136,21 @@ def _cmd_embed(args) -> None:
 
 
 def _cmd_summary(args) -> None:
-    from .maps import pca_map
-    from .metrics import geometry_report
+    from .exploration import MAX_MAP_POINTS, Exploration
     from .viz import export_figure, scatter_map
 
     corpus = _load_corpus(args)
     es = _embed(args, corpus, [-1])[0]
     args.out.mkdir(parents=True, exist_ok=True)
     es.save(args.out / "embeddings")
-    labels = es.meta["label"] if "label" in es.meta else None
-    local = min(128, len(es) - 1)  # L of the local ID, smaller for tiny corpora
-    table = geometry_report(es, labels=labels, local_neighbors=local, ci=args.ci,
-                            progress=True)
-    table.to_csv(args.out / "summary.csv", index=False)
-    color = "label" if "label" in es.meta else None
-    fig = scatter_map(pca_map(es.vectors), es.meta, color=color, axis_title="PC",
+    # the explorer's decisions: report sizes, labels, map colour, sample and seed
+    exploration = Exploration(es, random_state=args.seed,
+                              map_cache=False if args.no_cache else None)
+    table = exploration.geometry(ci=args.ci)
+    with_labels(table).to_csv(args.out / "summary.csv", index=False)
+    fig = scatter_map(exploration.coords("pca"), es.meta, color=exploration.default_color,
+                      axis_title="PC", max_points=MAX_MAP_POINTS,
+                      random_state=exploration.random_state,
                       title=f"{args.corpus} · {es.provenance['model']['name']} · PCA")
     written = [args.out / "summary.csv"]
     try:

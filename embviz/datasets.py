@@ -42,7 +42,7 @@ _CORPORA = {
 }
 
 #: The corpus and sample size the app and the main command start with.
-DEFAULT_CORPUS = {"name": "wordnet", "n": 5000, "random_state": 0}
+DEFAULT_CORPUS = {"name": "wordnet", "n": 5000}
 
 
 def _parquet(name: str) -> Path:
@@ -66,7 +66,7 @@ def list_datasets() -> pd.DataFrame:
 
 
 def load_dataset(name: str = "wordnet", n: int | None = None,
-                 random_state: int | None = None) -> pd.DataFrame:
+                 random_state: int | None = 0) -> pd.DataFrame:
     """Load a bundled corpus, optionally a label-stratified sample of it.
 
     Parameters
@@ -75,8 +75,8 @@ def load_dataset(name: str = "wordnet", n: int | None = None,
         The corpus. ``"default"`` is the sample the app starts with (``DEFAULT_CORPUS``).
     n : int, optional
         Number of rows to sample (all rows when omitted). Sampling keeps each label's share.
-    random_state : int, optional
-        Seed of the sample.
+    random_state : int or None, default 0
+        Seed of the sample (the package's one default: the same call gives the same sample).
 
     Returns
     -------
@@ -91,8 +91,7 @@ def load_dataset(name: str = "wordnet", n: int | None = None,
     """
     if name == "default":
         return load_dataset(DEFAULT_CORPUS["name"], n=n or DEFAULT_CORPUS["n"],
-                            random_state=DEFAULT_CORPUS["random_state"]
-                            if random_state is None else random_state)
+                            random_state=random_state)
     check_choice(name, "name", [*_CORPORA, "default"])
     df = pd.read_parquet(_parquet(name))
     if n is None or n >= len(df):

@@ -53,7 +53,8 @@ def umap_map(X, n_components: int = 2, n_neighbors: int = 15, min_dist: float = 
     graph : KNNGraph, optional
         :func:`embviz.neighbors.knn_graph` over all rows of ``X`` with this ``metric`` and at
         least ``n_neighbors - 1`` neighbours (the same graph the hubness and intrinsic
-        dimension measures use). Built when omitted.
+        dimension measures use), checked by :func:`~embviz.neighbors.check_knn_graph`
+        (a graph of another metric, or of other points, is an error). Built when omitted.
     random_state : int, optional
         Seed; ``None`` lets UMAP run its layout in parallel (faster, not reproducible).
     progress : bool, default True
@@ -74,7 +75,7 @@ def umap_map(X, n_components: int = 2, n_neighbors: int = 15, min_dist: float = 
         raise ValueError(f"n_neighbors={n_neighbors} must be smaller than the number of rows "
                          f"n={len(X)}")
     check_choice(metric, "metric", ["cosine", "euclidean"])
-    graph = _checked_graph(graph, X, n_neighbors - 1, metric, progress)
+    graph = _map_graph(graph, X, n_neighbors - 1, metric, progress)
     indices = np.hstack([np.arange(len(X))[:, None], graph.indices[:, :n_neighbors - 1]])
     distances = np.hstack([np.zeros((len(X), 1), np.float32),
                            graph.distances[:, :n_neighbors - 1]])
@@ -88,18 +89,13 @@ def _check_map_components(n_components) -> int:
     return int(n_components)
 
 
-def _checked_graph(graph, X: np.ndarray, k: int, metric: str, progress: bool):
-    from .neighbors import knn_graph
+def _map_graph(graph, X: np.ndarray, k: int, metric: str, progress: bool):
+    """The given graph, checked by :func:`~embviz.neighbors.check_knn_graph`, else one built."""
+    from .neighbors import check_knn_graph, knn_graph
 
     if graph is None:
         return knn_graph(X, k=k, metric=metric, progress=progress)
-    if graph.rows is not None or graph.n != len(X):
-        raise ValueError(f"graph must cover all {len(X)} rows of X, got one over {graph.n}")
-    if graph.metric != metric:
-        raise ValueError(f"graph was built with metric={graph.metric!r}, not {metric!r}")
-    if graph.k < k:
-        raise ValueError(f"graph has k={graph.k} neighbours; n_neighbors needs at least {k}")
-    return graph
+    return check_knn_graph(graph, k, metric, "umap_map", X=X)
 
 
 def _fit_umap(X, indices, distances, n_components, n_neighbors, min_dist, metric,

@@ -17,7 +17,8 @@ import numpy as np
 
 from ._validation import check_choice, check_embeddings, check_positive_int, unit_rows
 
-__all__ = ["KNNGraph", "as_knn_graph", "exact_knn_rows", "knn_graph", "recall_at_k"]
+__all__ = ["KNNGraph", "as_knn_graph", "check_knn_graph", "exact_knn_rows", "knn_graph",
+           "recall_at_k"]
 
 METRICS = ("cosine", "euclidean")
 METHODS = ("auto", "exact", "faiss", "approximate")
@@ -194,7 +195,7 @@ def _exact_backend(device: str) -> str:
 
 def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto",
               device: str = "auto", hnsw_m: int = 32, ef_construction: int = 200,
-              ef_search: int = 128, random_state: int | None = None,
+              ef_search: int = 128, random_state: int | None = 0,
               progress: bool = True) -> KNNGraph:
     """The k nearest neighbours of every row of ``X`` (a row is not its own neighbour).
 
@@ -214,7 +215,7 @@ def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto",
         Torch device of the exact search.
     hnsw_m, ef_construction, ef_search : int
         HNSW parameters (approximate search).
-    random_state : int, optional
+    random_state : int or None, default 0
         Seed of pynndescent.
     progress : bool
 
@@ -257,24 +258,90 @@ def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto",
     return KNNGraph(indices, distances, metric, method, params)
 
 
-def as_knn_graph(data, k: int, what: str, metric: str = "cosine",
-                 every_row: bool = False) -> KNNGraph:
-    """``data`` cut to ``k`` neighbours if it is a KNNGraph, else the exact graph of ``data``.
+def check_knn_graph(graph, k: int, metric: str, what: str, X=None,
+                    every_row: bool = True) -> KNNGraph:
+    """The one check of a user-supplied :class:`KNNGraph`; returns it unchanged.
 
-    The entry point of measures that accept either embeddings or a prebuilt graph, so one
-    graph can serve many measures.
+    As scikit-learn's ``kneighbors_graph`` rejects a precomputed graph whose metric differs
+    from the one asked, a graph built with another metric is an error, never silently reused.
 
     Parameters
     ----------
-    data : KNNGraph, EmbeddingSet or array of shape (n, d)
+    graph : KNNGraph
+    k : int
+        Neighbours per row the consumer needs (``graph.k >= k``).
+    metric : {"cosine", "euclidean"}
+        The metric the consumer was asked for; must equal ``graph.metric``.
+    what : str
+        The consumer's name, for error messages.
+    X : array of shape (n, d) or EmbeddingSet, optional
+        The vectors the graph should have been built from: same number of rows, and the
+        nearest-neighbour distances of a few rows recomputed from ``X`` must match.
+    every_row : bool, default True
+        Refuse a graph over a sample of rows (``graph.rows`` set).
+
+    Returns
+    -------
+    KNNGraph
+        ``graph`` itself (not cut to ``k``).
+    """
+    if not isinstance(graph, KNNGraph):
+        raise TypeError(f"graph must be a KNNGraph (embviz.neighbors.knn_graph), got "
+                        f"{type(graph).__name__}")
+    check_choice(metric, "metric", METRICS)
+    if graph.metric != metric:
+        raise ValueError(f"the KNNGraph was built with metric={graph.metric!r} but {what} was "
+                         f"asked for metric={metric!r}; pass metric={graph.metric!r} or build "
+                         f"the graph with knn_graph(X, metric={metric!r})")
+    if every_row and graph.rows is not None:
+        raise ValueError(f"the KNNGraph covers a sample of {graph.n} rows (graph.rows is set); "
+                         f"{what} needs the neighbours of every row")
+    if graph.k < k:
+        raise ValueError(f"the KNNGraph holds k={graph.k} neighbour(s) per row but {what} "
+                         f"needs k={k}; build it with knn_graph(X, k={k}) or larger")
+    if X is not None:
+        _check_same_points(graph, check_embeddings(X, name="X"))
+    return graph
+
+
+def _check_same_points(graph: KNNGraph, X: np.ndarray) -> None:
+    """Refuse an ``X`` the graph was not built from (row count, and 5 rows' nearest distances)."""
+    if len(X) != graph.n:
+        raise ValueError(f"X has {len(X)} rows but the KNNGraph has {graph.n}: pass the vectors "
+                         f"the graph was built from")
+    rows = np.linspace(0, len(X) - 1, min(5, len(X))).astype(np.int64)
+    a = X[rows].astype(np.float64)
+    b = X[graph.indices[rows, 0]].astype(np.float64)
+    if graph.metric == "cosine":
+        a, b = unit_rows(a, name="X"), unit_rows(b, name="X")
+        found = ((a - b) ** 2).sum(axis=1) / 2
+    else:
+        found = np.linalg.norm(a - b, axis=1)
+    if not np.allclose(found, graph.distances[rows, 0], rtol=1e-3, atol=1e-5):
+        raise ValueError("X does not match the KNNGraph: its distances to the graph's nearest "
+                         "neighbours differ; pass the vectors the graph was built from")
+
+
+def as_knn_graph(data, k: int, what: str, metric: str = "cosine", every_row: bool = True,
+                 progress: bool = True) -> KNNGraph:
+    """``data`` cut to ``k`` neighbours if it is a KNNGraph, else the exact graph of ``data``.
+
+    The entry point of measures that accept either embeddings or a prebuilt graph, so one
+    graph can serve many measures. A graph is checked by :func:`check_knn_graph`.
+
+    Parameters
+    ----------
+    data : KNNGraph, EmbeddingSet, array of shape (n, d) or torch tensor
     k : int
         Neighbours per row the measure needs.
     what : str
         The measure's name, for error messages.
-    metric : {"cosine", "euclidean"}
-        Used when the graph is built here.
-    every_row : bool
+    metric : {"cosine", "euclidean"}, default "cosine"
+        Of the graph built here; a given graph must have been built with it.
+    every_row : bool, default True
         Refuse a graph over a sample of rows (``graph.rows`` set).
+    progress : bool, default True
+        Progress of the search when the graph is built here.
 
     Returns
     -------
@@ -282,20 +349,13 @@ def as_knn_graph(data, k: int, what: str, metric: str = "cosine",
     """
     k = check_positive_int(k, "k")
     if isinstance(data, KNNGraph):
-        if every_row and data.rows is not None:
-            raise ValueError(f"data is a KNNGraph over a sample of rows (graph.rows is set); "
-                             f"{what} needs the neighbours of every row")
-        if data.k < k:
-            raise ValueError(f"k={k} exceeds the graph's k={data.k}: the KNNGraph holds "
-                             f"k={data.k} neighbour(s) per row but {what} needs k={k}; build "
-                             f"it with knn_graph(X, k={k}) or larger")
-        return data.at_k(k)
+        return check_knn_graph(data, k, metric, what, every_row=every_row).at_k(k)
     check_choice(metric, "metric", METRICS)
-    X = check_embeddings(getattr(data, "vectors", data), name="data", min_rows=2)
+    X = check_embeddings(data, name="data", min_rows=2)
     if len(X) <= k:
         raise ValueError(f"data has n={len(X)} row(s) but {what} uses k={k} neighbours per "
                          f"row and needs n > k (at least {k + 1} rows)")
-    return knn_graph(X, k=k, metric=metric, progress=False)
+    return knn_graph(X, k=k, metric=metric, progress=progress)
 
 
 def exact_knn_rows(X, rows, k: int = 10, metric: str = "cosine",

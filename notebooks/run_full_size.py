@@ -36,22 +36,22 @@ NOTEBOOKS = Path(__file__).resolve().parent
 
 #: Full-size parameters per notebook (as stated in each notebook's parameters-cell comment).
 FULL: dict[str, dict] = {
-    "01_quickstart": {"N": 5000, "LOCAL_NEIGHBORS": 128},
+    "01_quickstart": {"N": 5000, "LOCAL_K": 128},
     "02_hubness_reduction": {"N": 5000},
     "03_redundancy_isotropy_id": {"N": 3000},
     "04_whitening": {"MODELS": {"minilm": ["mean", "cls", "max"],
                                 "mpnet": ["mean", "cls", "max"],
                                 "smollm2-135m": ["mean", "last", "max"]}},
     "05_local_id_training": {"N_TRAIN": 2000, "N_VAL": 500, "STEPS": 150, "EVAL_EVERY": 10,
-                             "N_NEIGHBORS": 128, "SMOL_TEXTS": 300, "TOKEN_NEIGHBORS": 128,
+                             "LOCAL_K": 128, "SMOL_TEXTS": 300, "TOKEN_LOCAL_K": 128,
                              "SMOL_LAYERS": [1, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30]},
     "06_sae_concepts": {"WORDNET_N": 20000, "STEPS": 600, "BIBLE_VERSES": 3000},
     "07_drift": {"N_VERSES": 5000, "N_PERMUTATIONS": 1000,
                  "POWER_SIZES": [10, 25, 50, 100, 200],
-                 "POWER_SHARES": [0.0, 0.1, 0.25, 0.5, 0.75, 1.0], "REPEATS": 100,
+                 "POWER_SHARES": [0.0, 0.1, 0.25, 0.5, 0.75, 1.0], "N_RESAMPLES": 100,
                  "PERIODS": 6, "PER_PERIOD": 100},
     "08_model_comparison": {"N": 5000, "MAP": "umap"},
-    "09_layerwise_geometry": {"N": 3000, "LOCAL_NEIGHBORS": 128},
+    "09_layerwise_geometry": {"N": 3000, "LOCAL_K": 128},
 }
 
 

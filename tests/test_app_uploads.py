@@ -6,8 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embviz.app.uploads import (read_embeddings_upload, read_upload, server_files,
-                                upload_columns)
+from embviz.app.uploads import read_embeddings_upload, read_upload, server_files, upload_columns
 
 
 def _csv(df: pd.DataFrame) -> bytes:

@@ -6,8 +6,8 @@ import sys
 
 import pandas as pd
 import pytest
-
 from conftest import HAS_CHROMIUM
+
 from embviz import EmbeddingSet
 
 

@@ -6,7 +6,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embviz.datasets import list_datasets, lee_similarity, load_dataset, read_corpus
+from embviz.datasets import (
+    DEFAULT_CORPUS,
+    lee_similarity,
+    list_datasets,
+    load_dataset,
+    read_corpus,
+)
 
 
 # ----------------------------------------------------------------------------- bundled corpora
@@ -56,6 +62,8 @@ def test_stratified_sample_keeps_label_shares_and_is_deterministic():
     a = load_dataset("wordnet", n=5000, random_state=3)
     b = load_dataset("wordnet", n=5000, random_state=3)
     pd.testing.assert_frame_equal(a, b)
+    pd.testing.assert_frame_equal(load_dataset("wordnet", n=300),
+                                  load_dataset("wordnet", n=300, random_state=0))
     assert len(a) == 5000 and a["id"].is_unique
     expected = full["label"].value_counts(normalize=True) * 5000
     got = a["label"].value_counts().reindex(expected.index, fill_value=0)
@@ -65,6 +73,9 @@ def test_stratified_sample_keeps_label_shares_and_is_deterministic():
 def test_default_corpus_is_a_labelled_sample():
     df = load_dataset("default")
     assert len(df) == 5000 and df["label"].nunique() == 45
+    assert DEFAULT_CORPUS == {"name": "wordnet", "n": 5000}
+    # random_state=0 by default: the default sample is the seeded wordnet sample of 5000
+    pd.testing.assert_frame_equal(df, load_dataset("wordnet", n=5000, random_state=0))
 
 
 def test_unknown_dataset_lists_the_names():

@@ -13,8 +13,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from embviz.drift import (centroid_shift, classifier_test, depth_test, drifted_dimensions,
-                          energy_test, mmd_test, two_sample_table)
+from embviz.drift import (
+    centroid_shift,
+    classifier_test,
+    depth_test,
+    drifted_dimensions,
+    energy_test,
+    mmd_test,
+    two_sample_table,
+)
 
 REPEATS = 300
 N_SIDE = 50
@@ -50,9 +57,9 @@ def test_kernel_tests_calibrated(glosses):
     from scipy import stats
 
     mmd, p_mmd = _false_positive_rate(glosses, lambda a, b, i: mmd_test(
-        a, b, n_permutations=199, n_bootstrap=0, random_state=i).p_value)
+        a, b, n_permutations=199, n_resamples=0, random_state=i, progress=False).p_value)
     energy, p_energy = _false_positive_rate(glosses, lambda a, b, i: energy_test(
-        a, b, n_permutations=199, n_bootstrap=0, random_state=i).p_value)
+        a, b, n_permutations=199, n_resamples=0, random_state=i, progress=False).p_value)
     print(f"FPR mmd={mmd:.3f} energy={energy:.3f}")
     assert 0.02 <= mmd <= 0.08 and 0.02 <= energy <= 0.08
     assert stats.kstest(p_mmd, "uniform").pvalue > 0.01
@@ -68,9 +75,9 @@ def test_cheap_tests_calibrated(glosses):
     too slow for 300 repeats here; bench/drift_mmd.py measures its FPR."""
     depth, _ = _false_positive_rate(glosses, lambda a, b, i: depth_test(a, b).p_value)
     centroid, _ = _false_positive_rate(glosses, lambda a, b, i: centroid_shift(
-        a, b, n_permutations=199, n_bootstrap=0, random_state=i).p_value)
+        a, b, n_permutations=199, n_resamples=0, random_state=i).p_value)
     classifier, _ = _false_positive_rate(glosses, lambda a, b, i: classifier_test(
-        a, b, n_permutations=0, random_state=i).p_value)
+        a, b, n_permutations=0, random_state=i, progress=False).p_value)
     dims, _ = _false_positive_rate(glosses, lambda a, b, i: drifted_dimensions(a, b).p_value)
     print(f"FPR depth={depth:.3f} centroid={centroid:.3f} classifier={classifier:.3f} "
           f"dims={dims:.3f}")
@@ -104,7 +111,7 @@ def test_kjv_vs_web_every_test_significant(kjv_web):
     assert not set(a.meta["verse"]) & set(b.meta["verse"])
     table = two_sample_table(a, b, n_permutations=2000, random_state=0)
     print(table.drop(columns="parameters").to_string())
-    assert (table["p_value"] < 0.001).all(), table[["method", "p_value"]]
-    row = table.set_index("method")
+    assert (table["p_value"] < 0.001).all(), table[["metric", "p_value"]]
+    row = table.set_index("metric")
     assert row.loc["depth", "statistic"] < 0.45  # WEB verses less deep among KJV verses
     assert row.loc["classifier", "statistic"] > 0.7

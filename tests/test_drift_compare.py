@@ -10,9 +10,16 @@ from hypothesis import strategies as st
 from scipy.spatial import procrustes as scipy_procrustes
 
 from embviz import EmbeddingSet
-from embviz.drift import (LinearMap, compare_models, knn_overlap, linear_cka,
-                          linear_compensation, procrustes_error, relative_agreement,
-                          relative_representation)
+from embviz.drift import (
+    LinearMap,
+    compare_models,
+    knn_overlap,
+    linear_cka,
+    linear_compensation,
+    procrustes_error,
+    relative_agreement,
+    relative_representation,
+)
 
 
 def rotation(rng, d):
@@ -91,8 +98,10 @@ def test_linear_compensation_recovers_an_invertible_map(rng):
     wide = linear_compensation(old, np.c_[new, rng.normal(size=(400, 8))], random_state=0)
     assert np.isnan(wide["recall_before"]) and "cannot be searched" in wide["note"]
     assert wide["recall_after"] > 0.8
-    mapped = LinearMap(ridge=0.0).fit(new, old).transform(new)
-    np.testing.assert_allclose(mapped, old, atol=1e-8)
+    fitted = LinearMap(ridge=0.0).fit(old, new)  # a = old (the index), b = new
+    np.testing.assert_allclose(fitted.transform(new), old, atol=1e-8)
+    np.testing.assert_allclose(fitted.mean_a_, old.mean(0), atol=1e-12)
+    np.testing.assert_allclose(fitted.mean_b_, new.mean(0), atol=1e-12)
 
 
 def test_knn_overlap_identical_and_changed(rng):
@@ -130,16 +139,23 @@ def test_misaligned_and_bad_input(rng):
         compare_models(_es(X, texts), _es(X, swapped))
     with pytest.raises(ValueError, match="same texts in the same order"):
         linear_cka(X, X[:20])
-    with pytest.raises(TypeError, match="a_set must be an EmbeddingSet"):
+    with pytest.raises(TypeError, match="a must be an EmbeddingSet"):
         compare_models(X, _es(X, texts))
     bad = X.copy()
     bad[0, 0] = np.inf
-    with pytest.raises(ValueError, match="Y contains NaN or infinite"):
+    with pytest.raises(ValueError, match="b contains NaN or infinite"):
         procrustes_error(X, bad)
-    with pytest.raises(ValueError, match="train_fraction must be in"):
+    with pytest.raises(ValueError, match=r"train_fraction must be a number in \(0, 1\), got 1.0"):
         linear_compensation(X, X, train_fraction=1.0)
     with pytest.raises(ValueError, match="anchor_rows must be"):
         relative_agreement(X, X, [0, 1])
+
+
+def test_compare_models_returns_the_long_result_table(rng):
+    X = rng.normal(size=(60, 8))
+    texts = [f"t{i}" for i in range(60)]
+    table = compare_models(_es(X, texts), _es(X @ rotation(rng, 8), texts), k=5)
+    assert list(table.columns) == ["metric", "value", "ci_low", "ci_high", "parameters"]
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +176,7 @@ def test_compare_minilm_and_mpnet(two_models):
     384 vs 768 dims), relative agreement 0.730. Asserted as broad bands: related but
     different models."""
     minilm, mpnet = two_models
-    table = compare_models(minilm, mpnet, random_state=0).set_index("measure")["value"]
+    table = compare_models(minilm, mpnet, random_state=0).set_index("metric")["value"]
     assert 0.5 < table["linear_cka"] < 0.95
     assert 0.4 < table["debiased_cka"] < table["linear_cka"]
     assert 0.2 < table["knn_jaccard_mean"] < 0.6

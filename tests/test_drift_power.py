@@ -26,14 +26,14 @@ def test_wilson_interval_matches_hand_computation():
 
 def test_power_rises_with_share_and_size(clouds):
     a, b = clouds
-    t = power_curve(a, b, sizes=[20, 80], shares=[0.0, 0.5, 1.0], repeats=20,
+    t = power_curve(a, b, sizes=[20, 80], shares=[0.0, 0.5, 1.0], n_resamples=20,
                     tests=["mmd", "depth"], n_permutations=100, random_state=0)
     assert len(t) == 2 * 3 * 2
-    assert {"method", "n", "share", "repeats", "power", "power_low", "power_high",
+    assert {"method", "n", "share", "n_resamples", "power", "power_low", "power_high",
             "mean_effect"} <= set(t.columns)
     assert ((t["power_low"] <= t["power"]) & (t["power"] <= t["power_high"])).all()
     null = t[t["share"] == 0.0]
-    assert (null["power"] <= 0.2).all()  # alpha = 0.05; 20 repeats: >= 4 rejections is p < 0.02
+    assert (null["power"] <= 0.2).all()  # alpha = 0.05; 20 resamples: >= 4 rejections is p < 0.02
     full = t[(t["share"] == 1.0) & (t["n"] == 80) & (t["method"] == "mmd")]
     assert (full["power"] == 1.0).all()
     for _, part in t[t["method"] == "mmd"].groupby("n"):  # measured: 0.05/0.45/1.0, 0.15/1/1
@@ -46,7 +46,7 @@ def test_power_rises_with_share_and_size(clouds):
 
 def test_power_curve_is_reproducible(clouds):
     a, b = clouds
-    kw = {"sizes": [15], "shares": [0.5], "repeats": 5, "tests": ["mmd"], "n_permutations": 50}
+    kw = {"sizes": [15], "shares": [0.5], "n_resamples": 5, "tests": ["mmd"], "n_permutations": 50}
     assert power_curve(a, b, random_state=3, **kw).equals(power_curve(a, b, random_state=3,
                                                                       **kw))
 

@@ -2,8 +2,6 @@
 O(n²) numpy MMD, scipy's energy distance, scipy's Mann-Whitney), blocked = unblocked,
 numpy = torch backends, invariances, explanations, drift over time, figures and bad input."""
 
-import json
-
 import numpy as np
 import pandas as pd
 import pytest
@@ -12,11 +10,24 @@ from hypothesis import strategies as st
 from scipy import stats
 
 from embviz import EmbeddingSet
-from embviz.drift import (TwoSampleResult, centroid_shift, classifier_confidence,
-                          classifier_test, depth_outliers, depth_test, dimension_drift,
-                          drift_over_time, drifted_dimensions, energy_test, mmd2_unbiased,
-                          mmd_test, mmd_witness, permutation_p_value, tte_depth,
-                          two_sample_table)
+from embviz.drift import (
+    TwoSampleResult,
+    centroid_shift,
+    classifier_confidence,
+    classifier_test,
+    depth_outliers,
+    depth_test,
+    dimension_drift,
+    drift_over_time,
+    drifted_dimensions,
+    energy_test,
+    mmd2_unbiased,
+    mmd_test,
+    mmd_witness,
+    permutation_p_value,
+    tte_depth,
+    two_sample_table,
+)
 from embviz.drift._kernel_sums import KernelSpec, kernel_forms
 
 
@@ -114,8 +125,8 @@ def test_mmd_invariant_to_rotating_both_samples(seed):
     rng = np.random.default_rng(seed)
     A, B = rng.normal(size=(30, 6)), rng.normal(size=(25, 6)) + 0.3
     R = np.linalg.qr(rng.normal(size=(6, 6)))[0]
-    r1 = mmd_test(A, B, n_permutations=100, n_bootstrap=20, random_state=seed)
-    r2 = mmd_test(A @ R, B @ R, n_permutations=100, n_bootstrap=20, random_state=seed)
+    r1 = mmd_test(A, B, n_permutations=100, n_resamples=20, random_state=seed)
+    r2 = mmd_test(A @ R, B @ R, n_permutations=100, n_resamples=20, random_state=seed)
     assert r2.statistic == pytest.approx(r1.statistic, rel=1e-8, abs=1e-12)
     assert r2.p_value == r1.p_value
 
@@ -156,7 +167,9 @@ def test_classifier_test_auc_and_permutation(rng):
     assert res.effect_ci[0] < res.statistic < res.effect_ci[1]
     null = classifier_test(A, rng.normal(size=(60, 5)), n_permutations=0, random_state=0)
     assert 0.3 < null.statistic < 0.7 and null.p_value > 0.05
-    assert json.loads(null.to_dict()["parameters"])["p_value_method"].endswith("held-out half")
+    assert null.parameters["p_value_method"].endswith("held-out half")
+    row = null.to_dict()  # the table row reads the parameters as "key=value, ..."
+    assert "p_value_method=one-sided Mann-Whitney on a held-out half" in row["parameters"]
 
 
 def test_descriptors(rng):
@@ -170,7 +183,7 @@ def test_descriptors(rng):
     assert res.statistic == pytest.approx(1 - ma @ mb / np.linalg.norm(ma) / np.linalg.norm(mb))
     assert res.effect_ci[0] <= res.statistic <= res.effect_ci[1] and res.p_value < 0.01
     table = dimension_drift(A, B)
-    assert set(table.loc[table["p_adjusted"] < 0.05, "dimension"]) == {0, 1, 2}
+    assert set(table.loc[table["q_value"] < 0.05, "dimension"]) == {0, 1, 2}
     share = drifted_dimensions(A, B)
     assert share.statistic == pytest.approx(3 / 20) and share.p_value < 1e-6
     assert np.isnan(share.effect_ci).all()
@@ -193,10 +206,10 @@ def test_vectorised_ks_matches_scipy(rng):
 def test_result_contract_and_table(rng):
     A, B = rng.normal(size=(40, 4)), rng.normal(size=(40, 4)) + 1
     table = two_sample_table(A, B, n_permutations=200, random_state=0)
-    assert table["method"].tolist() == ["mmd", "energy", "depth", "classifier", "centroid",
+    assert table["metric"].tolist() == ["mmd", "energy", "depth", "classifier", "centroid",
                                         "dimensions"]
-    assert list(table.columns) == ["method", "statistic", "p_value", "effect_size", "ci_low",
-                                   "ci_high", "n_a", "n_b", "parameters"]
+    assert list(table.columns) == ["metric", "value", "ci_low", "ci_high", "parameters",
+                                   "statistic", "p_value", "q_value", "n_a", "n_b"]
     assert (table["p_value"] > 0).all() and (table["p_value"] < 0.05).all()
     again = two_sample_table(A, B, n_permutations=200, random_state=0)
     pd.testing.assert_frame_equal(table, again)  # reproducible from random_state
@@ -204,6 +217,16 @@ def test_result_contract_and_table(rng):
     assert isinstance(res, TwoSampleResult) and res.significant(0.05)
     with pytest.raises(AttributeError):
         res.p_value = 1.0  # frozen
+
+
+def test_two_sample_table_is_a_long_table_with_q_values(rng):
+    """The five result columns come first; BH q-values are never below their p-values."""
+    A, B = rng.normal(size=(40, 4)), rng.normal(size=(40, 4)) + 0.3
+    table = two_sample_table(A, B, tests=("mmd", "energy", "depth", "centroid"),
+                             n_permutations=100, random_state=0, progress=False)
+    assert list(table.columns[:5]) == ["metric", "value", "ci_low", "ci_high", "parameters"]
+    assert (table["q_value"] >= table["p_value"]).all()
+    assert (table["q_value"] <= 1).all()
 
 
 def _set(X, texts, **columns):
@@ -254,6 +277,10 @@ def test_drift_over_time_windows(rng):
     assert len(out) == 4 and out["is_reference"].tolist() == [True, False, False, False]
     assert out["n"].tolist() == [0, 100, 100, 100]
     assert out["p_value"].iloc[1] > 0.01 and (out["p_value"].iloc[2:] < 0.01).all()
+    tested = out.iloc[1:]  # every tested window has its effect size inside its interval
+    assert tested["effect_size"].notna().all() and np.isnan(out["effect_size"].iloc[0])
+    assert ((tested["ci_low"] <= tested["effect_size"])
+            & (tested["effect_size"] <= tested["ci_high"])).all()
     dated = _set(X, [f"t{i}" for i in range(400)],
                  time=pd.to_datetime([f"{y}-06-01" for y in years]))
     by_decade = drift_over_time(dated, window="10YS", reference=(pd.Timestamp("2000-01-01"),
@@ -299,7 +326,7 @@ def test_bad_input_errors(rng):
         classifier_test(A, A[:4])
     with pytest.raises(ValueError, match="bandwidth must be a positive"):
         mmd_test(A, A + 1, bandwidth=-1.0)
-    with pytest.raises(ValueError, match="confidence must be in"):
+    with pytest.raises(ValueError, match=r"confidence must be a number in \(0, 1\), got 1.5"):
         centroid_shift(A, A + 1, confidence=1.5)
     es = _set(A, ["x"] * 20, time=np.arange(20))
     with pytest.raises(ValueError, match="time_column='year' is not a column"):

@@ -48,3 +48,17 @@ def test_misaligned_meta_is_refused(rng):
         EmbeddingSet(rng.normal(size=(3, 2)), pd.DataFrame({"id": [1, 2], "text": ["a", "b"]}))
     with pytest.raises(ValueError, match="missing \\['text'\\]"):
         EmbeddingSet(rng.normal(size=(1, 2)), pd.DataFrame({"id": [1]}))
+
+
+def test_measures_accept_an_embedding_set(rng):
+    """check_embeddings unwraps an EmbeddingSet itself: every measure takes one directly."""
+    from embviz.metrics import hubness_skewness, isoscore, mle, twonn
+    from embviz.neighbors import knn_graph
+
+    X = rng.normal(size=(120, 6))
+    es = EmbeddingSet(X, pd.DataFrame({"id": range(120), "text": [f"t{i}" for i in range(120)]}))
+    assert isoscore(es) == isoscore(es.vectors)
+    assert twonn(es) == twonn(es.vectors) and mle(es, k=5) == mle(es.vectors, k=5)
+    assert hubness_skewness(es, k=5) == hubness_skewness(es.vectors, k=5)
+    np.testing.assert_array_equal(knn_graph(es, k=3, progress=False).indices,
+                                  knn_graph(es.vectors, k=3, progress=False).indices)

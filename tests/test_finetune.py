@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from embviz.datasets import load_dataset
-from embviz.finetune import finetune_local_id
+from embviz.experiments import finetune_local_id
 
 
 @pytest.fixture(scope="module")
@@ -18,7 +18,7 @@ def splits():
 def test_finetune_tracks_accuracy_and_local_id_reproducibly(splits):
     train, val = splits
     before = torch.random.get_rng_state().clone()
-    kwargs = {"steps": 4, "eval_every": 2, "batch_size": 8, "n_neighbors": 10,
+    kwargs = {"steps": 4, "eval_every": 2, "batch_size": 8, "local_k": 10,
               "random_state": 1, "progress": False}
     table = finetune_local_id(train, val, **kwargs)
     assert torch.equal(torch.random.get_rng_state(), before)  # caller's RNG untouched
@@ -38,3 +38,5 @@ def test_finetune_rejects_bad_input(splits):
         finetune_local_id(train[["text"]], val)
     with pytest.raises(ValueError, match="steps"):
         finetune_local_id(train, val, steps=0)
+    with pytest.raises(ValueError, match="pooling"):
+        finetune_local_id(train, val, pooling="sum")

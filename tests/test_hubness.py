@@ -15,13 +15,28 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
 
-from embviz.metrics.hubness import (antihub_occurrence, antihubs, hub_occurrence, hubness_skewness,
-                                    hubness_summary, hubs, k_occurrence, robin_hood)
-from embviz.metrics.hubness_reduction import (Centering, FNorm, LocalScaling, MutualProximity,
-                                              NotFittedError, Whitening,
-                                              hubness_reduction_table,
-                                              knn_classification_error, knn_predictions,
-                                              reduce_hubness)
+from embviz.metrics.hubness import (
+    antihub_occurrence,
+    antihubs,
+    hub_occurrence,
+    hubness_skewness,
+    hubness_summary,
+    hubs,
+    k_occurrence,
+    robin_hood,
+)
+from embviz.metrics.hubness_reduction import (
+    Centering,
+    FNorm,
+    LocalScaling,
+    MutualProximity,
+    NotFittedError,
+    Whitening,
+    hubness_reduction_table,
+    knn_classification_error,
+    knn_predictions,
+    reduce_hubness,
+)
 from embviz.neighbors import KNNGraph, knn_graph
 
 
@@ -40,30 +55,43 @@ def test_hand_computed_measures():
     skew = -1.2 / 2.8**1.5; Robin Hood = (2+1+1+2+2) / (2*10) = 0.4.
     k=1 (first column): N = [4, 1, 0, 0, 0], m2 = 12/5, m3 = 24/5, skew = 4.8 / 2.4**1.5.
     Tolerance 1e-12 (float64 arithmetic)."""
-    np.testing.assert_array_equal(k_occurrence(TOY, k=2), [4, 3, 3, 0, 0])
-    assert k_occurrence(TOY, k=2).dtype == np.int64
-    assert hubness_skewness(TOY, k=2) == pytest.approx(-1.2 / 2.8**1.5, abs=1e-12)
-    assert robin_hood(TOY, k=2) == pytest.approx(0.4, abs=1e-12)
-    np.testing.assert_array_equal(k_occurrence(TOY, k=1), [4, 1, 0, 0, 0])
-    assert hubness_skewness(TOY, k=1) == pytest.approx(4.8 / 2.4**1.5, abs=1e-12)
-    assert hubness_skewness(TOY, k=1) == pytest.approx(stats.skew([4, 1, 0, 0, 0]), abs=1e-12)
-    assert robin_hood(TOY, k=1) == pytest.approx((3 + 0 + 1 + 1 + 1) / (2 * 5), abs=1e-12)
+    E = "euclidean"  # TOY's metric: a graph is used with the metric it was built with
+    np.testing.assert_array_equal(k_occurrence(TOY, k=2, metric=E), [4, 3, 3, 0, 0])
+    assert k_occurrence(TOY, k=2, metric=E).dtype == np.int64
+    assert hubness_skewness(TOY, k=2, metric=E) == pytest.approx(-1.2 / 2.8**1.5, abs=1e-12)
+    assert robin_hood(TOY, k=2, metric=E) == pytest.approx(0.4, abs=1e-12)
+    np.testing.assert_array_equal(k_occurrence(TOY, k=1, metric=E), [4, 1, 0, 0, 0])
+    assert hubness_skewness(TOY, k=1, metric=E) == pytest.approx(4.8 / 2.4**1.5, abs=1e-12)
+    assert hubness_skewness(TOY, k=1, metric=E) == pytest.approx(stats.skew([4, 1, 0, 0, 0]),
+                                                                 abs=1e-12)
+    assert robin_hood(TOY, k=1, metric=E) == pytest.approx((3 + 0 + 1 + 1 + 1) / (2 * 5),
+                                                           abs=1e-12)
 
 
 def test_hand_computed_hubs_and_antihubs():
     """Hubs are N_k > hub_size*k (strict): with k=2, hub_size=2 the point with N=4 is not a
     hub; with hub_size=1.5 (threshold 3) it is, and holds 4 of the 10 slots."""
-    assert hubs(TOY, k=2).size == 0 and hub_occurrence(TOY, k=2) == 0.0
-    np.testing.assert_array_equal(hubs(TOY, k=2, hub_size=1.5), [0])
-    assert hub_occurrence(TOY, k=2, hub_size=1.5) == pytest.approx(0.4)
-    np.testing.assert_array_equal(antihubs(TOY, k=2), [3, 4])
-    assert antihub_occurrence(TOY, k=2) == pytest.approx(2 / 5)
-    table = hubness_summary(TOY, k=2, hub_size=1.5).set_index("metric")
-    assert list(hubness_summary(TOY, k=2).columns) == ["metric", "value", "parameters"]
+    E = "euclidean"
+    assert hubs(TOY, k=2, metric=E).size == 0 and hub_occurrence(TOY, k=2, metric=E) == 0.0
+    np.testing.assert_array_equal(hubs(TOY, k=2, hub_size=1.5, metric=E), [0])
+    assert hub_occurrence(TOY, k=2, hub_size=1.5, metric=E) == pytest.approx(0.4)
+    np.testing.assert_array_equal(antihubs(TOY, k=2, metric=E), [3, 4])
+    assert antihub_occurrence(TOY, k=2, metric=E) == pytest.approx(2 / 5)
+    summary = hubness_summary(TOY, k=2, hub_size=1.5, metric=E)
+    table = summary.set_index("metric")
+    assert list(hubness_summary(TOY, k=2, metric=E).columns) == [
+        "metric", "value", "ci_low", "ci_high", "parameters"]
+    assert summary[["ci_low", "ci_high"]].isna().all().all()  # no intervals here
     assert table.loc["robin_hood", "value"] == pytest.approx(0.4)
     assert table.loc["n_hubs", "value"] == 1 and table.loc["max_k_occurrence", "value"] == 4
+    assert table.loc["robin_hood", "parameters"] == "k=2, metric=euclidean"
+    assert table.loc["n_hubs", "parameters"] == "k=2, metric=euclidean, hub_size=1.5"
     regular = toy_graph([[1], [2], [0]])  # everyone chosen once: sigma = 0 -> skewness 0
-    assert hubness_skewness(regular, k=1) == 0.0 and robin_hood(regular, k=1) == 0.0
+    assert hubness_skewness(regular, k=1, metric=E) == 0.0
+    assert robin_hood(regular, k=1, metric=E) == 0.0
+    with pytest.raises(ValueError, match="built with metric='euclidean' but hubness was asked "
+                                         "for metric='cosine'"):
+        hubness_summary(TOY, k=2)
 
 
 def test_array_input_builds_a_cosine_graph(rng):
@@ -71,13 +99,17 @@ def test_array_input_builds_a_cosine_graph(rng):
     graph = knn_graph(X, k=10, metric="cosine", progress=False)
     np.testing.assert_array_equal(k_occurrence(X, k=5), k_occurrence(graph, k=5))
     assert hubness_skewness(X) == pytest.approx(hubness_skewness(graph), abs=1e-12)
+    euclidean = knn_graph(X, k=10, metric="euclidean", progress=False)
+    np.testing.assert_array_equal(k_occurrence(X, k=5, metric="euclidean"),
+                                  k_occurrence(euclidean, k=5, metric="euclidean"))
 
 
 def test_skewness_near_zero_in_low_dimension_and_rising_with_dimension(rng):
     """i.i.d. Gaussian, n=2000, euclidean, k=10. Measured skewness over seeds 0-5:
     d=3 in [-0.43, -0.29], d=50 in [4.4, 5.3], d=500 in [5.4, 8.4]; bound |skew(d=3)| < 0.6."""
     skew = {d: hubness_skewness(knn_graph(rng.normal(size=(2000, d)), k=10, metric="euclidean",
-                                          progress=False)) for d in (3, 50, 500)}
+                                          progress=False), metric="euclidean")
+            for d in (3, 50, 500)}
     assert abs(skew[3]) < 0.6
     assert skew[3] < skew[50] < skew[500]
     assert skew[50] > 3
@@ -95,16 +127,17 @@ def test_reduction_lowers_skewness(gaussian_300):
     scaling, 0.7 after mutual proximity with sample moments, 0.6 with candidate moments.
     Asserted: LS at most half the baseline, MP at most a quarter; Robin Hood drops too."""
     X, graph = gaussian_300
-    base = hubness_skewness(graph)
+    E = "euclidean"  # the re-ranked graphs keep the primary metric of the graph
+    base = hubness_skewness(graph, metric=E)
     ls = LocalScaling(k=5).fit_transform(graph)
     mp = MutualProximity(random_state=0).fit(graph, X).transform(graph)
     mp_candidates = MutualProximity().fit(graph).transform(graph)
     assert base > 4
-    assert hubness_skewness(ls) < 0.5 * base
-    assert hubness_skewness(mp) < 0.25 * base
-    assert hubness_skewness(mp_candidates) < 0.25 * base
+    assert hubness_skewness(ls, metric=E) < 0.5 * base
+    assert hubness_skewness(mp, metric=E) < 0.25 * base
+    assert hubness_skewness(mp_candidates, metric=E) < 0.25 * base
     for reduced in (ls, mp, mp_candidates):
-        assert robin_hood(reduced) < robin_hood(graph)
+        assert robin_hood(reduced, metric=E) < robin_hood(graph, metric=E)
 
 
 def test_reduced_graph_contract(gaussian_300):
@@ -121,6 +154,9 @@ def test_reduced_graph_contract(gaussian_300):
     assert mp.moments_from_ == "sample" and len(mp.sample_) == 500
     again = MutualProximity(n_samples=500, random_state=1).fit(graph, X).transform(graph)
     np.testing.assert_array_equal(again.indices, reduced.indices)  # random_state reproduces
+    default = MutualProximity(n_samples=500).fit(graph, X)  # random_state=0 by default
+    np.testing.assert_array_equal(
+        default.sample_, MutualProximity(n_samples=500, random_state=0).fit(graph, X).sample_)
     assert reduced.at_k(10).k == 10
 
 
@@ -232,12 +268,17 @@ def test_knn_classification_on_separable_data(rng):
     labels = np.repeat(["a", "b", "c"], 50)
     X = centres[np.repeat(np.arange(3), 50)] + rng.normal(size=(150, 3))
     graph = knn_graph(X, k=10, metric="euclidean", progress=False)
-    assert knn_classification_error(graph, labels) == 0.0
-    np.testing.assert_array_equal(knn_predictions(graph, labels), labels)
+    E = "euclidean"
+    assert knn_classification_error(graph, labels, metric=E) == 0.0
+    np.testing.assert_array_equal(knn_predictions(graph, labels, metric=E), labels)
+    np.testing.assert_array_equal(knn_predictions(data=X, labels=labels, metric=E), labels)
     with pytest.raises(ValueError, match="labels has 149 entries but the graph has 150 rows"):
-        knn_classification_error(graph, labels[:-1])
-    with pytest.raises(ValueError, match="k=11 exceeds the graph's k=10"):
-        knn_predictions(graph, labels, k=11)
+        knn_classification_error(graph, labels[:-1], metric=E)
+    with pytest.raises(ValueError, match="k=10 neighbour.*k-NN classifier needs k=11"):
+        knn_predictions(graph, labels, k=11, metric=E)
+    with pytest.raises(ValueError, match="built with metric='euclidean' but the k-NN "
+                                         "classifier was asked for metric='cosine'"):
+        knn_classification_error(graph, labels)
 
 
 def test_knn_tie_breaking_and_brute_force(rng):
@@ -246,8 +287,10 @@ def test_knn_tie_breaking_and_brute_force(rng):
     labels = np.array(["x", "y", "y", "x", "z"])
     # k=4: rows 0-3 have a majority (y, x, x, y); row 4 sees x, y, y, x: a 2-2 tie, and its
     # nearest neighbour is x. k=2: row 1 sees y, x: a tie -> y (nearest).
-    np.testing.assert_array_equal(knn_predictions(graph, labels, k=4), ["y", "x", "x", "y", "x"])
-    np.testing.assert_array_equal(knn_predictions(graph, labels, k=2)[1], "y")
+    np.testing.assert_array_equal(knn_predictions(graph, labels, k=4, metric="euclidean"),
+                                  ["y", "x", "x", "y", "x"])
+    np.testing.assert_array_equal(knn_predictions(graph, labels, k=2, metric="euclidean")[1],
+                                  "y")
     big = knn_graph(rng.normal(size=(300, 8)), k=7, progress=False)
     random_labels = rng.integers(0, 4, 300)
 
@@ -276,16 +319,24 @@ def test_reduce_hubness_methods_and_errors(rng):
     with pytest.raises(ValueError, match="n_candidates=3 must be >= k=5"):
         reduce_hubness(X, "local_scaling", k=5, n_candidates=3)
     graph = knn_graph(X, k=20, progress=False)
-    with pytest.raises(ValueError, match="X does not match the graph"):
+    with pytest.raises(ValueError, match="X does not match the KNNGraph"):
         MutualProximity().fit(graph, X[::-1])
-    with pytest.raises(ValueError, match="k=21 exceeds the graph's k=20"):
+    with pytest.raises(ValueError, match="X has 149 rows but the KNNGraph has 150"):
+        MutualProximity().fit(graph, X[:-1])
+    with pytest.raises(ValueError, match="k=20 neighbour.*hubness needs k=21"):
         hubness_skewness(graph, k=21)
-    with pytest.raises(ValueError, match="hub_size must be a positive"):
+    with pytest.raises(ValueError, match=r"hub_size must be a number in \(0, inf\), got 0.0"):
         hubs(graph, hub_size=0)
+    with pytest.raises(TypeError, match=r"hub_size must be a number in \(0, inf\), got bool"):
+        hub_occurrence(graph, hub_size=True)
+    with pytest.raises(ValueError, match="hub_size must be a number"):
+        hubness_summary(graph, hub_size=np.inf)
     sampled = KNNGraph(graph.indices[:5], graph.distances[:5], "cosine", "exact",
                        rows=np.arange(5))
-    with pytest.raises(ValueError, match="sample of rows"):
+    with pytest.raises(ValueError, match="covers a sample of 5 rows"):
         k_occurrence(sampled, k=5)
+    with pytest.raises(TypeError, match="graph must be a KNNGraph"):
+        LocalScaling().fit(X)
 
 
 @pytest.fixture(scope="module")
@@ -306,13 +357,17 @@ def test_table_on_real_embeddings(wordnet_600):
     with pd.option_context("display.width", 200, "display.max_columns", 20):
         print("\n" + table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     assert list(table.columns) == ["method", "k_skewness", "robin_hood", "knn_error",
-                                   "knn_accuracy", "relative_error_reduction", "mcnemar_p"]
+                                   "knn_accuracy", "relative_error_reduction", "p_value",
+                                   "q_value"]
     assert table["method"].tolist()[0] == "none" and len(table) == 8
-    assert np.isfinite(table.drop(columns="method").to_numpy(float)).all()
+    assert np.isfinite(table.drop(columns=["method", "q_value"]).to_numpy(float)).all()
+    assert np.isnan(table["q_value"].iloc[0]) and table["q_value"].iloc[1:].notna().all()
     rows = table.set_index("method")
     assert rows.loc["none", "relative_error_reduction"] == 0.0
-    assert rows.loc["none", "mcnemar_p"] == 1.0
-    assert ((table["mcnemar_p"] >= 0) & (table["mcnemar_p"] <= 1)).all()
+    assert rows.loc["none", "p_value"] == 1.0
+    assert ((table["p_value"] >= 0) & (table["p_value"] <= 1)).all()
+    tested = table["method"] != "none"
+    assert (table.loc[tested, "q_value"] >= table.loc[tested, "p_value"]).all()
     np.testing.assert_allclose(table["knn_error"] + table["knn_accuracy"], 1)
     acc0 = rows.loc["none", "knn_accuracy"]
     np.testing.assert_allclose(table["relative_error_reduction"],
@@ -326,7 +381,7 @@ def test_table_on_real_embeddings(wordnet_600):
                          labels) == labels
     assert mp.mean() == pytest.approx(rows.loc["mutual_proximity", "knn_accuracy"])
     better, worse = int((mp & ~base).sum()), int((base & ~mp).sum())
-    assert rows.loc["mutual_proximity", "mcnemar_p"] == pytest.approx(
+    assert rows.loc["mutual_proximity", "p_value"] == pytest.approx(
         stats.binomtest(better, better + worse).pvalue, rel=1e-12)
 
 
@@ -344,7 +399,7 @@ def _download_skhubness() -> str | None:
         wheels = os.path.join(folder, "wheel")
         done = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "-q",
                                "scikit-hubness==0.21.2", "-d", wheels],
-                              capture_output=True, timeout=120)
+                              check=False, capture_output=True, timeout=120)
         found = [f for f in os.listdir(wheels) if f.endswith(".whl")] if not done.returncode \
             else []
         if not found:
@@ -396,14 +451,16 @@ def test_against_scikit_hubness(monkeypatch, rng):
     sk = _load_skhubness(monkeypatch)
     X = rng.normal(size=(400, 40))
     graph = knn_graph(X, k=30, metric="euclidean", progress=False)
-    occurrence = k_occurrence(graph, k=10)
+    E = "euclidean"
+    occurrence = k_occurrence(graph, k=10, metric=E)
     Hubness = sk["estimation"].Hubness
-    assert robin_hood(graph) == pytest.approx(Hubness._calc_robinhood_index(occurrence), abs=1e-12)
-    assert antihub_occurrence(graph) == Hubness._calc_antihub_occurrence(occurrence)[1]
+    assert robin_hood(graph, metric=E) == pytest.approx(Hubness._calc_robinhood_index(occurrence),
+                                                        abs=1e-12)
+    assert antihub_occurrence(graph, metric=E) == Hubness._calc_antihub_occurrence(occurrence)[1]
     sk_hubs, sk_share = Hubness._calc_hub_occurrence(10, occurrence, 400, hub_size=2.05)
-    np.testing.assert_array_equal(hubs(graph, hub_size=2.05), sk_hubs)
-    assert hub_occurrence(graph, hub_size=2.05) == pytest.approx(sk_share, abs=1e-12)
-    assert hubness_skewness(graph) == pytest.approx(stats.skew(occurrence), abs=1e-12)
+    np.testing.assert_array_equal(hubs(graph, hub_size=2.05, metric=E), sk_hubs)
+    assert hub_occurrence(graph, hub_size=2.05, metric=E) == pytest.approx(sk_share, abs=1e-12)
+    assert hubness_skewness(graph, metric=E) == pytest.approx(stats.skew(occurrence), abs=1e-12)
 
     dist = graph.distances.astype(np.float64)
     with_self = (np.hstack([np.zeros((400, 1)), dist]),

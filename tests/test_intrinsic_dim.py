@@ -17,8 +17,13 @@ from scipy.spatial.distance import cdist
 from scipy.stats import special_ortho_group
 
 from embviz.metrics import intrinsic_dim
-from embviz.metrics.intrinsic_dim import (id_by_scale, local_intrinsic_dimension, mle,
-                                          pca_dimension, twonn)
+from embviz.metrics.intrinsic_dim import (
+    id_by_scale,
+    local_intrinsic_dimension,
+    mle,
+    pca_dimension,
+    twonn,
+)
 from embviz.neighbors import exact_knn_rows, knn_graph
 
 AMBIENT = 384
@@ -66,9 +71,9 @@ def test_known_dimension_is_recovered(rng, kind, d):
     """TwoNN (both forms) and MLE recover d for balls, cubes and subspaces in 384-d."""
     graph = knn_graph(sample(kind, 3000, d, rng), k=20, metric="euclidean", progress=False)
     tol_twonn, tol_mle = KNOWN_ANSWER_TOLERANCE[(kind, d)]
-    assert twonn(graph) == pytest.approx(d, rel=tol_twonn)
-    assert twonn(graph, estimator="mle") == pytest.approx(d, rel=tol_twonn)
-    assert mle(graph, k=20) == pytest.approx(d, rel=tol_mle)
+    assert twonn(graph, metric="euclidean") == pytest.approx(d, rel=tol_twonn)
+    assert twonn(graph, estimator="mle", metric="euclidean") == pytest.approx(d, rel=tol_twonn)
+    assert mle(graph, k=20, metric="euclidean") == pytest.approx(d, rel=tol_mle)
 
 
 def test_pca_dimension_of_linear_subspace(rng):
@@ -94,10 +99,12 @@ def test_twonn_matches_scikit_dimension(rng):
     X = manifold(1000, rng)
     for fraction in (0.1, 0.25):
         ref = skdim.id.TwoNN(discard_fraction=fraction).fit(X).dimension_
-        assert twonn(X, discard_fraction=fraction) == pytest.approx(ref, rel=1e-5)
+        assert twonn(X, discard_fraction=fraction, metric="euclidean") == pytest.approx(
+            ref, rel=1e-5)
     for fraction in (0.0, 0.1):
         ref = skdim.id.TwoNN(method="mle", discard_fraction=fraction).fit(X).dimension_
-        assert twonn(X, estimator="mle", discard_fraction=fraction) == pytest.approx(ref, rel=1e-5)
+        assert twonn(X, estimator="mle", discard_fraction=fraction,
+                     metric="euclidean") == pytest.approx(ref, rel=1e-5)
 
 
 def test_mle_matches_scikit_dimension(rng):
@@ -107,7 +114,7 @@ def test_mle_matches_scikit_dimension(rng):
     X = manifold(1000, rng)
     for k in (10, 20):
         ref = skdim.id.MLE().fit(X, n_neighbors=k).dimension_
-        assert mle(X, k=k) == pytest.approx(ref, rel=1e-5)
+        assert mle(X, k=k, metric="euclidean") == pytest.approx(ref, rel=1e-5)
 
 
 def test_local_id_matches_scikit_dimension_fit_pw(rng):
@@ -118,12 +125,14 @@ def test_local_id_matches_scikit_dimension_fit_pw(rng):
     skdim = pytest.importorskip("skdim")
     X = manifold(500, rng)
     ref = skdim.id.TwoNN().fit_pw(X, n_neighbors=50).dimension_pw_
-    ours = local_intrinsic_dimension(X, n_neighbors=50, include_self=False, progress=False)
+    ours = local_intrinsic_dimension(X, k=50, metric="euclidean", include_self=False,
+                                     progress=False)
     np.testing.assert_allclose(ours, ref, rtol=1e-5)
     graph = knn_graph(X, k=50, metric="euclidean", progress=False)
     with_self = np.hstack([np.arange(500)[:, None], graph.indices])
     ref = skdim.id.TwoNN(method="mle").fit_pw(X, precomputed_knn=with_self).dimension_pw_
-    ours = local_intrinsic_dimension(graph, n_neighbors=50, X=X, estimator="mle", progress=False)
+    ours = local_intrinsic_dimension(graph, k=50, metric="euclidean", X=X, estimator="mle",
+                                     progress=False)
     np.testing.assert_allclose(ours, ref, rtol=1e-5)
 
 
@@ -135,18 +144,20 @@ def test_formulas_on_a_hand_computed_case():
     # linear, discard 1/4: K = 3, x = (log 1.5, log 1.5, log 2), y = -log(1 - i/4), i = 1..3
     y = -np.log(1 - np.arange(1, 4) / 4)
     linear = (l15 * y[0] + l15 * y[1] + l2 * y[2]) / (2 * l15**2 + l2**2)
-    assert twonn(X, discard_fraction=0.25) == pytest.approx(linear, rel=1e-6)
+    assert twonn(X, discard_fraction=0.25, metric="euclidean") == pytest.approx(linear,
+                                                                               rel=1e-6)
     # MLE without censoring: (N - 1) / sum(log mu) = 3 / log(13.5)
-    assert twonn(X, estimator="mle", discard_fraction=0.0) == pytest.approx(3 / np.log(13.5),
-                                                                          rel=1e-6)
+    assert twonn(X, estimator="mle", discard_fraction=0.0,
+                 metric="euclidean") == pytest.approx(3 / np.log(13.5), rel=1e-6)
     # censored at K = 3: (K - 1) / (2 log 1.5 + log 2 + (N - K) log 2) = 1 / log 3
-    assert twonn(X, estimator="mle", discard_fraction=0.25) == pytest.approx(1 / l3, rel=1e-6)
+    assert twonn(X, estimator="mle", discard_fraction=0.25,
+                 metric="euclidean") == pytest.approx(1 / l3, rel=1e-6)
     # Levina-Bickel + MacKay-Ghahramani, k = 2: inverse estimates are log(T2/T1) = log mu
-    assert mle(X, k=2) == pytest.approx(4 / np.log(13.5), rel=1e-6)
+    assert mle(X, k=2, metric="euclidean") == pytest.approx(4 / np.log(13.5), rel=1e-6)
     # k = 3: T = (1,3,7), (1,2,6), (2,3,4), (4,6,7); inverse = mean_j<3 log(T3/Tj)
     inverse = [(np.log(7) + np.log(7 / 3)) / 2, (np.log(6) + np.log(3)) / 2,
                (np.log(2) + np.log(4 / 3)) / 2, (np.log(7 / 4) + np.log(7 / 6)) / 2]
-    assert mle(X, k=3) == pytest.approx(1 / np.mean(inverse), rel=1e-6)
+    assert mle(X, k=3, metric="euclidean") == pytest.approx(1 / np.mean(inverse), rel=1e-6)
 
 
 # ---------------------------------------------------------------------- local ID
@@ -159,9 +170,9 @@ def facco_linear(mu, fraction=0.1):
     return (x @ y) / (x @ x)
 
 
-def brute_force_local_id(X, n_neighbors):
+def brute_force_local_id(X, k):
     """Straight from the definition: all pairwise distances within each neighbourhood."""
-    graph = knn_graph(X, k=n_neighbors, metric="euclidean", progress=False)
+    graph = knn_graph(X, k=k, metric="euclidean", progress=False)
     values = []
     for i in range(len(X)):
         members = np.r_[i, graph.indices[i]]
@@ -177,8 +188,8 @@ def test_local_id_matches_brute_force_and_direct_path(rng, monkeypatch):
     graph distances vs float64 cdist); so does the direct fallback when forced everywhere."""
     X = np.vstack([rng.normal(size=(150, 40)), manifold(150, rng, ambient=40)])
     expected = brute_force_local_id(X, 30)
-    np.testing.assert_allclose(local_intrinsic_dimension(X, 30, progress=False), expected,
-                               rtol=1e-5)
+    np.testing.assert_allclose(local_intrinsic_dimension(X, 30, metric="euclidean",
+                                                         progress=False), expected, rtol=1e-5)
     scan = intrinsic_dim._scan_r1_r2
 
     def scan_nothing(members, graph, table):
@@ -186,15 +197,16 @@ def test_local_id_matches_brute_force_and_direct_path(rng, monkeypatch):
         return r1 * np.nan, r2 * np.nan, np.ones(r1.shape, bool)
 
     monkeypatch.setattr(intrinsic_dim, "_scan_r1_r2", scan_nothing)
-    np.testing.assert_allclose(local_intrinsic_dimension(X, 30, progress=False), expected,
-                               rtol=1e-5)
+    np.testing.assert_allclose(local_intrinsic_dimension(X, 30, metric="euclidean",
+                                                         progress=False), expected, rtol=1e-5)
 
 
 @pytest.mark.parametrize("d, tolerance", [(2, 0.10), (5, 0.12)])
 def test_local_id_known_answer(rng, d, tolerance):
     """Median local ID of a d-dim subspace (n=2000, L=128) is d; worst over seeds 0..4 was
     -5.7% (d=2) and -7.6% (d=5): each fit uses only 129 points."""
-    lid = local_intrinsic_dimension(sample("gauss", 2000, d, rng), progress=False)
+    lid = local_intrinsic_dimension(sample("gauss", 2000, d, rng), metric="euclidean",
+                                    progress=False)
     assert lid.shape == (2000,) and np.isfinite(lid).all()
     assert np.median(lid) == pytest.approx(d, rel=tolerance)
 
@@ -202,28 +214,35 @@ def test_local_id_known_answer(rng, d, tolerance):
 def test_local_id_with_graph_and_errors(rng):
     X = manifold(400, rng, ambient=30).astype(np.float32)
     graph = knn_graph(X, k=40, metric="cosine", progress=False)
-    direct = local_intrinsic_dimension(X, n_neighbors=25, metric="cosine", progress=False)
-    from_graph = local_intrinsic_dimension(graph, n_neighbors=25, X=X, progress=False)
+    direct = local_intrinsic_dimension(X, k=25, metric="cosine", progress=False)
+    from_graph = local_intrinsic_dimension(graph, k=25, X=X, progress=False)
     np.testing.assert_allclose(from_graph, direct, rtol=1e-6)
     # cosine = Euclidean chord distance between normalised rows (ratios of 1 - cos would halve)
     unit = X / np.linalg.norm(X, axis=1, keepdims=True)
-    np.testing.assert_allclose(direct, local_intrinsic_dimension(unit, 25, progress=False),
-                               rtol=1e-4)
+    np.testing.assert_allclose(direct, local_intrinsic_dimension(unit, 25, metric="euclidean",
+                                                                 progress=False), rtol=1e-4)
+    np.testing.assert_array_equal(local_intrinsic_dimension(X, k=25, progress=False), direct)
     with pytest.raises(ValueError, match="pass the vectors it was built from as X="):
-        local_intrinsic_dimension(graph, n_neighbors=25)
-    with pytest.raises(ValueError, match="k=40 neighbour.*n_neighbors=50"):
-        local_intrinsic_dimension(graph, n_neighbors=50, X=X)
+        local_intrinsic_dimension(graph, k=25)
+    with pytest.raises(ValueError, match="k=40 neighbour.*local_intrinsic_dimension needs k=50"):
+        local_intrinsic_dimension(graph, k=50, X=X)
     with pytest.raises(ValueError, match="X does not match the KNNGraph"):
-        local_intrinsic_dimension(graph, n_neighbors=25, X=X[::-1].copy())
+        local_intrinsic_dimension(graph, k=25, X=X[::-1].copy())
+    with pytest.raises(ValueError, match="X has 399 rows but the KNNGraph has 400"):
+        local_intrinsic_dimension(graph, k=25, X=X[:-1])
+    with pytest.raises(ValueError, match="built with metric='cosine' but "
+                                         "local_intrinsic_dimension was asked for "
+                                         "metric='euclidean'"):
+        local_intrinsic_dimension(graph, k=25, X=X, metric="euclidean")
     sample_graph = exact_knn_rows(X, rows=np.arange(10), k=30, metric="cosine")
-    with pytest.raises(ValueError, match="needs a graph over all rows"):
-        local_intrinsic_dimension(sample_graph, n_neighbors=25, X=X)
+    with pytest.raises(ValueError, match="covers a sample of 10 rows"):
+        local_intrinsic_dimension(sample_graph, k=25, X=X)
     with pytest.raises(ValueError, match="X is only used when data is a KNNGraph"):
-        local_intrinsic_dimension(X, n_neighbors=25, X=X)
-    with pytest.raises(ValueError, match="n_neighbors=400 needs n > n_neighbors"):
-        local_intrinsic_dimension(X, n_neighbors=400)
+        local_intrinsic_dimension(X, k=25, X=X)
+    with pytest.raises(ValueError, match="k=400 needs n > k"):
+        local_intrinsic_dimension(X, k=400)
     with pytest.raises(ValueError, match="estimator must be one of"):
-        local_intrinsic_dimension(X, n_neighbors=25, estimator="mean")
+        local_intrinsic_dimension(X, k=25, estimator="mean")
 
 
 # ---------------------------------------------------------------------- invariances
@@ -231,8 +250,10 @@ def test_local_id_with_graph_and_errors(rng):
 def estimates(A):
     """twonn (both forms), mle (k=10) and local ID (L=20) of A, from one graph."""
     graph = knn_graph(A, k=20, metric="euclidean", progress=False)
-    lid = local_intrinsic_dimension(graph, n_neighbors=20, X=A, progress=False)
-    return np.array([twonn(graph), twonn(graph, estimator="mle"), mle(graph, k=10)]), lid
+    lid = local_intrinsic_dimension(graph, k=20, metric="euclidean", X=A, progress=False)
+    return np.array([twonn(graph, metric="euclidean"),
+                     twonn(graph, estimator="mle", metric="euclidean"),
+                     mle(graph, k=10, metric="euclidean")]), lid
 
 
 @settings(max_examples=15, deadline=None)
@@ -258,34 +279,47 @@ def test_invariant_to_rotation_permutation_and_scale(seed, scale):
 def test_graph_gives_the_same_answer_and_checks_k(rng):
     X = manifold(800, rng)
     graph = knn_graph(X, k=30, metric="euclidean", progress=False)
-    assert twonn(graph) == pytest.approx(twonn(X), rel=1e-12)
-    assert twonn(graph, estimator="mle") == pytest.approx(twonn(X, estimator="mle"), rel=1e-12)
-    assert mle(graph, k=20) == pytest.approx(mle(X, k=20), rel=1e-12)
+    E = "euclidean"
+    assert twonn(graph, metric=E) == pytest.approx(twonn(X, metric=E), rel=1e-12)
+    assert twonn(graph, estimator="mle", metric=E) == pytest.approx(
+        twonn(X, estimator="mle", metric=E), rel=1e-12)
+    assert mle(graph, k=20, metric=E) == pytest.approx(mle(X, k=20, metric=E), rel=1e-12)
     with pytest.raises(ValueError, match="k=30 neighbour.*mle needs k=40"):
-        mle(graph, k=40)
+        mle(graph, k=40, metric=E)
     with pytest.raises(ValueError, match="k=1 neighbour.*twonn needs k=2"):
-        twonn(knn_graph(X, k=1, metric="euclidean", progress=False))
-    # cosine: chord distances, i.e. the Euclidean estimate of the normalised rows
+        twonn(knn_graph(X, k=1, metric="euclidean", progress=False), metric=E)
+    # one graph contract: a graph built with another metric is refused, never reused silently
+    with pytest.raises(ValueError, match="built with metric='euclidean' but twonn was asked "
+                                         "for metric='cosine'"):
+        twonn(graph)
+    with pytest.raises(ValueError, match="built with metric='euclidean' but mle was asked"):
+        mle(graph, k=20)
+    # cosine (the default): chord distances, i.e. the Euclidean estimate of the normalised rows
     unit = X / np.linalg.norm(X, axis=1, keepdims=True)
-    assert twonn(X, metric="cosine") == pytest.approx(twonn(unit), rel=1e-4)
-    assert mle(X, metric="cosine") == pytest.approx(mle(unit), rel=1e-4)
+    assert twonn(X, metric="cosine") == pytest.approx(twonn(unit, metric=E), rel=1e-4)
+    assert mle(X, metric="cosine") == pytest.approx(mle(unit, metric=E), rel=1e-4)
+    assert twonn(X) == twonn(X, metric="cosine") and mle(X) == mle(X, metric="cosine")
+    cosine = knn_graph(X, k=30, metric="cosine", progress=False)
+    assert twonn(cosine) == pytest.approx(twonn(X), rel=1e-12)
 
 
 def test_id_by_scale_uses_one_graph(rng):
     """Same values as mle at each k; a 5-dim subspace stays within 8% of 5 at every scale
     (measured worst over 5 seeds: -4.2%, at k=100)."""
     X = sample("gauss", 2000, 5, rng)
-    table = id_by_scale(X, ks=(20, 5, 100, 10, 50, 20))
+    table = id_by_scale(X, ks=(20, 5, 100, 10, 50, 20), metric="euclidean")
     assert list(table.columns) == ["k", "intrinsic_dimension"]
     assert table["k"].tolist() == [5, 10, 20, 50, 100]
     graph = knn_graph(X, k=100, metric="euclidean", progress=False)
     for k, value in zip(table["k"], table["intrinsic_dimension"]):
-        assert value == pytest.approx(mle(graph, k=int(k)), rel=1e-12)
+        assert value == pytest.approx(mle(graph, k=int(k), metric="euclidean"), rel=1e-12)
         assert value == pytest.approx(5, rel=0.08)
-    pd_graph = id_by_scale(graph, ks=(5, 10))
+    pd_graph = id_by_scale(graph, ks=(5, 10), metric="euclidean")
     assert pd_graph["intrinsic_dimension"].tolist() == table["intrinsic_dimension"][:2].tolist()
     with pytest.raises(ValueError, match="k=100 neighbour.*needs k=200"):
-        id_by_scale(graph, ks=(10, 200))
+        id_by_scale(graph, ks=(10, 200), metric="euclidean")
+    with pytest.raises(ValueError, match="built with metric='euclidean' but id_by_scale"):
+        id_by_scale(graph, ks=(5, 10))
     with pytest.raises(ValueError, match="ks must be a non-empty sequence"):
         id_by_scale(X, ks=())
     with pytest.raises(ValueError, match="ks\\[i\\] must be an integer >= 2"):
@@ -305,14 +339,14 @@ def test_duplicates_are_excluded_with_a_warning(rng):
     with pytest.warns(UserWarning, match="mle: excluded 40 of 1020 points"):
         assert np.isfinite(mle(with_duplicates))
     with pytest.warns(UserWarning, match="local_intrinsic_dimension: excluded"):
-        lid = local_intrinsic_dimension(with_duplicates, n_neighbors=30, progress=False)
+        lid = local_intrinsic_dimension(with_duplicates, k=30, progress=False)
     assert np.isfinite(lid).all()
     all_duplicates = np.repeat(X[:100], 2, axis=0)
     for estimate in (twonn, mle):
         with pytest.raises(ValueError, match="all 200 points .* nothing is left"):
             estimate(all_duplicates)
     with pytest.raises(ValueError, match="undefined for every neighbourhood"):
-        local_intrinsic_dimension(np.repeat(X[:50], 10, axis=0), n_neighbors=5, progress=False)
+        local_intrinsic_dimension(np.repeat(X[:50], 10, axis=0), k=5, progress=False)
 
 
 # ---------------------------------------------------------------------- input handling
@@ -329,8 +363,12 @@ def test_bad_input_gets_clear_errors(rng):
         twonn(X[:2])
     with pytest.raises(ValueError, match="estimator must be one of \\['linear', 'mle'\\]"):
         twonn(X, estimator="ml")
-    with pytest.raises(ValueError, match="discard_fraction must be in \\[0, 1\\)"):
+    with pytest.raises(ValueError, match="discard_fraction must be a number in \\[0, 1\\), "
+                                         "got 1.0"):
         twonn(X, discard_fraction=1.0)
+    with pytest.raises(TypeError, match="discard_fraction must be a number in \\[0, 1\\), "
+                                        "got bool"):
+        twonn(X, discard_fraction=True)
     with pytest.raises(ValueError, match="k must be an integer >= 2"):
         mle(X, k=1)
     with pytest.raises(ValueError, match="metric must be one of"):
@@ -346,8 +384,8 @@ def test_integer_torch_and_one_dimensional_input(rng):
     X = manifold(500, rng, ambient=20)
     assert mle(torch.from_numpy(X)) == pytest.approx(mle(X), rel=1e-5)  # tensors become float32
     line = rng.uniform(size=(2000, 1))
-    assert twonn(line) == pytest.approx(1, rel=0.1)
-    assert mle(line) == pytest.approx(1, rel=0.1)
+    assert twonn(line, metric="euclidean") == pytest.approx(1, rel=0.1)
+    assert mle(line, metric="euclidean") == pytest.approx(1, rel=0.1)
 
 
 def test_module_import_stays_light():
@@ -368,8 +406,9 @@ def test_real_embeddings_have_low_intrinsic_dimension(tmp_path):
 
     es = embed_corpus(load_dataset("wordnet", n=400, random_state=0), device="cpu",
                       progress=False, cache_dir=tmp_path)
-    values = {"twonn": twonn(es.vectors), "twonn_mle": twonn(es.vectors, estimator="mle"),
-              "mle_k20": mle(es.vectors), "twonn_cosine": twonn(es.vectors, metric="cosine"),
+    values = {"twonn": twonn(es.vectors, metric="euclidean"),
+              "twonn_mle": twonn(es.vectors, estimator="mle", metric="euclidean"),
+              "mle_k20": mle(es.vectors, metric="euclidean"), "twonn_cosine": twonn(es),
               "pca_90": pca_dimension(es.vectors)}
     print("\nWordNet n=400 intrinsic dimension:", {k: round(v, 2) for k, v in values.items()})
     for name in ("twonn", "twonn_mle", "mle_k20", "twonn_cosine"):

@@ -6,8 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.stats import special_ortho_group
 
-from embviz.metrics import (average_cosine, effective_rank, isoscore,
-                            top_pc_variance_share)
+from embviz.metrics import (
+    average_cosine,
+    effective_rank,
+    isoscore,
+    top_pc_variance_share,
+)
 
 
 def test_isoscore_known_answers(rng):
@@ -116,5 +120,11 @@ def test_bootstrap_interval_covers_the_estimate(rng):
     assert low <= estimate <= high and high - low < 0.2
     again = bootstrap_ci(isoscore, X, n_resamples=50, random_state=0)
     assert again == (estimate, low, high)
-    with pytest.raises(ValueError, match="sample_fraction"):
+    assert bootstrap_ci(isoscore, X, n_resamples=50) == again  # random_state=0 by default
+    with pytest.raises(ValueError, match=r"sample_fraction must be a number in \(0, 1\), "
+                                         r"got 1.0"):
         bootstrap_ci(isoscore, X, replace=False)
+    with pytest.raises(ValueError, match=r"confidence must be a number in \(0, 1\), got 1.0"):
+        bootstrap_ci(isoscore, X, confidence=1.0)
+    with pytest.raises(TypeError, match="confidence must be a number"):
+        bootstrap_ci(isoscore, X, confidence=True)

@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
-
 from conftest import needs_chromium
+
 from embviz.maps import pca_map
 from embviz.viz import COLUMN_WIDTHS, export_figure, scatter_map
 

@@ -4,7 +4,14 @@ import numpy as np
 import pytest
 from sklearn.neighbors import NearestNeighbors
 
-from embviz.neighbors import KNNGraph, exact_knn_rows, knn_graph, recall_at_k
+from embviz.neighbors import (
+    KNNGraph,
+    as_knn_graph,
+    check_knn_graph,
+    exact_knn_rows,
+    knn_graph,
+    recall_at_k,
+)
 
 
 @pytest.fixture
@@ -83,3 +90,73 @@ def test_integer_input_is_accepted():
     graph = knn_graph(X, k=1, metric="euclidean", progress=False)
     np.testing.assert_array_equal(graph.indices[:, 0], [1, 0, 3, 2])
     assert isinstance(graph, KNNGraph)
+
+
+def test_check_knn_graph_is_the_one_contract(X):
+    """The single check of a user-supplied graph: type, metric, every row, k, and its X."""
+    graph = knn_graph(X, k=10, metric="euclidean", progress=False)
+    assert check_knn_graph(graph, 10, "euclidean", "demo") is graph  # unchanged, not cut
+    assert check_knn_graph(graph, 5, "euclidean", "demo", X=X) is graph
+    with pytest.raises(TypeError, match="graph must be a KNNGraph .*got ndarray"):
+        check_knn_graph(graph.indices, 5, "euclidean", "demo")
+    with pytest.raises(ValueError, match="the KNNGraph was built with metric='euclidean' but "
+                                         "demo was asked for metric='cosine'"):
+        check_knn_graph(graph, 5, "cosine", "demo")
+    with pytest.raises(ValueError, match="metric must be one of"):
+        check_knn_graph(graph, 5, "manhattan", "demo")
+    with pytest.raises(ValueError, match="holds k=10 neighbour\\(s\\) per row but demo needs "
+                                         "k=11"):
+        check_knn_graph(graph, 11, "euclidean", "demo")
+    with pytest.raises(ValueError, match="X has 1499 rows but the KNNGraph has 1500"):
+        check_knn_graph(graph, 5, "euclidean", "demo", X=X[1:])
+    with pytest.raises(ValueError, match="X does not match the KNNGraph"):
+        check_knn_graph(graph, 5, "euclidean", "demo", X=X * 2)
+    sample = exact_knn_rows(X, np.arange(0, 1500, 7), k=10, metric="euclidean")
+    with pytest.raises(ValueError, match="covers a sample of 215 rows .*demo needs the "
+                                         "neighbours of every row"):
+        check_knn_graph(sample, 5, "euclidean", "demo")
+    assert check_knn_graph(sample, 5, "euclidean", "demo", every_row=False) is sample
+    # cosine graphs are checked on cosine distances: scaling X keeps them
+    cosine = knn_graph(X, k=10, metric="cosine", progress=False)
+    assert check_knn_graph(cosine, 10, "cosine", "demo", X=X * 3) is cosine
+    with pytest.raises(ValueError, match="X does not match the KNNGraph"):
+        check_knn_graph(cosine, 10, "cosine", "demo", X=X[::-1])
+
+
+def test_as_knn_graph_builds_or_checks(X):
+    cosine = as_knn_graph(X, 5, "demo", progress=False)  # cosine by default
+    assert cosine.metric == "cosine" and cosine.k == 5
+    np.testing.assert_array_equal(cosine.indices, knn_graph(X, k=5, progress=False).indices)
+    graph = knn_graph(X, k=10, metric="euclidean", progress=False)
+    cut = as_knn_graph(graph, 5, "demo", metric="euclidean")
+    assert cut.k == 5
+    np.testing.assert_array_equal(cut.indices, graph.indices[:, :5])
+    with pytest.raises(ValueError, match="built with metric='euclidean' but demo was asked"):
+        as_knn_graph(graph, 5, "demo")
+    with pytest.raises(ValueError, match="holds k=10 neighbour.*demo needs k=12"):
+        as_knn_graph(graph, 12, "demo", metric="euclidean")
+    sample = exact_knn_rows(X, np.arange(10), k=10, metric="cosine")
+    with pytest.raises(ValueError, match="covers a sample of 10 rows"):
+        as_knn_graph(sample, 5, "demo")
+    assert as_knn_graph(sample, 5, "demo", every_row=False).k == 5
+    with pytest.raises(ValueError, match="data has n=5 row.*demo uses k=5 neighbours"):
+        as_knn_graph(X[:5], 5, "demo")
+
+
+def test_knn_graph_is_seeded_by_default(X, monkeypatch):
+    """random_state=0 by default: pynndescent (the approximate search without faiss) gets a
+    seed without one being passed (recorded here instead of running the slow JIT search)."""
+    from embviz import neighbors
+
+    seeds = []
+
+    def record(X, n_cand, metric, random_state):
+        seeds.append(random_state)
+        return np.argsort(((X[:, None] - X[None]) ** 2).sum(-1), axis=1)[:, :n_cand]
+
+    monkeypatch.setattr(neighbors, "_has_faiss", lambda: False)
+    monkeypatch.setattr(neighbors, "_pynndescent_candidates", record)
+    graph = knn_graph(X[:200], k=5, method="approximate", progress=False)
+    knn_graph(X[:200], k=5, method="approximate", random_state=7, progress=False)
+    assert graph.method == "pynndescent" and seeds == [0, 7]
+    np.testing.assert_array_equal(graph.indices, knn_graph(X[:200], k=5, progress=False).indices)

@@ -8,6 +8,9 @@ second run skips the models' forward passes.
 
 from __future__ import annotations
 
+import ast
+import importlib.util
+import json
 from pathlib import Path
 
 import pytest
@@ -17,20 +20,20 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 
 #: Parameters per notebook for CI (smaller than or equal to each notebook's defaults).
 SMALL = {
-    "01_quickstart": {"N": 600, "LOCAL_NEIGHBORS": 32},
+    "01_quickstart": {"N": 600, "LOCAL_K": 32},
     "02_hubness_reduction": {"N": 300},
     "03_redundancy_isotropy_id": {"N": 400, "DIMS": [8, 32, 128, 384]},
     "04_whitening": {"MODELS": {"minilm": ["mean", "cls", "max"]}, "WHITEN_KS": [32]},
     "05_local_id_training": {"N_TRAIN": 200, "N_VAL": 120, "STEPS": 10, "EVAL_EVERY": 5,
-                             "N_NEIGHBORS": 30, "SMOL_TEXTS": 30,
-                             "SMOL_LAYERS": [1, 15, 30], "TOKEN_NEIGHBORS": 32},
+                             "LOCAL_K": 30, "SMOL_TEXTS": 30,
+                             "SMOL_LAYERS": [1, 15, 30], "TOKEN_LOCAL_K": 32},
     "06_sae_concepts": {"WORDNET_N": 4000, "STEPS": 200, "BIBLE_VERSES": 1000,
                         "BIBLE_STEPS": 300},
     "07_drift": {"N_VERSES": 1000, "N_PERMUTATIONS": 200, "POWER_SIZES": [10, 40],
-                 "POWER_SHARES": [0.0, 0.5, 1.0], "REPEATS": 6, "PERIODS": 5,
+                 "POWER_SHARES": [0.0, 0.5, 1.0], "N_RESAMPLES": 6, "PERIODS": 5,
                  "PER_PERIOD": 60},
     "08_model_comparison": {"N": 300, "K": 10, "N_ANCHORS": 100, "MAP": "pca"},
-    "09_layerwise_geometry": {"N": 300, "LOCAL_NEIGHBORS": 32,
+    "09_layerwise_geometry": {"N": 300, "LOCAL_K": 32,
                               "LAYERS": {"minilm": [0, 3, 6], "smollm2-135m": [0, 15, 30]},
                               "DIMS": [32, 128, 384]},
 }
@@ -44,6 +47,26 @@ def _kernel() -> str:
 
 def test_every_notebook_has_small_parameters():
     assert sorted(p.stem for p in NOTEBOOKS.glob("[0-9][0-9]_*.ipynb")) == sorted(SMALL)
+
+
+def _parameters_cell_names(name: str) -> set[str]:
+    notebook = json.loads((NOTEBOOKS / f"{name}.ipynb").read_text(encoding="utf-8"))
+    cell = next(c for c in notebook["cells"] if "parameters" in c["metadata"].get("tags", []))
+    tree = ast.parse("".join(cell["source"]))
+    return {target.id for node in tree.body if isinstance(node, ast.Assign)
+            for target in ast.walk(node) if isinstance(target, ast.Name)
+            and isinstance(target.ctx, ast.Store)}
+
+
+@pytest.mark.parametrize("name", sorted(SMALL))
+def test_injected_parameters_exist_in_parameters_cell(name):
+    """papermill silently injects unknown names: a renamed parameter must be renamed here too."""
+    spec = importlib.util.spec_from_file_location("run_full_size", NOTEBOOKS / "run_full_size.py")
+    run_full_size = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(run_full_size)
+    known = _parameters_cell_names(name)
+    assert set(SMALL[name]) <= known, set(SMALL[name]) - known
+    assert set(run_full_size.FULL[name]) <= known, set(run_full_size.FULL[name]) - known
 
 
 @needs_chromium

@@ -1,6 +1,5 @@
 """Progress listeners see the package's own bars (the app's progress indicator relies on this)."""
 
-import numpy as np
 
 from embviz._progress import progress_bar, report_progress
 

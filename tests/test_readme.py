@@ -23,6 +23,6 @@ def test_quickstart_runs(tmp_path, monkeypatch):
     assert namespace["X"].shape == (2, 576) and namespace["L"].shape == (31, 1, 576)
     assert len(namespace["user"]) == 2
     assert namespace["concepts"]["frequency"].between(0, 1).all()
-    assert set(namespace["tests"]["method"]) >= {"mmd", "energy", "depth", "classifier"}
+    assert set(namespace["tests"]["metric"]) >= {"mmd", "energy", "depth", "classifier"}
     assert len(namespace["where"]) == len(namespace["kjv"]) + len(namespace["web"])
-    assert "linear_cka" in set(namespace["change"]["measure"])
+    assert "linear_cka" in set(namespace["change"]["metric"])

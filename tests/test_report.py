@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 
 import embviz.neighbors
-from embviz.metrics import (dimensionwise_report, geometry_report, hubness_skewness,
-                            layerwise_report, mle, twonn)
+from embviz.metrics import (
+    dimensionwise_report,
+    geometry_report,
+    hubness_skewness,
+    layerwise_report,
+    mle,
+    twonn,
+)
 from embviz.neighbors import knn_graph
 
 
@@ -28,37 +34,55 @@ def graph_calls(monkeypatch):
 
 
 def test_everything_comes_from_one_graph(X, graph_calls):
-    table = geometry_report(X, local_neighbors=64, progress=False)
+    table = geometry_report(X, local_k=64, progress=False)
     assert graph_calls == [64]  # one graph, at the largest neighbourhood needed
     assert list(table.columns) == ["metric", "value", "ci_low", "ci_high", "parameters"]
     values = table.set_index("metric")["value"]
     assert np.isfinite(values.to_numpy(float)).all()
     assert values["pca_dimension"] <= 5 and 3 < values["twonn"] < 7  # a 5-d subspace
+    parameters = table.set_index("metric")["parameters"]
+    assert parameters["local_intrinsic_dimension_mean"] == "local_k=64, metric=cosine"
+    assert parameters["local_intrinsic_dimension_median"] == "local_k=64, metric=cosine"
 
 
 def test_report_values_equal_the_measures(X):
-    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
-    graph = knn_graph(unit, k=64, metric="euclidean", progress=False)
-    table = geometry_report(X, local_neighbors=64, graph=graph, progress=False)
+    graph = knn_graph(X, k=64, metric="cosine", progress=False)
+    table = geometry_report(X, local_k=64, graph=graph, progress=False)
     values = table.set_index("metric")["value"]
     assert values["twonn"] == pytest.approx(twonn(graph), rel=1e-12)
     assert values["mle"] == pytest.approx(mle(graph.at_k(20), k=20), rel=1e-12)
     assert values["hubness_skewness"] == pytest.approx(hubness_skewness(graph, k=10))
+    # a Euclidean graph of the unit rows has the cosine neighbours, but the cosine report
+    # refuses it (one graph contract: a graph is used with the metric it was built with)
+    unit = X / np.linalg.norm(X, axis=1, keepdims=True)
+    euclidean_unit = knn_graph(unit, k=64, metric="euclidean", progress=False)
     cosine = knn_graph(X, k=10, metric="cosine", progress=False)
-    np.testing.assert_array_equal(cosine.indices, graph.at_k(10).indices)  # same neighbours
+    np.testing.assert_array_equal(cosine.indices, euclidean_unit.at_k(10).indices)
+    with pytest.raises(ValueError, match="built with metric='euclidean' but geometry_report "
+                                         "was asked for metric='cosine'"):
+        geometry_report(X, local_k=64, graph=euclidean_unit, progress=False)
 
 
 def test_precomputed_graph_is_reused_and_checked(X, graph_calls):
     graph = knn_graph(X, k=30, metric="euclidean", progress=False)
     graph_calls.clear()
-    geometry_report(X, metric="euclidean", local_neighbors=30, graph=graph, progress=False)
+    geometry_report(X, metric="euclidean", local_k=30, graph=graph, progress=False)
     assert graph_calls == []
-    with pytest.raises(ValueError, match="k >= 40"):
-        geometry_report(X, local_neighbors=40, graph=graph, progress=False)
+    with pytest.raises(ValueError, match="k=30 neighbour.*geometry_report needs k=40"):
+        geometry_report(X, metric="euclidean", local_k=40, graph=graph, progress=False)
+    with pytest.raises(ValueError, match="built with metric='euclidean' but geometry_report"):
+        geometry_report(X, local_k=30, graph=graph, progress=False)  # a cosine report
+    with pytest.raises(ValueError, match="X has 600 rows but the KNNGraph has 599"):
+        geometry_report(X, metric="euclidean", local_k=30, progress=False,
+                        graph=knn_graph(X[:-1], k=30, metric="euclidean", progress=False))
+    with pytest.raises(ValueError, match="X does not match the KNNGraph"):
+        geometry_report(X[::-1], metric="euclidean", local_k=30, graph=graph, progress=False)
+    with pytest.raises(TypeError, match="graph must be a KNNGraph"):
+        geometry_report(X, local_k=30, graph=graph.indices, progress=False)
 
 
 def test_confidence_intervals_and_labels(X, rng):
-    table = geometry_report(X, local_neighbors=32, ci=True, n_resamples=20,
+    table = geometry_report(X, local_k=32, ci=True, n_resamples=20,
                             labels=rng.integers(0, 2, len(X)), progress=False).set_index("metric")
     iso = table.loc["isoscore"]
     assert iso["ci_low"] <= iso["value"] <= iso["ci_high"]
@@ -69,11 +93,11 @@ def test_confidence_intervals_and_labels(X, rng):
 
 def test_layerwise_and_dimensionwise(X, rng):
     layers = np.stack([X, X * 2 + 1, rng.normal(size=X.shape).astype(np.float32)])
-    table = layerwise_report(layers, local_neighbors=32, progress=False)
+    table = layerwise_report(layers, local_k=32, progress=False)
     assert sorted(table["layer"].unique()) == [0, 1, 2]
     iso = table[table["metric"] == "isoscore"].set_index("layer")["value"]
     assert iso[2] > iso[0]  # an isotropic Gaussian layer beats a 5-d subspace
-    dims = dimensionwise_report(X, dims=[8, 40], local_neighbors=32, progress=False)
+    dims = dimensionwise_report(X, dims=[8, 40], local_k=32, progress=False)
     assert sorted(dims["dims"].unique()) == [8, 40]
     with pytest.raises(ValueError, match=r"dims must lie in \[2, 40\]"):
         dimensionwise_report(X, dims=[80])
@@ -82,7 +106,7 @@ def test_layerwise_and_dimensionwise(X, rng):
 
 
 def test_too_few_rows_for_the_neighbourhoods(rng):
-    with pytest.raises(ValueError, match="lower local_neighbors"):
+    with pytest.raises(ValueError, match="lower local_k"):
         geometry_report(rng.normal(size=(100, 8)), progress=False)
 
 
@@ -103,11 +127,17 @@ def test_wordnet_minilm_report(tmp_path):
 
 def test_shared_resample_intervals_equal_per_measure_bootstrap(rng):
     """One spectrum per resample gives the same intervals as bootstrap_ci on each measure."""
-    from embviz.metrics import (average_cosine, bootstrap_ci, effective_rank, isoscore,
-                                partition_isotropy, top_pc_variance_share)
+    from embviz.metrics import (
+        average_cosine,
+        bootstrap_ci,
+        effective_rank,
+        isoscore,
+        partition_isotropy,
+        top_pc_variance_share,
+    )
 
     X = rng.normal(size=(300, 12)) * np.linspace(0.2, 3, 12) + 0.5
-    table = geometry_report(X, k=5, mle_k=5, local_neighbors=20, ci=True, n_resamples=20,
+    table = geometry_report(X, k=5, mle_k=5, local_k=20, ci=True, n_resamples=20,
                             random_state=4, progress=False).set_index("metric")
     for name, measure in (("isoscore", isoscore), ("partition_isotropy", partition_isotropy),
                           ("average_cosine", average_cosine), ("effective_rank", effective_rank),

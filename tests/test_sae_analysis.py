@@ -66,7 +66,7 @@ def test_presence_diff_ranks_and_tests():
     _, p = two_proportion_test([40, 25, 5], n, [10, 25, 30], n)
     np.testing.assert_allclose(table.sort_values("feature")["p_value"], p, rtol=1e-12)
     np.testing.assert_allclose(table.sort_values("feature")["q_value"], benjamini_hochberg(p))
-    with pytest.raises(ValueError, match="codes_a has 3 features but codes_b has 2"):
+    with pytest.raises(ValueError, match="a has 3 features but b has 2"):
         presence_diff(A, B[:, :2])
 
 

@@ -68,9 +68,8 @@ def test_wordnet_category_alignment_and_feature_table(wordnet_sae, wordnet):
 
 @pytest.fixture(scope="module")
 def bible():
-    from embviz.embed import embed_corpus
-
     from embviz.datasets import bible_verses
+    from embviz.embed import embed_corpus
 
     return embed_corpus(bible_verses(1000, random_state=0), model="minilm", device="cpu",
                         progress=False)

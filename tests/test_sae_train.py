@@ -15,6 +15,7 @@ from embviz._progress import report_progress
 from embviz.sae import (
     ConceptSAE,
     NotAnSAEDirectoryError,
+    SAETrainingConfig,
     TrainingRecord,
     decode_codes,
     explained_variance,
@@ -58,6 +59,8 @@ def test_training_record(sae, X):
     assert rec.n_train + rec.n_holdout == len(X) and rec.n_holdout == 300
     assert rec.config["architecture"] == "topk" and rec.config["k"] == 8
     assert TrainingRecord.from_dict(json.loads(json.dumps(rec.to_dict()))) == rec
+    config = SAETrainingConfig.from_dict(rec.config)  # the record keeps the config as a dict
+    assert config.to_dict() == rec.config and config.d_in == 32 and config.expansion == 4
     assert sae.d_in == 32 and sae.d_sae == 128 and sae.source == "embeddings"
 
 
@@ -145,6 +148,10 @@ def test_bad_input(sae, X):
         sae_encode("not an sae", X)
     with pytest.raises(ValueError, match="zero variance"):
         train_sae(np.ones((200, 32), np.float32), **FAST)
+    with pytest.raises(ValueError, match=r"lr must be a number in \(0, inf\), got 0.0"):
+        train_sae(X, **{**FAST, "lr": 0.0})
+    with pytest.raises(ValueError, match=r"holdout must be a number in \(0, 1\), got 1.0"):
+        train_sae(X, holdout=1.0, **FAST)
 
 
 def test_nan_weights_give_a_clear_error(sae, X):

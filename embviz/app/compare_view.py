@@ -9,23 +9,16 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
+from ..exploration import MAX_TEST_ROWS
 from .groups import GroupPicker
 from .state import AppState, controls
 
 __all__ = ["CompareView"]
 
-_SAMPLE_CAP = 3000  # rows per group in the tests (a random sample above it, said in the page)
-
 
 def _table(df: pd.DataFrame, height: int = 260) -> pn.widgets.Tabulator:
     return pn.widgets.Tabulator(df.round(5), disabled=True, show_index=False, height=height,
                                 sizing_mode="stretch_width", pagination="local", page_size=10)
-
-
-def _capped(rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    if len(rows) <= _SAMPLE_CAP:
-        return rows
-    return np.sort(rng.choice(rows, _SAMPLE_CAP, replace=False))
 
 
 class CompareView(Viewer):
@@ -51,12 +44,8 @@ class CompareView(Viewer):
 
     def _on_data(self, *_):
         exploration = self.state.exploration
-        meta = exploration.data.meta if exploration is not None else pd.DataFrame()
-        times = [c for c in meta.columns if c not in ("id", "text") and meta[c].nunique() > 1
-                 and (pd.api.types.is_numeric_dtype(meta[c])
-                      or pd.api.types.is_datetime64_any_dtype(meta[c]))]
-        self.param.time_column.objects = times
-        self.time_column = ("time" if "time" in times else (times or [None])[0])
+        self.param.time_column.objects = exploration.time_columns if exploration else []
+        self.time_column = exploration.default_time_column if exploration else None
         self.tests_out[:], self.time_out[:], self.models_out[:] = [], [], []
 
     # -- two groups ------------------------------------------------------------------------
@@ -80,16 +69,16 @@ class CompareView(Viewer):
     def _tests(self):
         from ..drift import mmd_witness, two_sample_table
 
-        data = self.state.exploration.data
+        exploration = self.state.exploration
+        data, seed = exploration.data, exploration.random_state
         in_a, in_b = self.groups.masks()
-        rng = np.random.default_rng(0)
-        rows_a, rows_b = _capped(np.flatnonzero(in_a), rng), _capped(np.flatnonzero(in_b), rng)
-        sampled = max(in_a.sum(), in_b.sum()) > _SAMPLE_CAP
+        rows_a, rows_b = exploration.two_sample_rows(in_a, in_b)
+        sampled = len(rows_a) + len(rows_b) < in_a.sum() + in_b.sum()
         note = (f"(n = {len(rows_a):,} and {len(rows_b):,}"
-                f"{f'; at most {_SAMPLE_CAP:,} sampled per group' if sampled else ''})")
+                f"{f'; at most {MAX_TEST_ROWS:,} sampled per group' if sampled else ''})")
         a, b = data.subset(rows_a), data.subset(rows_b)
-        table = two_sample_table(a, b, n_permutations=self.n_permutations, random_state=0)
-        frame = mmd_witness(a, b, random_state=0)
+        table = two_sample_table(a, b, n_permutations=self.n_permutations, random_state=seed)
+        frame = mmd_witness(a, b, random_state=seed)
         values = np.full(len(data), np.nan)
         values[np.r_[rows_a, rows_b]] = frame["witness"].to_numpy()
         top = frame[frame["rank"] <= 10].sort_values(["sample", "rank"])
@@ -115,9 +104,10 @@ class CompareView(Viewer):
         from ..drift import drift_over_time
         from ..viz.drift import drift_over_time_figure
 
-        table = drift_over_time(self.state.exploration.data, self.time_column,
-                                window=self.windows, n_permutations=self.n_permutations,
-                                random_state=0)
+        exploration = self.state.exploration
+        table = drift_over_time(exploration.data, self.time_column, window=self.windows,
+                                n_permutations=self.n_permutations,
+                                random_state=exploration.random_state)
         return table, drift_over_time_figure(table, title=f"drift over {self.time_column}")
 
     # -- two models ------------------------------------------------------------------------
@@ -148,12 +138,12 @@ class CompareView(Viewer):
         from ..drift import compare_models, knn_overlap
         from ..embed import embed_corpus
 
-        data = self.state.exploration.data
-        prov = data.provenance
+        exploration = self.state.exploration
+        data = exploration.data
         other = embed_corpus(data.meta, model=self.other_model, pooling=None,
-                             layer=-1, prompt=prov.get("prompt"))
-        name = f"{self.other_model}"
-        return (compare_models(data, other, random_state=0), knn_overlap(data, other), name)
+                             layer=-1, prompt=data.provenance.get("prompt"))
+        return (compare_models(data, other, random_state=exploration.random_state),
+                knn_overlap(data, other), self.other_model)
 
     def __panel__(self):
         buttons = {}

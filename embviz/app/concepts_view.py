@@ -78,9 +78,10 @@ class ConceptsView(Viewer):
     def _train(self):
         from ..sae import document_codes, feature_table, train_sae
 
-        data = self.state.exploration.data
+        exploration = self.state.exploration
+        data = exploration.data
         sae = train_sae(data, architecture=self.architecture, expansion=self.expansion,
-                        k=self.k, steps=self.steps, random_state=0)
+                        k=self.k, steps=self.steps, random_state=exploration.random_state)
         codes = document_codes(sae, data, progress=True)
         table = feature_table(sae, data, codes=codes, progress=True)
         return sae, codes, table.sort_values("frequency", ascending=False,

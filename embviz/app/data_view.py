@@ -7,7 +7,7 @@ import param
 from panel.viewable import Viewer
 
 from ..datasets import list_datasets
-from ..explore import Exploration
+from ..exploration import DEFAULT_N, Exploration
 from .state import AppState, controls
 from .uploads import (
     CORPUS_SUFFIXES,
@@ -28,10 +28,10 @@ _CHOOSE = "(choose the text column)"
 def shared_exploration(dataset: str, n: int, model: str, pooling: str | None, layer: int,
                        prompt: str | None) -> Exploration:
     """A bundled corpus embedded once per server and shared by every session (``pn.cache``)."""
-    from ..explore import load_exploration
+    from ..exploration import load_exploration
 
     return load_exploration(dataset, n=n, model=model, pooling=pooling, layer=layer,
-                            prompt=prompt, progress=True)
+                            prompt=prompt)
 
 
 def _embed_table(table, model, pooling, layer, prompt) -> Exploration:
@@ -51,7 +51,7 @@ class DataView(Viewer):
     """Choose the texts and how to embed them; the result becomes the shared exploration."""
 
     dataset = param.Selector(default="wordnet", objects=["wordnet"])
-    n = param.Integer(default=5000, bounds=(50, None), doc="texts sampled (stratified)")
+    n = param.Integer(default=DEFAULT_N, bounds=(50, None), doc="texts sampled (stratified)")
     model = param.Selector(default="minilm", objects=["minilm"])
     pooling = param.Selector(default="default", objects=["default", "mean", "cls", "last", "max"])
     layer = param.Integer(default=-1, doc="hidden-state index; -1 = last")

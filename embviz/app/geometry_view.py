@@ -7,6 +7,8 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
+from .._tables import display_name
+from ..exploration import LAYER_ROWS, N_RESAMPLES
 from .state import AppState, controls
 
 __all__ = ["GeometryView"]
@@ -29,7 +31,7 @@ def _card(title: str, report: pd.DataFrame) -> pn.Card:
             continue
         r = rows.loc[metric]
         ci = f"[{r.ci_low:.3g}, {r.ci_high:.3g}]" if pd.notna(r.ci_low) else "—"
-        lines.append(f"| {metric} | **{r.value:.4g}** | {ci} |")
+        lines.append(f"| {display_name(metric)} | **{r.value:.4g}** | {ci} |")
     return pn.Card(pn.pane.Markdown("\n".join(lines)), title=title, collapsible=False,
                    width=360)
 
@@ -37,7 +39,7 @@ def _card(title: str, report: pd.DataFrame) -> pn.Card:
 class GeometryView(Viewer):
     """Measures of the whole cloud, computed on the shared kNN graph."""
 
-    layer_sample = param.Integer(default=1000, bounds=(200, 20_000),
+    layer_sample = param.Integer(default=LAYER_ROWS, bounds=(200, 20_000),
                                  doc="texts re-embedded at every layer for the layer curves")
 
     def __init__(self, state: AppState, **params):
@@ -66,9 +68,8 @@ class GeometryView(Viewer):
             self.state.add_figure(name, fig)
         self.distributions[:] = [pn.pane.Plotly(fig, height=320, sizing_mode="stretch_width")
                                  for fig in figures.values()]
-        with_ci = await self.state.runner.run("Bootstrap intervals (30 resamples)",
-                                              self.state.exploration.geometry, ci=True,
-                                              n_resamples=30)
+        with_ci = await self.state.runner.run(f"Bootstrap intervals ({N_RESAMPLES} resamples)",
+                                              self.state.exploration.geometry, ci=True)
         if with_ci is not None:
             self._show_report(with_ci)
 
@@ -80,7 +81,7 @@ class GeometryView(Viewer):
         from ..viz.geometry import distribution_figure
 
         exploration = self.state.exploration
-        report = exploration.geometry(ci=False)
+        report = exploration.geometry()
         figures = {"k_occurrence": distribution_figure(exploration.measure("k_occurrence"),
                                                        "k-occurrence N_10"),
                    "local_id": distribution_figure(exploration.measure("local_id"),
@@ -91,26 +92,14 @@ class GeometryView(Viewer):
         exploration = self.state.exploration
         if exploration is None:
             return
-        if "label" not in exploration.data.meta.columns:
-            self.state.runner.fail("Hubness reduction is judged by k-NN classification: the "
-                                   "corpus needs a label column.")
-            return
-        from ..metrics import hubness_reduction_table
-
-        table = await self.state.runner.run(
-            "Hubness reduction", hubness_reduction_table, exploration.data.vectors,
-            exploration.data.meta["label"].astype(str).to_numpy(), random_state=0)
+        table = await self.state.runner.run("Hubness reduction", exploration.hubness_reduction)
         if table is not None:
             self.state.add_table("hubness_reduction", table)
             self.reduction[:] = [pn.widgets.Tabulator(table.round(4), disabled=True,
                                                       show_index=False)]
 
     async def layerwise(self, *_):
-        exploration = self.state.exploration
-        provenance = exploration.data.provenance if exploration is not None else {}
-        if "model" not in provenance:
-            self.state.runner.fail("Layer curves need the model the corpus was embedded with; "
-                                   "precomputed embeddings carry none.")
+        if self.state.exploration is None:
             return
         result = await self.state.runner.run("Layer-wise geometry", self._layer_curves)
         if result is not None:
@@ -120,21 +109,13 @@ class GeometryView(Viewer):
             self.layers[:] = [pn.pane.Plotly(fig, height=340, sizing_mode="stretch_width")]
 
     def _layer_curves(self):
-        from ..embed import embed_corpus_layers
-        from ..metrics import layerwise_report
         from ..viz.geometry import layerwise_figure
 
         exploration = self.state.exploration
-        data = exploration.data
-        n = min(self.layer_sample, len(data))
-        sample = data.meta.sample(n=n, random_state=0) if n < len(data) else data.meta
-        prov = data.provenance
-        layers = embed_corpus_layers(sample, model=prov["model"]["name"],
-                                     pooling=prov.get("pooling"), prompt=prov.get("prompt"))
-        size = min(128, n - 2)
-        report = layerwise_report(layers, local_neighbors=size, mle_k=min(20, size),
-                                  k=min(10, size), progress=False)
-        return report, layerwise_figure(report, title=f"{prov['model']['name']}, n={n}")
+        report = exploration.layerwise(self.layer_sample)
+        n = int(report.loc[report["metric"] == "n", "value"].iloc[0])
+        model = exploration.data.provenance["model"].get("name", "")
+        return report, layerwise_figure(report, title=f"{model}, n={n:,}")
 
     def __panel__(self):
         buttons = [pn.widgets.Button(name=name, button_type="primary", width=220)

@@ -1,24 +1,16 @@
 """Two groups of the current corpus, chosen by a metadata column: what Compare and Concepts
-views contrast."""
+views contrast. Which columns and values qualify is the Exploration's decision."""
 
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import param
 
 from .state import AppState, controls
 
-__all__ = ["GroupPicker", "group_columns"]
+__all__ = ["GroupPicker"]
 
 REST = "(all other rows)"
-_MAX_VALUES = 200
-
-
-def group_columns(meta: pd.DataFrame) -> list[str]:
-    """Metadata columns with 2..200 distinct values (labels, groups, periods)."""
-    return [c for c in meta.columns if c not in ("id", "text")
-            and 2 <= meta[c].nunique() <= _MAX_VALUES]
 
 
 class GroupPicker(param.Parameterized):
@@ -36,10 +28,8 @@ class GroupPicker(param.Parameterized):
 
     def _on_data(self, *_):
         exploration = self.state.exploration
-        columns = group_columns(exploration.data.meta) if exploration is not None else []
-        self.param.column.objects = columns
-        preferred = [c for c in ("group", "label") if c in columns]
-        self.column = (preferred or columns or [None])[0]
+        self.param.column.objects = exploration.group_columns if exploration is not None else []
+        self.column = exploration.default_group_column if exploration is not None else None
         self._on_column()
 
     @param.depends("column", watch=True)
@@ -48,8 +38,7 @@ class GroupPicker(param.Parameterized):
         if exploration is None or self.column is None:
             self.param.value_a.objects, self.param.value_b.objects = [], []
             return
-        counts = exploration.data.meta[self.column].astype(str).value_counts()
-        values = counts.index.tolist()
+        values = exploration.group_values(self.column)
         self.param.value_a.objects = values
         self.param.value_b.objects = [REST, *values]
         self.value_a = values[0]
@@ -57,15 +46,8 @@ class GroupPicker(param.Parameterized):
 
     def masks(self) -> tuple[np.ndarray, np.ndarray]:
         """Boolean row masks of groups A and B (disjoint)."""
-        if self.column is None:
-            raise ValueError("the corpus has no column with 2 to 200 distinct values to form "
-                             "groups from (e.g. label, group, time)")
-        values = self.state.exploration.data.meta[self.column].astype(str).to_numpy()
-        in_a = values == self.value_a
-        in_b = ~in_a if self.value_b == REST else values == self.value_b
-        if self.value_b == self.value_a:
-            raise ValueError("group A and group B are the same value: choose two values")
-        return in_a, in_b
+        return self.state.exploration.group_masks(
+            self.column, self.value_a, None if self.value_b == REST else self.value_b)
 
     def names(self) -> tuple[str, str]:
         return f"{self.column}={self.value_a}", (f"{self.column}={self.value_b}"

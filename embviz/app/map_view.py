@@ -9,14 +9,13 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from ..explore import POINT_MEASURES
+from ..exploration import MAX_MAP_POINTS, MAX_SELECTED_ROWS, POINT_MEASURES
 from .state import AppState, controls
 
 __all__ = ["MapView"]
 
 _NO_COLOR = "(none)"
 _SELECT_HINT = "Select points with the box or lasso tool."
-_SELECTION_LIMIT = 500  # rows of a selection that get neighbour lists
 
 
 class MapView(Viewer):
@@ -25,7 +24,7 @@ class MapView(Viewer):
     method = param.Selector(default="umap", objects=["umap", "pca"])
     dimensions = param.Selector(default=2, objects=[2, 3])
     color = param.Selector(default="label", objects=["label"])
-    max_points = param.Integer(default=20_000, bounds=(1_000, 200_000),
+    max_points = param.Integer(default=MAX_MAP_POINTS, bounds=(1_000, 200_000),
                                doc="points drawn; above this a random sample is shown")
     query = param.String(default="", doc="a text to find its nearest neighbours")
 
@@ -47,11 +46,8 @@ class MapView(Viewer):
         exploration = self.state.exploration
         if exploration is None:
             return [_NO_COLOR]
-        meta = exploration.data.meta
-        columns = [c for c in meta.columns if c not in ("id", "text")
-                   and 1 < meta[c].nunique() and (pd.api.types.is_numeric_dtype(meta[c])
-                                                  or meta[c].nunique() <= 200)]
-        return [*columns, *POINT_MEASURES, *self.state.extra_measures, _NO_COLOR]
+        return [*exploration.color_columns, *POINT_MEASURES, *self.state.extra_measures,
+                _NO_COLOR]
 
     async def _on_data(self, event) -> None:
         self._query_rows = None
@@ -70,7 +66,9 @@ class MapView(Viewer):
         options = self._color_options()
         self.param.color.objects = options
         if self.color not in options:
-            self.color = options[0]
+            exploration = self.state.exploration
+            default = exploration.default_color if exploration is not None else None
+            self.color = default or _NO_COLOR
 
     @param.depends("method", "dimensions", "color", "max_points", watch=True)
     async def redraw(self) -> None:
@@ -94,7 +92,7 @@ class MapView(Viewer):
             meta = meta.assign(**{color: self.state.extra_measures[color]})
         fig = scatter_map(coords, meta, color=color, title=self.state.source,
                           axis_title="UMAP" if self.method == "umap" else "PC",
-                          max_points=self.max_points)
+                          max_points=self.max_points, random_state=exploration.random_state)
         if self._query_rows is not None:
             self._add_query_trace(fig, coords)
         fig.update_layout(dragmode="select" if self.dimensions == 2 else "orbit",
@@ -116,19 +114,18 @@ class MapView(Viewer):
         rows = np.unique([int(p["customdata"]) for p in points if "customdata" in p])
         if rows.size == 0:
             return
-        exploration = self.state.exploration
-        shown = rows[:_SELECTION_LIMIT]
-        table = exploration.neighbors_table(shown, k=5)
+        table = self.state.exploration.neighbors_table(rows)
         self.selection.value = table
         self.state.add_table("selection", table)
-        more = f" (neighbours of the first {len(shown)})" if len(rows) > len(shown) else ""
+        more = (f" (neighbours of the first {MAX_SELECTED_ROWS})"
+                if len(rows) > MAX_SELECTED_ROWS else "")
         self.selection_note.object = f"**{len(rows):,} points selected**{more}."
 
     async def find(self, *_):
         if not self.query.strip() or self.state.exploration is None:
             return
         result = await self.state.runner.run("Embedding the query", self.state.exploration.query,
-                                             self.query, 10)
+                                             self.query)
         if result is None:
             return
         self._query_rows = result["row"].to_numpy()

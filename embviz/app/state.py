@@ -12,7 +12,7 @@ import panel as pn
 import param
 
 from .._progress import report_progress
-from ..explore import Exploration
+from ..exploration import Exploration
 
 __all__ = ["USER_ERRORS", "AppState", "TaskRunner", "controls"]
 

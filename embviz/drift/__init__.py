@@ -7,8 +7,16 @@ scikit-learn when the classifier test runs.
 
 from ._result import TwoSampleResult
 from .classifier import classifier_test
-from .compare import (LinearMap, compare_models, knn_overlap, linear_cka, linear_compensation,
-                      procrustes_error, relative_agreement, relative_representation)
+from .compare import (
+                      LinearMap,
+                      compare_models,
+                      knn_overlap,
+                      linear_cka,
+                      linear_compensation,
+                      procrustes_error,
+                      relative_agreement,
+                      relative_representation,
+)
 from .depth import depth_test, tte_depth
 from .descriptors import centroid_shift, dimension_drift, drifted_dimensions
 from .explain import classifier_confidence, depth_outliers, mmd_witness

@@ -13,13 +13,6 @@ from ..embedding_set import EmbeddingSet
 MIN_SAMPLE = 5
 
 
-def as_vectors(x: Any, name: str, min_rows: int = 1) -> np.ndarray:
-    """``(n, d)`` float array from an array, a torch tensor or an :class:`EmbeddingSet`."""
-    if isinstance(x, EmbeddingSet):
-        x = x.vectors
-    return check_embeddings(x, name=name, min_rows=min_rows)
-
-
 def texts_of(x: Any) -> list[str] | None:
     """The texts of an EmbeddingSet, else ``None``."""
     return x.texts if isinstance(x, EmbeddingSet) else None
@@ -30,30 +23,14 @@ def check_samples(a: Any, b: Any, min_rows: int = MIN_SAMPLE) -> tuple[np.ndarra
 
     float64 is kept only when both inputs are float64 (else float32).
     """
-    A = as_vectors(a, "a", min_rows)
-    B = as_vectors(b, "b", min_rows)
+    A = check_embeddings(a, "a", min_rows)
+    B = check_embeddings(b, "b", min_rows)
     if A.shape[1] != B.shape[1]:
         raise ValueError(f"a and b must have the same dimension d for a two-sample test; got "
                          f"a: d={A.shape[1]}, b: d={B.shape[1]} (embeddings of two models? "
                          f"compare them with embviz.drift.compare_models)")
     dtype = np.float64 if A.dtype == B.dtype == np.float64 else np.float32
     return A.astype(dtype, copy=False), B.astype(dtype, copy=False)
-
-
-def check_fraction(value: Any, name: str, low: float = 0.0, high: float = 1.0) -> float:
-    """``value`` as float in the open interval ``(low, high)``."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)):
-        raise TypeError(f"{name} must be a number in ({low}, {high}), got {value!r}")
-    if not low < value < high:
-        raise ValueError(f"{name} must be in ({low}, {high}), got {value}")
-    return float(value)
-
-
-def check_permutations(value: Any, name: str = "n_permutations", minimum: int = 1) -> int:
-    """A non-negative permutation/bootstrap count."""
-    from .._validation import check_positive_int
-
-    return check_positive_int(value, name, minimum=minimum)
 
 
 def sample_frame(n_a: int, n_b: int, texts_a: list[str] | None, texts_b: list[str] | None):

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
+
+from .._tables import format_parameters
 
 __all__ = ["TwoSampleResult"]
 
@@ -42,12 +43,14 @@ class TwoSampleResult:
     parameters: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        """A flat dict (``ci_low``/``ci_high``; parameters as a JSON string): one table row."""
-        return {"method": self.method, "statistic": float(self.statistic),
-                "p_value": float(self.p_value), "effect_size": float(self.effect_size),
+        """One row of a long result table: ``metric`` (the test), ``value`` (the effect size)
+        with ``ci_low``/``ci_high``, ``parameters`` (``"key=value, ..."``), then
+        ``statistic``, ``p_value``, ``n_a``, ``n_b``."""
+        return {"metric": self.method, "value": float(self.effect_size),
                 "ci_low": float(self.effect_ci[0]), "ci_high": float(self.effect_ci[1]),
-                "n_a": int(self.n_a), "n_b": int(self.n_b),
-                "parameters": json.dumps(self.parameters, default=str, sort_keys=True)}
+                "parameters": format_parameters(self.parameters),
+                "statistic": float(self.statistic), "p_value": float(self.p_value),
+                "n_a": int(self.n_a), "n_b": int(self.n_b)}
 
     def significant(self, alpha: float = 0.05) -> bool:
         """Whether ``p_value < alpha``."""

@@ -6,8 +6,8 @@ import numpy as np
 from scipy import stats
 
 from .._progress import progress_bar
-from .._validation import check_positive_int
-from ._inputs import MIN_SAMPLE, check_fraction, check_samples
+from .._validation import check_number, check_positive_int
+from ._inputs import MIN_SAMPLE, check_samples
 from ._result import TwoSampleResult
 from .depth import auc_interval
 from .kernel_tests import permutation_p_value
@@ -29,7 +29,7 @@ def out_of_fold_scores(Z: np.ndarray, labels: np.ndarray, n_folds: int, C: float
     n_folds : int
     C : float
         Inverse L2 penalty of ``sklearn.linear_model.LogisticRegression``.
-    random_state : int, optional
+    random_state : int or None, default 0
         Seed of the fold assignment.
 
     Returns
@@ -64,8 +64,8 @@ def _auc(scores: np.ndarray, labels: np.ndarray) -> float:
 
 
 def classifier_test(a, b, n_folds: int = 5, n_permutations: int = 100, C: float = 1.0,
-                    confidence: float = 0.95, random_state: int | None = None,
-                    progress: bool = False) -> TwoSampleResult:
+                    confidence: float = 0.95, random_state: int | None = 0,
+                    progress: bool = True) -> TwoSampleResult:
     """Classifier two-sample test (C2ST) with a held-out AUC.
 
     A standardised L2 logistic regression learns to tell ``b`` from ``a``; its out-of-fold
@@ -89,9 +89,9 @@ def classifier_test(a, b, n_folds: int = 5, n_permutations: int = 100, C: float 
     C : float, default 1.0
         Inverse regularisation strength.
     confidence : float, default 0.95
-    random_state : int, optional
+    random_state : int or None, default 0
         Seeds the folds and the permutations.
-    progress : bool, default False
+    progress : bool, default True
 
     Returns
     -------
@@ -107,7 +107,7 @@ def classifier_test(a, b, n_folds: int = 5, n_permutations: int = 100, C: float 
     n_folds = check_positive_int(n_folds, "n_folds", minimum=2)
     A, B = check_samples(a, b, max(MIN_SAMPLE, n_folds))
     check_positive_int(n_permutations, "n_permutations", minimum=0)
-    check_fraction(confidence, "confidence")
+    check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
     if not C > 0:
         raise ValueError(f"C must be a positive number, got {C!r}")
     Z = np.concatenate([A, B])

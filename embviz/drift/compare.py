@@ -7,27 +7,27 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_positive_int, unit_rows
-from ..embedding_set import EmbeddingSet
-from ._inputs import as_vectors, check_fraction, texts_of
+from .._tables import result_table
+from .._validation import check_embeddings, check_number, check_positive_int, unit_rows
+from ._inputs import texts_of
 
 __all__ = ["LinearMap", "compare_models", "knn_overlap", "linear_cka", "linear_compensation",
            "procrustes_error", "relative_agreement", "relative_representation"]
 
 
-def _paired(X, Y, min_rows: int = 4) -> tuple[np.ndarray, np.ndarray]:
+def _paired(a, b, min_rows: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """Two representations of the same rows, float64; dimensions may differ."""
-    X64 = as_vectors(X, "X", min_rows).astype(np.float64)
-    Y64 = as_vectors(Y, "Y", min_rows).astype(np.float64)
-    if len(X64) != len(Y64):
-        raise ValueError(f"X and Y must hold the same texts in the same order (row i of both "
-                         f"is text i); got {len(X64)} and {len(Y64)} rows")
-    _check_texts_aligned(X, Y)
-    return X64, Y64
+    A = check_embeddings(a, "a", min_rows).astype(np.float64)
+    B = check_embeddings(b, "b", min_rows).astype(np.float64)
+    if len(A) != len(B):
+        raise ValueError(f"a and b must hold the same texts in the same order (row i of both "
+                         f"is text i); got {len(A)} and {len(B)} rows")
+    _check_texts_aligned(a, b)
+    return A, B
 
 
-def _check_texts_aligned(X, Y) -> None:
-    tx, ty = texts_of(X), texts_of(Y)
+def _check_texts_aligned(a, b) -> None:
+    tx, ty = texts_of(a), texts_of(b)
     if tx is None or ty is None:
         return
     if len(tx) != len(ty):
@@ -53,18 +53,18 @@ def _hsic_terms(X: np.ndarray, Y: np.ndarray, debiased: bool) -> float:
             - 2 / (n - 2) * (k1 @ l1)) / (n * (n - 3))
 
 
-def linear_cka(X, Y, debiased: bool = False) -> float:
+def linear_cka(a, b, debiased: bool = False) -> float:
     """Linear centered kernel alignment between two representations of the same rows.
 
     CKA = HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L)) with K = XXᵀ, L = YYᵀ after centring the
-    columns, computed from d×d products (no n×n matrix). ``debiased=True`` uses the unbiased
-    HSIC estimator of Song et al. (2012), as in Nguyen, Raghu & Kornblith (2021), which
+    columns of X = ``a``, Y = ``b``, computed from d×d products (no n×n matrix).
+    ``debiased=True`` uses the unbiased HSIC estimator of Song et al. (2012), as in Nguyen, Raghu & Kornblith (2021), which
     removes the upward bias of CKA when d is large relative to n.
 
     Parameters
     ----------
-    X : array (n, d1) or EmbeddingSet
-    Y : array (n, d2) or EmbeddingSet
+    a : EmbeddingSet, array or tensor of shape (n, d1)
+    b : EmbeddingSet, array or tensor of shape (n, d2)
         The same n texts in the same order; d1 and d2 may differ. n >= 4.
     debiased : bool, default False
 
@@ -87,7 +87,7 @@ def linear_cka(X, Y, debiased: bool = False) -> float:
     >>> round(linear_cka(X, 3 * X @ np.linalg.qr(rng.normal(size=(8, 8)))[0]), 6)
     1.0
     """
-    X64, Y64 = _paired(X, Y)
+    X64, Y64 = _paired(a, b)
     X64, Y64 = X64 - X64.mean(0), Y64 - Y64.mean(0)
     xy = _hsic_terms(X64, Y64, debiased)
     xx, yy = _hsic_terms(X64, X64, debiased), _hsic_terms(Y64, Y64, debiased)
@@ -97,50 +97,50 @@ def linear_cka(X, Y, debiased: bool = False) -> float:
     return float(xy / np.sqrt(xx * yy))
 
 
-def knn_overlap(X, Y, k: int = 10, metric: str = "cosine") -> pd.DataFrame:
+def knn_overlap(a, b, k: int = 10, metric: str = "cosine") -> pd.DataFrame:
     """Per-text Jaccard overlap of its k nearest neighbours in two spaces.
 
     Parameters
     ----------
-    X : array (n, d1) or EmbeddingSet
-    Y : array (n, d2) or EmbeddingSet
+    a : EmbeddingSet, array or tensor of shape (n, d1)
+    b : EmbeddingSet, array or tensor of shape (n, d2)
         Same texts, same order.
     k : int, default 10
-    metric : {"cosine", "euclidean"}
+    metric : {"cosine", "euclidean"}, default "cosine"
 
     Returns
     -------
     pandas.DataFrame of n rows, most-changed first
-        ``row``, ``jaccard`` = |N_X ∩ N_Y| / |N_X ∪ N_Y| in [0, 1], ``shared`` (count) and
+        ``row``, ``jaccard`` = |N_a ∩ N_b| / |N_a ∪ N_b| in [0, 1], ``shared`` (count) and
         ``text`` when an EmbeddingSet is given. The mean jaccard is the global overlap.
     """
     from ..neighbors import knn_graph
 
-    X64, Y64 = _paired(X, Y, 2)
+    X64, Y64 = _paired(a, b, 2)
     k = check_positive_int(k, "k")
     gx = knn_graph(X64, k, metric=metric, progress=False).indices
     gy = knn_graph(Y64, k, metric=metric, progress=False).indices
-    shared = np.array([np.intersect1d(a, b, assume_unique=True).size for a, b in zip(gx, gy)])
+    shared = np.array([np.intersect1d(x, y, assume_unique=True).size for x, y in zip(gx, gy)])
     frame = pd.DataFrame({"row": np.arange(len(gx)), "jaccard": shared / (2 * k - shared),
                           "shared": shared})
-    texts = texts_of(X) or texts_of(Y)
+    texts = texts_of(a) or texts_of(b)
     if texts is not None:
         frame["text"] = texts
     return frame.sort_values(["jaccard", "row"], kind="stable").reset_index(drop=True)
 
 
-def procrustes_error(X, Y) -> float:
+def procrustes_error(a, b) -> float:
     """Orthogonal Procrustes distance between two representations of the same rows.
 
-    Both are column-centred and scaled to unit Frobenius norm; the error is
+    Both (X = ``a``, Y = ``b``) are column-centred and scaled to unit Frobenius norm; the error is
     min_R ‖X R − Y‖²_F over orthogonal R = 2 − 2‖XᵀY‖_* (nuclear norm). When d1 ≠ d2 the
     smaller space is padded with zero columns, which leaves ‖XᵀY‖_* unchanged, so nothing
     is projected away.
 
     Parameters
     ----------
-    X : array (n, d1) or EmbeddingSet
-    Y : array (n, d2) or EmbeddingSet
+    a : EmbeddingSet, array or tensor of shape (n, d1)
+    b : EmbeddingSet, array or tensor of shape (n, d2)
 
     Returns
     -------
@@ -154,7 +154,7 @@ def procrustes_error(X, Y) -> float:
     Ding, Denain & Steinhardt (2021), "Grounding Representation Similarity with Statistical
     Testing", NeurIPS.
     """
-    X64, Y64 = _paired(X, Y, 2)
+    X64, Y64 = _paired(a, b, 2)
     X64, Y64 = X64 - X64.mean(0), Y64 - Y64.mean(0)
     nx, ny = np.linalg.norm(X64), np.linalg.norm(Y64)
     if nx == 0 or ny == 0:
@@ -164,48 +164,47 @@ def procrustes_error(X, Y) -> float:
 
 
 class LinearMap:
-    """Least-squares affine map from a new embedding space to an old one.
+    """Least-squares affine map from space ``b`` (a new model) into space ``a`` (the old one).
 
-    Fits ``old ≈ (new − mean_new) W + mean_old`` by ridge regression (``ridge=0``: minimum-norm
+    Fits ``a ≈ (b − mean_b) W + mean_a`` by ridge regression (``ridge=0``: minimum-norm
     least squares), the idea of query drift compensation: queries embedded by a new model can
     be searched in an index built by the old one without re-embedding the corpus.
 
     Parameters
     ----------
     ridge : float, default 0.0
-        L2 penalty λ on W (solves (XᵀX + λI) W = XᵀY).
+        L2 penalty λ on W (solves (BᵀB + λI) W = BᵀA).
 
     Attributes
     ----------
-    coef_ : ndarray (d_new, d_old)
-    mean_new_, mean_old_ : ndarray
+    coef_ : ndarray (d_b, d_a)
+    mean_a_, mean_b_ : ndarray
     """
 
     def __init__(self, ridge: float = 0.0):
         self.ridge = ridge
 
-    def fit(self, new, old) -> LinearMap:
-        """Fit on paired rows: ``new`` (n, d_new), ``old`` (n, d_old)."""
-        if not self.ridge >= 0:
-            raise ValueError(f"ridge must be >= 0, got {self.ridge!r}")
-        new64, old64 = _paired(new, old, 2)
-        self.mean_new_, self.mean_old_ = new64.mean(0), old64.mean(0)
-        Nc, Oc = new64 - self.mean_new_, old64 - self.mean_old_
+    def fit(self, a, b) -> LinearMap:
+        """Fit on paired rows: ``a`` (n, d_a), the target space; ``b`` (n, d_b), the source."""
+        check_number(self.ridge, "ridge", 0)
+        A, B = _paired(a, b, 2)
+        self.mean_a_, self.mean_b_ = A.mean(0), B.mean(0)
+        Ac, Bc = A - self.mean_a_, B - self.mean_b_
         if self.ridge == 0:
-            self.coef_ = np.linalg.lstsq(Nc, Oc, rcond=None)[0]
+            self.coef_ = np.linalg.lstsq(Bc, Ac, rcond=None)[0]
         else:
-            gram = Nc.T @ Nc + self.ridge * np.eye(new64.shape[1])
-            self.coef_ = np.linalg.solve(gram, Nc.T @ Oc)
+            gram = Bc.T @ Bc + self.ridge * np.eye(B.shape[1])
+            self.coef_ = np.linalg.solve(gram, Bc.T @ Ac)
         return self
 
-    def transform(self, new) -> np.ndarray:
-        """Map rows of the new space, (m, d_new) → (m, d_old) float64."""
+    def transform(self, b) -> np.ndarray:
+        """Map rows of space ``b``, (m, d_b) → (m, d_a) float64."""
         if not hasattr(self, "coef_"):
-            raise RuntimeError("this LinearMap is not fitted yet; call fit(new, old) first")
-        N = as_vectors(new, "new").astype(np.float64)
-        if N.shape[1] != self.coef_.shape[0]:
-            raise ValueError(f"new must have {self.coef_.shape[0]} columns, got {N.shape[1]}")
-        return (N - self.mean_new_) @ self.coef_ + self.mean_old_
+            raise RuntimeError("this LinearMap is not fitted yet; call fit(a, b) first")
+        B = check_embeddings(b, "b").astype(np.float64)
+        if B.shape[1] != self.coef_.shape[0]:
+            raise ValueError(f"b must have {self.coef_.shape[0]} columns, got {B.shape[1]}")
+        return (B - self.mean_b_) @ self.coef_ + self.mean_a_
 
 
 def _topk_cosine(queries: np.ndarray, index: np.ndarray, exclude: np.ndarray, k: int,
@@ -226,9 +225,10 @@ def _recall(found: np.ndarray, truth: np.ndarray) -> float:
                  / truth.shape[1])
 
 
-def linear_compensation(old, new, k: int = 10, train_fraction: float = 0.5,
-                        ridge: float = 0.0, random_state: int | None = None) -> dict:
-    """Retrieval recall@k recovered by mapping new-model queries into an old-model index.
+def linear_compensation(a, b, k: int = 10, train_fraction: float = 0.5,
+                        ridge: float = 0.0, random_state: int | None = 0) -> dict:
+    """Retrieval recall@k recovered by mapping new-model (``b``) queries into an old-model
+    (``a``) index.
 
     The texts are split at random: a ``train_fraction`` share fits a :class:`LinearMap` from
     the new space to the old one; every held-out text is then a query. The index holds the
@@ -239,22 +239,22 @@ def linear_compensation(old, new, k: int = 10, train_fraction: float = 0.5,
 
     Parameters
     ----------
-    old : array (n, d_old) or EmbeddingSet
-        The model that built the index.
-    new : array (n, d_new) or EmbeddingSet
+    a : EmbeddingSet, array or tensor of shape (n, d_a)
+        The old model, which built the index.
+    b : EmbeddingSet, array or tensor of shape (n, d_b)
         The new model, same texts in the same order.
     k : int, default 10
     train_fraction : float, default 0.5
         Share of texts used to fit the map (the rest are the held-out queries).
     ridge : float, default 0.0
         Ridge penalty of the map (0: minimum-norm least squares).
-    random_state : int, optional
+    random_state : int or None, default 0
         Seeds the split.
 
     Returns
     -------
     dict
-        ``recall_before``, ``recall_after`` (float; NaN before when d_new ≠ d_old),
+        ``recall_before``, ``recall_after`` (float; NaN before when d_b ≠ d_a),
         ``k``, ``n_train``, ``n_test``, ``ridge``, ``note``.
 
     References
@@ -262,9 +262,10 @@ def linear_compensation(old, new, k: int = 10, train_fraction: float = 0.5,
     The idea of query drift compensation: align a new encoder's query embeddings to an
     old index with a learned linear map instead of re-embedding the corpus.
     """
-    old64, new64 = _paired(old, new, 4)
+    old64, new64 = _paired(a, b, 4)
     k = check_positive_int(k, "k")
-    train_fraction = check_fraction(train_fraction, "train_fraction")
+    train_fraction = check_number(train_fraction, "train_fraction", 0, 1, low_open=True,
+                                  high_open=True)
     order = np.random.default_rng(random_state).permutation(len(old64))
     n_train = int(round(train_fraction * len(old64)))
     train, test = order[:n_train], order[n_train:]
@@ -272,7 +273,7 @@ def linear_compensation(old, new, k: int = 10, train_fraction: float = 0.5,
         raise ValueError(f"need >= 2 training texts, >= 1 query and k < n; got n_train="
                          f"{len(train)}, n_test={len(test)}, k={k}, n={len(old64)}")
     truth = _topk_cosine(old64[test], old64, test, k)
-    mapped = LinearMap(ridge).fit(new64[train], old64[train]).transform(new64[test])
+    mapped = LinearMap(ridge).fit(old64[train], new64[train]).transform(new64[test])
     after = _recall(_topk_cosine(mapped, old64, test, k), truth)
     same_dim = old64.shape[1] == new64.shape[1]
     before = _recall(_topk_cosine(new64[test], old64, test, k), truth) if same_dim else float("nan")
@@ -287,8 +288,8 @@ def relative_representation(X, anchors) -> np.ndarray:
 
     Parameters
     ----------
-    X : array (n, d) or EmbeddingSet
-    anchors : array (m, d) or EmbeddingSet
+    X : EmbeddingSet, array or tensor of shape (n, d)
+    anchors : EmbeddingSet, array or tensor of shape (m, d)
         The anchors embedded in the same space.
 
     Returns
@@ -301,21 +302,21 @@ def relative_representation(X, anchors) -> np.ndarray:
     Moschella et al. (2023), "Relative representations enable zero-shot latent space
     communication", ICLR.
     """
-    Xu = unit_rows(as_vectors(X, "X"), name="X")
-    Au = unit_rows(as_vectors(anchors, "anchors"), name="anchors")
+    Xu = unit_rows(check_embeddings(X, "X"), name="X")
+    Au = unit_rows(check_embeddings(anchors, "anchors"), name="anchors")
     if Xu.shape[1] != Au.shape[1]:
         raise ValueError(f"anchors must be in the space of X (d={Xu.shape[1]}), got "
                          f"d={Au.shape[1]}")
     return Xu @ Au.T
 
 
-def relative_agreement(X, Y, anchor_rows) -> np.ndarray:
+def relative_agreement(a, b, anchor_rows) -> np.ndarray:
     """Per-text agreement of relative representations computed in two models.
 
     Parameters
     ----------
-    X : array (n, d1) or EmbeddingSet
-    Y : array (n, d2) or EmbeddingSet
+    a : EmbeddingSet, array or tensor of shape (n, d1)
+    b : EmbeddingSet, array or tensor of shape (n, d2)
         Same texts, same order.
     anchor_rows : array of int, shape (m,)
         Rows used as shared anchors (m >= 3).
@@ -323,10 +324,10 @@ def relative_agreement(X, Y, anchor_rows) -> np.ndarray:
     Returns
     -------
     ndarray of shape (n,)
-        Pearson correlation between a text's cosine profile to the anchors in X and in Y
+        Pearson correlation between a text's cosine profile to the anchors in a and in b
         (centred, so the common offset of anisotropic spaces does not count as agreement).
     """
-    X64, Y64 = _paired(X, Y, 2)
+    X64, Y64 = _paired(a, b, 2)
     rows = np.asarray(anchor_rows)
     if rows.dtype.kind not in "iu" or rows.ndim != 1 or rows.size < 3:
         raise ValueError("anchor_rows must be a 1-D array of at least 3 row numbers")
@@ -338,16 +339,16 @@ def relative_agreement(X, Y, anchor_rows) -> np.ndarray:
     return (rx * ry).sum(1) / (np.linalg.norm(rx, axis=1) * np.linalg.norm(ry, axis=1))
 
 
-def compare_models(a_set, b_set, k: int = 10, n_anchors: int = 100,
+def compare_models(a, b, k: int = 10, n_anchors: int = 100,
                    train_fraction: float = 0.5, ridge: float = 0.0,
-                   random_state: int | None = None) -> pd.DataFrame:
+                   random_state: int | None = 0) -> pd.DataFrame:
     """All model-comparison measures for two models that embedded the same texts.
 
     Parameters
     ----------
-    a_set : EmbeddingSet
+    a : EmbeddingSet
         The old / reference model.
-    b_set : EmbeddingSet
+    b : EmbeddingSet
         The new model: the same ``text`` column, in the same order (else ValueError).
     k : int, default 10
         Neighbours for the k-NN overlap and recall@k.
@@ -355,31 +356,38 @@ def compare_models(a_set, b_set, k: int = 10, n_anchors: int = 100,
         Random anchor texts of the relative representations (at most n // 2).
     train_fraction, ridge : float
         Of :func:`linear_compensation`.
-    random_state : int, optional
+    random_state : int or None, default 0
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``measure``, ``value``, ``detail``: linear_cka, debiased_cka,
-        knn_jaccard_mean, procrustes_error, recall_before, recall_after,
+        The long result table (``metric, value, ci_low, ci_high, parameters``), one row each:
+        linear_cka (Kornblith et al. 2019), debiased_cka (Nguyen et al. 2021),
+        knn_jaccard_mean, procrustes_error (in [0, 2]), recall_before, recall_after,
         relative_agreement_mean.
     """
-    for name, s in (("a_set", a_set), ("b_set", b_set)):
+    from ..embedding_set import EmbeddingSet
+
+    for name, s in (("a", a), ("b", b)):
         if not isinstance(s, EmbeddingSet):
-            raise TypeError(f"{name} must be an EmbeddingSet, got {type(s).__name__}")
-    _check_texts_aligned(a_set, b_set)
+            raise TypeError(f"{name} must be an EmbeddingSet (the texts are checked to be the "
+                            f"same), got {type(s).__name__}")
+    _check_texts_aligned(a, b)
     rng = np.random.default_rng(random_state)
-    n = len(a_set)
+    n = len(a)
     anchors = rng.choice(n, max(3, min(n_anchors, n // 2)), replace=False)
-    comp = linear_compensation(a_set, b_set, k, train_fraction, ridge, int(rng.integers(2**31)))
-    overlap = knn_overlap(a_set, b_set, k)
-    rows = [("linear_cka", linear_cka(a_set, b_set), "Kornblith et al. 2019"),
-            ("debiased_cka", linear_cka(a_set, b_set, debiased=True), "Nguyen et al. 2021"),
-            ("knn_jaccard_mean", overlap["jaccard"].mean(), f"k={k}"),
-            ("procrustes_error", procrustes_error(a_set, b_set), "in [0, 2]"),
-            ("recall_before", comp["recall_before"], comp["note"] or f"recall@{k}"),
-            ("recall_after", comp["recall_after"],
-             f"recall@{k}, map fit on {comp['n_train']}, {comp['n_test']} held-out queries"),
-            ("relative_agreement_mean",
-             relative_agreement(a_set, b_set, anchors).mean(), f"{len(anchors)} anchors")]
-    return pd.DataFrame(rows, columns=["measure", "value", "detail"])
+    comp = linear_compensation(a, b, k, train_fraction, ridge, int(rng.integers(2**31)))
+    overlap = knn_overlap(a, b, k)
+    recall = {"k": k, "n_train": comp["n_train"], "n_test": comp["n_test"], "ridge": ridge}
+    return result_table([
+        {"metric": "linear_cka", "value": linear_cka(a, b)},
+        {"metric": "debiased_cka", "value": linear_cka(a, b, debiased=True),
+         "parameters": {"debiased": True}},
+        {"metric": "knn_jaccard_mean", "value": overlap["jaccard"].mean(),
+         "parameters": {"k": k, "metric": "cosine"}},
+        {"metric": "procrustes_error", "value": procrustes_error(a, b)},
+        {"metric": "recall_before", "value": comp["recall_before"],
+         "parameters": comp["note"] or recall},
+        {"metric": "recall_after", "value": comp["recall_after"], "parameters": recall},
+        {"metric": "relative_agreement_mean", "value": relative_agreement(a, b, anchors).mean(),
+         "parameters": {"n_anchors": len(anchors)}}])

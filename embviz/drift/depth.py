@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .._validation import unit_rows
-from ._inputs import MIN_SAMPLE, as_vectors, check_fraction, check_samples
+from .._validation import check_embeddings, check_number, unit_rows
+from ._inputs import MIN_SAMPLE, check_samples
 from ._result import TwoSampleResult
 
 __all__ = ["auc_interval", "depth_test", "tte_depth"]
@@ -51,9 +51,9 @@ def tte_depth(X, reference=None) -> np.ndarray:
     array([1.805, 1.   ])
     """
     if reference is None:
-        return _reference_depths(unit_rows(as_vectors(X, "X", 2), name="X"))
-    F = unit_rows(as_vectors(reference, "reference", 2), name="reference")
-    Xu = unit_rows(as_vectors(X, "X"), name="X")
+        return _reference_depths(unit_rows(check_embeddings(X, "X", 2), name="X"))
+    F = unit_rows(check_embeddings(reference, "reference", 2), name="reference")
+    Xu = unit_rows(check_embeddings(X, "X"), name="X")
     if Xu.shape[1] != F.shape[1]:
         raise ValueError(f"X and reference must have the same dimension; got "
                          f"{Xu.shape[1]} and {F.shape[1]}")
@@ -116,7 +116,7 @@ def depth_test(a, b, confidence: float = 0.95) -> TwoSampleResult:
     Transformer-Based Text Embeddings", EMNLP (TTE depth, Q and the Wilcoxon rank-sum test).
     """
     A, B = check_samples(a, b, MIN_SAMPLE)
-    check_fraction(confidence, "confidence")
+    check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
     F = unit_rows(A, name="a")
     depth_a = _reference_depths(F)
     depth_b = 1 + unit_rows(B, name="b") @ F.mean(0)

@@ -7,8 +7,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validation import check_positive_int
-from ._inputs import MIN_SAMPLE, check_fraction, check_samples
+from .._validation import check_number, check_positive_int
+from ._inputs import MIN_SAMPLE, check_samples
 from ._result import TwoSampleResult
 from .kernel_tests import permutation_p_value
 
@@ -27,8 +27,8 @@ def _centroid_distances(Z: np.ndarray, weights_a: np.ndarray, weights_b: np.ndar
     return _cosine_distance_rows(weights_a.T @ Z, weights_b.T @ Z)
 
 
-def centroid_shift(a, b, n_permutations: int = 1000, n_bootstrap: int = 200,
-                   confidence: float = 0.95, random_state: int | None = None
+def centroid_shift(a, b, n_permutations: int = 1000, n_resamples: int = 200,
+                   confidence: float = 0.95, random_state: int | None = 0
                    ) -> TwoSampleResult:
     """Cosine distance between the centroids of ``a`` and ``b`` (Phoenix-style), with a
     permutation p-value and a bootstrap interval.
@@ -39,10 +39,10 @@ def centroid_shift(a, b, n_permutations: int = 1000, n_bootstrap: int = 200,
         At least 5 rows each, same d.
     n_permutations : int, default 1000
         Pooled relabellings (each costs one (N, d) product).
-    n_bootstrap : int, default 200
+    n_resamples : int, default 200
         Percentile-bootstrap replicates (rows resampled within each sample).
     confidence : float, default 0.95
-    random_state : int, optional
+    random_state : int or None, default 0
 
     Returns
     -------
@@ -54,24 +54,24 @@ def centroid_shift(a, b, n_permutations: int = 1000, n_bootstrap: int = 200,
     """
     A, B = check_samples(a, b, MIN_SAMPLE)
     check_positive_int(n_permutations, "n_permutations")
-    check_positive_int(n_bootstrap, "n_bootstrap", minimum=0)
-    check_fraction(confidence, "confidence")
+    check_positive_int(n_resamples, "n_resamples", minimum=0)
+    check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
     rng = np.random.default_rng(random_state)
     Z = np.concatenate([A, B])
     n_a, n_b = len(A), len(B)
     labels = np.r_[np.ones(n_a), np.zeros(n_b)]
     perms = np.c_[labels, rng.permuted(np.tile(labels, (n_permutations, 1)), axis=1).T]
     shifts = _centroid_distances(Z, perms, 1 - perms)
-    boot_a = np.zeros((len(Z), n_bootstrap))
-    boot_b = np.zeros((len(Z), n_bootstrap))
-    boot_a[:n_a] = rng.multinomial(n_a, np.full(n_a, 1 / n_a), size=n_bootstrap).T
-    boot_b[n_a:] = rng.multinomial(n_b, np.full(n_b, 1 / n_b), size=n_bootstrap).T
-    boot = _centroid_distances(Z, boot_a, boot_b) if n_bootstrap else np.array([np.nan])
+    boot_a = np.zeros((len(Z), n_resamples))
+    boot_b = np.zeros((len(Z), n_resamples))
+    boot_a[:n_a] = rng.multinomial(n_a, np.full(n_a, 1 / n_a), size=n_resamples).T
+    boot_b[n_a:] = rng.multinomial(n_b, np.full(n_b, 1 / n_b), size=n_resamples).T
+    boot = _centroid_distances(Z, boot_a, boot_b) if n_resamples else np.array([np.nan])
     low, high = np.quantile(boot, [(1 - confidence) / 2, (1 + confidence) / 2])
     ci = (float(max(2 * shifts[0] - high, 0.0)), float(2 * shifts[0] - low))
     return TwoSampleResult(float(shifts[0]), permutation_p_value(shifts[0], shifts[1:]),
                            float(shifts[0]), ci, n_a, n_b, "centroid",
-                           {"n_permutations": n_permutations, "n_bootstrap": n_bootstrap,
+                           {"n_permutations": n_permutations, "n_resamples": n_resamples,
                             "confidence": confidence,
                             "ci_method": "basic (reverse-percentile) bootstrap",
                             "random_state": random_state,
@@ -90,7 +90,7 @@ def dimension_drift(a, b) -> pd.DataFrame:
     pandas.DataFrame of d rows
         ``dimension``, ``ks`` (statistic), ``p_value`` (two-sided KS, asymptotic Kolmogorov
         distribution),
-        ``p_adjusted`` (BH), ``mean_shift`` (mean(b) − mean(a)), sorted by dimension.
+        ``q_value`` (BH), ``mean_shift`` (mean(b) − mean(a)), sorted by dimension.
 
     References
     ----------
@@ -99,7 +99,7 @@ def dimension_drift(a, b) -> pd.DataFrame:
     A, B = check_samples(a, b, MIN_SAMPLE)
     ks, p = _ks_columns(A, B)
     return pd.DataFrame({"dimension": np.arange(A.shape[1]), "ks": ks, "p_value": p,
-                         "p_adjusted": stats.false_discovery_control(p, method="bh"),
+                         "q_value": stats.false_discovery_control(p, method="bh"),
                          "mean_shift": B.mean(0, dtype=np.float64) - A.mean(0, dtype=np.float64)})
 
 
@@ -150,7 +150,7 @@ def drifted_dimensions(a, b, alpha: float = 0.05) -> TwoSampleResult:
     Simes (1986), "An improved Bonferroni procedure for multiple tests of significance".
     """
     A, B = check_samples(a, b, MIN_SAMPLE)
-    alpha = check_fraction(alpha, "alpha")
+    alpha = check_number(alpha, "alpha", 0, 1, low_open=True, high_open=True)
     adjusted = stats.false_discovery_control(_ks_columns(A, B)[1], method="bh")
     share = float(np.mean(adjusted < alpha))
     return TwoSampleResult(share, float(adjusted.min()), share, (float("nan"), float("nan")),

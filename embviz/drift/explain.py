@@ -7,10 +7,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_positive_int
-from ._inputs import MIN_SAMPLE, check_fraction, check_samples, sample_frame, texts_of
-from ._kernel_sums import (_BLOCK_BYTES, _NUMPY_MAX_ROWS, KernelSpec, _kernel_block,
-                           median_distance)
+from .._validation import check_number, check_positive_int
+from ._inputs import MIN_SAMPLE, check_samples, sample_frame, texts_of
+from ._kernel_sums import _BLOCK_BYTES, _NUMPY_MAX_ROWS, KernelSpec, _kernel_block, median_distance
 from .classifier import out_of_fold_scores
 from .depth import _reference_depths
 
@@ -58,7 +57,7 @@ def _witness_values(Z: np.ndarray, n_a: int, bandwidth: float, block, device) ->
 
 
 def mmd_witness(a, b, bandwidth: float | None = None, block: int | None = None,
-                device: str = "auto", random_state: int | None = None) -> pd.DataFrame:
+                device: str = "auto", random_state: int | None = 0) -> pd.DataFrame:
     """Value of the MMD witness function at every pooled point.
 
     witness(z) = mean_i k(z, a_i) − mean_j k(z, b_j) (RBF kernel, median bandwidth as in
@@ -72,7 +71,7 @@ def mmd_witness(a, b, bandwidth: float | None = None, block: int | None = None,
     bandwidth : float, optional
     block : int, optional
     device : str, default "auto"
-    random_state : int, optional
+    random_state : int or None, default 0
         Seeds the bandwidth subsample.
 
     Returns
@@ -122,7 +121,7 @@ def depth_outliers(a, b, quantile: float = 0.05) -> pd.DataFrame:
     from .._validation import unit_rows
 
     A, B = check_samples(a, b, MIN_SAMPLE)
-    quantile = check_fraction(quantile, "quantile")
+    quantile = check_number(quantile, "quantile", 0, 1, low_open=True, high_open=True)
     F = unit_rows(A, name="a")
     depth = np.r_[_reference_depths(F), 1 + unit_rows(B, name="b") @ F.mean(0)]
     frame = sample_frame(len(A), len(B), texts_of(a), texts_of(b))
@@ -132,7 +131,7 @@ def depth_outliers(a, b, quantile: float = 0.05) -> pd.DataFrame:
 
 
 def classifier_confidence(a, b, n_folds: int = 5, C: float = 1.0,
-                          random_state: int | None = None) -> pd.DataFrame:
+                          random_state: int | None = 0) -> pd.DataFrame:
     """Out-of-fold probability that each pooled point comes from ``b``.
 
     Parameters
@@ -140,7 +139,7 @@ def classifier_confidence(a, b, n_folds: int = 5, C: float = 1.0,
     a, b : arrays (n_a, d), (n_b, d) or EmbeddingSets (at least max(5, n_folds) rows each)
     n_folds : int, default 5
     C : float, default 1.0
-    random_state : int, optional
+    random_state : int or None, default 0
 
     Returns
     -------

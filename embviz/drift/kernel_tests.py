@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_positive_int
-from ._inputs import MIN_SAMPLE, check_fraction, check_samples
+from .._validation import check_number, check_positive_int
+from ._inputs import MIN_SAMPLE, check_samples
 from ._kernel_sums import KernelSpec, kernel_forms, mean_kernel, subsample_sq_distances
 from ._result import TwoSampleResult
 
@@ -36,23 +36,23 @@ def permutation_p_value(observed: float, null: np.ndarray) -> float:
     return float((1 + np.count_nonzero(null >= observed)) / (1 + null.size))
 
 
-def _design(n_a: int, n_b: int, n_permutations: int, n_bootstrap: int,
+def _design(n_a: int, n_b: int, n_permutations: int, n_resamples: int,
             rng: np.random.Generator, dtype) -> tuple[np.ndarray, np.ndarray]:
     """V = [ones | observed labels | P permuted labels | B weights of a | B weights of b]."""
     n = n_a + n_b
     labels = np.r_[np.ones(n_a), np.zeros(n_b)].astype(dtype)
     perms = rng.permuted(np.tile(labels, (n_permutations, 1)), axis=1)
-    boot_a = np.zeros((n_bootstrap, n), dtype)
-    boot_b = np.zeros((n_bootstrap, n), dtype)
-    boot_a[:, :n_a] = rng.multinomial(n_a, np.full(n_a, 1 / n_a), size=n_bootstrap)
-    boot_b[:, n_a:] = rng.multinomial(n_b, np.full(n_b, 1 / n_b), size=n_bootstrap)
+    boot_a = np.zeros((n_resamples, n), dtype)
+    boot_b = np.zeros((n_resamples, n), dtype)
+    boot_a[:, :n_a] = rng.multinomial(n_a, np.full(n_a, 1 / n_a), size=n_resamples)
+    boot_b[:, n_a:] = rng.multinomial(n_b, np.full(n_b, 1 / n_b), size=n_resamples)
     V = np.concatenate([np.ones((1, n), dtype), labels[None], perms, boot_a, boot_b]).T
     first = 2 + n_permutations
-    pairs = np.c_[first + np.arange(n_bootstrap), first + n_bootstrap + np.arange(n_bootstrap)]
+    pairs = np.c_[first + np.arange(n_resamples), first + n_resamples + np.arange(n_resamples)]
     return np.ascontiguousarray(V), pairs
 
 
-def _means(quad, colsum, cross, V, n_a, n_b, n_permutations, n_bootstrap, spec):
+def _means(quad, colsum, cross, V, n_a, n_b, n_permutations, n_resamples, spec):
     """Within-a, within-b (off-diagonal) and between means of the UNshifted kernel, for the
     observed + permuted labellings (first) and the bootstrap replicates (after)."""
     kd, c = spec.diagonal, spec.center
@@ -62,16 +62,16 @@ def _means(quad, colsum, cross, V, n_a, n_b, n_permutations, n_bootstrap, spec):
     within_b = (total - 2 * sa + qa - kd * n_b) / (n_b * (n_b - 1))
     between = (sa - qa) / (n_a * n_b)
     first = 2 + n_permutations
-    wa, wb = V[:, first:first + n_bootstrap], V[:, first + n_bootstrap:]
+    wa, wb = V[:, first:first + n_resamples], V[:, first + n_resamples:]
     ssa, ssb = (wa.astype(np.float64)**2).sum(0), (wb.astype(np.float64)**2).sum(0)
-    boot_within_a = (quad[first:first + n_bootstrap] - kd * ssa) / (n_a**2 - ssa)
-    boot_within_b = (quad[first + n_bootstrap:] - kd * ssb) / (n_b**2 - ssb)
+    boot_within_a = (quad[first:first + n_resamples] - kd * ssa) / (n_a**2 - ssa)
+    boot_within_b = (quad[first + n_resamples:] - kd * ssb) / (n_b**2 - ssb)
     boot_between = cross / (n_a * n_b)
     return (np.r_[within_a, boot_within_a] + c, np.r_[within_b, boot_within_b] + c,
             np.r_[between, boot_between] + c)
 
 
-def _kernel_pass(A, B, kind, bandwidth, n_permutations, n_bootstrap, block, device, rng,
+def _kernel_pass(A, B, kind, bandwidth, n_permutations, n_resamples, block, device, rng,
                  progress):
     Z = np.concatenate([A, B])
     d2 = subsample_sq_distances(Z, _BANDWIDTH_POINTS, np.random.default_rng(rng.integers(2**63)))
@@ -83,16 +83,16 @@ def _kernel_pass(A, B, kind, bandwidth, n_permutations, n_bootstrap, block, devi
     elif not bandwidth > 0:
         raise ValueError(f"bandwidth must be a positive number, got {bandwidth!r}")
     spec = KernelSpec(kind, float(bandwidth), mean_kernel(d2, kind, float(bandwidth)))
-    V, pairs = _design(len(A), len(B), n_permutations, n_bootstrap, rng, Z.dtype)
+    V, pairs = _design(len(A), len(B), n_permutations, n_resamples, rng, Z.dtype)
     forms = kernel_forms(Z, V, spec, pairs, block=block, device=device, progress=progress,
                          desc=f"{kind} permutations")
-    return _means(*forms, V, len(A), len(B), n_permutations, n_bootstrap, spec), spec
+    return _means(*forms, V, len(A), len(B), n_permutations, n_resamples, spec), spec
 
 
-def _check_common(n_permutations, n_bootstrap, confidence):
+def _check_common(n_permutations, n_resamples, confidence):
     check_positive_int(n_permutations, "n_permutations", minimum=1)
-    check_positive_int(n_bootstrap, "n_bootstrap", minimum=0)
-    check_fraction(confidence, "confidence")
+    check_positive_int(n_resamples, "n_resamples", minimum=0)
+    check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
 
 
 def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -103,9 +103,9 @@ def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
 
 
 def mmd_test(a, b, bandwidth: float | None = None, n_permutations: int = 1000,
-             n_bootstrap: int = 200, confidence: float = 0.95, block: int | None = None,
-             device: str = "auto", random_state: int | None = None,
-             progress: bool = False) -> TwoSampleResult:
+             n_resamples: int = 200, confidence: float = 0.95, block: int | None = None,
+             device: str = "auto", random_state: int | None = 0,
+             progress: bool = True) -> TwoSampleResult:
     """Maximum mean discrepancy permutation test with an RBF kernel.
 
     The statistic is the unbiased MMD² (Gretton et al. 2012, eq. 3) with
@@ -125,15 +125,15 @@ def mmd_test(a, b, bandwidth: float | None = None, n_permutations: int = 1000,
         σ of the kernel (default: median heuristic).
     n_permutations : int, default 1000
         The smallest attainable p-value is 1 / (1 + n_permutations).
-    n_bootstrap : int, default 200
+    n_resamples : int, default 200
         Replicates of the effect-size interval (0: no interval, NaN).
     confidence : float, default 0.95
     block : int, optional
         Rows of the kernel per block (default: 128 MB of kernel values).
     device : str, default "auto"
         Torch device. float64 input is computed in float64, anything else in float32.
-    random_state : int, optional
-    progress : bool, default False
+    random_state : int or None, default 0
+    progress : bool, default True
 
     Returns
     -------
@@ -156,10 +156,10 @@ def mmd_test(a, b, bandwidth: float | None = None, n_permutations: int = 1000,
     True
     """
     A, B = check_samples(a, b, MIN_SAMPLE)
-    _check_common(n_permutations, n_bootstrap, confidence)
+    _check_common(n_permutations, n_resamples, confidence)
     rng = np.random.default_rng(random_state)
     (wa, wb, between), spec = _kernel_pass(A, B, "rbf", bandwidth, n_permutations,
-                                           n_bootstrap, block, device, rng, progress)
+                                           n_resamples, block, device, rng, progress)
     mmd2 = wa + wb - 2 * between
     boot = np.sqrt(np.maximum(mmd2[1 + n_permutations:], 0))
     return TwoSampleResult(
@@ -168,14 +168,14 @@ def mmd_test(a, b, bandwidth: float | None = None, n_permutations: int = 1000,
         {"kernel": "rbf", "bandwidth": spec.bandwidth,
          "bandwidth_rule": "given" if bandwidth is not None else
          f"median pairwise distance of <= {_BANDWIDTH_POINTS} pooled rows",
-         "n_permutations": n_permutations, "n_bootstrap": n_bootstrap,
+         "n_permutations": n_permutations, "n_resamples": n_resamples,
          "confidence": confidence, "ci_method": _CI_METHOD, "random_state": random_state,
          "effect": "MMD = sqrt(max(unbiased MMD², 0))"})
 
 
-def energy_test(a, b, n_permutations: int = 1000, n_bootstrap: int = 200,
+def energy_test(a, b, n_permutations: int = 1000, n_resamples: int = 200,
                 confidence: float = 0.95, block: int | None = None, device: str = "auto",
-                random_state: int | None = None, progress: bool = False) -> TwoSampleResult:
+                random_state: int | None = 0, progress: bool = True) -> TwoSampleResult:
     """Energy-distance permutation test (Székely & Rizzo).
 
     Statistic E = 2 E‖X − Y‖ − E‖X − X′‖ − E‖Y − Y′‖ with V-statistic means (all pairs,
@@ -187,7 +187,7 @@ def energy_test(a, b, n_permutations: int = 1000, n_bootstrap: int = 200,
     ----------
     a, b : arrays (n_a, d), (n_b, d) or EmbeddingSets
         At least 5 rows each, same d.
-    n_permutations, n_bootstrap, confidence, block, device, random_state, progress
+    n_permutations, n_resamples, confidence, block, device, random_state, progress
         As in :func:`mmd_test`.
 
     Returns
@@ -202,9 +202,9 @@ def energy_test(a, b, n_permutations: int = 1000, n_bootstrap: int = 200,
     Székely & Rizzo (2013), "Energy statistics", J. Stat. Plan. Inference 143.
     """
     A, B = check_samples(a, b, MIN_SAMPLE)
-    _check_common(n_permutations, n_bootstrap, confidence)
+    _check_common(n_permutations, n_resamples, confidence)
     rng = np.random.default_rng(random_state)
-    (wa, wb, between), _ = _kernel_pass(A, B, "distance", 1.0, n_permutations, n_bootstrap,
+    (wa, wb, between), _ = _kernel_pass(A, B, "distance", 1.0, n_permutations, n_resamples,
                                         block, device, rng, progress)
     n_a, n_b = len(A), len(B)
     energy = 2 * between - wa * (n_a - 1) / n_a - wb * (n_b - 1) / n_b
@@ -212,13 +212,13 @@ def energy_test(a, b, n_permutations: int = 1000, n_bootstrap: int = 200,
     return TwoSampleResult(
         float(energy[0]), permutation_p_value(energy[0], energy[1:1 + n_permutations]),
         float(np.sqrt(max(energy[0], 0))), _interval(boot, confidence), n_a, n_b, "energy",
-        {"n_permutations": n_permutations, "n_bootstrap": n_bootstrap,
+        {"n_permutations": n_permutations, "n_resamples": n_resamples,
          "confidence": confidence, "ci_method": _CI_METHOD, "random_state": random_state,
          "effect": "energy distance = sqrt(max(E, 0))"})
 
 
 def mmd2_unbiased(a, b, bandwidth: float | None = None, block: int | None = None,
-                  device: str = "auto", random_state: int | None = None) -> float:
+                  device: str = "auto", random_state: int | None = 0) -> float:
     """Unbiased MMD² with an RBF kernel (median bandwidth by default), no test.
 
     Parameters

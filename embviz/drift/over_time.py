@@ -47,15 +47,15 @@ def _reference_mask(time: pd.Series, labels: pd.Series, reference) -> np.ndarray
     return ((time >= low) & (time <= high)).to_numpy()
 
 
-def drift_over_time(embedding_set: EmbeddingSet, time_column: str = "time", reference=None,
+def drift_over_time(data: EmbeddingSet, time_column: str = "time", reference=None,
                     window=5, test: str = "mmd", n_permutations: int = 500,
-                    random_state: int | None = None, device: str = "auto",
-                    progress: bool = False) -> pd.DataFrame:
+                    random_state: int | None = 0, device: str = "auto",
+                    progress: bool = True) -> pd.DataFrame:
     """Test every time window of a corpus against a reference period.
 
     Parameters
     ----------
-    embedding_set : EmbeddingSet
+    data : EmbeddingSet
         With a numeric or datetime column ``time_column`` in its ``meta``.
     time_column : str, default "time"
     reference : (low, high), optional
@@ -66,9 +66,9 @@ def drift_over_time(embedding_set: EmbeddingSet, time_column: str = "time", refe
         ``pd.Grouper(freq=...)`` ("MS", "QS", "YS", "10YS", "W", ...).
     test : {"mmd", "energy", "depth", "classifier", "centroid", "dimensions"}, default "mmd"
     n_permutations : int, default 500
-    random_state : int, optional
+    random_state : int or None, default 0
     device : str, default "auto"
-    progress : bool, default False
+    progress : bool, default True
 
     Returns
     -------
@@ -77,15 +77,15 @@ def drift_over_time(embedding_set: EmbeddingSet, time_column: str = "time", refe
         ``is_reference``, ``statistic``, ``p_value``, ``effect_size``, ``ci_low``, ``ci_high``,
         ``method``, ``note`` (why a row is empty: the reference itself or fewer than 5 rows).
     """
-    if not isinstance(embedding_set, EmbeddingSet):
-        raise TypeError(f"embedding_set must be an EmbeddingSet, got "
-                        f"{type(embedding_set).__name__}")
-    if time_column not in embedding_set.meta.columns:
+    if not isinstance(data, EmbeddingSet):
+        raise TypeError(f"data must be an EmbeddingSet (it needs the time column), got "
+                        f"{type(data).__name__}")
+    if time_column not in data.meta.columns:
         raise ValueError(f"time_column={time_column!r} is not a column of the EmbeddingSet's "
-                         f"meta; its columns are {list(embedding_set.meta.columns)}")
+                         f"meta; its columns are {list(data.meta.columns)}")
     if test not in TESTS:
         raise ValueError(f"test must be one of {list(TESTS)}, got {test!r}")
-    time = embedding_set.meta[time_column]
+    time = data.meta[time_column]
     if time.isna().any():
         raise ValueError(f"time column {time_column!r} has {int(time.isna().sum())} missing "
                          f"values; drop those rows first")
@@ -94,7 +94,7 @@ def drift_over_time(embedding_set: EmbeddingSet, time_column: str = "time", refe
     if ref.sum() < MIN_SAMPLE:
         raise ValueError(f"the reference holds {int(ref.sum())} rows; at least {MIN_SAMPLE} "
                          f"are needed")
-    X = embedding_set.vectors
+    X = data.vectors
     seeds = np.random.SeedSequence(random_state).generate_state(labels.nunique())
     rows = []
     for (start, idx), seed in zip(labels.groupby(labels).groups.items(), seeds):
@@ -119,5 +119,6 @@ def _window_row(X, ref, idx, start, end, test, n_permutations, seed, device, pro
     else:
         res = _run(test, X[ref], X[mask], n_permutations, seed, device, progress)
         row.update({k: v for k, v in res.to_dict().items()
-                    if k in ("statistic", "p_value", "effect_size", "ci_low", "ci_high")})
+                    if k in ("statistic", "p_value", "ci_low", "ci_high")},
+                   effect_size=float(res.effect_size))  # to_dict() calls it "value"
     return row

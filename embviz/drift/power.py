@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice, check_positive_int
-from ._inputs import MIN_SAMPLE, as_vectors
+from .._validation import check_choice, check_embeddings, check_positive_int
+from ._inputs import MIN_SAMPLE
 from .table import TESTS, _run
 
 __all__ = ["power_curve", "wilson_interval"]
@@ -57,39 +57,40 @@ def _draw(rng, pool_ref: int, pool_other: int, n: int, share: float):
     return ref[:n], ref[n:], other
 
 
-def power_curve(reference, other, sizes: Sequence[int], shares: Sequence[float] = (1.0,),
-                repeats: int = 20, tests: Sequence[str] = ("mmd", "depth", "classifier"),
+def power_curve(a, b, sizes: Sequence[int], shares: Sequence[float] = (1.0,),
+                n_resamples: int = 20, tests: Sequence[str] = ("mmd", "depth", "classifier"),
                 n_permutations: int = 200, alpha: float = 0.05,
-                random_state: int | None = None) -> pd.DataFrame:
+                random_state: int | None = 0) -> pd.DataFrame:
     """Rejection rate of each test against sample size and mixture share.
 
-    For every ``n`` in ``sizes``, share ``p`` in ``shares`` and repeat, side A holds ``n``
-    reference rows and side B ``n - round(p n)`` other reference rows plus ``round(p n)`` rows
-    of ``other`` (all drawn without replacement, so the two sides never share a row). Each test
-    of :func:`~embviz.drift.two_sample_table` runs on the pair; the power is the share of
-    repeats with ``p_value < alpha``. With ``p = 0`` it is the false-positive rate.
+    For every ``n`` in ``sizes``, share ``p`` in ``shares`` and resample, side A holds ``n``
+    rows of ``a`` (the reference) and side B ``n - round(p n)`` other rows of ``a`` plus
+    ``round(p n)`` rows of ``b`` (all drawn without replacement, so the two sides never share a
+    row). Each test of :func:`~embviz.drift.two_sample_table` runs on the pair; the power is
+    the share of resamples with ``p_value < alpha``. With ``p = 0`` it is the false-positive rate.
 
     Parameters
     ----------
-    reference : array (n_ref, d) or EmbeddingSet
-        Needs at least ``2 max(sizes)`` rows.
-    other : array (n_other, d) or EmbeddingSet
+    a : EmbeddingSet, array or tensor of shape (n_a, d)
+        The reference population; needs at least ``2 max(sizes)`` rows.
+    b : EmbeddingSet, array or tensor of shape (n_b, d)
         The population mixed into side B; needs ``round(max(shares) max(sizes))`` rows.
     sizes : sequence of int
         Rows per side (at least 5).
     shares : sequence of float in [0, 1], default (1.0,)
-        Share of side B drawn from ``other`` (the effect size).
-    repeats : int, default 20
+        Share of side B drawn from ``b`` (the effect size).
+    n_resamples : int, default 20
+        Random draws (subsamples without replacement) per (n, share) cell.
     tests : sequence of {"mmd", "energy", "depth", "classifier", "centroid", "dimensions"}
     n_permutations : int, default 200
         Permutations of the permutation tests (MMD, energy, centroid).
     alpha : float, default 0.05
-    random_state : int, optional
+    random_state : int or None, default 0
 
     Returns
     -------
     pandas.DataFrame, one row per (method, n, share)
-        ``method, n, share, repeats, power, power_low, power_high`` (95 % Wilson interval),
+        ``method, n, share, n_resamples, power, power_low, power_high`` (95 % Wilson interval),
         ``mean_effect`` (mean effect size of the test). Feeds
         :func:`embviz.viz.power_curve_figure`.
 
@@ -97,26 +98,26 @@ def power_curve(reference, other, sizes: Sequence[int], shares: Sequence[float] 
     --------
     >>> rng = np.random.default_rng(0)
     >>> t = power_curve(rng.normal(size=(60, 4)), rng.normal(size=(30, 4)) + 2, sizes=[20],
-    ...                 shares=[1.0], repeats=5, tests=["mmd"], n_permutations=100,
+    ...                 shares=[1.0], n_resamples=5, tests=["mmd"], n_permutations=100,
     ...                 random_state=0)
     >>> t[["method", "n", "share", "power"]].values.tolist()
     [['mmd', 20, 1.0, 1.0]]
     """
-    A = as_vectors(reference, "reference")
-    B = as_vectors(other, "other")
+    A = check_embeddings(a, "a")
+    B = check_embeddings(b, "b")
     if A.shape[1] != B.shape[1]:
-        raise ValueError(f"reference and other must have the same dimension; got "
+        raise ValueError(f"a and b must have the same dimension; got "
                          f"d={A.shape[1]} and d={B.shape[1]}")
     sizes, shares = _check_grid(sizes, "sizes", "size"), _check_grid(shares, "shares", "share")
     tests = [tests] if isinstance(tests, str) else list(tests)
     for name in tests:
         check_choice(name, "tests", TESTS)
-    repeats = check_positive_int(repeats, "repeats")
+    n_resamples = check_positive_int(n_resamples, "n_resamples")
     if 2 * max(sizes) > len(A):
-        raise ValueError(f"reference has {len(A)} rows; 2 * max(sizes) = {2 * max(sizes)} "
+        raise ValueError(f"a has {len(A)} rows; 2 * max(sizes) = {2 * max(sizes)} "
                          f"are needed (two disjoint sides)")
     if round(max(shares) * max(sizes)) > len(B):
-        raise ValueError(f"other has {len(B)} rows; max(shares) * max(sizes) = "
+        raise ValueError(f"b has {len(B)} rows; max(shares) * max(sizes) = "
                          f"{round(max(shares) * max(sizes))} are needed")
     from threadpoolctl import threadpool_limits
 
@@ -124,16 +125,16 @@ def power_curve(reference, other, sizes: Sequence[int], shares: Sequence[float] 
     rows = []
     with threadpool_limits(1):  # small matrices: BLAS threads cost more than they give
         for (n, share), seed in zip([(n, s) for n in sizes for s in shares], seeds):
-            rows += _power_cell(A, B, n, share, repeats, tests, n_permutations, alpha,
+            rows += _power_cell(A, B, n, share, n_resamples, tests, n_permutations, alpha,
                                 int(seed))
     return pd.DataFrame(rows)
 
 
-def _power_cell(A, B, n, share, repeats, tests, n_permutations, alpha, seed) -> list[dict]:
+def _power_cell(A, B, n, share, n_resamples, tests, n_permutations, alpha, seed) -> list[dict]:
     rng = np.random.default_rng(seed)
     p_values = {name: [] for name in tests}
     effects = {name: [] for name in tests}
-    for _ in range(repeats):
+    for _ in range(n_resamples):
         a_rows, b_ref, b_other = _draw(rng, len(A), len(B), n, share)
         side_b = np.concatenate([A[b_ref], B[b_other]])
         for name in tests:
@@ -144,8 +145,8 @@ def _power_cell(A, B, n, share, repeats, tests, n_permutations, alpha, seed) -> 
     out = []
     for name in tests:
         hits = int(np.sum(np.asarray(p_values[name]) < alpha))
-        low, high = wilson_interval(hits, repeats)
-        out.append({"method": name, "n": n, "share": share, "repeats": repeats,
-                    "power": hits / repeats, "power_low": float(low),
+        low, high = wilson_interval(hits, n_resamples)
+        out.append({"method": name, "n": n, "share": share, "n_resamples": n_resamples,
+                    "power": hits / n_resamples, "power_low": float(low),
                     "power_high": float(high), "mean_effect": float(np.mean(effects[name]))})
     return out

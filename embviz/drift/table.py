@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
 from .._validation import check_choice
 from ._inputs import MIN_SAMPLE, check_samples
@@ -35,8 +36,8 @@ def _run(name: str, A, B, n_permutations: int, seed: int, device: str, progress:
 
 
 def two_sample_table(a, b, tests=TESTS, n_permutations: int = 1000,
-                     random_state: int | None = None, device: str = "auto",
-                     progress: bool = False) -> pd.DataFrame:
+                     random_state: int | None = 0, device: str = "auto",
+                     progress: bool = True) -> pd.DataFrame:
     """Run several two-sample tests of ``a`` (reference) against ``b``; one row per test.
 
     Parameters
@@ -48,23 +49,25 @@ def two_sample_table(a, b, tests=TESTS, n_permutations: int = 1000,
         Mann–Whitney p-value of its out-of-fold scores (``classifier_test(...,
         n_permutations=0)``): a permutation of it refits 5 models; call
         :func:`~embviz.drift.classifier_test` for the permutation p-value.
-    random_state : int, optional
+    random_state : int or None, default 0
         One seed; each test gets its own stream derived from it.
     device : str, default "auto"
-    progress : bool, default False
+    progress : bool, default True
 
     Returns
     -------
-    pandas.DataFrame
-        Columns ``method, statistic, p_value, effect_size, ci_low, ci_high, n_a, n_b,
-        parameters`` (JSON), in the order of ``tests``.
+    pandas.DataFrame, one row per test, in the order of ``tests``
+        The long result table: ``metric`` (the test), ``value`` (its effect size),
+        ``ci_low``, ``ci_high``, ``parameters``; then ``statistic``, ``p_value``, ``q_value``
+        (Benjamini–Hochberg over the tests of this call: they test one null on the same
+        data, so their p-values are positively dependent, where BH holds), ``n_a``, ``n_b``.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> t = two_sample_table(rng.normal(size=(40, 3)), rng.normal(size=(40, 3)) + 1,
     ...                      tests=("mmd", "centroid"), n_permutations=200, random_state=0)
-    >>> t["method"].tolist(), bool((t["p_value"] < 0.05).all())
+    >>> t["metric"].tolist(), bool((t["q_value"] < 0.05).all())
     (['mmd', 'centroid'], True)
     """
     if isinstance(tests, str):
@@ -75,4 +78,7 @@ def two_sample_table(a, b, tests=TESTS, n_permutations: int = 1000,
     seeds = np.random.SeedSequence(random_state).generate_state(len(tests))
     rows = [_run(name, A, B, n_permutations, int(seed), device, progress).to_dict()
             for name, seed in zip(tests, seeds)]
-    return pd.DataFrame(rows)
+    table = pd.DataFrame(rows)
+    table.insert(table.columns.get_loc("p_value") + 1, "q_value",
+                 stats.false_discovery_control(table["p_value"], method="bh"))
+    return table

@@ -20,6 +20,7 @@ import numpy as np
 from .._config import cache_dir as default_cache_dir
 from .._files import (
     CorruptFileError,
+    job_key,
     load_checked_array,
     save_checked_array,
     write_atomic,
@@ -55,7 +56,7 @@ def cache_key(provenance: dict, texts: list[str], chunk_size: int) -> str:
     job = {**{k: v for k, v in provenance.items() if k != "model"}, "model": model,
            "texts_sha256": texts_sha256(texts), "chunk_size": chunk_size,
            "format": _FORMAT_VERSION}
-    return hashlib.sha256(json.dumps(job, sort_keys=True).encode()).hexdigest()[:32]
+    return job_key(job)
 
 
 class _ChunkStore:

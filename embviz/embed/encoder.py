@@ -187,6 +187,7 @@ class Encoder:
     def _batches(self, token_ids: list[list[int]], desc: str):
         """Yield ``(rows, hidden_states, attention_mask, input_ids)``, longest texts first."""
         import torch
+
         from .._progress import progress_bar
 
         tokenizer, model = self._load()

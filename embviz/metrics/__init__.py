@@ -1,26 +1,63 @@
-"""Geometry of embeddings: isotropy, intrinsic dimension, hubness, and reports over one kNN graph.
+"""Geometry of embeddings: isotropy, intrinsic dimension, hubness, task scores, and reports over
+one kNN graph.
 
 Pure numpy/scipy/pandas at import: importing this package never imports torch, transformers,
 sae_lens, umap or panel (the kNN search imports torch or faiss when it runs).
 """
 
 from .bootstrap import bootstrap_ci
-from .hubness import (antihub_occurrence, antihubs, hub_occurrence, hubness_skewness,
-                      hubness_summary, hubs, k_occurrence, knn_classification_error,
-                      knn_predictions, robin_hood)
-from .hubness_reduction import (Centering, FNorm, LocalScaling, MutualProximity, Whitening,
-                                hubness_reduction_table, reduce_hubness)
+from .hubness import (
+                      antihub_occurrence,
+                      antihubs,
+                      hub_occurrence,
+                      hubness_skewness,
+                      hubness_summary,
+                      hubs,
+                      k_occurrence,
+                      knn_classification_error,
+                      knn_predictions,
+                      robin_hood,
+)
+from .hubness_reduction import (
+                      Centering,
+                      FNorm,
+                      LocalScaling,
+                      MutualProximity,
+                      Whitening,
+                      hubness_reduction_table,
+                      reduce_hubness,
+)
 from .intrinsic_dim import id_by_scale, local_intrinsic_dimension, mle, pca_dimension, twonn
-from .isotropy import (average_cosine, effective_rank, isoscore, partition_isotropy,
-                       pca_variances, rogue_dimensions, top_pc_variance_share)
+from .isotropy import (
+                      average_cosine,
+                      effective_rank,
+                      isoscore,
+                      partition_isotropy,
+                      pca_variances,
+                      rogue_dimensions,
+                      top_pc_variance_share,
+)
 from .report import dimensionwise_report, geometry_report, layerwise_report
+from .tasks import (
+                      TASKS,
+                      McNemarResult,
+                      clustering_scores,
+                      layer_dimension_grid,
+                      mcnemar_test,
+                      retrieval_scores,
+                      similarity_correlation,
+                      task_scores,
+                      truncation_scores,
+)
 
 __all__ = [
-    "Centering", "FNorm", "LocalScaling", "MutualProximity", "Whitening", "antihub_occurrence",
-    "antihubs", "average_cosine", "bootstrap_ci", "dimensionwise_report", "effective_rank",
-    "geometry_report", "hub_occurrence", "hubness_reduction_table", "hubness_skewness",
-    "hubness_summary", "hubs", "id_by_scale", "isoscore", "k_occurrence",
-    "knn_classification_error", "knn_predictions", "layerwise_report",
-    "local_intrinsic_dimension", "mle", "partition_isotropy", "pca_dimension", "pca_variances",
-    "reduce_hubness", "robin_hood", "rogue_dimensions", "top_pc_variance_share", "twonn",
+    "TASKS", "Centering", "FNorm", "LocalScaling", "McNemarResult", "MutualProximity", "Whitening",
+    "antihub_occurrence", "antihubs", "average_cosine", "bootstrap_ci", "clustering_scores",
+    "dimensionwise_report", "effective_rank", "geometry_report", "hub_occurrence",
+    "hubness_reduction_table", "hubness_skewness", "hubness_summary", "hubs", "id_by_scale",
+    "isoscore", "k_occurrence", "knn_classification_error", "knn_predictions",
+    "layer_dimension_grid", "layerwise_report", "local_intrinsic_dimension", "mcnemar_test", "mle",
+    "partition_isotropy", "pca_dimension", "pca_variances", "reduce_hubness", "retrieval_scores",
+    "robin_hood", "rogue_dimensions", "similarity_correlation", "task_scores",
+    "top_pc_variance_share", "truncation_scores", "twonn",
 ]

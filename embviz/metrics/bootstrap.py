@@ -6,21 +6,21 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._validation import check_embeddings, check_positive_int
+from .._validation import check_embeddings, check_number, check_positive_int
 
 __all__ = ["bootstrap_ci"]
 
 
 def bootstrap_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int = 200,
                  confidence: float = 0.95, replace: bool = True, sample_fraction: float = 1.0,
-                 random_state: int | None = None) -> tuple[float, float, float]:
+                 random_state: int | None = 0) -> tuple[float, float, float]:
     """Percentile bootstrap interval of ``measure(X)`` over resampled rows.
 
     Parameters
     ----------
     measure : callable (ndarray (m, d)) -> float
         E.g. :func:`embviz.metrics.isoscore`.
-    X : array of shape (n, d)
+    X : EmbeddingSet or array of shape (n, d)
     n_resamples : int, default 200
     confidence : float, default 0.95
     replace : bool, default True
@@ -29,7 +29,7 @@ def bootstrap_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int = 2
         resampled duplicates would distort (zero distances).
     sample_fraction : float, default 1.0
         Rows per resample, as a share of n.
-    random_state : int, optional
+    random_state : int or None, default 0
 
     Returns
     -------
@@ -43,11 +43,8 @@ def bootstrap_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int = 2
     """
     X = check_embeddings(X, min_rows=2)
     n_resamples = check_positive_int(n_resamples, "n_resamples", minimum=10)
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be in (0, 1), got {confidence}")
-    if not 0 < sample_fraction <= 1 or (not replace and sample_fraction == 1):
-        raise ValueError(f"sample_fraction must be in (0, 1] (and < 1 without replacement), "
-                         f"got {sample_fraction}")
+    check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
+    check_number(sample_fraction, "sample_fraction", 0, 1, low_open=True, high_open=not replace)
     rng = np.random.default_rng(random_state)
     m = max(2, int(round(sample_fraction * len(X))))
     values = [measure(X[rng.choice(len(X), m, replace=replace)]) for _ in range(n_resamples)]

@@ -3,8 +3,9 @@
 In high dimension a few points (hubs) appear in very many k-NN lists and many (anti-hubs)
 in none. Every measure here is a function of the k-occurrence N_k(x), the number of k-NN
 lists that contain x, read from a shared :class:`~embviz.neighbors.KNNGraph` (build it once
-at the largest k you need; each measure slices it with :meth:`KNNGraph.at_k`). An array
-``X`` is accepted too, in which case a cosine graph is built for that call.
+at the largest k you need; each measure slices it with :meth:`KNNGraph.at_k`). An
+EmbeddingSet or array is accepted too, in which case a graph with ``metric`` (default cosine)
+is built for that call; a given graph must have been built with ``metric``.
 
 :func:`knn_predictions` and :func:`knn_classification_error` read the same graph as a
 leave-one-out k-NN classifier: the semantic check of a hubness reduction (Nielsen & Hansen
@@ -19,6 +20,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .._tables import result_table
+from .._validation import check_number
 from ..neighbors import KNNGraph, as_knn_graph
 
 __all__ = ["antihub_occurrence", "antihubs", "hub_occurrence", "hubness_skewness",
@@ -26,14 +29,6 @@ __all__ = ["antihub_occurrence", "antihubs", "hub_occurrence", "hubness_skewness
            "knn_predictions", "robin_hood"]
 
 _BLOCK_FLOATS = 1 << 22  # 4M entries per block of the k-NN vote
-
-
-def _check_hub_size(hub_size) -> float:
-    if isinstance(hub_size, bool) or not isinstance(hub_size, (int, float, np.number)):
-        raise TypeError(f"hub_size must be a positive number, got {type(hub_size).__name__}")
-    if not np.isfinite(hub_size) or hub_size <= 0:
-        raise ValueError(f"hub_size must be a positive finite number, got {hub_size}")
-    return float(hub_size)
 
 
 def _occurrence(graph: KNNGraph) -> np.ndarray:
@@ -56,14 +51,16 @@ def _hub_rows(occurrence: np.ndarray, k: int, hub_size: float) -> np.ndarray:
     return np.flatnonzero(occurrence > hub_size * k)
 
 
-def k_occurrence(data, k: int = 10) -> np.ndarray:
+def k_occurrence(data, k: int = 10, metric: str = "cosine") -> np.ndarray:
     """N_k(x): in how many k-nearest-neighbour lists each point appears.
 
     Parameters
     ----------
-    data : KNNGraph with ``graph.k >= k`` over all rows, or array of shape (n, d)
-        An array gets a cosine graph (:func:`~embviz.neighbors.knn_graph`).
+    data : KNNGraph with ``graph.k >= k`` over all rows, EmbeddingSet or array (n, d)
+        An array gets a graph (:func:`~embviz.neighbors.knn_graph`) with ``metric``.
     k : int, default 10
+    metric : {"cosine", "euclidean"}, default "cosine"
+        Of the graph built here; a given graph must have been built with it.
 
     Returns
     -------
@@ -76,10 +73,10 @@ def k_occurrence(data, k: int = 10) -> np.ndarray:
     >>> k_occurrence(g, k=1).tolist()
     [2, 1, 0]
     """
-    return _occurrence(as_knn_graph(data, k, "hubness", every_row=True))
+    return _occurrence(as_knn_graph(data, k, "hubness", metric))
 
 
-def hubness_skewness(data, k: int = 10) -> float:
+def hubness_skewness(data, k: int = 10, metric: str = "cosine") -> float:
     """k-skewness: the standardised third moment of the k-occurrence, E[(N_k − μ)³]/σ³.
 
     Population moments (σ with ``ddof=0``), the same value as ``scipy.stats.skew`` and as
@@ -88,8 +85,9 @@ def hubness_skewness(data, k: int = 10) -> float:
 
     Parameters
     ----------
-    data : KNNGraph (``graph.k >= k``) or array of shape (n, d)
+    data : KNNGraph (``graph.k >= k``), EmbeddingSet or array of shape (n, d)
     k : int, default 10
+    metric : {"cosine", "euclidean"}, default "cosine"
 
     Returns
     -------
@@ -100,10 +98,10 @@ def hubness_skewness(data, k: int = 10) -> float:
     Radovanović, Nanopoulos & Ivanović (2010), "Hubs in space: popular nearest neighbors in
     high-dimensional data", JMLR 11, 2487–2531, eq. (1).
     """
-    return _skewness(k_occurrence(data, k))
+    return _skewness(k_occurrence(data, k, metric))
 
 
-def robin_hood(data, k: int = 10) -> float:
+def robin_hood(data, k: int = 10, metric: str = "cosine") -> float:
     """Robin Hood (Hoover) index of the k-occurrence: Σ|N_k − k| / (2·Σ N_k).
 
     The share of all k-NN slots that would have to move from hubs to other points for every
@@ -111,8 +109,9 @@ def robin_hood(data, k: int = 10) -> float:
 
     Parameters
     ----------
-    data : KNNGraph (``graph.k >= k``) or array of shape (n, d)
+    data : KNNGraph (``graph.k >= k``), EmbeddingSet or array of shape (n, d)
     k : int, default 10
+    metric : {"cosine", "euclidean"}, default "cosine"
 
     Returns
     -------
@@ -124,10 +123,10 @@ def robin_hood(data, k: int = 10) -> float:
     high-dimensional data", IEEE ICBK; used in Feldbauer & Flexer (2019), "A comprehensive
     empirical comparison of hubness reduction in high-dimensional spaces", KAIS 59, 137–166.
     """
-    return _robin_hood(k_occurrence(data, k), k)
+    return _robin_hood(k_occurrence(data, k, metric), k)
 
 
-def hubs(data, k: int = 10, hub_size: float = 2.0) -> np.ndarray:
+def hubs(data, k: int = 10, hub_size: float = 2.0, metric: str = "cosine") -> np.ndarray:
     """Row numbers of hubs: points with N_k > hub_size·k.
 
     Strictly greater, as scikit-hubness documents (its 0.21 code compares with ``>=``; the two
@@ -135,29 +134,30 @@ def hubs(data, k: int = 10, hub_size: float = 2.0) -> np.ndarray:
 
     Parameters
     ----------
-    data : KNNGraph (``graph.k >= k``) or array of shape (n, d)
+    data : KNNGraph (``graph.k >= k``), EmbeddingSet or array of shape (n, d)
     k : int, default 10
+    metric : {"cosine", "euclidean"}, default "cosine"
     hub_size : float, default 2.0
 
     Returns
     -------
     ndarray of int64, ascending
     """
-    hub_size = _check_hub_size(hub_size)
-    return _hub_rows(k_occurrence(data, k), k, hub_size)
+    hub_size = check_number(hub_size, "hub_size", 0, np.inf, low_open=True, high_open=True)
+    return _hub_rows(k_occurrence(data, k, metric), k, hub_size)
 
 
-def antihubs(data, k: int = 10) -> np.ndarray:
+def antihubs(data, k: int = 10, metric: str = "cosine") -> np.ndarray:
     """Row numbers of anti-hubs: points in no k-NN list (N_k = 0).
 
     Returns
     -------
     ndarray of int64, ascending
     """
-    return np.flatnonzero(k_occurrence(data, k) == 0)
+    return np.flatnonzero(k_occurrence(data, k, metric) == 0)
 
 
-def hub_occurrence(data, k: int = 10, hub_size: float = 2.0) -> float:
+def hub_occurrence(data, k: int = 10, hub_size: float = 2.0, metric: str = "cosine") -> float:
     """Share of all n·k k-NN slots occupied by hubs: Σ_{hubs} N_k / (n·k).
 
     Relative to the neighbour slots, not to the points (scikit-hubness ``hub_occurrence``).
@@ -165,20 +165,21 @@ def hub_occurrence(data, k: int = 10, hub_size: float = 2.0) -> float:
 
     Parameters
     ----------
-    data : KNNGraph (``graph.k >= k``) or array of shape (n, d)
+    data : KNNGraph (``graph.k >= k``), EmbeddingSet or array of shape (n, d)
     k : int, default 10
+    metric : {"cosine", "euclidean"}, default "cosine"
     hub_size : float, default 2.0
 
     Returns
     -------
     float in [0, 1]
     """
-    hub_size = _check_hub_size(hub_size)
-    occurrence = k_occurrence(data, k)
+    hub_size = check_number(hub_size, "hub_size", 0, np.inf, low_open=True, high_open=True)
+    occurrence = k_occurrence(data, k, metric)
     return float(occurrence[_hub_rows(occurrence, k, hub_size)].sum() / occurrence.sum())
 
 
-def antihub_occurrence(data, k: int = 10) -> float:
+def antihub_occurrence(data, k: int = 10, metric: str = "cosine") -> float:
     """Share of points that are anti-hubs: #{x : N_k(x) = 0} / n.
 
     Relative to the points, not to the neighbour slots (scikit-hubness
@@ -188,10 +189,11 @@ def antihub_occurrence(data, k: int = 10) -> float:
     -------
     float in [0, 1]
     """
-    return float(np.mean(k_occurrence(data, k) == 0))
+    return float(np.mean(k_occurrence(data, k, metric) == 0))
 
 
-def hubness_summary(data, k: int = 10, hub_size: float = 2.0) -> pd.DataFrame:
+def hubness_summary(data, k: int = 10, hub_size: float = 2.0,
+                    metric: str = "cosine") -> pd.DataFrame:
     """Hubness measures of one k-NN graph in one tidy table (the graph is built once).
 
     Parameters
@@ -199,19 +201,22 @@ def hubness_summary(data, k: int = 10, hub_size: float = 2.0) -> pd.DataFrame:
     data : KNNGraph (``graph.k >= k``), array of shape (n, d) or EmbeddingSet
     k : int, default 10
     hub_size : float, default 2.0
+    metric : {"cosine", "euclidean"}, default "cosine"
 
     Returns
     -------
     pandas.DataFrame
-        Columns ``metric``, ``value``, ``parameters``; rows ``n``, ``k_skewness``,
+        The long result table (``metric, value, ci_low, ci_high, parameters``; no intervals
+        here); rows ``n``, ``k_skewness``,
         ``robin_hood``, ``hub_occurrence``, ``antihub_occurrence``, ``n_hubs``,
         ``n_antihubs``, ``max_k_occurrence``.
     """
-    hub_size = _check_hub_size(hub_size)
-    graph = as_knn_graph(data, k, "hubness", every_row=True)
+    hub_size = check_number(hub_size, "hub_size", 0, np.inf, low_open=True, high_open=True)
+    graph = as_knn_graph(data, k, "hubness", metric)
     occurrence = _occurrence(graph)
     hub_rows = _hub_rows(occurrence, k, hub_size)
-    at_k, with_size = f"k={k}", f"k={k}, hub_size={hub_size:g}"
+    at_k = {"k": k, "metric": metric}
+    with_size = {**at_k, "hub_size": hub_size}
     rows = [("n", graph.n, ""),
             ("k_skewness", _skewness(occurrence), at_k),
             ("robin_hood", _robin_hood(occurrence, k), at_k),
@@ -220,7 +225,8 @@ def hubness_summary(data, k: int = 10, hub_size: float = 2.0) -> pd.DataFrame:
             ("n_hubs", len(hub_rows), with_size),
             ("n_antihubs", int((occurrence == 0).sum()), at_k),
             ("max_k_occurrence", int(occurrence.max()), at_k)]
-    return pd.DataFrame(rows, columns=["metric", "value", "parameters"])
+    return result_table({"metric": name, "value": value, "parameters": parameters}
+                        for name, value, parameters in rows)
 
 
 def _label_codes(labels, n: int, against: str = "the graph") -> tuple[np.ndarray, np.ndarray]:
@@ -250,13 +256,13 @@ def _predict_codes(graph: KNNGraph, codes: np.ndarray, k: int) -> np.ndarray:
     return predicted
 
 
-def _checked(graph, labels, k: int) -> tuple[KNNGraph, np.ndarray, np.ndarray]:
-    graph = as_knn_graph(graph, k, "hubness", every_row=True)
+def _checked(data, labels, k: int, metric: str) -> tuple[KNNGraph, np.ndarray, np.ndarray]:
+    graph = as_knn_graph(data, k, "the k-NN classifier", metric)
     codes, uniques = _label_codes(labels, graph.n)
     return graph, codes, uniques
 
 
-def knn_predictions(graph, labels, k: int = 10) -> np.ndarray:
+def knn_predictions(data, labels, k: int = 10, metric: str = "cosine") -> np.ndarray:
     """Leave-one-out k-NN labels: the majority label of each point's k neighbours.
 
     A point is not its own neighbour in a KNNGraph, so this is leave-one-out. Ties between
@@ -265,32 +271,33 @@ def knn_predictions(graph, labels, k: int = 10) -> np.ndarray:
 
     Parameters
     ----------
-    graph : KNNGraph (``graph.k >= k``) over all rows, or array of shape (n, d)
-        An array gets a cosine graph, as for the hubness measures.
+    data : KNNGraph (``graph.k >= k``) over all rows, EmbeddingSet or array (n, d)
+        An array gets a graph with ``metric``, as for the hubness measures.
     labels : array-like of shape (n,)
         Any hashable values; missing values are refused.
     k : int, default 10
+    metric : {"cosine", "euclidean"}, default "cosine"
 
     Returns
     -------
     ndarray of shape (n,)
         Predicted labels, values taken from ``labels``.
     """
-    graph, codes, uniques = _checked(graph, labels, k)
+    graph, codes, uniques = _checked(data, labels, k, metric)
     return uniques[_predict_codes(graph, codes, k)]
 
 
-def knn_classification_error(graph, labels, k: int = 10) -> float:
+def knn_classification_error(data, labels, k: int = 10, metric: str = "cosine") -> float:
     """Share of points whose leave-one-out k-NN label (:func:`knn_predictions`) is wrong.
 
     Parameters
     ----------
-    graph, labels, k
+    data, labels, k, metric
         As in :func:`knn_predictions`.
 
     Returns
     -------
     float in [0, 1]
     """
-    graph, codes, _ = _checked(graph, labels, k)
+    graph, codes, _ = _checked(data, labels, k, metric)
     return float(np.mean(_predict_codes(graph, codes, k) != codes))

@@ -24,10 +24,23 @@ import numpy as np
 import pandas as pd
 from scipy import special, stats
 
-from .._validation import check_choice, check_embeddings, check_positive_int, unit_rows
-from ..neighbors import METRICS, KNNGraph, knn_graph
-from .hubness import _label_codes, _predict_codes, hubness_skewness, robin_hood
-from .hubness import knn_classification_error, knn_predictions  # noqa: F401 (also importable here)
+from .._validation import (
+    check_choice,
+    check_embeddings,
+    check_number,
+    check_positive_int,
+    unit_rows,
+)
+from ..neighbors import METRICS, KNNGraph, check_knn_graph, knn_graph
+from .hubness import (  # noqa: F401 (also importable here)
+    _label_codes,
+    _predict_codes,
+    hubness_skewness,
+    knn_classification_error,
+    knn_predictions,
+    robin_hood,
+)
+from .tasks import mcnemar_test
 
 __all__ = ["Centering", "FNorm", "LocalScaling", "MutualProximity", "NotFittedError",
            "Whitening", "hubness_reduction_table", "reduce_hubness"]
@@ -187,8 +200,7 @@ class Whitening(_VectorTransform):
 
     def _check_params(self, d: int) -> int:
         check_choice(self.method, "method", ("pca", "zca"))
-        if not isinstance(self.eps, (int, float)) or not 0 <= self.eps < np.inf:
-            raise ValueError(f"eps must be a finite number >= 0, got {self.eps!r}")
+        check_number(self.eps, "eps", 0, np.inf, high_open=True)
         if self.n_components is None:
             return d
         m = check_positive_int(self.n_components, "n_components")
@@ -221,16 +233,6 @@ class Whitening(_VectorTransform):
 
 # ------------------------------------------------------------------ secondary distances
 
-def _check_graph(graph, name: str = "graph") -> KNNGraph:
-    if not isinstance(graph, KNNGraph):
-        raise TypeError(f"{name} must be a KNNGraph (embviz.neighbors.knn_graph), got "
-                        f"{type(graph).__name__}")
-    if graph.rows is not None:
-        raise ValueError(f"{name} covers a sample of rows (graph.rows is set); hubness "
-                         f"reduction needs the neighbours of every row")
-    return graph
-
-
 def _relabel(graph: KNNGraph, step: str, params: dict) -> KNNGraph:
     return dataclasses.replace(graph, method=f"{graph.method}+{step}",
                                params={**graph.params, **params})
@@ -246,9 +248,15 @@ def _rerank(graph: KNNGraph, secondary: np.ndarray, step: str, params: dict) -> 
 
 
 class _SecondaryDistance(_Estimator):
+    def _checked_graph(self, graph, k: int = 1) -> KNNGraph:
+        """``graph`` checked by the package's one graph check (its own metric: a secondary
+        distance re-ranks whatever primary distance the graph holds)."""
+        metric = getattr(graph, "metric", "cosine")
+        return check_knn_graph(graph, k, metric, type(self).__name__)
+
     def _check_same_points(self, graph) -> KNNGraph:
         self._check_fitted()
-        graph = _check_graph(graph)
+        graph = self._checked_graph(graph)
         if graph.n != self.n_samples_fit_:
             raise ValueError(f"graph has {graph.n} rows but {type(self).__name__} was fitted on "
                              f"a graph of {self.n_samples_fit_} rows (the points it re-ranks)")
@@ -283,11 +291,8 @@ class LocalScaling(_SecondaryDistance):
 
     def fit(self, graph: KNNGraph) -> LocalScaling:
         """Read σ_x from ``graph`` (a KNNGraph with ``graph.k >= k``)."""
-        graph = _check_graph(graph)
         k = check_positive_int(self.k, "k")
-        if graph.k < k:
-            raise ValueError(f"LocalScaling(k={k}) needs graph.k >= {k}, got graph.k="
-                             f"{graph.k}")
+        graph = self._checked_graph(graph, k)
         self.scale_, self.n_samples_fit_ = graph.distances[:, k - 1].astype(np.float64), graph.n
         return self
 
@@ -334,14 +339,6 @@ def _distance_moments(X: np.ndarray, sample: np.ndarray,
     return mean, std
 
 
-def _check_matches_graph(X: np.ndarray, graph: KNNGraph) -> None:
-    rows = np.arange(min(10, graph.n))
-    expected = _distances_to(X[rows], X[graph.indices[rows, 0]], graph.metric).diagonal()
-    if not np.allclose(expected, graph.distances[rows, 0], rtol=1e-3, atol=1e-5):
-        raise ValueError("X does not match the graph: its distances to the graph's nearest "
-                         "neighbours differ; pass the vectors the graph was built from")
-
-
 def _normal_cdf(d: np.ndarray, mean: np.ndarray, std: np.ndarray) -> np.ndarray:
     """P(D <= d) for D ~ N(mean, std²); a step function where std = 0."""
     step = np.where(d > mean, np.inf, np.where(d < mean, -np.inf, 0.0))
@@ -368,7 +365,7 @@ class MutualProximity(_SecondaryDistance):
     method : {"gaussian"}, default "gaussian"
     n_samples : int, default 1000
         Sample size for the moments when ``X`` is given.
-    random_state : int, optional
+    random_state : int or None, default 0
         Seed of the sample.
 
     Attributes
@@ -386,7 +383,7 @@ class MutualProximity(_SecondaryDistance):
     """
 
     def __init__(self, method: str = "gaussian", n_samples: int = 1000,
-                 random_state: int | None = None):
+                 random_state: int | None = 0):
         self.method = method
         self.n_samples = n_samples
         self.random_state = random_state
@@ -394,11 +391,8 @@ class MutualProximity(_SecondaryDistance):
     def fit(self, graph: KNNGraph, X=None) -> MutualProximity:
         """Fit μ_x, σ_x; ``X`` (shape (n, d)) are the vectors ``graph`` was built from."""
         check_choice(self.method, "method", ("gaussian",))
-        graph = _check_graph(graph)
+        graph = self._checked_graph(graph, 1 if X is not None else 2)
         if X is None:
-            if graph.k < 2:
-                raise ValueError(f"MutualProximity without X needs graph.k >= 2 candidates, "
-                                 f"got {graph.k}")
             d = graph.distances.astype(np.float64)
             self.mean_, self.std_ = d.mean(1), d.std(1)
             self.sample_, self.moments_from_ = None, "candidates"
@@ -408,14 +402,12 @@ class MutualProximity(_SecondaryDistance):
         return self
 
     def _fit_sample(self, graph: KNNGraph, X: np.ndarray) -> None:
-        if len(X) != graph.n:
-            raise ValueError(f"X has {len(X)} rows but graph has {graph.n}")
+        check_knn_graph(graph, 1, graph.metric, "MutualProximity", X=X)
         size = check_positive_int(self.n_samples, "n_samples", minimum=2)
         rng = np.random.default_rng(self.random_state)
         sample = (np.arange(len(X)) if size >= len(X)
                   else np.sort(rng.choice(len(X), size, replace=False)))
         X = _metric_space(X, graph.metric)
-        _check_matches_graph(X, graph)
         self.mean_, self.std_ = _distance_moments(X, sample, graph.metric)
         self.sample_, self.moments_from_ = sample, "sample"
 
@@ -461,16 +453,16 @@ def _n_candidates(n_candidates, k: int, n: int) -> int:
     return min(n_candidates, n - 1)
 
 
-def _base_graph(X: np.ndarray, vector: str | None, n_neighbors: int,
+def _base_graph(X: np.ndarray, vector: str | None, k: int,
                 metric: str) -> tuple[np.ndarray, KNNGraph]:
     if vector is None:
-        return X, knn_graph(X, n_neighbors, metric=metric, progress=False)
+        return X, knn_graph(X, k, metric=metric, progress=False)
     Xt = {"centering": Centering, "fnorm": FNorm, "whitening": Whitening}[vector]().fit_transform(X)
-    return Xt, _relabel(knn_graph(Xt, n_neighbors, metric=metric, progress=False), vector, {})
+    return Xt, _relabel(knn_graph(Xt, k, metric=metric, progress=False), vector, {})
 
 
 def reduce_hubness(X, method: str, k: int = 10, n_candidates: int = 100,
-                   metric: str = "cosine", random_state: int | None = None) -> KNNGraph:
+                   metric: str = "cosine", random_state: int | None = 0) -> KNNGraph:
     """The k-NN graph of ``X`` after a hubness reduction.
 
     Vector transform first (if any), then a k-NN graph with ``n_candidates`` neighbours
@@ -478,7 +470,7 @@ def reduce_hubness(X, method: str, k: int = 10, n_candidates: int = 100,
 
     Parameters
     ----------
-    X : array of shape (n, d)
+    X : EmbeddingSet or array of shape (n, d)
     method : str
         ``"none"``, ``"centering"``, ``"fnorm"``, ``"whitening"``, ``"local_scaling"`` (k=5),
         ``"mutual_proximity"`` (Gaussian, moments from a 1000-row sample), or a vector
@@ -487,7 +479,7 @@ def reduce_hubness(X, method: str, k: int = 10, n_candidates: int = 100,
     n_candidates : int, default 100
         Candidates per row for the secondary distances (capped at n − 1; must be >= k).
     metric : {"cosine", "euclidean"}, the primary distance (after the vector transform)
-    random_state : int, optional, seed of mutual proximity's sample
+    random_state : int or None, default 0, seed of mutual proximity's sample
 
     Returns
     -------
@@ -502,23 +494,15 @@ def reduce_hubness(X, method: str, k: int = 10, n_candidates: int = 100,
     >>> reduce_hubness(X, "mutual_proximity", k=5).method
     'exact+mutual_proximity(gaussian)'
     """
-    X = check_embeddings(getattr(X, "vectors", X), min_rows=2)
+    X = check_embeddings(X, min_rows=2)
     k = check_positive_int(k, "k")
     check_choice(metric, "metric", METRICS)
     vector, secondary = _parse_method(method)
-    n_neighbors = _n_candidates(n_candidates, k, len(X)) if secondary else k
-    Xt, graph = _base_graph(X, vector, n_neighbors, metric)
+    size = _n_candidates(n_candidates, k, len(X)) if secondary else k
+    Xt, graph = _base_graph(X, vector, size, metric)
     if secondary:
         graph = _secondary(secondary, graph, Xt, random_state)
     return graph.at_k(k)
-
-
-def _mcnemar_p(base: np.ndarray, other: np.ndarray) -> float:
-    """Exact (binomial) two-sided McNemar test on the discordant pairs."""
-    worse, better = int((base & ~other).sum()), int((~base & other).sum())
-    if worse + better == 0:
-        return 1.0
-    return float(stats.binomtest(better, worse + better, 0.5).pvalue)
 
 
 def _relative_error_reduction(base_error: float, error: float) -> float:
@@ -539,7 +523,7 @@ def _graph_sizes(parsed, k: int, n_candidates, n: int) -> dict:
 
 def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
                             metric: str = "cosine", n_candidates: int = 100,
-                            random_state: int | None = None,
+                            random_state: int | None = 0,
                             progress: bool = True) -> pd.DataFrame:
     """Hubness and leave-one-out k-NN classification of each reduction method.
 
@@ -559,9 +543,10 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
     pandas.DataFrame, one row per method
         ``method``, ``k_skewness``, ``robin_hood``, ``knn_error``, ``knn_accuracy``,
         ``relative_error_reduction`` = (acc − acc_none)/(1 − acc_none) (0 when neither makes
-        errors, −inf when only the method does), and ``mcnemar_p``: exact two-sided McNemar
-        test of the per-point correctness against "none" (binomial test on the discordant
-        points; 1 when there are none).
+        errors, −inf when only the method does), ``p_value``: exact two-sided McNemar
+        test of the per-point correctness against "none" (:func:`mcnemar_test`; 1 when there
+        are no discordant points), and ``q_value``: Benjamini–Hochberg over the methods of
+        this call (the baseline row excluded; NaN there).
 
     References
     ----------
@@ -570,7 +555,7 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
     """
     from .._progress import progress_bar
 
-    X = check_embeddings(getattr(X, "vectors", X), min_rows=2)
+    X = check_embeddings(X, min_rows=2)
     codes, _ = _label_codes(labels, len(X), against="X")
     k = check_positive_int(k, "k")
     check_choice(metric, "metric", METRICS)
@@ -586,11 +571,17 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
             graph = _secondary(secondary, graph, Xt, random_state)
         correct = _predict_codes(graph, codes, k) == codes
         base = correct if base is None else base
-        rows.append({"method": method, "k_skewness": hubness_skewness(graph, k),
-                     "robin_hood": robin_hood(graph, k),
+        rows.append({"method": method, "k_skewness": hubness_skewness(graph, k, metric),
+                     "robin_hood": robin_hood(graph, k, metric),
                      "knn_error": float(1 - correct.mean()),
                      "knn_accuracy": float(correct.mean()),
                      "relative_error_reduction": _relative_error_reduction(
                          1 - base.mean(), 1 - correct.mean()),
-                     "mcnemar_p": _mcnemar_p(base, correct)})
-    return pd.DataFrame(rows)
+                     "p_value": mcnemar_test(base, correct).p_value})
+    table = pd.DataFrame(rows)
+    tested = table["method"] != "none"
+    table["q_value"] = np.nan
+    if tested.any():
+        table.loc[tested, "q_value"] = stats.false_discovery_control(
+            table.loc[tested, "p_value"], method="bh")
+    return table

@@ -18,18 +18,22 @@ Exact duplicates. A point whose nearest neighbour is at distance exactly 0 has n
 from __future__ import annotations
 
 import warnings
-from numbers import Real
 
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice, check_embeddings, check_positive_int, unit_rows
-from ..neighbors import KNNGraph, as_knn_graph, knn_graph
+from .._validation import (
+    check_choice,
+    check_embeddings,
+    check_number,
+    check_positive_int,
+    unit_rows,
+)
+from ..neighbors import METRICS, KNNGraph, as_knn_graph, check_knn_graph, knn_graph
 from .isotropy import pca_variances
 
 __all__ = ["id_by_scale", "local_intrinsic_dimension", "mle", "pca_dimension", "twonn"]
 
-METRICS = ("euclidean", "cosine")
 TWONN_ESTIMATORS = ("linear", "mle")
 SCALE_ESTIMATORS = ("mle",)
 _SCAN_BYTES = 1 << 25  # 32 MB of neighbour lists per block of neighbourhoods
@@ -39,14 +43,6 @@ _FALLBACK_BYTES = 1 << 25  # 32 MB of float64 vectors per block of fallback memb
 # --------------------------------------------------------------------------------------------
 # shared checks
 # --------------------------------------------------------------------------------------------
-
-def _check_fraction(value, name: str = "discard_fraction") -> float:
-    if isinstance(value, bool) or not isinstance(value, Real):
-        raise TypeError(f"{name} must be a number in [0, 1), got {type(value).__name__}")
-    if not 0 <= value < 1:
-        raise ValueError(f"{name} must be in [0, 1), got {value}")
-    return float(value)
-
 
 def _euclidean(distances: np.ndarray, metric: str) -> np.ndarray:
     """Graph distances as float64 Euclidean distances (chord distances √(2(1 − cos)))."""
@@ -115,7 +111,7 @@ def _twonn_rows(mu: np.ndarray, estimator: str, fraction: float) -> np.ndarray:
 # --------------------------------------------------------------------------------------------
 
 def twonn(data, estimator: str = "linear", discard_fraction: float = 0.1,
-          metric: str = "euclidean") -> float:
+          metric: str = "cosine") -> float:
     """TwoNN intrinsic dimension from the ratio of each point's two nearest distances.
 
     With r₁, r₂ the distances to a point's first and second neighbours, μ = r₂/r₁ follows a
@@ -139,13 +135,15 @@ def twonn(data, estimator: str = "linear", discard_fraction: float = 0.1,
     Parameters
     ----------
     data : array of shape (n, d), n >= 3, or KNNGraph with k >= 2
-        Rows to measure (numpy or torch; integers are converted), or their precomputed graph
-        (used as is, without recomputation; its own metric then applies).
+        Rows to measure (EmbeddingSet, numpy or torch; integers are converted), or their
+        precomputed graph (used as is, without recomputation; built with ``metric``).
     estimator : {"linear", "mle"}, default "linear"
     discard_fraction : float in [0, 1), default 0.1
         Share of the largest ratios left out (linear) or censored (mle).
-    metric : {"euclidean", "cosine"}, default "euclidean"
-        Cosine distances are turned into chord distances √(2(1 − cos)) before taking ratios.
+    metric : {"cosine", "euclidean"}, default "cosine"
+        Of the graph built here, or of the given graph (a graph built with another metric is
+        an error). Cosine distances are turned into chord distances √(2(1 − cos)) (Euclidean
+        distances between the normalised rows) before ratios are taken.
 
     Returns
     -------
@@ -168,12 +166,12 @@ def twonn(data, estimator: str = "linear", discard_fraction: float = 0.1,
     --------
     >>> rng = np.random.default_rng(0)
     >>> X = rng.uniform(size=(2000, 3)) @ np.linalg.qr(rng.normal(size=(50, 3)))[0].T
-    >>> round(twonn(X))
+    >>> round(twonn(X, metric="euclidean"))
     3
     """
     check_choice(estimator, "estimator", TWONN_ESTIMATORS)
-    fraction = _check_fraction(discard_fraction)
-    r = _graph_distances(as_knn_graph(data, 2, "twonn", metric))
+    fraction = check_number(discard_fraction, "discard_fraction", 0, 1, high_open=True)
+    r = _graph_distances(as_knn_graph(data, 2, "twonn", metric, every_row=False))
     keep = _usable(r[:, 0] > 0, "twonn", "have their nearest neighbour at distance 0")
     dimension = _twonn_rows((r[keep, 1] / r[keep, 0])[None, :], estimator, fraction)[0]
     if not np.isfinite(dimension):
@@ -182,7 +180,7 @@ def twonn(data, estimator: str = "linear", discard_fraction: float = 0.1,
     return float(dimension)
 
 
-def mle(data, k: int = 20, metric: str = "euclidean") -> float:
+def mle(data, k: int = 20, metric: str = "cosine") -> float:
     """Levina–Bickel maximum-likelihood ID, combined as MacKay & Ghahramani propose.
 
     For each point x with neighbour distances T₁(x) <= ... <= T_k(x) (itself excluded), the
@@ -201,10 +199,10 @@ def mle(data, k: int = 20, metric: str = "euclidean") -> float:
     ----------
     data : array of shape (n, d), n > k, or KNNGraph with at least k neighbours
         Rows to measure (numpy or torch), or their precomputed graph (cut to ``k``, no
-        recomputation; its own metric then applies).
+        recomputation; built with ``metric``).
     k : int >= 2, default 20
         Neighbours per point.
-    metric : {"euclidean", "cosine"}, default "euclidean"
+    metric : {"cosine", "euclidean"}, default "cosine"
         Cosine distances are turned into chord distances √(2(1 − cos)).
 
     Returns
@@ -226,11 +224,11 @@ def mle(data, k: int = 20, metric: str = "euclidean") -> float:
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> round(mle(rng.normal(size=(2000, 4)) @ rng.normal(size=(4, 30))))
+    >>> round(mle(rng.normal(size=(2000, 4)) @ rng.normal(size=(4, 30)), metric="euclidean"))
     4
     """
     k = check_positive_int(k, "k", minimum=2)
-    T = _graph_distances(as_knn_graph(data, k, "mle", metric))
+    T = _graph_distances(as_knn_graph(data, k, "mle", metric, every_row=False))
     keep = _usable(T[:, 0] > 0, "mle", "have a zero among their neighbour distances")
     inverse = np.log(T[keep, -1:] / T[keep, :-1]).sum(axis=1) / (k - 1)
     mean_inverse = inverse.mean()
@@ -261,9 +259,7 @@ def pca_dimension(X, threshold: float = 0.9) -> int:
     >>> pca_dimension(rng.normal(size=(500, 5)) @ rng.normal(size=(5, 40)))
     5
     """
-    if isinstance(threshold, bool) or not isinstance(threshold, Real) \
-            or not 0 < threshold <= 1:
-        raise ValueError(f"threshold must be a number in (0, 1], got {threshold!r}")
+    check_number(threshold, "threshold", 0, 1, low_open=True)
     variances = pca_variances(X)
     total = variances.sum()
     if total == 0:
@@ -273,7 +269,7 @@ def pca_dimension(X, threshold: float = 0.9) -> int:
 
 
 def id_by_scale(data, ks=(5, 10, 20, 50, 100), estimator: str = "mle",
-                metric: str = "euclidean") -> pd.DataFrame:
+                metric: str = "cosine") -> pd.DataFrame:
     """Intrinsic dimension as a function of neighbourhood size k.
 
     One graph is built at max(ks) (or the given graph is used) and cut with
@@ -286,7 +282,7 @@ def id_by_scale(data, ks=(5, 10, 20, 50, 100), estimator: str = "mle",
     ks : sequence of int >= 2, default (5, 10, 20, 50, 100)
     estimator : {"mle"}, default "mle"
         :func:`mle` at each k (the only scale-indexed estimator so far).
-    metric : {"euclidean", "cosine"}, default "euclidean"
+    metric : {"cosine", "euclidean"}, default "cosine"
 
     Returns
     -------
@@ -303,8 +299,8 @@ def id_by_scale(data, ks=(5, 10, 20, 50, 100), estimator: str = "mle",
     if isinstance(ks, (int, np.integer)) or len(ks) == 0:
         raise ValueError(f"ks must be a non-empty sequence of integers >= 2, got {ks!r}")
     ks = sorted({check_positive_int(k, "ks[i]", minimum=2) for k in ks})
-    graph = as_knn_graph(data, ks[-1], "id_by_scale", metric)
-    values = [mle(graph, k=k) for k in ks]
+    graph = as_knn_graph(data, ks[-1], "id_by_scale", metric, every_row=False)
+    values = [mle(graph, k=k, metric=metric) for k in ks]
     return pd.DataFrame({"k": np.array(ks, dtype=np.int64),
                          "intrinsic_dimension": np.array(values, dtype=np.float64)})
 
@@ -313,48 +309,21 @@ def id_by_scale(data, ks=(5, 10, 20, 50, 100), estimator: str = "mle",
 # local intrinsic dimension
 # --------------------------------------------------------------------------------------------
 
-def _local_inputs(data, X, n_neighbors: int, metric: str, progress: bool):
+def _local_inputs(data, X, k: int, metric: str, progress: bool):
     """(vectors, graph) for local ID: the vectors in their raw dtype, a graph over all rows."""
     check_choice(metric, "metric", METRICS)
     if isinstance(data, KNNGraph):
-        return _check_local_graph(data, X, n_neighbors), data
+        if X is None:
+            raise ValueError("data is a KNNGraph: pass the vectors it was built from as X= "
+                             "(distances within each neighbourhood need them)")
+        vectors = check_embeddings(X, name="X")
+        return vectors, check_knn_graph(data, k, metric, "local_intrinsic_dimension", X=vectors)
     if X is not None:
         raise ValueError("X is only used when data is a KNNGraph; pass the array as data")
     vectors = check_embeddings(data, name="data")
-    if len(vectors) <= n_neighbors:
-        raise ValueError(f"data has n={len(vectors)} row(s); n_neighbors={n_neighbors} "
-                         f"needs n > n_neighbors")
-    return vectors, knn_graph(vectors, k=n_neighbors, metric=metric, progress=progress)
-
-
-def _check_local_graph(graph: KNNGraph, X, n_neighbors: int) -> np.ndarray:
-    """The checked vectors ``X`` of a graph usable for local ID."""
-    if X is None:
-        raise ValueError("data is a KNNGraph: pass the vectors it was built from as X= "
-                         "(distances within each neighbourhood need them)")
-    if graph.rows is not None:
-        raise ValueError("local_intrinsic_dimension needs a graph over all rows, got one over "
-                         f"a sample of {graph.n} rows (KNNGraph.rows is set)")
-    if graph.k < n_neighbors:
-        raise ValueError(f"the KNNGraph holds k={graph.k} neighbour(s) per row but "
-                         f"n_neighbors={n_neighbors}; build it with knn_graph(X, "
-                         f"k={n_neighbors}) or larger")
-    vectors = check_embeddings(X, name="X")
-    _check_graph_matches(vectors, graph)
-    return vectors
-
-
-def _check_graph_matches(X: np.ndarray, graph: KNNGraph) -> None:
-    """Refuse an X that is not the one the graph was built from (shape, and 5 rows' distances)."""
-    if len(X) != graph.n:
-        raise ValueError(f"X has {len(X)} rows but the KNNGraph has {graph.n}")
-    rows = np.linspace(0, len(X) - 1, min(5, len(X))).astype(np.int64)
-    a = _metric_rows(X[rows], graph.metric)
-    b = _metric_rows(X[graph.indices[rows, 0]], graph.metric)
-    expected = _euclidean(graph.distances[rows, 0], graph.metric)
-    if not np.allclose(np.linalg.norm(a - b, axis=1), expected, rtol=1e-3, atol=1e-6):
-        raise ValueError("X does not match the KNNGraph: its neighbour distances differ from "
-                         "X's; pass the vectors the graph was built from")
+    if len(vectors) <= k:
+        raise ValueError(f"data has n={len(vectors)} row(s); k={k} needs n > k")
+    return vectors, knn_graph(vectors, k=k, metric=metric, progress=progress)
 
 
 def _scan_r1_r2(members: np.ndarray, graph: KNNGraph, table: np.ndarray):
@@ -400,10 +369,10 @@ def _fill_direct(r1, r2, missing, members, vectors, metric: str) -> None:
         r1[bb, jj], r2[bb, jj] = _direct_r1_r2(vectors, members[bb], jj, metric)
 
 
-def _members(graph: KNNGraph, start: int, stop: int, n_neighbors: int,
+def _members(graph: KNNGraph, start: int, stop: int, k: int,
              include_self: bool) -> np.ndarray:
     """Neighbourhoods of rows start..stop-1: (rows, L [+ 1]), the point itself first."""
-    members = graph.indices[start:stop, :n_neighbors]
+    members = graph.indices[start:stop, :k]
     return np.hstack([np.arange(start, stop)[:, None], members]) if include_self else members
 
 
@@ -421,7 +390,7 @@ def _warn_local(values: np.ndarray, excluded: int) -> None:
     undefined = np.flatnonzero(~np.isfinite(values))
     if len(undefined) == len(values):
         raise ValueError("local_intrinsic_dimension: undefined for every neighbourhood (too few "
-                         "distinct points in each); remove duplicate rows or raise n_neighbors")
+                         "distinct points in each); remove duplicate rows or raise k")
     if excluded:
         warnings.warn(f"local_intrinsic_dimension: excluded {excluded} member point(s) with a "
                       "duplicate inside their neighbourhood (r1 = 0: the ratio r2/r1 is "
@@ -432,13 +401,13 @@ def _warn_local(values: np.ndarray, excluded: int) -> None:
                       f"{undefined[:5].tolist()})", UserWarning, stacklevel=3)
 
 
-def local_intrinsic_dimension(data, n_neighbors: int = 128, metric: str = "euclidean",
+def local_intrinsic_dimension(data, k: int = 128, metric: str = "cosine",
                               estimator: str = "linear", discard_fraction: float = 0.1,
                               include_self: bool = True, X=None,
                               progress: bool = True) -> np.ndarray:
     """Per-point intrinsic dimension: TwoNN on each point's neighbourhood.
 
-    The neighbourhood of point i is i and its ``n_neighbors`` nearest neighbours (L + 1
+    The neighbourhood of point i is i and its ``k`` nearest neighbours (L + 1
     points). Within it, r₁ and r₂ of *every member* are its nearest and second-nearest
     distances to the other members, and :func:`twonn` (``estimator``, ``discard_fraction``) is
     applied to the L + 1 ratios: the local TwoNN of Ruppik et al. (2025).
@@ -451,18 +420,18 @@ def local_intrinsic_dimension(data, n_neighbors: int = 128, metric: str = "eucli
     neighbourhood are the first two entries of its own sorted neighbour list that belong to the
     neighbourhood, found with a membership table over blocks of neighbourhoods; the rare member
     whose list holds fewer than two (a neighbourhood's far edge) is computed directly from the
-    vectors. Cost O(n·L·k) for a graph with k >= L neighbours; memory O(n·k + block·n).
+    vectors. Cost O(n·L·K) for a graph with K >= L neighbours; memory O(n·K + block·n).
 
     Parameters
     ----------
-    data : array of shape (n, d), n > n_neighbors, or KNNGraph over all rows
+    data : EmbeddingSet, array of shape (n, d), n > k, or KNNGraph over all rows
         The vectors (numpy or torch), or their precomputed graph with at least
-        ``n_neighbors`` neighbours (then also pass ``X``; the graph's metric applies). An
+        ``k`` neighbours, built with ``metric`` (then also pass ``X``). An
         approximate graph gives approximate neighbourhoods.
-    n_neighbors : int >= 3, default 128
+    k : int >= 3, default 128
         L, the neighbourhood size (the paper's default).
-    metric : {"euclidean", "cosine"}, default "euclidean"
-        Cosine uses chord distances between normalised rows.
+    metric : {"cosine", "euclidean"}, default "cosine"
+        Cosine uses chord distances between normalised rows (the paper uses Euclidean).
     estimator : {"linear", "mle"}, default "linear"
     discard_fraction : float in [0, 1), default 0.1
     include_self : bool, default True
@@ -493,24 +462,24 @@ def local_intrinsic_dimension(data, n_neighbors: int = 128, metric: str = "eucli
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> lid = local_intrinsic_dimension(rng.normal(size=(1000, 2)), n_neighbors=50,
-    ...                                 progress=False)
+    >>> lid = local_intrinsic_dimension(rng.normal(size=(1000, 2)), k=50,
+    ...                                 metric="euclidean", progress=False)
     >>> lid.shape, round(float(np.median(lid)))
     ((1000,), 2)
     """
     from .._progress import progress_bar
 
     check_choice(estimator, "estimator", TWONN_ESTIMATORS)
-    fraction = _check_fraction(discard_fraction)
-    n_neighbors = check_positive_int(n_neighbors, "n_neighbors", minimum=3)
-    vectors, graph = _local_inputs(data, X, n_neighbors, metric, progress)
-    size = n_neighbors + include_self
+    fraction = check_number(discard_fraction, "discard_fraction", 0, 1, high_open=True)
+    k = check_positive_int(k, "k", minimum=3)
+    vectors, graph = _local_inputs(data, X, k, metric, progress)
+    size = k + include_self
     block = max(1, min(_SCAN_BYTES // (9 * size * graph.k), _SCAN_BYTES // graph.n))
     table = np.zeros((min(block, graph.n), graph.n), dtype=bool)
     values, excluded = np.empty(graph.n), 0
     for start in progress_bar(range(0, graph.n, block), desc="local ID", disable=not progress,
                       leave=False):
-        members = _members(graph, start, min(start + block, graph.n), n_neighbors, include_self)
+        members = _members(graph, start, min(start + block, graph.n), k, include_self)
         values[start:start + len(members)], count = _local_block(members, graph, vectors, table,
                                                                  estimator, fraction)
         excluded += count

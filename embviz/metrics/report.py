@@ -14,12 +14,24 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_choice, check_embeddings, check_positive_int, unit_rows
-from .hubness import (antihub_occurrence, hub_occurrence, hubness_skewness,
-                      knn_classification_error, robin_hood)
+from .hubness import (
+    antihub_occurrence,
+    hub_occurrence,
+    hubness_skewness,
+    knn_classification_error,
+    robin_hood,
+)
 from .intrinsic_dim import local_intrinsic_dimension, mle, pca_dimension, twonn
-from .isotropy import (average_cosine, effective_rank, effective_rank_from_gram_eigenvalues,
-                       isoscore, isoscore_from_variances, partition_isotropy, pca_variances,
-                       top_pc_variance_share)
+from .isotropy import (
+    average_cosine,
+    effective_rank,
+    effective_rank_from_gram_eigenvalues,
+    isoscore,
+    isoscore_from_variances,
+    partition_isotropy,
+    pca_variances,
+    top_pc_variance_share,
+)
 
 __all__ = ["dimensionwise_report", "geometry_report", "layerwise_report"]
 
@@ -30,7 +42,7 @@ _ISOTROPY = {"isoscore": isoscore, "partition_isotropy": partition_isotropy,
 
 
 def _vectors(data) -> np.ndarray:
-    return check_embeddings(getattr(data, "vectors", data), min_rows=3)
+    return check_embeddings(data, name="data", min_rows=3)
 
 
 def _isotropy_values(X: np.ndarray) -> list[float]:
@@ -60,34 +72,38 @@ def _isotropy_rows(X: np.ndarray, ci: bool, n_resamples: int, random_state) -> l
             for name, value, low, high in zip(_ISOTROPY, values, lows, highs)]
 
 
-def _id_rows(graph, X: np.ndarray, mle_k: int, local_neighbors: int,
+def _id_rows(graph, X: np.ndarray, mle_k: int, local_k: int,
              progress: bool) -> list[tuple]:
-    nan = np.nan
-    rows = [("twonn", twonn(graph, estimator="linear"), nan, nan, "discard=0.1"),
-            ("twonn_mle", twonn(graph, estimator="mle"), nan, nan, "discard=0.1 (censored)"),
-            ("mle", mle(graph.at_k(mle_k), k=mle_k), nan, nan, f"k={mle_k}"),
+    nan, metric = np.nan, graph.metric
+    rows = [("twonn", twonn(graph, estimator="linear", metric=metric), nan, nan,
+             "discard=0.1"),
+            ("twonn_mle", twonn(graph, estimator="mle", metric=metric), nan, nan,
+             "discard=0.1 (censored)"),
+            ("mle", mle(graph, k=mle_k, metric=metric), nan, nan, f"k={mle_k}"),
             ("pca_dimension", pca_dimension(X, threshold=0.9), nan, nan, "variance=0.9")]
-    local = local_intrinsic_dimension(graph, n_neighbors=local_neighbors, X=X,
+    local = local_intrinsic_dimension(graph, k=local_k, metric=metric, X=X,
                                       progress=progress)
     local = local[np.isfinite(local)]
     half = 1.96 * local.std(ddof=1) / np.sqrt(len(local))
     rows += [("local_intrinsic_dimension_mean", float(local.mean()), local.mean() - half,
-              local.mean() + half, f"L={local_neighbors}"),
+              local.mean() + half, f"local_k={local_k}"),
              ("local_intrinsic_dimension_median", float(np.median(local)), nan, nan,
-              f"L={local_neighbors}")]
+              f"local_k={local_k}")]
     return rows
 
 
 def _hubness_rows(graph, k: int) -> list[tuple]:
-    nan, params = np.nan, f"k={k}"
-    return [("hubness_skewness", hubness_skewness(graph, k=k), nan, nan, params),
-            ("robin_hood", robin_hood(graph, k=k), nan, nan, params),
-            ("hub_occurrence", hub_occurrence(graph, k=k), nan, nan, params + ", hub_size=2"),
-            ("antihub_occurrence", antihub_occurrence(graph, k=k), nan, nan, params)]
+    nan, params, metric = np.nan, f"k={k}", graph.metric
+    return [("hubness_skewness", hubness_skewness(graph, k=k, metric=metric), nan, nan, params),
+            ("robin_hood", robin_hood(graph, k=k, metric=metric), nan, nan, params),
+            ("hub_occurrence", hub_occurrence(graph, k=k, metric=metric), nan, nan,
+             params + ", hub_size=2"),
+            ("antihub_occurrence", antihub_occurrence(graph, k=k, metric=metric), nan, nan,
+             params)]
 
 
 def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
-                    local_neighbors: int = 128, labels=None,
+                    local_k: int = 128, labels=None,
                     ci: bool = False, n_resamples: int = 100, random_state: int | None = 0,
                     graph=None, progress: bool = True) -> pd.DataFrame:
     """Isotropy, intrinsic dimension (global and local) and hubness, from one kNN graph.
@@ -97,13 +113,13 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
     data : array of shape (n, d) or EmbeddingSet
     k : int, default 10
         Neighbourhood of the hubness measures (and of ``knn_error``).
-    metric : {"cosine", "euclidean"}
-        Neighbourhoods by cosine (searched as Euclidean distance between unit rows, which
-        orders neighbours identically and is a true metric, as the ID estimators need) or by
-        Euclidean distance of the raw vectors.
+    metric : {"cosine", "euclidean"}, default "cosine"
+        Neighbourhoods by cosine distance (the ID estimators take ratios of chord distances
+        √(2(1 − cos)), Euclidean distances between unit rows, a true metric) or by Euclidean
+        distance of the raw vectors. Every neighbour-based row names it in ``parameters``.
     mle_k : int, default 20
         Neighbours of the Levina–Bickel MLE.
-    local_neighbors : int, default 128
+    local_k : int, default 128
         L of the local intrinsic dimension (Ruppik et al., "Less is More"), computed for every
         point; the report gives its mean (with the mean's normal 95% interval) and median.
     labels : array of length n, optional
@@ -111,11 +127,12 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
     ci : bool, default False
         Bootstrap 95% intervals of the isotropy measures (``n_resamples`` resamples; costs
         ``n_resamples`` times the isotropy part). Neighbour-based measures have no interval.
-    random_state : int, optional
+    random_state : int or None, default 0
         Seeds the bootstrap.
     graph : KNNGraph, optional
-        A precomputed graph to reuse (with enough neighbours, built with the metric above on
-        the same rows); none is built then.
+        A precomputed graph to reuse: over every row of ``data``, with at least
+        max(k, mle_k, local_k) neighbours, built with ``metric`` (checked by
+        :func:`~embviz.neighbors.check_knn_graph`); none is built then.
     progress : bool
 
     Returns
@@ -126,19 +143,19 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
     X = _vectors(data)
     check_choice(metric, "metric", ["cosine", "euclidean"])
     k_max = max(check_positive_int(k, "k"), check_positive_int(mle_k, "mle_k"),
-                check_positive_int(local_neighbors, "local_neighbors"))
+                check_positive_int(local_k, "local_k"))
     if k_max >= len(X):
-        raise ValueError(f"the report needs more than max(k, mle_k, local_neighbors) = {k_max} "
-                         f"rows, got n={len(X)}; lower local_neighbors")
+        raise ValueError(f"the report needs more than max(k, mle_k, local_k) = {k_max} "
+                         f"rows, got n={len(X)}; lower local_k")
     space = unit_rows(X, X.dtype) if metric == "cosine" else X  # where distances are Euclidean
-    graph = _report_graph(space, k_max, graph, progress)
+    graph = _report_graph(space, k_max, metric, graph, progress)
     rows = [("n", len(X), np.nan, np.nan, ""), ("d", X.shape[1], np.nan, np.nan, "")]
     rows += _isotropy_rows(X, ci, n_resamples, random_state)
-    rows += _id_rows(graph, space, mle_k, local_neighbors, progress)
+    rows += _id_rows(graph, space, mle_k, local_k, progress)
     rows += _hubness_rows(graph, k)
     if labels is not None:
-        rows.append(("knn_error", knn_classification_error(graph, labels, k=k), np.nan,
-                     np.nan, f"k={k}"))
+        rows.append(("knn_error", knn_classification_error(graph, labels, k=k, metric=metric),
+                     np.nan, np.nan, f"k={k}"))
     table = pd.DataFrame(rows, columns=_COLUMNS)
     geometric = ~table["metric"].isin(["n", "d", *_ISOTROPY])  # depends on the metric
     table.loc[geometric, "parameters"] = [f"{p}, metric={metric}".lstrip(", ")
@@ -146,16 +163,13 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
     return table
 
 
-def _report_graph(space: np.ndarray, k_max: int, graph, progress: bool):
-    """The given graph (checked), else the Euclidean graph of ``space``."""
-    from ..neighbors import knn_graph
+def _report_graph(space: np.ndarray, k_max: int, metric: str, graph, progress: bool):
+    """The given graph (checked against ``space``), else the graph of ``space``."""
+    from ..neighbors import check_knn_graph, knn_graph
 
     if graph is not None:
-        if graph.n != len(space) or graph.k < k_max:
-            raise ValueError(f"graph must cover the {len(space)} rows with k >= {k_max}, got "
-                             f"n={graph.n}, k={graph.k}")
-        return graph
-    return knn_graph(space, k=k_max, metric="euclidean", progress=progress)
+        return check_knn_graph(graph, k_max, metric, "geometry_report", X=space)
+    return knn_graph(space, k=k_max, metric=metric, progress=progress)
 
 
 def layerwise_report(layers, **kwargs) -> pd.DataFrame:

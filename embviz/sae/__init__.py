@@ -25,12 +25,13 @@ from .evaluate import explained_variance
 from .features import category_alignment, feature_table, label_association, top_rows
 from .labels import distinctive_words
 from .model import ConceptSAE, NotAnSAEDirectoryError
-from .record import TrainingRecord
+from .record import SAETrainingConfig, TrainingRecord
 from .sources import TokenCorpus, token_corpus
 from .train import ARCHITECTURES, train_sae
 
-__all__ = ["ARCHITECTURES", "ConceptSAE", "NotAnSAEDirectoryError", "TokenCorpus",
-           "TrainingRecord", "benjamini_hochberg", "category_alignment", "concept_clusters",
+__all__ = ["ARCHITECTURES", "ConceptSAE", "NotAnSAEDirectoryError", "SAETrainingConfig",
+           "TokenCorpus", "TrainingRecord", "benjamini_hochberg", "category_alignment",
+           "concept_clusters",
            "concept_correlations", "dataset_diff", "decode_codes", "distinctive_words",
            "document_codes", "explained_variance", "feature_table", "label_association",
            "max_pool_codes", "presence_diff", "retrieve", "sae_encode", "token_corpus",

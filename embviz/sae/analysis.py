@@ -61,13 +61,15 @@ def benjamini_hochberg(p_values) -> np.ndarray:
     return out
 
 
-def presence_diff(codes_a: Any, codes_b: Any) -> pd.DataFrame:
+def presence_diff(a: Any, b: Any) -> pd.DataFrame:
     """Features ranked by the difference of presence frequency between two corpora.
 
     Parameters
     ----------
-    codes_a : sparse matrix or array of shape (n_a, d_sae)
-    codes_b : sparse matrix or array of shape (n_b, d_sae)
+    a : sparse matrix or array of shape (n_a, d_sae)
+        SAE codes of corpus A (e.g. :func:`document_codes`).
+    b : sparse matrix or array of shape (n_b, d_sae)
+        SAE codes of corpus B.
 
     Returns
     -------
@@ -75,9 +77,9 @@ def presence_diff(codes_a: Any, codes_b: Any) -> pd.DataFrame:
         ``feature, count_a, count_b, freq_a, freq_b, diff, z, p_value, q_value`` with the
         two-proportion test and Benjamini–Hochberg q-values over all features.
     """
-    A, B = _presence(codes_a, "codes_a"), _presence(codes_b, "codes_b")
+    A, B = _presence(a, "a"), _presence(b, "b")
     if A.shape[1] != B.shape[1]:
-        raise ValueError(f"codes_a has {A.shape[1]} features but codes_b has {B.shape[1]}: "
+        raise ValueError(f"a has {A.shape[1]} features but b has {B.shape[1]}: "
                          f"encode both corpora with the same SAE")
     if A.shape[0] == 0 or B.shape[0] == 0:
         raise ValueError("both corpora need at least one document")
@@ -95,7 +97,7 @@ def presence_diff(codes_a: Any, codes_b: Any) -> pd.DataFrame:
 
 def dataset_diff(sae, a, b, n_examples: int = 3, n_words: int = 5, method: str = "log_odds",
                  labeller: Callable[[list[str]], str] | None = None, alpha: float = 0.05,
-                 progress: bool = False) -> pd.DataFrame:
+                 progress: bool = True) -> pd.DataFrame:
     """Which concepts are more frequent in corpus A than in corpus B, with labels and examples.
 
     Both corpora are encoded with ``sae``; features are ranked by ``freq_a - freq_b``

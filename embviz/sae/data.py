@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from .._files import array_sha256
 from .._validation import check_embeddings
 from ..embedding_set import EmbeddingSet
 
-__all__ = ["TrainingData", "as_training_data", "data_sha256", "normalisation", "split_holdout"]
+__all__ = ["TrainingData", "as_training_data", "normalisation", "split_holdout"]
 
 
 @dataclass
@@ -31,13 +31,6 @@ class TrainingData:
     groups: np.ndarray | None
     provenance: dict[str, Any] = field(default_factory=dict)
     sha256: str = ""
-
-
-def data_sha256(X: np.ndarray) -> str:
-    """sha256 of a float32 array's shape and bytes."""
-    digest = hashlib.sha256(f"{X.shape}|{X.dtype}".encode())
-    digest.update(np.ascontiguousarray(X).data)
-    return digest.hexdigest()
 
 
 def as_training_data(data: Any, name: str = "data") -> TrainingData:
@@ -63,7 +56,7 @@ def as_training_data(data: Any, name: str = "data") -> TrainingData:
 def _make(X, groups, provenance, name) -> TrainingData:
     X = check_embeddings(X, name=name, min_rows=2).astype(np.float32, copy=False)
     return TrainingData(X, None if groups is None else np.asarray(groups), provenance,
-                        data_sha256(X))
+                        array_sha256(X))
 
 
 def normalisation(X: np.ndarray) -> tuple[np.ndarray, float]:

@@ -59,7 +59,7 @@ def _csr_parts(dense: np.ndarray, first_row: int) -> tuple[np.ndarray, np.ndarra
 
 
 def sae_encode(sae: ConceptSAE, X: Any, batch_size: int = 4096,
-               progress: bool = False) -> sp.csr_matrix:
+               progress: bool = True) -> sp.csr_matrix:
     """Feature activations of every row, computed in chunks.
 
     Parameters
@@ -69,7 +69,7 @@ def sae_encode(sae: ConceptSAE, X: Any, batch_size: int = 4096,
         Embeddings (or token activations) from the same model and layer as the training data.
     batch_size : int, default 4096
         Rows per chunk; peak extra memory is about ``batch_size * d_sae * 8`` bytes.
-    progress : bool, default False
+    progress : bool, default True
 
     Returns
     -------
@@ -168,7 +168,7 @@ def _max_by_key(rows, cols, values, shape) -> sp.csr_matrix:
 
 
 def token_sae_embeddings(sae: ConceptSAE, tokens: Any, n_documents: int | None = None,
-                         batch_size: int = 4096, progress: bool = False) -> sp.csr_matrix:
+                         batch_size: int = 4096, progress: bool = True) -> sp.csr_matrix:
     """Document SAE embeddings from token activations: the maximum over each document's tokens.
 
     As in "Interpretable Embeddings with Sparse Autoencoders", a document holds a concept when
@@ -213,7 +213,7 @@ def token_sae_embeddings(sae: ConceptSAE, tokens: Any, n_documents: int | None =
 
 
 def document_codes(sae: ConceptSAE, data: Any, batch_size: int = 4096,
-                   progress: bool = False) -> sp.csr_matrix:
+                   progress: bool = True) -> sp.csr_matrix:
     """SAE embeddings of documents from any supported source.
 
     Parameters

@@ -140,7 +140,7 @@ def feature_table(sae, data, n_top: int = 5, n_words: int = 5, n_label_texts: in
                   method: str = "log_odds", label_column: str | None = "label",
                   labeller: Callable[[list[str]], str] | None = None,
                   features: Sequence[int] | None = None, codes: sp.spmatrix | None = None,
-                  include_dead: bool = False, progress: bool = False) -> pd.DataFrame:
+                  include_dead: bool = False, progress: bool = True) -> pd.DataFrame:
     """One row per SAE feature: frequency, activation, top texts, label, associated category.
 
     Parameters

@@ -5,7 +5,50 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-__all__ = ["TrainingRecord"]
+__all__ = ["SAETrainingConfig", "TrainingRecord"]
+
+
+@dataclass(frozen=True)
+class SAETrainingConfig:
+    """What was asked of one SAE training run, checked (serialises both ways, as sae-lens'
+    configs do with ``to_dict``/``from_dict``); its dict is part of the SAE cache key.
+
+    Attributes
+    ----------
+    architecture : {"topk", "standard", "matching_pursuit"}
+        sae-lens architecture (aliases resolved).
+    d_in, expansion : int
+        Input dimension; ``d_sae = expansion * d_in``.
+    k : int or None
+        Active features per row (TopK) or most atoms picked (matching pursuit); None for ReLU.
+    steps, batch_size : int
+    lr : float
+    l1_coefficient : float or None
+        ReLU ("standard") only.
+    holdout : float
+        Share of rows kept out of training.
+    random_state : int
+    """
+
+    architecture: str
+    d_in: int
+    expansion: int
+    k: int | None
+    steps: int
+    batch_size: int
+    lr: float
+    l1_coefficient: float | None
+    holdout: float
+    random_state: int
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SAETrainingConfig:
+        """Inverse of :meth:`to_dict` (unknown keys are ignored)."""
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
 @dataclass

@@ -8,20 +8,18 @@ for dead latents, decoder-norm rescaling, linear learning-rate decay at the end)
 
 from __future__ import annotations
 
-import hashlib
-import json
 import time
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from .._config import cache_dir as default_cache_dir
-from .._validation import check_choice, check_positive_int
+from .._files import job_key
+from .._validation import check_choice, check_number, check_positive_int
 from .data import as_training_data, normalisation, split_holdout
 from .evaluate import evaluate_sae
 from .model import ConceptSAE, NotAnSAEDirectoryError, install_directory
-from .record import TrainingRecord
+from .record import SAETrainingConfig, TrainingRecord
 
 __all__ = ["ARCHITECTURES", "train_sae"]
 
@@ -122,7 +120,7 @@ def train_sae(data, architecture: str = "topk", expansion: int = 8, k: int = 16,
 
 
 def _check_request(architecture, expansion, k, steps, batch_size, lr, l1_coefficient,
-                   holdout, random_state, d_in) -> dict[str, Any]:
+                   holdout, random_state, d_in) -> SAETrainingConfig:
     check_choice(architecture, "architecture", ARCHITECTURES)
     expansion = check_positive_int(expansion, "expansion")
     k = check_positive_int(k, "k")
@@ -130,17 +128,16 @@ def _check_request(architecture, expansion, k, steps, batch_size, lr, l1_coeffic
     if arch in _SPARSE_BY_K and k > expansion * d_in:
         raise ValueError(f"k={k} exceeds d_sae={expansion * d_in} (expansion * d_in)")
     for value, name in ((lr, "lr"), (l1_coefficient, "l1_coefficient")):
-        if not isinstance(value, (int, float)) or not np.isfinite(value) or value <= 0:
-            raise ValueError(f"{name} must be a positive finite number, got {value!r}")
-    if not isinstance(holdout, (int, float)) or not 0 < holdout < 1:
-        raise ValueError(f"holdout must be a fraction in (0, 1), got {holdout!r}")
+        check_number(value, name, 0, np.inf, low_open=True, high_open=True)
+    check_number(holdout, "holdout", 0, 1, low_open=True, high_open=True)
     if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
         raise TypeError(f"random_state must be an integer, got {random_state!r}")
-    return {"architecture": arch, "d_in": int(d_in), "expansion": expansion,
-            "k": k if arch in _SPARSE_BY_K else None, "steps": check_positive_int(steps, "steps"),
-            "batch_size": check_positive_int(batch_size, "batch_size"), "lr": float(lr),
-            "l1_coefficient": float(l1_coefficient) if arch == "standard" else None,
-            "holdout": float(holdout), "random_state": int(random_state)}
+    return SAETrainingConfig(
+        architecture=arch, d_in=int(d_in), expansion=expansion,
+        k=k if arch in _SPARSE_BY_K else None, steps=check_positive_int(steps, "steps"),
+        batch_size=check_positive_int(batch_size, "batch_size"), lr=float(lr),
+        l1_coefficient=float(l1_coefficient) if arch == "standard" else None,
+        holdout=float(holdout), random_state=int(random_state))
 
 
 def _sae_lens_version() -> str:
@@ -149,10 +146,10 @@ def _sae_lens_version() -> str:
     return version("sae-lens")
 
 
-def _cache_key(data_sha256: str, config: dict) -> str:
-    job = {"data_sha256": data_sha256, "config": config, "sae_lens": _sae_lens_version(),
+def _cache_key(data_sha256: str, config: SAETrainingConfig) -> str:
+    job = {"data_sha256": data_sha256, "config": config.to_dict(), "sae_lens": _sae_lens_version(),
            "format": 1}
-    return hashlib.sha256(json.dumps(job, sort_keys=True).encode()).hexdigest()[:32]
+    return job_key(job)
 
 
 def _device_str(device: str) -> str:
@@ -169,12 +166,12 @@ def _train(train, train_rows, hold_rows, config, device, progress, key) -> Conce
     inference_sae = _to_inference(training_sae)
     record = TrainingRecord(loss=losses["loss"], mse=losses["mse"], explained_variance=0.0,
                             l0=0.0, dead_fraction=0.0, n_dead_eval_rows=0,
-                            steps=config["steps"], batch_size=config["batch_size"],
+                            steps=config.steps, batch_size=config.batch_size,
                             n_train=len(train_rows), n_holdout=len(hold_rows), seconds=seconds,
-                            config=config, data_sha256=train.sha256,
+                            config=config.to_dict(), data_sha256=train.sha256,
                             sae_lens_version=_sae_lens_version(), cache_key=key)
     sae = ConceptSAE(inference_sae, mean, scale, record, train.provenance)
-    rng = np.random.default_rng(config["random_state"])
+    rng = np.random.default_rng(config.random_state)
     sample = rng.choice(len(train_rows), min(len(train_rows), _DEAD_EVAL_TRAIN_ROWS),
                         replace=False)
     quality = evaluate_sae(sae, train.X[hold_rows], X_train[np.sort(sample)])
@@ -183,7 +180,7 @@ def _train(train, train_rows, hold_rows, config, device, progress, key) -> Conce
     return sae
 
 
-def _build_training_sae(config: dict, device: str):
+def _build_training_sae(config: SAETrainingConfig, device: str):
     import torch
     from sae_lens import (
         StandardTrainingSAE,
@@ -196,30 +193,30 @@ def _build_training_sae(config: dict, device: str):
         MatchingPursuitTrainingSAEConfig,
     )
 
-    d_in = config["d_in"]
-    common = {"d_in": d_in, "d_sae": d_in * config["expansion"], "device": device,
+    d_in = config.d_in
+    common = {"d_in": d_in, "d_sae": d_in * config.expansion, "device": device,
               "dtype": "float32", "normalize_activations": "none"}
     with torch.random.fork_rng(devices=[]):  # sae-lens initialises from the global RNG
-        torch.manual_seed(config["random_state"])
-        if config["architecture"] == "topk":
-            return TopKTrainingSAE(TopKTrainingSAEConfig(k=config["k"], **common))
-        if config["architecture"] == "matching_pursuit":
+        torch.manual_seed(config.random_state)
+        if config.architecture == "topk":
+            return TopKTrainingSAE(TopKTrainingSAEConfig(k=config.k, **common))
+        if config.architecture == "matching_pursuit":
             # unit-norm atoms; a row stops at k atoms or when a picked atom repeats
             return MatchingPursuitTrainingSAE(MatchingPursuitTrainingSAEConfig(
-                max_iterations=config["k"], residual_threshold=0.0, decoder_init_norm=1.0,
+                max_iterations=config.k, residual_threshold=0.0, decoder_init_norm=1.0,
                 **common))
         return StandardTrainingSAE(StandardTrainingSAEConfig(
-            l1_coefficient=config["l1_coefficient"], **common))
+            l1_coefficient=config.l1_coefficient, **common))
 
 
-def _trainer_config(config: dict, device: str):
+def _trainer_config(config: SAETrainingConfig, device: str):
     from sae_lens import LoggingConfig
     from sae_lens.config import SAETrainerConfig
 
-    steps, batch = config["steps"], config["batch_size"]
+    steps, batch = config.steps, config.batch_size
     return SAETrainerConfig(
         total_training_samples=steps * batch, train_batch_size_samples=batch,
-        lr=config["lr"], lr_end=config["lr"], lr_warm_up_steps=steps // 20,
+        lr=config.lr, lr_end=config.lr, lr_warm_up_steps=steps // 20,
         lr_decay_steps=steps // 5, device=device,
         dead_feature_window=max(10, min(1000, steps // 10)),
         feature_sampling_window=max(steps + 1, 2000), n_checkpoints=0, checkpoint_path=None,
@@ -238,7 +235,7 @@ def _batches(X: np.ndarray, mean: np.ndarray, scale: float, batch_size: int, see
             yield torch.from_numpy((X[rows] - mean) * np.float32(scale))
 
 
-def _fit(X: np.ndarray, mean: np.ndarray, scale: float, config: dict, device: str,
+def _fit(X: np.ndarray, mean: np.ndarray, scale: float, config: SAETrainingConfig, device: str,
          progress: bool):
     """Run ``SAETrainer`` step by step (its public seams) with embviz's progress bar.
 
@@ -250,13 +247,13 @@ def _fit(X: np.ndarray, mean: np.ndarray, scale: float, config: dict, device: st
     from .._progress import progress_bar
 
     sae = _build_training_sae(config, device)
-    provider = _batches(X, mean, scale, config["batch_size"], config["random_state"])
+    provider = _batches(X, mean, scale, config.batch_size, config.random_state)
     trainer = SAETrainer(_trainer_config(config, device), sae, provider)
     trainer.sae.to(device)
     losses: dict[str, list[float]] = {"loss": [], "mse": []}
     start = time.perf_counter()
     with torch.random.fork_rng(devices=[]):
-        for step in progress_bar(range(config["steps"]), total=config["steps"],
+        for step in progress_bar(range(config.steps), total=config.steps,
                                  desc="training SAE", unit="step", disable=not progress):
             trainer.maybe_reset_sparsity()
             out = trainer.step(next(provider))

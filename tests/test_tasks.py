@@ -1,12 +1,14 @@
 """Task scores on truncated / transformed embeddings, against hand-computed answers."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
-from embviz.evaluation import (
+from embviz import EmbeddingSet
+from embviz.metrics import (
     clustering_scores,
-    knn_accuracy,
+    knn_classification_error,
     layer_dimension_grid,
     mcnemar_test,
     retrieval_scores,
@@ -25,15 +27,20 @@ def blobs(rng):
     return X, labels
 
 
+def _embedding_set(X, layer=None):
+    meta = pd.DataFrame({"id": np.arange(len(X)), "text": [f"t{i}" for i in range(len(X))]})
+    return EmbeddingSet(X, meta, {} if layer is None else {"layer": layer})
+
+
 def test_mcnemar_matches_a_hand_computed_binomial_test():
     a = np.array([True] * 10 + [False] * 2 + [True] * 5 + [False] * 3)  # only_a = 10
     b = np.array([False] * 10 + [True] * 2 + [True] * 5 + [False] * 3)  # only_b = 2
     result = mcnemar_test(a, b)
     assert (result.only_a, result.only_b) == (10, 2)
     # two-sided exact: 2 * P(X <= 2), X ~ Bin(12, 1/2) = 2 * (1 + 12 + 66) / 4096
-    assert result.pvalue == pytest.approx(2 * 79 / 4096, rel=1e-12)
-    assert result.pvalue == pytest.approx(stats.binomtest(2, 12, 0.5).pvalue)
-    assert mcnemar_test(a, a).pvalue == 1.0
+    assert result.p_value == pytest.approx(2 * 79 / 4096, rel=1e-12)
+    assert result.p_value == pytest.approx(stats.binomtest(2, 12, 0.5).pvalue)
+    assert mcnemar_test(a, a).p_value == 1.0
     with pytest.raises(ValueError, match="boolean 1-D"):
         mcnemar_test(a.astype(int), b)
 
@@ -62,10 +69,19 @@ def test_retrieval_hand_computed_ranking():
 
 def test_separated_blobs_score_perfectly(blobs):
     X, labels = blobs
-    assert knn_accuracy(X, labels) == 1.0
+    assert task_scores(X, labels, tasks=["classification"]) == {"knn_accuracy": 1.0}
+    assert 1 - knn_classification_error(X, labels) == 1.0
     assert clustering_scores(X, labels, random_state=0) == pytest.approx(
         {"v_measure": 1.0, "adjusted_rand": 1.0})
     assert retrieval_scores(X, labels) == pytest.approx({"map": 1.0, "recall_at_k": 1.0})
+
+
+def test_knn_accuracy_is_one_minus_the_classification_error(rng):
+    X = rng.normal(size=(60, 8))
+    labels = rng.choice(["a", "b", "c"], size=60)
+    accuracy = task_scores(X, labels, tasks=["classification"], k=5)["knn_accuracy"]
+    assert accuracy == pytest.approx(1 - knn_classification_error(X, labels, k=5), abs=1e-12)
+    assert 0 < accuracy < 1
 
 
 def test_task_scores_skip_tasks_without_inputs(blobs):
@@ -75,6 +91,17 @@ def test_task_scores_skip_tasks_without_inputs(blobs):
     assert task_scores(X) == {}
     with pytest.raises(ValueError, match="tasks must be among"):
         task_scores(X, labels, tasks=["ranking"])
+
+
+def test_scores_take_an_embedding_set_an_array_or_a_tensor(blobs):
+    torch = pytest.importorskip("torch")
+    X, labels = blobs
+    X = X.astype(np.float32)
+    expected = task_scores(X, labels)
+    assert task_scores(_embedding_set(X), labels) == pytest.approx(expected)
+    assert task_scores(torch.from_numpy(X), labels) == pytest.approx(expected)
+    table = truncation_scores(_embedding_set(X), [8, 16], labels, tasks=["retrieval"])
+    assert set(table["dims"]) == {8, 16}
 
 
 def test_truncation_scores_are_relative_to_the_largest_d(blobs):
@@ -96,3 +123,11 @@ def test_layer_dimension_grid_shape(blobs, rng):
     assert grid.shape == (4, 3)
     best = grid.set_index(["layer", "dims"])["knn_accuracy"]
     assert best[(1, 16)] == 1.0 and best[(0, 16)] < 0.7  # noise layer is near chance
+    with pytest.raises(ValueError, match="dims must be"):
+        layer_dimension_grid(layers, labels, [4, 17])
+
+
+def test_layer_dimension_grid_reads_the_layer_of_an_embedding_set(blobs):
+    X, labels = blobs
+    grid = layer_dimension_grid([_embedding_set(X, layer=6)], labels, [16])
+    assert grid.to_dict("records") == [{"layer": 6, "dims": 16, "knn_accuracy": 1.0}]

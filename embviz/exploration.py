@@ -1,0 +1,597 @@
+"""What the explorer's views and ``embviz summary`` share about one corpus (no Panel in here).
+
+An :class:`Exploration` holds an :class:`~embviz.EmbeddingSet` and lazily builds the one kNN
+graph (``metric="cosine"``) its map, hubness, local intrinsic dimension, geometry report and
+neighbour tables all reuse. It also makes the decisions about the analysis that the app's views
+and the command line would otherwise each make on their own: which metadata columns can colour
+the map, form groups or serve as time; how the report's neighbourhoods shrink for small
+corpora; how many rows a map, a two-sample test or the layer curves use; and the session's
+``random_state``. Map coordinates are cached on disk, keyed by the vectors' content, so
+reopening a corpus draws its map at once.
+"""
+
+from __future__ import annotations
+
+import warnings
+from functools import cached_property
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from ._config import cache_dir
+from ._files import (
+    CorruptFileError,
+    array_sha256,
+    job_key,
+    load_checked_array,
+    save_checked_array,
+)
+from ._validation import check_choice, check_positive_int, unit_rows
+from .embedding_set import EmbeddingSet
+
+__all__ = ["DEFAULT_N", "LAYER_ROWS", "MAP_METHODS", "MAX_GROUP_VALUES", "MAX_MAP_POINTS",
+           "MAX_SELECTED_ROWS", "MAX_TEST_ROWS", "N_RESAMPLES", "POINT_MEASURES", "Exploration",
+           "load_exploration"]
+
+MAP_METHODS = ("umap", "pca")
+#: Per-point measures a map can be coloured by (name -> description).
+POINT_MEASURES = {
+    "k_occurrence": "k-occurrence N_10 (hubness: how many 10-NN lists hold the point)",
+    "local_id": "local intrinsic dimension (TwoNN on 128 neighbours)",
+    "tte_depth": "TTE depth within the corpus (2 − mean cosine distance to the other texts)",
+    "norm": "L2 norm of the embedding",
+}
+#: Texts sampled from a bundled corpus when no size is given (the app's first screen).
+DEFAULT_N = 5000
+#: Points a map draws; above this a uniform random sample (seeded by ``random_state``) is drawn.
+MAX_MAP_POINTS = 20_000
+#: Most distinct values a non-numeric column may have to colour the map or to form groups.
+MAX_GROUP_VALUES = 200
+#: Rows per group in two-sample tests; a larger group is sampled down to this many.
+MAX_TEST_ROWS = 3000
+#: Selected rows that get neighbour lists in :meth:`Exploration.neighbors_table`.
+MAX_SELECTED_ROWS = 500
+#: Texts re-embedded at every layer by :meth:`Exploration.layerwise`.
+LAYER_ROWS = 1000
+#: Bootstrap resamples of the geometry report's intervals.
+N_RESAMPLES = 30
+
+_METRIC = "cosine"  # the shared graph's, and so every neighbour-based measure's
+_HUB_K = 10  # k of the hubness measures and of the k-NN error
+_MLE_K = 20
+_LOCAL_K = 128  # L of the local intrinsic dimension
+_UMAP_NEIGHBORS = 15  # UMAP's n_neighbors, counting the point itself
+_GRAPH_K = 30  # neighbours built at first, so the map and hubness share one graph
+_MAP_FORMAT = 2  # 2: UMAP on the cosine graph (1 was Euclidean between unit rows)
+_NOT_COLUMNS = ("id", "text")  # metadata that never colours, groups or times anything
+
+
+class Exploration:
+    """An EmbeddingSet with its kNN graph, maps and per-point measures, each computed once.
+
+    Parameters
+    ----------
+    data : EmbeddingSet
+        At least 3 rows.
+    random_state : int, default 0
+        Seeds everything random in the session: the UMAP layout, the map's sample, bootstrap
+        intervals, sampled groups and layer samples.
+    progress : bool, default True
+        Progress bars of the graph, the maps and the measures.
+    map_cache : path or False, optional
+        Folder of cached map coordinates (default ``<cache>/maps``); ``False`` disables it.
+
+    Notes
+    -----
+    Neighbours are cosine neighbours: one :func:`~embviz.neighbors.knn_graph` with
+    ``metric="cosine"`` (distances 1 − cos) serves UMAP, hubness, local intrinsic dimension,
+    the geometry report and the neighbour tables.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> meta = pd.DataFrame({"id": range(40), "text": [f"t{i}" for i in range(40)],
+    ...                      "label": ["a", "b"] * 20})
+    >>> ex = Exploration(EmbeddingSet(rng.normal(size=(40, 8)), meta), progress=False,
+    ...                  map_cache=False)
+    >>> ex.report_sizes(), ex.default_color
+    ({'k': 10, 'mle_k': 20, 'local_k': 39}, 'label')
+    """
+
+    def __init__(self, data: EmbeddingSet, random_state: int = 0, progress: bool = True,
+                 map_cache: str | Path | bool | None = None):
+        if not isinstance(data, EmbeddingSet):
+            raise TypeError(f"data must be an EmbeddingSet, got {type(data).__name__}")
+        if len(data) < 3:
+            raise ValueError(f"data needs at least 3 rows to explore, got {len(data)}")
+        self.data = data
+        self.random_state = random_state
+        self.progress = progress
+        self._map_cache = (None if map_cache is False
+                           else Path(map_cache) if map_cache else cache_dir() / "maps")
+        self._graph = None
+        self._space = None
+        self._maps: dict = {}
+        self._measures: dict = {}
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    @property
+    def space(self) -> np.ndarray:
+        """Unit rows ``(n, d)`` float32: where cosine neighbourhoods are Euclidean."""
+        if self._space is None:
+            self._space = unit_rows(self.data.vectors, np.float32, name="vectors")
+        return self._space
+
+    # -- decisions shared by the views and the command line ---------------------------------
+    @cached_property
+    def labels(self) -> np.ndarray | None:
+        """The ``label`` column as strings ``(n,)``, or ``None`` when the corpus has none.
+
+        What the k-NN error of :meth:`geometry` and :meth:`hubness_reduction` classify.
+        """
+        meta = self.data.meta
+        return meta["label"].astype(str).to_numpy() if "label" in meta.columns else None
+
+    def report_sizes(self, n: int | None = None) -> dict[str, int]:
+        """Neighbourhood sizes of the geometry report for ``n`` points.
+
+        The package's defaults (``k=10``, ``mle_k=20``, ``local_k=128``), each capped at
+        ``n - 1`` so that a small corpus still gets a report.
+
+        Parameters
+        ----------
+        n : int >= 2, optional
+            Number of points; default the corpus's.
+
+        Returns
+        -------
+        dict
+            ``{"k": ..., "mle_k": ..., "local_k": ...}``, keyword arguments of
+            :func:`~embviz.metrics.geometry_report`.
+        """
+        n = len(self) if n is None else check_positive_int(n, "n", minimum=2)
+        local_k = min(_LOCAL_K, n - 1)
+        return {"k": min(_HUB_K, local_k), "mle_k": min(_MLE_K, local_k), "local_k": local_k}
+
+    def _columns(self, keep) -> list[str]:
+        meta = self.data.meta
+        return [c for c in meta.columns if c not in _NOT_COLUMNS and keep(meta[c])]
+
+    @cached_property
+    def color_columns(self) -> list[str]:
+        """Metadata columns the map can be coloured by.
+
+        Those with more than one distinct value that are numeric (a colour bar) or have at most
+        :data:`MAX_GROUP_VALUES` values (a legend entry each). :data:`POINT_MEASURES` can
+        colour the map too.
+        """
+        return self._columns(lambda c: c.nunique() > 1 and (
+            pd.api.types.is_numeric_dtype(c) or c.nunique() <= MAX_GROUP_VALUES))
+
+    @property
+    def default_color(self) -> str | None:
+        """``"label"`` when it can colour the map, else the first of :attr:`color_columns`."""
+        columns = self.color_columns
+        return "label" if "label" in columns else (columns or [None])[0]
+
+    @cached_property
+    def group_columns(self) -> list[str]:
+        """Metadata columns with 2 to :data:`MAX_GROUP_VALUES` distinct values (groups A, B)."""
+        return self._columns(lambda c: 2 <= c.nunique() <= MAX_GROUP_VALUES)
+
+    @property
+    def default_group_column(self) -> str | None:
+        """``"group"``, else ``"label"``, else the first of :attr:`group_columns`."""
+        columns = self.group_columns
+        preferred = [c for c in ("group", "label") if c in columns]
+        return (preferred or columns or [None])[0]
+
+    @cached_property
+    def time_columns(self) -> list[str]:
+        """Numeric or datetime metadata columns with more than one value (drift over time)."""
+        return self._columns(lambda c: c.nunique() > 1 and (
+            pd.api.types.is_numeric_dtype(c) or pd.api.types.is_datetime64_any_dtype(c)))
+
+    @property
+    def default_time_column(self) -> str | None:
+        """``"time"`` when it qualifies, else the first of :attr:`time_columns`."""
+        columns = self.time_columns
+        return "time" if "time" in columns else (columns or [None])[0]
+
+    def group_values(self, column: str) -> list[str]:
+        """Distinct values of a group column, as strings, most frequent first.
+
+        Parameters
+        ----------
+        column : str
+            One of :attr:`group_columns`.
+
+        Returns
+        -------
+        list of str
+        """
+        self._check_group_column(column)
+        return self.data.meta[column].astype(str).value_counts().index.tolist()
+
+    def group_masks(self, column: str, value_a: str,
+                    value_b: str | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Boolean row masks ``(n,)`` of groups A and B (disjoint).
+
+        Parameters
+        ----------
+        column : str
+            One of :attr:`group_columns`; values are compared as strings.
+        value_a : str
+            Group A is the rows whose ``column`` equals it.
+        value_b : str, optional
+            Group B likewise; ``None``: every other row.
+
+        Returns
+        -------
+        in_a, in_b : ndarray of shape (n,), bool
+        """
+        self._check_group_column(column)
+        values = self.data.meta[column].astype(str).to_numpy()
+        choices = self.group_values(column)
+        check_choice(value_a, "value_a", choices)
+        if value_b is not None:
+            check_choice(value_b, "value_b", choices)
+        if value_b == value_a:
+            raise ValueError("group A and group B are the same value: choose two values")
+        in_a = values == value_a
+        return in_a, (~in_a if value_b is None else values == value_b)
+
+    def _check_group_column(self, column) -> None:
+        if not self.group_columns:
+            raise ValueError(f"the corpus has no column with 2 to {MAX_GROUP_VALUES} distinct "
+                             f"values to form groups from (e.g. label, group, time)")
+        check_choice(column, "column", self.group_columns)
+
+    def sample_rows(self, max_rows: int) -> np.ndarray:
+        """Every row number, or a sorted uniform sample of ``max_rows`` of them.
+
+        Parameters
+        ----------
+        max_rows : int >= 1
+
+        Returns
+        -------
+        ndarray of shape (min(n, max_rows),), int64
+            Drawn without replacement, seeded by ``random_state``.
+        """
+        max_rows = check_positive_int(max_rows, "max_rows")
+        return _sample(np.arange(len(self)), max_rows, np.random.default_rng(self.random_state))
+
+    def two_sample_rows(self, a, b, max_rows: int = MAX_TEST_ROWS
+                        ) -> tuple[np.ndarray, np.ndarray]:
+        """Row numbers of two groups for a two-sample test, each at most ``max_rows``.
+
+        Parameters
+        ----------
+        a, b : array-like of shape (n,), bool
+            Row masks of the two groups (e.g. from :meth:`group_masks`).
+        max_rows : int, default :data:`MAX_TEST_ROWS`
+            A larger group is sampled down to this many rows (without replacement, one
+            generator seeded by ``random_state`` for ``a`` then ``b``).
+
+        Returns
+        -------
+        rows_a, rows_b : ndarray, int64, sorted
+        """
+        max_rows = check_positive_int(max_rows, "max_rows")
+        masks = [np.asarray(m) for m in (a, b)]
+        for name, mask in zip("ab", masks):
+            if mask.dtype != bool or mask.shape != (len(self),):
+                raise ValueError(f"{name} must be a boolean mask of shape ({len(self)},), got "
+                                 f"{mask.dtype} {mask.shape}")
+        rng = np.random.default_rng(self.random_state)
+        rows_a, rows_b = (_sample(np.flatnonzero(m), max_rows, rng) for m in masks)
+        return rows_a, rows_b
+
+    # -- the shared graph, maps and per-point measures --------------------------------------
+    def graph(self, k: int = _HUB_K):
+        """The shared cosine kNN graph with at least ``k`` neighbours (rebuilt only to grow).
+
+        Parameters
+        ----------
+        k : int, default 10
+            Capped at ``n - 1``.
+
+        Returns
+        -------
+        KNNGraph
+            Over every row, ``metric="cosine"``.
+        """
+        from .neighbors import knn_graph
+
+        k = min(check_positive_int(k, "k"), len(self) - 1)
+        if self._graph is None or self._graph.k < k:
+            size = max(k, min(_GRAPH_K, len(self) - 1))
+            self._graph = knn_graph(self.data.vectors, k=size, metric=_METRIC,
+                                    progress=self.progress)
+        return self._graph
+
+    def coords(self, method: str = "umap", n_components: int = 2) -> np.ndarray:
+        """Map coordinates, from memory, the disk cache, or computed.
+
+        Parameters
+        ----------
+        method : {"umap", "pca"}, default "umap"
+            UMAP on the shared graph, or the top principal components.
+        n_components : {2, 3}, default 2
+
+        Returns
+        -------
+        ndarray of shape (n, n_components), float32
+        """
+        check_choice(method, "method", MAP_METHODS)
+        if n_components not in (2, 3):
+            raise ValueError(f"n_components must be 2 or 3, got {n_components!r}")
+        key = (method, n_components)
+        if key not in self._maps:
+            self._maps[key] = self._cached_map(method, n_components)
+        return self._maps[key]
+
+    def _compute_map(self, method: str, n_components: int) -> np.ndarray:
+        from .maps import pca_map, umap_map
+
+        if method == "pca":
+            return pca_map(self.data.vectors, n_components)
+        n_neighbors = min(_UMAP_NEIGHBORS, len(self) - 1)
+        return umap_map(self.data.vectors, n_components, n_neighbors=n_neighbors,
+                        metric=_METRIC, graph=self.graph(n_neighbors - 1),
+                        random_state=self.random_state, progress=self.progress)
+
+    def _cached_map(self, method: str, n_components: int) -> np.ndarray:
+        if self._map_cache is None:
+            return self._compute_map(method, n_components)
+        job = {"vectors": array_sha256(self.data.vectors), "method": method,
+               "n_components": n_components, "metric": _METRIC,
+               "random_state": self.random_state, "format": _MAP_FORMAT}
+        path = self._map_cache / f"{job_key(job)}.npy"
+        try:
+            found = load_checked_array(path, lambda shape: shape == (len(self), n_components))
+        except CorruptFileError as err:
+            warnings.warn(f"cached map {err}; recomputing it", stacklevel=3)
+            found = None
+        if found is not None:
+            return found[0]
+        coords = self._compute_map(method, n_components)
+        save_checked_array(path, coords, job)
+        return coords
+
+    def measure(self, name: str) -> np.ndarray:
+        """A per-point measure of :data:`POINT_MEASURES`.
+
+        Parameters
+        ----------
+        name : str
+            A key of :data:`POINT_MEASURES`.
+
+        Returns
+        -------
+        ndarray of shape (n,)
+            k-occurrence and local intrinsic dimension use :meth:`report_sizes`, on the
+            shared graph.
+        """
+        check_choice(name, "name", POINT_MEASURES)
+        if name not in self._measures:
+            self._measures[name] = self._compute_measure(name)
+        return self._measures[name]
+
+    def _compute_measure(self, name: str) -> np.ndarray:
+        from .metrics import k_occurrence, local_intrinsic_dimension
+
+        sizes = self.report_sizes()
+        if name == "k_occurrence":
+            return k_occurrence(self.graph(sizes["k"]), k=sizes["k"], metric=_METRIC)
+        if name == "local_id":
+            return local_intrinsic_dimension(self.graph(sizes["local_k"]), k=sizes["local_k"],
+                                             metric=_METRIC, X=self.space,
+                                             progress=self.progress)
+        if name == "tte_depth":
+            from .drift import tte_depth
+
+            return tte_depth(self.space)
+        return np.linalg.norm(self.data.vectors, axis=1)
+
+    def meta_with(self, color: str | None) -> pd.DataFrame:
+        """The metadata, plus the measure ``color`` as a column when it names one."""
+        meta = self.data.meta
+        if color in POINT_MEASURES and color not in meta.columns:
+            meta = meta.assign(**{color: self.measure(color)})
+        return meta
+
+    def neighbors_table(self, rows, k: int = 5,
+                        max_rows: int = MAX_SELECTED_ROWS) -> pd.DataFrame:
+        """Selected rows with their ``k`` nearest neighbours (long format).
+
+        Parameters
+        ----------
+        rows : array-like of int
+            Row numbers, e.g. a selection on the map.
+        k : int, default 5
+            Neighbours per row (at most ``n - 1``).
+        max_rows : int, default :data:`MAX_SELECTED_ROWS`
+            Only the first ``max_rows`` of ``rows`` get neighbour lists.
+
+        Returns
+        -------
+        DataFrame with ``row``, ``text``, ``rank`` (0 = the row itself), ``neighbor``,
+        ``neighbor_text``, ``cosine`` (similarity); plus ``label`` / ``neighbor_label`` when
+        labelled.
+        """
+        rows = np.asarray(rows, dtype=np.int64).ravel()
+        if rows.size and (rows.min() < 0 or rows.max() >= len(self)):
+            raise IndexError(f"rows must lie in [0, {len(self)}), got {rows.min()}..{rows.max()}")
+        rows = rows[:check_positive_int(max_rows, "max_rows")]
+        k = min(check_positive_int(k, "k"), len(self) - 1)
+        graph = self.graph(k)
+        neighbors = np.hstack([rows[:, None], graph.indices[rows, :k]])
+        distances = np.hstack([np.zeros((len(rows), 1)), graph.distances[rows, :k]])
+        meta = self.data.meta
+        table = pd.DataFrame({
+            "row": np.repeat(rows, k + 1), "text": meta["text"].to_numpy()[np.repeat(rows, k + 1)],
+            "rank": np.tile(np.arange(k + 1), len(rows)), "neighbor": neighbors.ravel(),
+            "neighbor_text": meta["text"].to_numpy()[neighbors.ravel()],
+            "cosine": 1 - distances.ravel()})  # the graph holds cosine distances 1 - cos
+        if "label" in meta.columns:
+            table.insert(2, "label", meta["label"].to_numpy()[table["row"]])
+            table["neighbor_label"] = meta["label"].to_numpy()[table["neighbor"]]
+        return table
+
+    def query(self, text: str, k: int = 10, encoder=None) -> pd.DataFrame:
+        """The ``k`` rows nearest to a new text, embedded the way the corpus was.
+
+        Parameters
+        ----------
+        text : str
+        k : int, default 10
+        encoder : Encoder, optional
+            Defaults to one built from the corpus's provenance (model, pooling, layer, prompt).
+
+        Returns
+        -------
+        DataFrame with ``row``, ``cosine``, ``text`` (and ``label`` when present), nearest first.
+        """
+        from ._validation import check_texts
+
+        check_texts([text], name="text")
+        k = min(check_positive_int(k, "k"), len(self))
+        vector = (encoder or self._encoder()).encode([text])[0].astype(np.float64)
+        cosine = self.space @ (vector / np.linalg.norm(vector))
+        rows = np.argsort(-cosine, kind="stable")[:k]
+        columns = [c for c in ("text", "label") if c in self.data.meta.columns]
+        return pd.concat([pd.DataFrame({"row": rows, "cosine": cosine[rows]}),
+                          self.data.meta.iloc[rows][columns].reset_index(drop=True)], axis=1)
+
+    def _model_settings(self, what: str) -> dict:
+        """model, pooling and prompt the corpus was embedded with (its provenance)."""
+        prov = self.data.provenance
+        if "model" not in prov:
+            raise ValueError(f"these embeddings carry no model provenance, so {what}")
+        return {"model": prov["model"].get("name") or prov["model"].get("path"),
+                "pooling": prov.get("pooling"), "prompt": prov.get("prompt")}
+
+    def _encoder(self):
+        from .embed import Encoder
+
+        settings = self._model_settings("a query cannot be embedded the same way; pass "
+                                        "encoder=")
+        return Encoder(settings.pop("model"), layer=self.data.provenance.get("layer", -1),
+                       progress=False, **settings)
+
+    # -- whole-cloud analyses ---------------------------------------------------------------
+    def geometry(self, ci: bool = False, n_resamples: int = N_RESAMPLES) -> pd.DataFrame:
+        """:func:`~embviz.metrics.geometry_report` on the shared graph.
+
+        Parameters
+        ----------
+        ci : bool, default False
+            Bootstrap 95% intervals of the isotropy measures.
+        n_resamples : int, default :data:`N_RESAMPLES`
+            Bootstrap resamples, seeded by ``random_state``.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``metric, value, ci_low, ci_high, parameters``; sizes from :meth:`report_sizes`,
+            the k-NN error when the corpus has :attr:`labels`.
+        """
+        from .metrics import geometry_report
+
+        sizes = self.report_sizes()
+        return geometry_report(self.data.vectors, **sizes, metric=_METRIC, labels=self.labels,
+                               ci=ci, n_resamples=n_resamples, random_state=self.random_state,
+                               graph=self.graph(sizes["local_k"]), progress=self.progress)
+
+    def hubness_reduction(self) -> pd.DataFrame:
+        """:func:`~embviz.metrics.hubness_reduction_table` of the corpus against its labels.
+
+        Returns
+        -------
+        pandas.DataFrame
+            One row per reduction method, at ``k`` of :meth:`report_sizes`.
+
+        Raises
+        ------
+        ValueError
+            When the corpus has no ``label`` column.
+        """
+        from .metrics import hubness_reduction_table
+
+        if self.labels is None:
+            raise ValueError("hubness reduction is judged by k-NN classification: the corpus "
+                             "needs a label column")
+        return hubness_reduction_table(self.data.vectors, self.labels,
+                                       k=self.report_sizes()["k"], metric=_METRIC,
+                                       random_state=self.random_state, progress=self.progress)
+
+    def layerwise(self, max_rows: int = LAYER_ROWS) -> pd.DataFrame:
+        """:func:`~embviz.metrics.layerwise_report` of a sample, re-embedded at every layer.
+
+        Parameters
+        ----------
+        max_rows : int, default :data:`LAYER_ROWS`
+            Texts re-embedded (:meth:`sample_rows`), with the corpus's model, pooling and
+            prompt.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``layer`` + the report's columns; sizes from :meth:`report_sizes` of the sample.
+
+        Raises
+        ------
+        ValueError
+            When the embeddings carry no model provenance (precomputed vectors).
+        """
+        from .embed import embed_corpus_layers
+        from .metrics import layerwise_report
+
+        settings = self._model_settings("its layers cannot be re-embedded")
+        rows = self.sample_rows(max_rows)
+        layers = embed_corpus_layers(self.data.meta.iloc[rows].reset_index(drop=True),
+                                     progress=self.progress, **settings)
+        return layerwise_report(layers, **self.report_sizes(len(rows)), metric=_METRIC,
+                                random_state=self.random_state, progress=self.progress)
+
+
+def _sample(rows: np.ndarray, max_rows: int, rng: np.random.Generator) -> np.ndarray:
+    if len(rows) <= max_rows:
+        return rows
+    return np.sort(rng.choice(rows, max_rows, replace=False))
+
+
+def load_exploration(dataset: str = "wordnet", n: int | None = DEFAULT_N, model: str = "minilm",
+                     pooling: str | None = None, layer: int = -1, prompt: str | None = None,
+                     random_state: int = 0, device: str = "auto",
+                     progress: bool = True) -> Exploration:
+    """A bundled corpus, sampled and embedded (through the on-disk cache), ready to explore.
+
+    Parameters
+    ----------
+    dataset : str, default "wordnet"
+        A bundled corpus (:func:`embviz.list_datasets`).
+    n : int or None, default :data:`DEFAULT_N`
+        Rows sampled (label-stratified); ``None`` keeps them all.
+    model, pooling, layer, prompt, device
+        As in :func:`embviz.embed_corpus`.
+    random_state : int, default 0
+        Seeds the sample and the :class:`Exploration`.
+    progress : bool, default True
+
+    Returns
+    -------
+    Exploration
+    """
+    from .datasets import load_dataset
+    from .embed import embed_corpus
+
+    corpus = load_dataset(dataset, n=n, random_state=random_state)
+    data = embed_corpus(corpus, model=model, pooling=pooling, layer=layer, prompt=prompt,
+                        device=device, progress=progress)
+    return Exploration(data, random_state=random_state, progress=progress)

@@ -1,0 +1,272 @@
+"""One contract across the public API: one vocabulary, one input contract, one graph check.
+
+The vocabulary (README "Conventions"): ``k`` for a neighbourhood size (a second one gets a
+prefix: ``mle_k``, ``local_k``; UMAP's own ``n_neighbors`` only in ``umap_map``),
+``n_resamples`` for bootstraps and subsamples, ``n_permutations`` for permutation tests,
+``a, b`` for the two samples or spaces of a comparison, ``p_value`` / ``q_value``, and one
+default each for ``random_state`` (0), ``progress`` (True) and ``metric`` ("cosine").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import inspect
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from embviz import EmbeddingSet
+
+PUBLIC_MODULES = ["embviz", "embviz.datasets", "embviz.neighbors", "embviz.metrics",
+                  "embviz.drift", "embviz.sae", "embviz.embed", "embviz.maps", "embviz.viz",
+                  "embviz.exploration", "embviz.experiments"]
+
+#: A second name for an idea that already has one (what it should be called instead).
+SECOND_NAMES = {
+    "n_bootstrap": "n_resamples", "n_boot": "n_resamples", "bootstrap": "n_resamples",
+    "repeats": "n_resamples", "n_repeats": "n_resamples", "local_neighbors": "local_k",
+    "pvalue": "p_value", "pval": "p_value", "qvalue": "q_value", "p_adjusted": "q_value",
+    "seed": "random_state", "rng": "random_state", "old": "a", "new": "b",
+    "other": "b", "a_set": "a", "b_set": "b", "codes_a": "a",
+    "codes_b": "b", "correct_a": "a", "correct_b": "b", "embedding_set": "data",
+    "verbose": "progress", "show_progress": "progress", "distance": "metric",
+}
+#: ``n_neighbors`` is allowed only where it is literally UMAP's parameter.
+UMAP_OWN = {("embviz.maps", "umap_map")}
+ONE_DEFAULT = {"random_state": 0, "progress": True, "metric": "cosine"}
+
+
+def _public_callables():
+    """(module, qualified name, callable) of every public function, class and method."""
+    seen = set()
+    for module_name in PUBLIC_MODULES:
+        module = importlib.import_module(module_name)
+        for name in getattr(module, "__all__", []):
+            obj = getattr(module, name)
+            if inspect.isfunction(obj) and id(obj) not in seen:
+                seen.add(id(obj))
+                yield module_name, name, obj
+            elif inspect.isclass(obj) and id(obj) not in seen:
+                seen.add(id(obj))
+                if "__init__" in vars(obj) or dataclasses.is_dataclass(obj):
+                    yield module_name, name, obj
+                for attr, member in vars(obj).items():
+                    if not attr.startswith("_") and inspect.isfunction(member):
+                        yield module_name, f"{name}.{attr}", member
+
+
+def _parameters(obj) -> dict[str, inspect.Parameter]:
+    try:
+        return dict(inspect.signature(obj).parameters)
+    except (TypeError, ValueError):
+        return {}
+
+
+CALLABLES = list(_public_callables())
+
+
+def test_the_walk_finds_the_public_api():
+    names = {name for _, name, _ in CALLABLES}
+    assert {"twonn", "geometry_report", "mmd_test", "compare_models", "train_sae",
+            "knn_graph", "Exploration", "LinearMap.fit"} <= names
+    assert len(CALLABLES) > 100
+
+
+@pytest.mark.parametrize("module, name, obj", CALLABLES, ids=[n for _, n, _ in CALLABLES])
+def test_one_name_per_idea(module, name, obj):
+    params = _parameters(obj)
+    wrong = {p: SECOND_NAMES[p] for p in params if p in SECOND_NAMES}
+    assert not wrong, f"{module}.{name} uses {wrong} (name: preferred)"
+    if "n_neighbors" in params:
+        assert (module, name) in UMAP_OWN, f"{module}.{name}: call a neighbourhood size k"
+    for pair in ({"X", "Y"}, {"x", "y"}, {"reference", "other"}, {"first", "second"}):
+        assert not pair <= set(params), f"{module}.{name}: a pair is (a, b), not {sorted(pair)}"
+
+
+@pytest.mark.parametrize("module, name, obj", CALLABLES, ids=[n for _, n, _ in CALLABLES])
+def test_one_default_per_shared_argument(module, name, obj):
+    for param, default in ONE_DEFAULT.items():
+        found = _parameters(obj).get(param)
+        if found is not None and found.default is not inspect.Parameter.empty:
+            assert found.default == default, (f"{module}.{name}: {param} defaults to "
+                                              f"{found.default!r}, the package's is {default!r}")
+
+
+def test_result_fields_say_p_value():
+    from embviz.drift import TwoSampleResult
+    from embviz.metrics import McNemarResult
+
+    for result in (TwoSampleResult, McNemarResult):
+        fields = {f.name for f in dataclasses.fields(result)}
+        assert "p_value" in fields and "pvalue" not in fields
+
+
+# ------------------------------------------------------------------ one input contract
+
+@pytest.fixture(scope="module")
+def small_set() -> EmbeddingSet:
+    rng = np.random.default_rng(0)
+    vectors = (rng.normal(size=(160, 12)) + rng.normal(size=12)).astype(np.float32)
+    meta = pd.DataFrame({"id": np.arange(160), "text": [f"text {i}" for i in range(160)],
+                         "label": np.repeat(["x", "y", "z", "w"], 40),
+                         "time": np.repeat([2000, 2001, 2002, 2003], 40)})
+    return EmbeddingSet(vectors, meta)
+
+
+def _one_sample_measures():
+    from embviz import metrics
+    from embviz.drift import tte_depth
+    from embviz.maps import pca_map, umap_map
+    from embviz.neighbors import knn_graph
+
+    labels = np.repeat(["x", "y", "z", "w"], 40)
+    return {
+        "isoscore": metrics.isoscore, "partition_isotropy": metrics.partition_isotropy,
+        "average_cosine": metrics.average_cosine, "effective_rank": metrics.effective_rank,
+        "top_pc_variance_share": metrics.top_pc_variance_share,
+        "pca_variances": metrics.pca_variances, "rogue_dimensions": metrics.rogue_dimensions,
+        "twonn": metrics.twonn, "mle": metrics.mle, "pca_dimension": metrics.pca_dimension,
+        "id_by_scale": lambda X: metrics.id_by_scale(X, ks=(5, 10)),
+        "local_intrinsic_dimension": lambda X: metrics.local_intrinsic_dimension(
+            X, k=20, progress=False),
+        "k_occurrence": metrics.k_occurrence, "hubness_skewness": metrics.hubness_skewness,
+        "robin_hood": metrics.robin_hood, "hubs": metrics.hubs, "antihubs": metrics.antihubs,
+        "hub_occurrence": metrics.hub_occurrence,
+        "antihub_occurrence": metrics.antihub_occurrence,
+        "hubness_summary": metrics.hubness_summary,
+        "knn_predictions": lambda X: metrics.knn_predictions(X, labels),
+        "knn_classification_error": lambda X: metrics.knn_classification_error(X, labels),
+        "bootstrap_ci": lambda X: metrics.bootstrap_ci(metrics.isoscore, X, n_resamples=10),
+        "geometry_report": lambda X: metrics.geometry_report(X, local_k=20, progress=False),
+        "dimensionwise_report": lambda X: metrics.dimensionwise_report(
+            X, dims=[4, 12], local_k=20, progress=False),
+        "reduce_hubness": lambda X: metrics.reduce_hubness(X, "mutual_proximity",
+                                                           n_candidates=30).indices,
+        "hubness_reduction_table": lambda X: metrics.hubness_reduction_table(
+            X, labels, methods=["none", "centering"], progress=False),
+        "task_scores": lambda X: metrics.task_scores(X, labels),
+        "truncation_scores": lambda X: metrics.truncation_scores(X, [4, 12], labels),
+        "Centering": lambda X: metrics.Centering().fit_transform(X),
+        "FNorm": lambda X: metrics.FNorm().fit_transform(X),
+        "Whitening": lambda X: metrics.Whitening().fit_transform(X),
+        "tte_depth": tte_depth,
+        "knn_graph": lambda X: knn_graph(X, k=5, progress=False).indices,
+        "pca_map": pca_map,
+        "umap_map": lambda X: umap_map(X, n_neighbors=10, progress=False),
+    }
+
+
+def _two_sample_measures():
+    from embviz import drift
+
+    def half(function, **kwargs):
+        return lambda a, b: function(a, b, **kwargs)
+
+    return {
+        "mmd_test": half(drift.mmd_test, n_permutations=50, n_resamples=10, progress=False),
+        "energy_test": half(drift.energy_test, n_permutations=50, n_resamples=10,
+                            progress=False),
+        "depth_test": half(drift.depth_test),
+        "classifier_test": half(drift.classifier_test, n_permutations=0, progress=False),
+        "centroid_shift": half(drift.centroid_shift, n_permutations=50, n_resamples=10),
+        "dimension_drift": half(drift.dimension_drift),
+        "drifted_dimensions": half(drift.drifted_dimensions),
+        "mmd2_unbiased": half(drift.mmd2_unbiased),
+        "mmd_witness": half(drift.mmd_witness),
+        "depth_outliers": half(drift.depth_outliers),
+        "classifier_confidence": half(drift.classifier_confidence),
+        "two_sample_table": half(drift.two_sample_table, tests=("mmd", "depth"),
+                                 n_permutations=50, progress=False),
+        "linear_cka": half(drift.linear_cka),
+        "knn_overlap": half(drift.knn_overlap),
+        "procrustes_error": half(drift.procrustes_error),
+        "linear_compensation": half(drift.linear_compensation),
+        "relative_agreement": lambda a, b: drift.relative_agreement(a, b, [0, 1, 2, 3]),
+        "LinearMap": lambda a, b: drift.LinearMap().fit(a, b).transform(b),
+    }
+
+
+def _same(x, y) -> None:
+    if isinstance(x, pd.DataFrame):
+        pd.testing.assert_frame_equal(x.drop(columns="text", errors="ignore"),
+                                      y.drop(columns="text", errors="ignore"))
+    elif isinstance(x, dict):
+        assert x.keys() == y.keys()
+        for key in x:
+            _same(x[key], y[key])
+    elif dataclasses.is_dataclass(x):
+        _same(dataclasses.asdict(x), dataclasses.asdict(y))
+    else:
+        np.testing.assert_equal(x, y)
+
+
+@pytest.mark.parametrize("name", sorted(_one_sample_measures()))
+def test_every_measure_takes_an_embedding_set(name, small_set):
+    measure = _one_sample_measures()[name]
+    _same(measure(small_set), measure(small_set.vectors))
+
+
+@pytest.mark.parametrize("name", sorted(_two_sample_measures()))
+def test_every_comparison_takes_embedding_sets(name, small_set):
+    measure = _two_sample_measures()[name]
+    a, b = small_set.subset(np.arange(80)), small_set.subset(np.arange(80, 160))
+    if name in ("linear_cka", "knn_overlap", "procrustes_error", "linear_compensation",
+                "relative_agreement", "LinearMap"):  # two spaces of the same texts
+        b = EmbeddingSet(a.vectors[:, ::-1] * 2 + 1, a.meta)
+    _same(measure(a, b), measure(a.vectors, b.vectors))
+
+
+# ------------------------------------------------------------------ one graph contract
+
+def _graph_consumers(X, labels):
+    from embviz import metrics
+    from embviz.maps import umap_map
+
+    return {
+        "twonn": lambda g: metrics.twonn(g), "mle": lambda g: metrics.mle(g, k=10),
+        "id_by_scale": lambda g: metrics.id_by_scale(g, ks=(5, 10)),
+        "local_intrinsic_dimension": lambda g: metrics.local_intrinsic_dimension(
+            g, k=10, X=X, progress=False),
+        "k_occurrence": lambda g: metrics.k_occurrence(g),
+        "hubness_skewness": lambda g: metrics.hubness_skewness(g),
+        "robin_hood": lambda g: metrics.robin_hood(g),
+        "hubs": lambda g: metrics.hubs(g), "antihubs": lambda g: metrics.antihubs(g),
+        "hub_occurrence": lambda g: metrics.hub_occurrence(g),
+        "antihub_occurrence": lambda g: metrics.antihub_occurrence(g),
+        "hubness_summary": lambda g: metrics.hubness_summary(g),
+        "knn_predictions": lambda g: metrics.knn_predictions(g, labels),
+        "knn_classification_error": lambda g: metrics.knn_classification_error(g, labels),
+        "geometry_report": lambda g: metrics.geometry_report(X, k=5, mle_k=10, local_k=10,
+                                                             graph=g, progress=False),
+        "umap_map": lambda g: umap_map(X, n_neighbors=10, graph=g, progress=False),
+    }
+
+
+@pytest.mark.parametrize("name", sorted(_graph_consumers(None, None)))
+def test_a_graph_of_another_metric_is_refused(name, small_set):
+    from embviz.neighbors import knn_graph
+
+    X, labels = small_set.vectors, small_set.meta["label"].to_numpy()
+    consumer = _graph_consumers(X, labels)[name]
+    euclidean = knn_graph(X, k=12, metric="euclidean", progress=False)
+    with pytest.raises(ValueError, match="built with metric='euclidean'.*metric='cosine'"):
+        consumer(euclidean)
+    consumer(knn_graph(X, k=12, metric="cosine", progress=False))  # the asked metric works
+
+
+def test_a_graph_of_other_points_is_refused(small_set):
+    from embviz.metrics import local_intrinsic_dimension
+    from embviz.neighbors import check_knn_graph, knn_graph
+
+    X = small_set.vectors
+    graph = knn_graph(X, k=12, progress=False)
+    with pytest.raises(ValueError, match="X does not match the KNNGraph"):
+        check_knn_graph(graph, 10, "cosine", "test", X=X[::-1].copy())
+    with pytest.raises(ValueError, match="X has 80 rows but the KNNGraph has 160"):
+        local_intrinsic_dimension(graph, k=10, X=X[:80], progress=False)
+    with pytest.raises(ValueError, match="holds k=12 neighbour.*needs k=20"):
+        check_knn_graph(graph, 20, "cosine", "test")
+    with pytest.raises(TypeError, match="must be a KNNGraph"):
+        check_knn_graph(X, 5, "cosine", "test")
