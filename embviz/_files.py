@@ -140,16 +140,32 @@ def read_json_object(path: Path) -> dict:
     return record
 
 
-def save_checked_array(path: str | Path, array: np.ndarray, record: dict) -> None:
-    """``array`` as ``path`` (.npy) and ``record`` + the file's sha256 as its ``.json`` twin."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def save_npy_atomic(path: Path, array: np.ndarray) -> None:
+    """``np.save`` through :func:`write_atomic` (to an open file, so no ``.npy`` is appended)."""
 
     def write_array(tmp: Path) -> None:
         with open(tmp, "wb") as fh:
             np.save(fh, array)
 
     write_atomic(path, write_array)
+
+
+def load_numeric_npy(path: Path) -> np.ndarray:
+    """A numeric array from a ``.npy`` file, without pickle; ``ValueError`` for anything else."""
+    array = np.load(path, allow_pickle=False)
+    if not isinstance(array, np.ndarray):  # an .npz archive
+        array.close()
+        raise ValueError(f"{path.name} is not a .npy file")
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{path.name} holds dtype {array.dtype}, not numbers")
+    return array
+
+
+def save_checked_array(path: str | Path, array: np.ndarray, record: dict) -> None:
+    """``array`` as ``path`` (.npy) and ``record`` + the file's sha256 as its ``.json`` twin."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    save_npy_atomic(path, array)
     record = {**record, "sha256": sha256_file(path)}
     write_atomic(path.with_suffix(".json"), lambda p: p.write_text(json.dumps(record)))
 
@@ -198,12 +214,7 @@ def _read_checked(path: Path, record_path: Path, shape_ok: Callable[[tuple], boo
     check_record(record)
     if sha256_file(path) != record["sha256"]:
         raise ValueError("checksum mismatch")
-    array = np.load(path, allow_pickle=False)
-    if not isinstance(array, np.ndarray):  # an .npz archive
-        array.close()
-        raise ValueError("not a .npy file")
-    if array.dtype.kind not in "biuf":
-        raise ValueError(f"dtype {array.dtype} is not numeric")
+    array = load_numeric_npy(path)
     if not shape_ok(array.shape):
         raise ValueError(f"unexpected shape {array.shape}")
     return array, record

@@ -84,7 +84,7 @@ class _ChunkStore:
         for name, kind in self.info_types.items():
             if type(info.get(name)) is not kind:
                 raise ValueError(f"its record has info {name}={info.get(name)!r}, expected "
-                                 f"a {kind.__name__}")
+                                 f"type {kind.__name__}")
 
     def load(self, i: int, texts: list[str], tail: tuple[int, int] | None
              ) -> tuple[np.ndarray, dict] | None:
