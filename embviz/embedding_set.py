@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,7 +12,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._files import sha256_file
+from ._files import (
+    CorruptFileError,
+    load_numeric_npy,
+    read_json_object,
+    save_npy_atomic,
+    sha256_file,
+    write_atomic,
+)
 from ._validation import check_embeddings
 
 __all__ = ["EmbeddingSet"]
@@ -84,28 +93,128 @@ class EmbeddingSet:
                             dict(self.provenance))
 
     def save(self, directory: str | Path) -> Path:
-        """Write ``vectors.npy``, ``meta.parquet`` and ``provenance.json`` into ``directory``."""
+        """Write ``vectors.npy``, ``meta.parquet`` and ``provenance.json`` into ``directory``.
+
+        ``provenance.json`` holds the provenance, ``n``, ``dim``, the sha256 of the other two
+        files and a sha256 of its own content (``record_sha256``), all checked by :meth:`load`.
+        Each file is written to a temp file and renamed, so readers never see half a file.
+
+        Returns
+        -------
+        Path
+            ``directory``.
+        """
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
-        np.save(directory / "vectors.npy", self.vectors)
-        self.meta.to_parquet(directory / "meta.parquet", index=False)
-        record = {"provenance": self.provenance, "n": len(self), "dim": self.dim,
-                  "vectors_sha256": sha256_file(directory / "vectors.npy")}
-        (directory / "provenance.json").write_text(json.dumps(record, indent=2, default=str))
+        vectors, meta, record_path = (directory / name for name in _FILES)
+        save_npy_atomic(vectors, self.vectors)
+        write_atomic(meta, lambda tmp: self.meta.to_parquet(tmp, index=False))
+        record = json.loads(json.dumps(  # exactly what load will read back
+            {"format": _FORMAT_VERSION, "provenance": self.provenance, "n": len(self),
+             "dim": self.dim, "vectors_sha256": sha256_file(vectors),
+             "meta_sha256": sha256_file(meta)}, default=str))
+        record["record_sha256"] = _record_sha256(record)
+        write_atomic(record_path, lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
         return directory
 
     @classmethod
     def load(cls, directory: str | Path) -> EmbeddingSet:
-        """Read an EmbeddingSet written by :meth:`save`, checking the vectors' checksum."""
+        """Read an EmbeddingSet written by :meth:`save`, checking every file.
+
+        Sets saved by embviz before format 2 checksummed only ``vectors.npy``: they still
+        load (their vectors checked, their row counts compared) with a ``UserWarning`` that
+        ``meta.parquet`` and ``provenance.json`` are not checksummed; ``load`` and ``save``
+        them again to add the checksums.
+
+        Raises
+        ------
+        FileNotFoundError
+            When one of the three files is missing.
+        CorruptFileError
+            (a ``ValueError``) naming the file and what is wrong: not valid JSON, a missing
+            or wrong-typed field, a checksum mismatch, an unreadable array or table, or row
+            counts that disagree.
+        """
         directory = Path(directory)
-        files = [directory / n for n in ("vectors.npy", "meta.parquet", "provenance.json")]
-        missing = [f.name for f in files if not f.exists()]
+        vectors, meta, record_path = (directory / name for name in _FILES)
+        missing = [f.name for f in (vectors, meta, record_path) if not f.exists()]
         if missing:
             raise FileNotFoundError(f"{directory} is not a saved EmbeddingSet: missing "
                                     f"{missing}")
-        record = json.loads(files[2].read_text())
-        if sha256_file(files[0]) != record.get("vectors_sha256"):
-            raise ValueError(f"{files[0]} does not match the checksum recorded in "
-                             f"{files[2].name}: the file is corrupt or was changed")
-        vectors = np.load(files[0], allow_pickle=False)
-        return cls(vectors, pd.read_parquet(files[1]), record["provenance"])
+        record = _read_record(record_path)
+        for path, field_name in ((vectors, "vectors_sha256"), (meta, "meta_sha256")):
+            if field_name in record and sha256_file(path) != record[field_name]:
+                raise CorruptFileError(f"{path} does not match the checksum recorded in "
+                                       f"{record_path.name}: the file is corrupt or was "
+                                       f"changed")
+        try:
+            return cls(_read_vectors(vectors, record), _read_meta(meta, record),
+                       record["provenance"])
+        except CorruptFileError:
+            raise
+        except ValueError as err:  # e.g. non-finite vectors in a set saved before checks
+            raise CorruptFileError(f"{directory} is not a valid EmbeddingSet: {err}") from None
+
+
+_FORMAT_VERSION = 2  # 2: meta.parquet and provenance.json checksummed too
+_FILES = ("vectors.npy", "meta.parquet", "provenance.json")
+_FIELDS = {"provenance": dict, "n": int, "dim": int, "vectors_sha256": str}
+_FIELDS_2 = {**_FIELDS, "format": int, "meta_sha256": str, "record_sha256": str}
+
+
+def _record_sha256(record: dict) -> str:
+    """sha256 of a record's canonical JSON, without its own ``record_sha256`` field."""
+    content = {k: v for k, v in record.items() if k != "record_sha256"}
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
+
+
+def _read_record(path: Path) -> dict:
+    """The checked content of ``provenance.json`` (a legacy one with a warning)."""
+    try:
+        record = read_json_object(path)
+    except (ValueError, OSError) as err:
+        raise CorruptFileError(f"{path.parent}: {err}") from None
+    legacy = "format" not in record
+    fields = _FIELDS if legacy else _FIELDS_2
+    missing = sorted(set(fields) - set(record))
+    if missing:
+        raise CorruptFileError(f"{path} is missing the fields {missing}")
+    for name, kind in fields.items():
+        if type(record[name]) is not kind:
+            raise CorruptFileError(f"{path}: field {name!r} is {record[name]!r}, expected "
+                                   f"type {kind.__name__}")
+    if legacy:
+        warnings.warn(f"{path.parent} was saved by an older embviz: meta.parquet and "
+                      f"provenance.json are not checksummed; load it and save it again to "
+                      f"add the checksums", UserWarning, stacklevel=3)
+    elif record["format"] > _FORMAT_VERSION:
+        raise CorruptFileError(f"{path} was written by a newer embviz (format "
+                               f"{record['format']} > {_FORMAT_VERSION})")
+    elif _record_sha256(record) != record["record_sha256"]:
+        raise CorruptFileError(f"{path} does not match its checksum (record_sha256): it is "
+                               f"corrupt or was edited")
+    return record
+
+
+def _read_vectors(path: Path, record: dict) -> np.ndarray:
+    try:
+        vectors = load_numeric_npy(path)
+    except (ValueError, OSError) as err:
+        raise CorruptFileError(f"{path} cannot be read as vectors ({err})") from None
+    if vectors.shape != (record["n"], record["dim"]):
+        raise CorruptFileError(f"{path} has shape {vectors.shape}, but provenance.json says "
+                               f"({record['n']}, {record['dim']})")
+    return vectors
+
+
+def _read_meta(path: Path, record: dict) -> pd.DataFrame:
+    import pyarrow as pa
+
+    try:
+        meta = pd.read_parquet(path)
+    except (ValueError, OSError, pa.ArrowException) as err:
+        raise CorruptFileError(f"{path} cannot be read as a Parquet table ({err})") from None
+    if len(meta) != record["n"]:
+        raise CorruptFileError(f"{path} has {len(meta)} rows, but provenance.json says "
+                               f"{record['n']}")
+    return meta

@@ -23,8 +23,10 @@ from ._config import cache_dir
 from ._files import (
     CorruptFileError,
     array_sha256,
+    check_fields,
     job_key,
     load_checked_array,
+    remove_orphan_temp_files,
     save_checked_array,
 )
 from ._validation import check_choice, check_positive_int, unit_rows
@@ -352,8 +354,10 @@ class Exploration:
                "n_components": n_components, "metric": _METRIC,
                "random_state": self.random_state, "format": _MAP_FORMAT}
         path = self._map_cache / f"{job_key(job)}.npy"
+        remove_orphan_temp_files(self._map_cache)
         try:
-            found = load_checked_array(path, lambda shape: shape == (len(self), n_components))
+            found = load_checked_array(path, lambda shape: shape == (len(self), n_components),
+                                       lambda record: check_fields(record, job))
         except CorruptFileError as err:
             warnings.warn(f"cached map {err}; recomputing it", stacklevel=3)
             found = None

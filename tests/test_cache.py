@@ -101,3 +101,93 @@ def test_cache_files_load_without_pickle(corpus, tmp_path):
     _embed(corpus, tmp_path)
     for chunk in tmp_path.glob("embeddings/*/chunk_*.npy"):
         assert np.load(chunk, allow_pickle=False).dtype == np.float32
+
+
+def _chunk_files(cache_dir, i):
+    [chunk] = cache_dir.glob(f"embeddings/*/chunk_{i:05d}.npy")
+    return chunk, chunk.with_suffix(".json")
+
+
+@pytest.mark.parametrize("text", ["[]", "null"])
+def test_non_object_record_is_recomputed(corpus, tmp_path, calls, text):
+    first = _embed(corpus, tmp_path)
+    _chunk_files(tmp_path, 1)[1].write_text(text)
+    with pytest.warns(CorruptChunkWarning, match="chunk_00001.npy is corrupt.*JSON object"):
+        again = _embed(corpus, tmp_path)
+    assert calls["chunks"] == 5
+    np.testing.assert_array_equal(first.vectors, again.vectors)
+    _embed(corpus, tmp_path)  # and the next run is a plain hit
+    assert calls["chunks"] == 5
+
+
+def test_malformed_records_and_shapes_are_recomputed(corpus, tmp_path, calls):
+    """Missing and wrong-typed fields, a truncated record, a checksummed array of wrong shape."""
+    import json
+
+    from embviz._files import save_checked_array
+
+    first = _embed(corpus, tmp_path)
+    npy, record_path = _chunk_files(tmp_path, 0)
+    record = json.loads(record_path.read_text())
+    record_path.write_text(json.dumps({k: v for k, v in record.items() if k != "sha256"}))
+    _chunk_files(tmp_path, 1)[1].write_text(json.dumps({**record, "sha256": 5}))
+    path = _chunk_files(tmp_path, 2)[1]
+    path.write_text(path.read_text()[:20])
+    npy, path = _chunk_files(tmp_path, 3)
+    wrong = np.zeros((1, 11, 384), np.float32)  # chunk 3 holds 12 texts
+    save_checked_array(npy, wrong, {k: v for k, v in json.loads(path.read_text()).items()
+                                    if k != "sha256"})
+    with pytest.warns(CorruptChunkWarning) as caught:
+        again = _embed(corpus, tmp_path)
+    assert len(caught) == 4 and calls["chunks"] == 8
+    assert "shape" in str(caught[-1].message)
+    np.testing.assert_array_equal(first.vectors, again.vectors)
+
+
+def test_chunk_copied_over_another_is_recomputed(corpus, tmp_path, calls):
+    """A chunk pair copied within a job, or from another job, is refused: rows stay right."""
+    import shutil
+
+    _embed(corpus, tmp_path, prompt="query: ")
+    [other] = {p.parent for p in tmp_path.glob("embeddings/*/chunk_*.npy")}
+    _embed(corpus, tmp_path)
+    [job] = {p.parent for p in tmp_path.glob("embeddings/*/chunk_*.npy")} - {other}
+    for suffix in (".npy", ".json"):
+        shutil.copy(job / f"chunk_00000{suffix}", job / f"chunk_00001{suffix}")
+        shutil.copy(other / f"chunk_00002{suffix}", job / f"chunk_00002{suffix}")
+    assert calls["chunks"] == 8
+    with pytest.warns(CorruptChunkWarning) as caught:
+        again = _embed(corpus, tmp_path)
+    assert calls["chunks"] == 10
+    assert {str(w.message).split(" is corrupt")[0][-15:] for w in caught} == {
+        "chunk_00001.npy", "chunk_00002.npy"}
+    fresh = embed_corpus(corpus, device="cpu", progress=False, cache=False)
+    np.testing.assert_allclose(again.vectors, fresh.vectors, atol=1e-5)
+
+
+def test_orphan_temp_files_are_cleaned(corpus, tmp_path, calls):
+    """Temp files of dead writers (or older than a day) go; a live writer's stays."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from embviz._files import _host_tag
+
+    _embed(corpus, tmp_path)
+    job = _chunk_files(tmp_path, 0)[0].parent
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    here = _host_tag()
+    orphans = [job / f"chunk_00001.npy.tmp{dead.pid}.{here}",  # as write_atomic names them
+               job / f"chunk_00001.json.tmp{dead.pid}",  # as older versions named them
+               job / f"chunk_00002.json.tmp{os.getppid()}.{here}"]  # live pid, two days old
+    kept = [job / f"chunk_00003.npy.tmp{os.getpid()}.{here}",  # a live writer
+            job / f"chunk_00003.npy.tmp{os.getpid()}",
+            job / f"chunk_00000.npy.tmp{dead.pid}.{'f' * 8}"]  # fresh, from another machine
+    for path in orphans + kept:
+        path.write_bytes(b"partial")
+    os.utime(orphans[-1], (time.time() - 2 * 86400,) * 2)
+    _embed(corpus, tmp_path)
+    assert calls["chunks"] == 4  # a cache hit
+    assert [p.exists() for p in orphans + kept] == [False] * 3 + [True] * 3

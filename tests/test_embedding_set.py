@@ -1,5 +1,7 @@
 """EmbeddingSet: alignment, subsetting, save and load."""
 
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -62,3 +64,53 @@ def test_measures_accept_an_embedding_set(rng):
     assert hubness_skewness(es, k=5) == hubness_skewness(es.vectors, k=5)
     np.testing.assert_array_equal(knn_graph(es, k=3, progress=False).indices,
                                   knn_graph(es.vectors, k=3, progress=False).indices)
+
+
+def test_load_detects_reordered_meta(es, tmp_path):
+    folder = es.save(tmp_path / "es")
+    meta = pd.read_parquet(folder / "meta.parquet")
+    meta.iloc[::-1].to_parquet(folder / "meta.parquet", index=False)
+    with pytest.raises(ValueError, match=r"meta\.parquet does not match the checksum"):
+        EmbeddingSet.load(folder)
+
+
+@pytest.mark.parametrize("text, problem", [
+    ('{"provenance": {"model"', "not valid JSON"),
+    ("[]", "not a JSON object"),
+    ("null", "not a JSON object"),
+    ('{"n": 5}', "missing"),
+])
+def test_corrupt_provenance_is_named(es, tmp_path, text, problem):
+    from embviz._files import CorruptFileError
+
+    folder = es.save(tmp_path / "es")
+    (folder / "provenance.json").write_text(text)
+    with pytest.raises(CorruptFileError, match=rf"provenance\.json.*{problem}"):
+        EmbeddingSet.load(folder)
+
+
+def test_edited_provenance_is_detected(es, tmp_path):
+    import json
+
+    folder = es.save(tmp_path / "es")
+    record = json.loads((folder / "provenance.json").read_text())
+    record["provenance"]["model"]["name"] = "other"
+    (folder / "provenance.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match=r"provenance\.json does not match its checksum"):
+        EmbeddingSet.load(folder)
+
+
+def test_set_saved_without_meta_checksum_loads_with_a_warning(es, tmp_path):
+    """Sets saved before meta.parquet was checksummed still load, and say how to upgrade."""
+    import json
+
+    folder = es.save(tmp_path / "es")
+    record = json.loads((folder / "provenance.json").read_text())
+    old = {k: record[k] for k in ("provenance", "n", "dim", "vectors_sha256")}
+    (folder / "provenance.json").write_text(json.dumps(old, indent=2))
+    with pytest.warns(UserWarning, match="not checksummed.*save it again"):
+        loaded = EmbeddingSet.load(folder)
+    pd.testing.assert_frame_equal(loaded.meta, es.meta)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        EmbeddingSet.load(loaded.save(folder))  # re-saved: checked, no warning

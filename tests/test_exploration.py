@@ -82,6 +82,25 @@ def test_map_is_cached_on_disk_and_corruption_is_rebuilt(wordnet_set, tmp_path, 
     assert len(list(tmp_path.glob("*.npy"))) == 2  # the seed is part of the key
 
 
+def test_malformed_or_misplaced_map_is_rebuilt(wordnet_set, tmp_path):
+    """A null record, or another map's files under this map's name, warn and are rebuilt."""
+    import shutil
+
+    coords = Exploration(wordnet_set, progress=False, map_cache=tmp_path).coords("pca")
+    [cached] = tmp_path.glob("*.npy")
+    cached.with_suffix(".json").write_text("null")
+    with pytest.warns(UserWarning, match="is corrupt.*not a JSON object"):
+        np.testing.assert_array_equal(
+            Exploration(wordnet_set, progress=False, map_cache=tmp_path).coords("pca"), coords)
+    Exploration(wordnet_set, random_state=1, progress=False, map_cache=tmp_path).coords("umap")
+    [umap] = set(tmp_path.glob("*.npy")) - {cached}
+    for suffix in (".npy", ".json"):
+        shutil.copy(umap.with_suffix(suffix), cached.with_suffix(suffix))
+    with pytest.warns(UserWarning, match="is corrupt.*method='umap', expected 'pca'"):
+        rebuilt = Exploration(wordnet_set, progress=False, map_cache=tmp_path).coords("pca")
+    np.testing.assert_array_equal(rebuilt, coords)
+
+
 def test_neighbors_table_matches_brute_force(exploration, wordnet_set):
     table = exploration.neighbors_table([0, 5], k=4)
     X = _unit(wordnet_set.vectors)

@@ -2,8 +2,11 @@
 
 A job (same model weights, pooling, layers, prompt, max length, normalisation and texts) maps
 to one folder ``<cache>/embeddings/<key>/``. Vectors are written chunk by chunk as ``.npy``
-files, each with a JSON record holding its sha256, so a stopped job resumes from its last
-finished chunk and a corrupt chunk is detected, reported and recomputed. No pickle anywhere.
+files, each with a JSON record holding its sha256 and binding it to its place: the job key,
+the chunk index and the sha256 of the chunk's texts. A stopped job resumes from its last
+finished chunk; a corrupt, malformed or misplaced chunk (say, one copied over another) is
+reported with :class:`CorruptChunkWarning` and recomputed. Temp files of killed writers are
+removed when the cache is next used. No pickle anywhere.
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ import numpy as np
 from .._config import cache_dir as default_cache_dir
 from .._files import (
     CorruptFileError,
+    check_fields,
     job_key,
     load_checked_array,
+    remove_orphan_temp_files,
     save_checked_array,
     write_atomic,
 )
@@ -29,11 +34,11 @@ from .._files import (
 __all__ = ["CorruptChunkWarning", "cache_key", "cached_compute"]
 
 _logger = logging.getLogger(__name__)
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2  # 2: records bind a chunk to (key, chunk index, texts sha256), info nested
 
 
 class CorruptChunkWarning(UserWarning):
-    """A cached chunk failed its checksum (or could not be read) and is being recomputed."""
+    """A cached chunk failed its checks (checksum, record, place, shape) and is recomputed."""
 
 
 def texts_sha256(texts: list[str]) -> str:
@@ -60,39 +65,81 @@ def cache_key(provenance: dict, texts: list[str], chunk_size: int) -> str:
 
 
 class _ChunkStore:
-    """The chunk files of one job folder."""
+    """The chunk files of one job folder, each bound to the job, its index and its texts."""
 
-    def __init__(self, folder: Path):
-        self.folder = folder
+    def __init__(self, folder: Path, key: str, info_types: dict[str, type]):
+        self.folder, self.key, self.info_types = folder, key, info_types
         folder.mkdir(parents=True, exist_ok=True)
 
     def _path(self, i: int) -> Path:
         return self.folder / f"chunk_{i:05d}.npy"
 
-    def load(self, i: int, rows: int) -> tuple[np.ndarray, dict] | None:
-        """The chunk and its record, or ``None`` if absent; corrupt chunks warn and vanish."""
+    def _place(self, i: int, texts: list[str]) -> dict:
+        return {"format": _FORMAT_VERSION, "key": self.key, "chunk": i,
+                "texts_sha256": texts_sha256(texts)}
+
+    def _check_info(self, info: object) -> None:
+        if not isinstance(info, dict):
+            raise ValueError(f"its record has no info object (got {info!r})")
+        for name, kind in self.info_types.items():
+            if type(info.get(name)) is not kind:
+                raise ValueError(f"its record has info {name}={info.get(name)!r}, expected "
+                                 f"type {kind.__name__}")
+
+    def load(self, i: int, texts: list[str], tail: tuple[int, int] | None
+             ) -> tuple[np.ndarray, dict] | None:
+        """Chunk ``i`` of ``texts`` and its info, ``None`` if absent; bad chunks warn, vanish.
+
+        ``tail`` is the (layers, dim) every chunk must have, once the first one is known.
+        """
+        place = self._place(i, texts)
+
+        def shape_ok(shape: tuple) -> bool:
+            return (len(shape) == 3 and shape[1] == len(texts)
+                    and tail in (None, (shape[0], shape[2])))
+
+        def check_record(record: dict) -> None:
+            check_fields(record, place)
+            self._check_info(record.get("info"))
+
         try:
-            return load_checked_array(self._path(i),
-                                      lambda shape: len(shape) == 3 and shape[1] == rows)
+            found = load_checked_array(self._path(i), shape_ok, check_record)
         except CorruptFileError as err:
             warnings.warn(f"cache chunk {err}; recomputing it", CorruptChunkWarning,
-                          stacklevel=3)
+                          stacklevel=4)
             return None
+        return None if found is None else (found[0], found[1]["info"])
 
-    def save(self, i: int, array: np.ndarray, record: dict) -> None:
-        save_checked_array(self._path(i), array, record)
+    def save(self, i: int, texts: list[str], array: np.ndarray, info: dict) -> None:
+        save_checked_array(self._path(i), array, {**self._place(i, texts), "info": info})
+
+
+def _open_store(root: Path, key: str, texts: list[str], provenance: dict, chunk_size: int,
+                info_types: dict[str, type]) -> _ChunkStore:
+    """The job's chunk store, with its manifest, after removing orphan temp files."""
+    removed = remove_orphan_temp_files(root / "embeddings", "*/*.tmp*")
+    if removed:
+        _logger.info("embedding cache: removed %d orphan temp files", len(removed))
+    store = _ChunkStore(root / "embeddings" / key, key, info_types)
+    manifest = store.folder / "manifest.json"
+    if not manifest.exists():
+        write_atomic(manifest, lambda p: p.write_text(json.dumps(
+            {"key": key, "n": len(texts), "chunk_size": chunk_size,
+             "provenance": provenance}, indent=2, default=str)))
+    return store
 
 
 def cached_compute(compute: Callable[[list[str]], tuple[np.ndarray, dict]], texts: list[str],
                    provenance: dict, chunk_size: int = 2048, cache_dir: str | Path | None = None,
-                   progress: bool = True) -> tuple[np.ndarray, list[dict]]:
+                   progress: bool = True, info_types: dict[str, type] | None = None
+                   ) -> tuple[np.ndarray, list[dict]]:
     """Run ``compute`` over ``texts`` chunk by chunk, reusing every chunk already on disk.
 
     Parameters
     ----------
     compute : callable (list of str) -> (ndarray (L, m, d), dict)
-        Embeds one chunk of ``m`` texts; the dict (e.g. ``{"n_truncated": 3}``) is stored with
-        the chunk.
+        Embeds one chunk of ``m`` texts; the dict (JSON-ready, e.g. ``{"n_truncated": 3}``)
+        is stored with the chunk as its info.
     texts : list of str, length n
     provenance : dict
         What decides the vectors (see :func:`cache_key`); written to ``manifest.json``.
@@ -100,40 +147,52 @@ def cached_compute(compute: Callable[[list[str]], tuple[np.ndarray, dict]], text
         Texts per chunk (the unit of resumption).
     cache_dir : path, optional
         Cache root (default :func:`embviz._config.cache_dir`).
+    progress : bool, default True
+    info_types : dict of str -> type, optional
+        Fields a stored info must hold, with their exact types (e.g. ``{"n_truncated": int}``);
+        a chunk whose info lacks one is recomputed.
 
     Returns
     -------
     vectors : ndarray of shape (L, n, d), float32
     records : list of dict, one per chunk
+        The infos ``compute`` returned (or that were stored with the chunk).
+
+    Warns
+    -----
+    CorruptChunkWarning
+        For each chunk that is corrupt, malformed or not this chunk of this job (then it is
+        recomputed).
     """
     from .._progress import progress_bar
 
     root = Path(cache_dir) if cache_dir is not None else default_cache_dir()
     key = cache_key(provenance, texts, chunk_size)
-    store = _ChunkStore(root / "embeddings" / key)
-    manifest = store.folder / "manifest.json"
-    if not manifest.exists():
-        write_atomic(manifest, lambda p: p.write_text(json.dumps(
-            {"key": key, "n": len(texts), "chunk_size": chunk_size,
-             "provenance": provenance}, indent=2, default=str)))
-    starts = range(0, len(texts), chunk_size)
+    store = _open_store(root, key, texts, provenance, chunk_size, info_types or {})
     out, records = None, []
     bar = progress_bar(total=len(texts), desc="embedding chunks", unit="text",
                        disable=not progress)
-    for i, start in enumerate(starts):
+    for i, start in enumerate(range(0, len(texts), chunk_size)):
         chunk = texts[start:start + chunk_size]
-        found = store.load(i, len(chunk))
-        if found is None:
-            array, record = compute(chunk)
-            array = np.asarray(array, dtype=np.float32)
-            store.save(i, array, record)
-        else:
-            array, record = found
+        tail = None if out is None else (out.shape[0], out.shape[2])
+        array, info = _chunk(store, compute, i, chunk, tail)
         if out is None:
             out = np.empty((array.shape[0], len(texts), array.shape[2]), np.float32)
         out[:, start:start + len(chunk)] = array
-        records.append(record)
+        records.append(info)
         bar.update(len(chunk))
     bar.close()
     _logger.info("embedding cache %s: %d chunks", store.folder, len(records))
     return out, records
+
+
+def _chunk(store: _ChunkStore, compute: Callable, i: int, texts: list[str],
+           tail: tuple[int, int] | None) -> tuple[np.ndarray, dict]:
+    """Chunk ``i`` from the store, or computed and stored."""
+    found = store.load(i, texts, tail)
+    if found is not None:
+        return found
+    array, info = compute(texts)
+    array = np.asarray(array, dtype=np.float32)
+    store.save(i, texts, array, info)
+    return array, info

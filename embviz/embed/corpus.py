@@ -74,7 +74,7 @@ def embed_corpus_layers(corpus, layers=None, model: str = DEFAULT_MODEL,
 
     if cache:
         vectors, records = cached_compute(compute, texts, provenance, chunk_size, cache_dir,
-                                          progress)
+                                          progress, info_types={"n_truncated": int})
         n_truncated = sum(r["n_truncated"] for r in records)
     else:
         vectors, record = compute(texts)
