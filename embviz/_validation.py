@@ -133,18 +133,44 @@ def check_embeddings(X: Any, name: str = "X", min_rows: int = 1,
     return X
 
 
+def power_of_two_scale(X: np.ndarray) -> int:
+    """The exponent ``e`` with ``max|X|`` in ``[2**(e-1), 2**e)`` (0 for an all-zero ``X``).
+
+    ``np.ldexp(X, -e)`` then has entries of magnitude below 1 and is *exactly* ``X / 2**e``
+    (a power of two changes only the exponent), so scale-free computations on it (spectra,
+    neighbours, unit rows) neither overflow nor underflow and give the same numbers as on
+    ``X`` wherever ``X`` itself did not overflow.
+    """
+    peak = float(np.max(np.abs(X))) if X.size else 0.0
+    return int(np.frexp(peak)[1]) if peak > 0 else 0
+
+
+# Rows whose norm lies outside this range are rescaled before normalising: their squared norm
+# would overflow or lose precision in float64 (1e200 or 1e-300 times ordinary data).
+_SAFE_NORMS = (1e-150, 1e150)
+
+
 def unit_rows(X: np.ndarray, dtype=np.float64, name: str = "X",
               block: int = 65_536) -> np.ndarray:
     """Rows (along the last axis) scaled to unit L2 norm, for cosine geometry.
 
     Norms are accumulated in float64 block by block, so a float32 input of 1M x 384 needs no
-    float64 copy. Zero rows are refused: cosine is undefined for them.
+    float64 copy. Rows of extreme scale (norms beyond 1e±150, whose squares overflow or
+    underflow) are first divided by a power of two, exactly, so the result does not depend on
+    the scale. Zero rows are refused: cosine is undefined for them.
     """
     X = np.asarray(X)
     out = np.empty(X.shape, dtype)
     for start in range(0, len(X), block):
         rows = X[start:start + block].astype(np.float64)
-        norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+        with np.errstate(over="ignore", under="ignore"):  # such rows are rescaled below
+            norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+        extreme = ~((norms > _SAFE_NORMS[0]) & (norms < _SAFE_NORMS[1]))
+        if extreme.any():
+            peak = np.max(np.abs(rows), axis=-1, keepdims=True)
+            exponent = np.where(extreme & (peak > 0), np.frexp(peak)[1], 0)
+            rows = np.ldexp(rows, -exponent)
+            norms = np.linalg.norm(rows, axis=-1, keepdims=True)
         zero = np.flatnonzero((norms == 0).any(axis=tuple(range(1, norms.ndim))))
         if zero.size:
             raise ValueError(f"{name} has zero row(s), first at row {start + zero[0]}: cosine "

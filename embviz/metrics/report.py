@@ -29,7 +29,7 @@ from .isotropy import (
     isoscore,
     isoscore_from_variances,
     partition_isotropy,
-    pca_variances,
+    scaled_pca_variances,
     top_pc_variance_share,
 )
 
@@ -47,7 +47,7 @@ def _vectors(data) -> np.ndarray:
 
 def _isotropy_values(X: np.ndarray) -> list[float]:
     """The five isotropy measures of one sample, in ``_ISOTROPY`` order, from one spectrum."""
-    variances = pca_variances(X)
+    variances, _ = scaled_pca_variances(X)  # the scale-free measures need no more
     return [isoscore_from_variances(variances), partition_isotropy(X), average_cosine(X),
             effective_rank_from_gram_eigenvalues(variances),
             float(variances[0] / variances.sum())]
