@@ -29,6 +29,70 @@ def check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+#: Upper bound of ``n_permutations`` and ``n_resamples`` (see :func:`check_replicates`).
+MAX_REPLICATES = 1_000_000
+
+
+def check_replicates(value: Any, name: str, minimum: int = 1) -> int:
+    """Return a count of permutations or resamples as ``int`` if it is in
+    ``[minimum, MAX_REPLICATES]``.
+
+    A million replicates resolve a p-value (1 / (1 + P)) or an interval end to 1e-6, beyond
+    what any analysis reads; every replicate costs time and, in the permutation tests, a
+    column of weights over all rows, so larger counts only exhaust memory.
+    """
+    value = check_positive_int(value, name, minimum)
+    if value > MAX_REPLICATES:
+        raise ValueError(f"{name} must be an integer in [{minimum}, {MAX_REPLICATES:,}], got "
+                         f"{value:,}: a million replicates already resolve a p-value or an "
+                         f"interval end to 1e-6, and each one costs time and memory")
+    return value
+
+
+def available_memory() -> int | None:
+    """Bytes of memory a new allocation can use: ``MemAvailable`` on Linux, else the physical
+    memory, ``None`` where neither is known."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import os
+
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _size(n_bytes: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n_bytes < 1024 or unit == "TiB":
+            return f"{n_bytes:.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1024
+    raise AssertionError  # pragma: no cover
+
+
+def check_memory(n_bytes: float, what: str, advice: str) -> None:
+    """Refuse, before allocating, work that needs more memory than is available.
+
+    Parameters
+    ----------
+    n_bytes : float
+        Estimated peak memory of the work.
+    what : str
+        The work, e.g. ``"mmd_test with n_permutations=100,000 on 40,000 rows"``.
+    advice : str
+        What to change to need less.
+    """
+    available = available_memory()
+    if available is not None and n_bytes > available:
+        raise ValueError(f"{what} needs about {_size(n_bytes)} of memory, more than the "
+                         f"{_size(available)} available; {advice}")
+
+
 def check_number(value: Any, name: str, low: float = -np.inf, high: float = np.inf,
                  low_open: bool = False, high_open: bool = False) -> float:
     """Return ``value`` as ``float`` if it is a real number in the stated interval.
