@@ -45,9 +45,9 @@ def two_sample_table(a, b, tests=TESTS, n_permutations: int = 1000,
     a, b : arrays (n_a, d), (n_b, d) or EmbeddingSets (at least 5 rows each, same d)
     tests : sequence of {"mmd", "energy", "depth", "classifier", "centroid", "dimensions"}
     n_permutations : int, default 1000
-        Permutations of the MMD, energy and centroid tests (at most 1,000,000). The classifier test here uses the
-        Mann–Whitney p-value of its out-of-fold scores (``classifier_test(...,
-        n_permutations=0)``): a permutation of it refits 5 models; call
+        Permutations of the MMD, energy and centroid tests (at most 1,000,000). The
+        classifier test here uses the Mann–Whitney p-value of its out-of-fold scores
+        (``classifier_test(..., n_permutations=0)``): a permutation of it refits 5 models; call
         :func:`~embviz.drift.classifier_test` for the permutation p-value.
     random_state : int or None, default 0
         One seed; each test gets its own stream derived from it.
