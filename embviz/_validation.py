@@ -93,6 +93,18 @@ def check_memory(n_bytes: float, what: str, advice: str) -> None:
                          f"{_size(available)} available; {advice}")
 
 
+def check_random_state(value: Any, name: str = "random_state") -> int | None:
+    """Return a seed (an integer >= 0, as ``int``) or ``None``; anything else is refused."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a non-negative integer or None, got "
+                        f"{type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer or None, got {value}")
+    return int(value)
+
+
 def check_number(value: Any, name: str, low: float = -np.inf, high: float = np.inf,
                  low_open: bool = False, high_open: bool = False) -> float:
     """Return ``value`` as ``float`` if it is a real number in the stated interval.
