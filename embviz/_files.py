@@ -41,6 +41,37 @@ def write_atomic(path: str | Path, write: Callable[[Path], None]) -> None:
     os.replace(tmp, path)
 
 
+def load_plain_array(source, name: str) -> np.ndarray:
+    """``np.load(source, allow_pickle=False)`` with messages for people, not numpy's hints.
+
+    Parameters
+    ----------
+    source : str, Path or binary file object
+        A ``.npy`` file.
+    name : str
+        How messages call the file (an upload's own name, never a server path).
+
+    Raises
+    ------
+    ValueError
+        When the file holds Python objects (an object array or a pickle: embviz never
+        unpickles), is an ``.npz`` archive or is not a readable ``.npy`` file.
+    """
+    try:
+        array = np.load(source, allow_pickle=False)
+    except ValueError as err:
+        if "pickle" in str(err) or "Object arrays" in str(err):
+            raise ValueError(f"{name} is not a plain .npy array: it holds Python objects (an "
+                             f"object array or a pickle); embviz loads plain numeric arrays "
+                             f"only and never unpickles") from None
+        raise ValueError(f"{name} is not a readable .npy file ({err})") from None
+    if not isinstance(array, np.ndarray):
+        array.close()
+        raise ValueError(f"{name} is an .npz archive; embviz loads one plain .npy array "
+                         f"(save it with np.save)")
+    return array
+
+
 class CorruptFileError(ValueError):
     """A checksummed array failed its check (it has been deleted, so it can be rebuilt)."""
 
@@ -77,7 +108,7 @@ def load_checked_array(path: str | Path,
         record = json.loads(record_path.read_text())
         if sha256_file(path) != record["sha256"]:
             raise ValueError("checksum mismatch")
-        array = np.load(path, allow_pickle=False)
+        array = load_plain_array(path, path.name)
         if not shape_ok(array.shape):
             raise ValueError(f"unexpected shape {array.shape}")
     except (ValueError, KeyError, OSError) as err:

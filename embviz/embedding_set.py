@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._files import sha256_file
+from ._files import load_plain_array, sha256_file
 from ._validation import check_embeddings
 
 __all__ = ["EmbeddingSet"]
@@ -107,5 +107,5 @@ class EmbeddingSet:
         if sha256_file(files[0]) != record.get("vectors_sha256"):
             raise ValueError(f"{files[0]} does not match the checksum recorded in "
                              f"{files[2].name}: the file is corrupt or was changed")
-        vectors = np.load(files[0], allow_pickle=False)
+        vectors = load_plain_array(files[0], str(files[0]))
         return cls(vectors, pd.read_parquet(files[1]), record["provenance"])
