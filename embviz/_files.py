@@ -115,6 +115,37 @@ def remove_orphan_temp_files(folder: str | Path, pattern: str = "*.tmp*",
     return removed
 
 
+def load_plain_array(source, name: str) -> np.ndarray:
+    """``np.load(source, allow_pickle=False)`` with messages for people, not numpy's hints.
+
+    Parameters
+    ----------
+    source : str, Path or binary file object
+        A ``.npy`` file.
+    name : str
+        How messages call the file (an upload's own name, never a server path).
+
+    Raises
+    ------
+    ValueError
+        When the file holds Python objects (an object array or a pickle: embviz never
+        unpickles), is an ``.npz`` archive or is not a readable ``.npy`` file.
+    """
+    try:
+        array = np.load(source, allow_pickle=False)
+    except ValueError as err:
+        if "pickle" in str(err) or "Object arrays" in str(err):
+            raise ValueError(f"{name} is not a plain .npy array: it holds Python objects (an "
+                             f"object array or a pickle); embviz loads plain numeric arrays "
+                             f"only and never unpickles") from None
+        raise ValueError(f"{name} is not a readable .npy file ({err})") from None
+    if not isinstance(array, np.ndarray):
+        array.close()
+        raise ValueError(f"{name} is an .npz archive; embviz loads one plain .npy array "
+                         f"(save it with np.save)")
+    return array
+
+
 class CorruptFileError(ValueError):
     """A checked file is corrupt, malformed or was changed; the message names it and why."""
 
@@ -152,10 +183,7 @@ def save_npy_atomic(path: Path, array: np.ndarray) -> None:
 
 def load_numeric_npy(path: Path) -> np.ndarray:
     """A numeric array from a ``.npy`` file, without pickle; ``ValueError`` for anything else."""
-    array = np.load(path, allow_pickle=False)
-    if not isinstance(array, np.ndarray):  # an .npz archive
-        array.close()
-        raise ValueError(f"{path.name} is not a .npy file")
+    array = load_plain_array(path, path.name)
     if array.dtype.kind not in "biuf":
         raise ValueError(f"{path.name} holds dtype {array.dtype}, not numbers")
     return array

@@ -29,6 +29,82 @@ def check_positive_int(value: Any, name: str, minimum: int = 1) -> int:
     return int(value)
 
 
+#: Upper bound of ``n_permutations`` and ``n_resamples`` (see :func:`check_replicates`).
+MAX_REPLICATES = 1_000_000
+
+
+def check_replicates(value: Any, name: str, minimum: int = 1) -> int:
+    """Return a count of permutations or resamples as ``int`` if it is in
+    ``[minimum, MAX_REPLICATES]``.
+
+    A million replicates resolve a p-value (1 / (1 + P)) or an interval end to 1e-6, beyond
+    what any analysis reads; every replicate costs time and, in the permutation tests, a
+    column of weights over all rows, so larger counts only exhaust memory.
+    """
+    value = check_positive_int(value, name, minimum)
+    if value > MAX_REPLICATES:
+        raise ValueError(f"{name} must be an integer in [{minimum}, {MAX_REPLICATES:,}], got "
+                         f"{value:,}: a million replicates already resolve a p-value or an "
+                         f"interval end to 1e-6, and each one costs time and memory")
+    return value
+
+
+def available_memory() -> int | None:
+    """Bytes of memory a new allocation can use: ``MemAvailable`` on Linux, else the physical
+    memory, ``None`` where neither is known."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        import os
+
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _size(n_bytes: float) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB"):
+        if n_bytes < 1024 or unit == "TiB":
+            return f"{n_bytes:.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1024
+    raise AssertionError  # pragma: no cover
+
+
+def check_memory(n_bytes: float, what: str, advice: str) -> None:
+    """Refuse, before allocating, work that needs more memory than is available.
+
+    Parameters
+    ----------
+    n_bytes : float
+        Estimated peak memory of the work.
+    what : str
+        The work, e.g. ``"mmd_test with n_permutations=100,000 on 40,000 rows"``.
+    advice : str
+        What to change to need less.
+    """
+    available = available_memory()
+    if available is not None and n_bytes > available:
+        raise ValueError(f"{what} needs about {_size(n_bytes)} of memory, more than the "
+                         f"{_size(available)} available; {advice}")
+
+
+def check_random_state(value: Any, name: str = "random_state") -> int | None:
+    """Return a seed (an integer >= 0, as ``int``) or ``None``; anything else is refused."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a non-negative integer or None, got "
+                        f"{type(value).__name__} {value!r}")
+    if value < 0:
+        raise ValueError(f"{name} must be a non-negative integer or None, got {value}")
+    return int(value)
+
+
 def check_number(value: Any, name: str, low: float = -np.inf, high: float = np.inf,
                  low_open: bool = False, high_open: bool = False) -> float:
     """Return ``value`` as ``float`` if it is a real number in the stated interval.
@@ -133,18 +209,44 @@ def check_embeddings(X: Any, name: str = "X", min_rows: int = 1,
     return X
 
 
+def power_of_two_scale(X: np.ndarray) -> int:
+    """The exponent ``e`` with ``max|X|`` in ``[2**(e-1), 2**e)`` (0 for an all-zero ``X``).
+
+    ``np.ldexp(X, -e)`` then has entries of magnitude below 1 and is *exactly* ``X / 2**e``
+    (a power of two changes only the exponent), so scale-free computations on it (spectra,
+    neighbours, unit rows) neither overflow nor underflow and give the same numbers as on
+    ``X`` wherever ``X`` itself did not overflow.
+    """
+    peak = float(np.max(np.abs(X))) if X.size else 0.0
+    return int(np.frexp(peak)[1]) if peak > 0 else 0
+
+
+# Rows whose norm lies outside this range are rescaled before normalising: their squared norm
+# would overflow or lose precision in float64 (1e200 or 1e-300 times ordinary data).
+_SAFE_NORMS = (1e-150, 1e150)
+
+
 def unit_rows(X: np.ndarray, dtype=np.float64, name: str = "X",
               block: int = 65_536) -> np.ndarray:
     """Rows (along the last axis) scaled to unit L2 norm, for cosine geometry.
 
     Norms are accumulated in float64 block by block, so a float32 input of 1M x 384 needs no
-    float64 copy. Zero rows are refused: cosine is undefined for them.
+    float64 copy. Rows of extreme scale (norms beyond 1e±150, whose squares overflow or
+    underflow) are first divided by a power of two, exactly, so the result does not depend on
+    the scale. Zero rows are refused: cosine is undefined for them.
     """
     X = np.asarray(X)
     out = np.empty(X.shape, dtype)
     for start in range(0, len(X), block):
         rows = X[start:start + block].astype(np.float64)
-        norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+        with np.errstate(over="ignore", under="ignore"):  # such rows are rescaled below
+            norms = np.linalg.norm(rows, axis=-1, keepdims=True)
+        extreme = ~((norms > _SAFE_NORMS[0]) & (norms < _SAFE_NORMS[1]))
+        if extreme.any():
+            peak = np.max(np.abs(rows), axis=-1, keepdims=True)
+            exponent = np.where(extreme & (peak > 0), np.frexp(peak)[1], 0)
+            rows = np.ldexp(rows, -exponent)
+            norms = np.linalg.norm(rows, axis=-1, keepdims=True)
         zero = np.flatnonzero((norms == 0).any(axis=tuple(range(1, norms.ndim))))
         if zero.size:
             raise ValueError(f"{name} has zero row(s), first at row {start + zero[0]}: cosine "

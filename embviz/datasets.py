@@ -17,7 +17,12 @@ import numpy as np
 import pandas as pd
 
 from ._config import data_dir
-from ._validation import check_choice, check_positive_int, invalid_text_positions
+from ._validation import (
+    check_choice,
+    check_positive_int,
+    check_random_state,
+    invalid_text_positions,
+)
 
 __all__ = ["DEFAULT_CORPUS", "bible_verses", "list_datasets", "load_dataset", "lee_similarity",
            "read_corpus"]
@@ -73,9 +78,10 @@ def load_dataset(name: str = "wordnet", n: int | None = None,
     ----------
     name : {"wordnet", "fortunes", "bible", "lee", "lee_background", "default"}
         The corpus. ``"default"`` is the sample the app starts with (``DEFAULT_CORPUS``).
-    n : int, optional
-        Number of rows to sample (all rows when omitted). Sampling keeps each label's share.
-    random_state : int or None, default 0
+    n : int >= 1, optional
+        Number of rows to sample (all rows when omitted or larger than the corpus). Sampling
+        keeps each label's share. For ``"default"`` it replaces the default sample size.
+    random_state : int >= 0 or None, default 0
         Seed of the sample (the package's one default: the same call gives the same sample).
 
     Returns
@@ -89,14 +95,15 @@ def load_dataset(name: str = "wordnet", n: int | None = None,
     >>> len(df), df["label"].nunique() > 10
     (100, True)
     """
-    if name == "default":
-        return load_dataset(DEFAULT_CORPUS["name"], n=n or DEFAULT_CORPUS["n"],
-                            random_state=random_state)
     check_choice(name, "name", [*_CORPORA, "default"])
+    n = None if n is None else check_positive_int(n, "n")
+    random_state = check_random_state(random_state)
+    if name == "default":
+        name, n = DEFAULT_CORPUS["name"], DEFAULT_CORPUS["n"] if n is None else n
     df = pd.read_parquet(_parquet(name))
     if n is None or n >= len(df):
         return df
-    return _stratified_sample(df, check_positive_int(n, "n"), random_state)
+    return _stratified_sample(df, n, random_state)
 
 
 def bible_verses(n_verses: int, random_state: int | None = 0) -> pd.DataFrame:
@@ -120,8 +127,9 @@ def bible_verses(n_verses: int, random_state: int | None = 0) -> pd.DataFrame:
     >>> len(df), sorted(df["group"].unique())
     (10, ['KJV', 'WEB'])
     """
-    df = load_dataset("bible")
     n_verses = check_positive_int(n_verses, "n_verses")
+    random_state = check_random_state(random_state)
+    df = load_dataset("bible")
     verses = df["verse"].unique()
     if n_verses > len(verses):
         raise ValueError(f"n_verses={n_verses} exceeds the {len(verses)} aligned verses")
@@ -173,7 +181,8 @@ def read_corpus(path: str | Path, text_column: str = "text", label_column: str |
     label_column, group_column, time_column, id_column : str, optional
         Columns that become ``label``, ``group``, ``time`` and ``id``. Without ``id_column``
         an existing ``id`` column is used, else the row numbers in the file. Other columns
-        are kept as they are.
+        are kept as they are. One column may serve several roles (say the texts are also
+        the labels): each role gets a copy.
     invalid : {"drop", "keep", "raise"}
         What to do with rows whose text is missing, not a string, or blank. They are always
         reported (a ``UserWarning`` naming how many and which rows).
@@ -182,73 +191,121 @@ def read_corpus(path: str | Path, text_column: str = "text", label_column: str |
     -------
     pandas.DataFrame
         Columns ``id``, ``text`` (+ ``label``, ``group``, ``time``, the rest).
+
+    Notes
+    -----
+    Texts and ids of CSV and TSV files are read as written: ``NA``, ``None``, ``null`` or
+    ``nan`` is a text (pandas would read it as missing) and the id ``007`` stays the string
+    ``"007"``; only an empty field is a missing text. Other columns get pandas' usual parsing
+    (numbers, missing values). JSON Lines values keep their JSON types.
     """
+    return _read_corpus(Path(path), str(path), text_column, label_column, group_column,
+                        time_column, id_column, invalid)
+
+
+def _read_corpus(path: Path, name: str, text_column: str = "text",
+                 label_column: str | None = None, group_column: str | None = None,
+                 time_column: str | None = None, id_column: str | None = None,
+                 invalid: str = "drop") -> pd.DataFrame:
+    """:func:`read_corpus`, naming the file ``name`` in messages (an upload's own name, not
+    the temporary path it was saved under)."""
     check_choice(invalid, "invalid", ["drop", "keep", "raise"])
-    df = _read_table(Path(path))
+    df = _read_table(path, name, as_written=(text_column, id_column or "id"))
     renames = {"text": text_column, "label": label_column, "group": group_column,
                "time": time_column, "id": id_column}
     for role, column in renames.items():
         if column is not None and column not in df.columns:
-            raise ValueError(f"{role}_column={column!r} is not a column of {path}; "
+            raise ValueError(f"{role}_column={column!r} is not a column of {name}; "
                              f"its columns are {list(df.columns)}")
         if column is not None and column != role and role in df.columns:
             raise ValueError(f"{role}_column={column!r} would replace the existing column "
-                             f"{role!r} of {path}; rename one of them first")
+                             f"{role!r} of {name}; rename one of them first")
     if id_column is None and "id" not in df.columns:
         df.insert(0, "id", np.arange(len(df)).astype(str))
-    df = df.rename(columns={c: role for role, c in renames.items()
-                            if c is not None and c != role})
+    df = _assign_roles(df, renames)
     bad = invalid_text_positions(df["text"].tolist())
     if bad:
-        message = (f"{path}: {len(bad)} row(s) have an empty or non-string {text_column!r} "
+        message = (f"{name}: {len(bad)} row(s) have an empty or non-string {text_column!r} "
                    f"(file rows {bad[:10]}{' ...' if len(bad) > 10 else ''})")
         if invalid == "raise":
             raise ValueError(message)
         warnings.warn(f"{message}; {'dropped' if invalid == 'drop' else 'kept'} them",
-                      UserWarning, stacklevel=2)
+                      UserWarning, stacklevel=3)
         if invalid == "drop":
             df = df.drop(index=df.index[bad])
     return df.reset_index(drop=True)
 
 
-def _read_table(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise FileNotFoundError(f"corpus file {path} does not exist")
-    kind = _READERS.get(path.suffix.lower())
-    if kind is None:
-        raise ValueError(f"cannot read {path}: expected one of the suffixes {sorted(_READERS)}")
-    if path.stat().st_size == 0:
-        raise ValueError(f"corpus file {path} is empty")
-    if kind == "parquet":
-        df = pd.read_parquet(path)
-    else:
-        df = _read_text_table(path, kind)
-    if df.empty:
-        raise ValueError(f"corpus file {path} has no rows")
+def _assign_roles(df: pd.DataFrame, renames: dict[str, str | None]) -> pd.DataFrame:
+    """Rename each column to its role; a column with several roles is copied for the others
+    (and stays under its own name when that name is one of its roles)."""
+    moves = {role: column for role, column in renames.items()
+             if column is not None and column != role}
+    kept = {column for role, column in renames.items() if column == role}
+    rename: dict[str, str] = {}
+    for role, column in moves.items():
+        if column not in kept and column not in rename:
+            rename[column] = role
+    df = df.rename(columns=rename)
+    for role, column in moves.items():
+        if rename.get(column) != role:
+            df[role] = df[rename.get(column, column)]
     return df
 
 
-def _read_text_table(path: Path, kind: str) -> pd.DataFrame:
+def _read_table(path: Path, name: str | None = None, as_written=()) -> pd.DataFrame:
+    """The file as a DataFrame; ``name`` is how messages call it (default: the path), and
+    the CSV / TSV columns in ``as_written`` are read as strings with only empty fields
+    missing."""
+    name = str(path) if name is None else name
+    if not path.exists():
+        raise FileNotFoundError(f"corpus file {name} does not exist")
+    kind = _READERS.get(path.suffix.lower())
+    if kind is None:
+        raise ValueError(f"cannot read {name}: expected one of the suffixes {sorted(_READERS)}")
+    if path.stat().st_size == 0:
+        raise ValueError(f"corpus file {name} is empty")
+    if kind == "parquet":
+        try:
+            df = pd.read_parquet(path)
+        except (OSError, ValueError) as err:  # pyarrow's errors name the path
+            raise ValueError(f"{name} is not a readable Parquet file: "
+                             f"{str(err).replace(str(path), name)}") from None
+    else:
+        df = _read_text_table(path, name, kind, as_written)
+    if df.empty:
+        raise ValueError(f"corpus file {name} has no rows")
+    return df
+
+
+def _read_text_table(path: Path, name: str, kind: str, as_written=()) -> pd.DataFrame:
     raw = path.read_bytes()
     try:
         content = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
-        raise ValueError(f"{path} is not valid UTF-8 (byte {err.start}, line {line}); "
+        raise ValueError(f"{name} is not valid UTF-8 (byte {err.start}, line {line}); "
                          f"re-save it as UTF-8") from None
     if kind == "jsonl":
-        return _parse_jsonl(content, path)
+        return _parse_jsonl(content, name)
     sep = "\t" if path.suffix.lower() == ".tsv" else ","
     try:
-        return pd.read_csv(StringIO(content), sep=sep)
+        df = pd.read_csv(StringIO(content), sep=sep)
+        verbatim = [c for c in dict.fromkeys(as_written) if c in df.columns]
+        if verbatim:  # again, without pandas' NA strings ("NA", "None", "null", "nan", ...)
+            as_text = pd.read_csv(StringIO(content), sep=sep, usecols=verbatim, dtype=str,
+                                  keep_default_na=False, na_values=[""])
+            for column in verbatim:
+                df[column] = as_text[column]
+        return df
     except pd.errors.EmptyDataError:
-        raise ValueError(f"corpus file {path} has no columns") from None
+        raise ValueError(f"corpus file {name} has no columns") from None
     except pd.errors.ParserError as err:
-        raise ValueError(f"{path} is not a well-formed {'TSV' if sep == chr(9) else 'CSV'} "
+        raise ValueError(f"{name} is not a well-formed {'TSV' if sep == chr(9) else 'CSV'} "
                          f"file: {err}") from None
 
 
-def _parse_jsonl(content: str, path: Path) -> pd.DataFrame:
+def _parse_jsonl(content: str, name: str) -> pd.DataFrame:
     records = []
     for number, line in enumerate(content.splitlines(), start=1):
         if not line.strip():
@@ -256,9 +313,9 @@ def _parse_jsonl(content: str, path: Path) -> pd.DataFrame:
         try:
             record = json.loads(line)
         except json.JSONDecodeError as err:
-            raise ValueError(f"{path}, line {number}: not valid JSON ({err.msg})") from None
+            raise ValueError(f"{name}, line {number}: not valid JSON ({err.msg})") from None
         if not isinstance(record, dict):
-            raise ValueError(f"{path}, line {number}: expected a JSON object per line, "
+            raise ValueError(f"{name}, line {number}: expected a JSON object per line, "
                              f"got {type(record).__name__}")
         records.append(record)
     return pd.DataFrame.from_records(records)

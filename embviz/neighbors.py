@@ -5,6 +5,17 @@ Exact search selects candidates with blocked matrix products and top-k (torch on
 ``IndexFlat`` on CPU when installed), then recomputes the candidates' distances from difference
 vectors, so near-neighbour distances are accurate (TwoNN and MLE use their ratios) and exact
 duplicates are at distance exactly 0. Memory is O(n·k + block·n): no n×n matrix.
+
+Ties. Rows at the same distance are listed by row number, smallest first, on every exact
+backend. A row with more than k exact duplicates (for cosine: rows pointing the same way) thus
+lists the k lowest-numbered copies, which makes those copies hubs: :func:`knn_graph` warns when
+some rows have that many duplicates and refuses X in which every row does (e.g. all rows
+identical), where the graph would describe the row order and nothing else.
+
+Scale. Euclidean neighbours do not depend on the scale of X; the search runs on X divided by a
+power of two near max|X| (exact), so values like 1e30 or 1e-30 neither overflow nor underflow
+in float32. Distances are stored as float32: X whose distances fall outside float32's range is
+refused with a message saying so.
 Approximate search uses faiss HNSW (or pynndescent without faiss) for large n; measure it with
 :func:`recall_at_k`.
 """
@@ -15,7 +26,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import check_choice, check_embeddings, check_positive_int, unit_rows
+from ._validation import (
+    check_choice,
+    check_embeddings,
+    check_positive_int,
+    power_of_two_scale,
+    unit_rows,
+)
 
 __all__ = ["KNNGraph", "as_knn_graph", "check_knn_graph", "exact_knn_rows", "knn_graph",
            "recall_at_k"]
@@ -80,24 +97,50 @@ def _check_k(k: int, n: int) -> int:
     return k
 
 
-def _prepare(X, metric: str) -> np.ndarray:
-    """float32 rows (memory: 1M x 384 is 1.5 GB); unit rows for cosine (zero rows refused)."""
+def _prepare(X: np.ndarray, metric: str) -> tuple[np.ndarray, int]:
+    """float32 rows to search (memory: 1M x 384 is 1.5 GB) and the exponent ``e`` they were
+    scaled by: unit rows for cosine (zero rows refused; ``e = 0``), ``X / 2**e`` for Euclidean,
+    with ``2**e`` just above max|X| (exact, and safe from float32 overflow and underflow)."""
     if metric == "cosine":
-        return unit_rows(X, np.float32)
-    return np.ascontiguousarray(X, dtype=np.float32)
+        return unit_rows(X, np.float32), 0
+    exponent = power_of_two_scale(X)
+    out = np.empty(X.shape, np.float32)
+    np.ldexp(X, -exponent, out=out)
+    return out, exponent
+
+
+def _check_distance_range(dist: np.ndarray, exponent: int, metric: str) -> None:
+    """Refuse distances (of the scaled rows, times ``2**exponent``) that float32 can't hold."""
+    if exponent == 0 or metric == "cosine":
+        return
+    found = dist[np.isfinite(dist) & (dist > 0)]
+    if not found.size:
+        return
+    low, high = np.ldexp(found.min(), exponent), np.ldexp(found.max(), exponent)
+    f32 = np.finfo(np.float32)
+    if high > f32.max or low < f32.smallest_normal:
+        raise ValueError(f"X's Euclidean distances reach from {low:.3g} to {high:.3g}, outside "
+                         f"the range of float32 ({f32.smallest_normal:.2g} to {f32.max:.2g}) "
+                         f"in which a KNNGraph stores them; rescale X, e.g. "
+                         f"X / np.abs(X).max() (the neighbours do not change with the scale)")
 
 
 def _refine(X: np.ndarray, queries: np.ndarray, candidates: np.ndarray, k: int,
-            metric: str) -> tuple[np.ndarray, np.ndarray]:
+            metric: str, exponent: int = 0, approximate: bool = False
+            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Distances to candidate neighbours from difference vectors; drop self; keep the k nearest.
 
     Differences of close float32 vectors are exact (Sterbenz), so near-neighbour distances keep
     their relative precision (unlike |a|² + |b|² − 2a·b) and duplicates are at exactly 0. Ties
-    are ordered by row number.
+    are ordered by row number. Euclidean distances are multiplied back by ``2**exponent`` (the
+    scale :func:`_prepare` divided by). Also returns, per query, whether its (k+1)-th nearest
+    candidate is at distance 0 too: more than k exact duplicates, so which are listed is a
+    tie-break.
     """
     block = max(1, _REFINE_BYTES // (4 * candidates.shape[1] * X.shape[1]))
     indices = np.empty((len(queries), k), np.int64)
     distances = np.empty((len(queries), k), np.float32)
+    beyond = np.zeros(len(queries), bool)
     for start in range(0, len(queries), block):
         q = queries[start:start + block]
         cand = candidates[start:start + block]
@@ -106,13 +149,39 @@ def _refine(X: np.ndarray, queries: np.ndarray, candidates: np.ndarray, k: int,
         dist = d2 / 2 if metric == "cosine" else np.sqrt(d2)  # 1 - cos = |u - v|^2 / 2
         dist[cand == q[:, None]] = np.inf  # a row is not its own neighbour
         dist[cand < 0] = np.inf  # missing candidates (approximate search)
-        order = np.lexsort((cand, dist), axis=-1)[:, :k]
-        indices[start:start + block] = np.take_along_axis(cand, order, 1)
-        distances[start:start + block] = np.take_along_axis(dist, order, 1)
+        order = np.lexsort((cand, dist), axis=-1)
+        ranked = np.take_along_axis(dist, order, 1)
+        _check_distance_range(ranked[:, :k], exponent, metric)
+        if ranked.shape[1] > k:
+            beyond[start:start + block] = ranked[:, k] == 0
+        indices[start:start + block] = np.take_along_axis(cand, order[:, :k], 1)
+        distances[start:start + block] = np.ldexp(ranked[:, :k], exponent)
     if not np.isfinite(distances).all():
-        raise RuntimeError("the search returned fewer than k neighbours for some rows; "
-                           "raise the approximate search's ef / candidates")
-    return indices, distances
+        if approximate:
+            raise RuntimeError("the approximate search returned fewer than k neighbours for "
+                               "some rows; raise its ef_search / ef_construction")
+        raise RuntimeError("the exact search returned fewer than k finite neighbour distances "
+                           "for some rows; this is a bug in embviz, please report it")
+    return indices, distances, beyond
+
+
+def _check_ties(beyond: np.ndarray, k: int, metric: str) -> None:
+    """Refuse a graph whose every row has more than k exact duplicates; warn if some do."""
+    same = "rows pointing the same way" if metric == "cosine" else "identical rows"
+    if beyond.all():
+        raise ValueError(f"every row of X has more than k={k} exact duplicates ({same}; "
+                         f"e.g. all rows identical): all its neighbours are ties at distance "
+                         f"0, so the k listed would be chosen by row number and the graph, its "
+                         f"hubness and intrinsic dimension would describe the row order, not "
+                         f"the data; remove duplicate rows, e.g. np.unique(X, axis=0)")
+    if beyond.any():
+        import warnings
+
+        warnings.warn(f"{int(beyond.sum())} of {len(beyond)} rows of X have more than k={k} "
+                      f"exact duplicates ({same}): the k listed are the lowest-numbered "
+                      f"copies, which makes them hubs; remove duplicate rows (e.g. "
+                      f"np.unique(X, axis=0)) before measuring hubness", UserWarning,
+                      stacklevel=3)
 
 
 def _torch_candidates(X: np.ndarray, queries: np.ndarray, n_cand: int, metric: str, device,
@@ -135,7 +204,15 @@ def _torch_candidates(X: np.ndarray, queries: np.ndarray, n_cand: int, metric: s
             scores = base[rows] @ base.T  # larger = nearer
             if metric == "euclidean":  # -|a-b|^2 up to the row constant |a|^2
                 scores = 2 * scores - sq_norms[None, :]
-            out[start:start + block] = scores.topk(n_cand, dim=1).indices.cpu().numpy()
+            top = scores.topk(n_cand, dim=1)
+            chosen = top.indices
+            # topk orders ties arbitrarily: where more rows tie at the cut than fit (exact
+            # duplicates), take them by row number, as faiss and the documentation do
+            tied = ((scores >= top.values[:, -1:]).sum(1) > n_cand).nonzero().squeeze(1)
+            if len(tied):
+                chosen[tied] = torch.sort(scores[tied], dim=1, descending=True,
+                                          stable=True).indices[:, :n_cand]
+            out[start:start + block] = chosen.cpu().numpy()
     return out
 
 
@@ -222,7 +299,16 @@ def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto",
     Returns
     -------
     KNNGraph
-        indices (n, k) and float32 distances (n, k), nearest first.
+        indices (n, k) and float32 distances (n, k), nearest first; rows at the same distance
+        by row number.
+
+    Raises
+    ------
+    ValueError
+        When every row has more than ``k`` exact duplicates (all rows identical, for cosine all
+        pointing the same way): its neighbours would be nothing but ties. Some rows with that
+        many duplicates give a ``UserWarning`` instead (see the module docstring, "Ties"); and
+        Euclidean distances outside float32's range (rescale X).
 
     Examples
     --------
@@ -233,7 +319,7 @@ def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto",
     """
     check_choice(metric, "metric", METRICS)
     check_choice(method, "method", METHODS)
-    X = _prepare(check_embeddings(X, min_rows=2), metric)
+    X, exponent = _prepare(check_embeddings(X, min_rows=2), metric)
     k = _check_k(k, len(X))
     n_cand = min(k + 1 + _CANDIDATE_MARGIN, len(X))
     if method == "auto":
@@ -254,7 +340,9 @@ def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto",
     else:
         method = "pynndescent"
         cand = _pynndescent_candidates(X, n_cand, metric, random_state)
-    indices, distances = _refine(X, queries, cand, k, metric)
+    indices, distances, beyond = _refine(X, queries, cand, k, metric, exponent,
+                                         approximate=method in ("hnsw", "pynndescent"))
+    _check_ties(beyond, k, metric)
     return KNNGraph(indices, distances, metric, method, params)
 
 
@@ -374,7 +462,7 @@ def exact_knn_rows(X, rows, k: int = 10, metric: str = "cosine",
     KNNGraph with ``rows`` set, indices (m, k)
     """
     check_choice(metric, "metric", METRICS)
-    X = _prepare(check_embeddings(X, min_rows=2), metric)
+    X, exponent = _prepare(check_embeddings(X, min_rows=2), metric)
     k = _check_k(k, len(X))
     rows = np.asarray(rows, dtype=np.int64)
     if rows.ndim != 1 or rows.size == 0 or rows.min() < 0 or rows.max() >= len(X):
@@ -383,7 +471,7 @@ def exact_knn_rows(X, rows, k: int = 10, metric: str = "cosine",
     cand = (_faiss_candidates(X, rows, n_cand, metric, progress=False)
             if _exact_backend(device) == "faiss"
             else _torch_candidates(X, rows, n_cand, metric, device, progress=False))
-    indices, distances = _refine(X, rows, cand, k, metric)
+    indices, distances, _ = _refine(X, rows, cand, k, metric, exponent)
     return KNNGraph(indices, distances, metric, "exact", {"k": k}, rows)
 
 

@@ -69,3 +69,39 @@ def test_server_files_stay_inside_the_folder(tmp_path, monkeypatch):
     assert list(server_files()) == ["ok.csv"]
     monkeypatch.delenv("EMBVIZ_APP_DATA")
     assert server_files() == {}
+
+
+def test_messages_name_the_upload_not_the_server_path():
+    """Messages used to show the server's temporary path (/tmp/embviz-upload-.../upload.csv)
+    and numpy's "use allow_pickle" hint; they name the uploaded file instead."""
+    import warnings
+
+    def message(call):
+        with pytest.raises(ValueError) as info:
+            call()
+        return str(info.value)
+
+    for text in (message(lambda: read_upload("my corpus.csv", b"title\nhello\n")),
+                 message(lambda: upload_columns("my.parquet", b"not parquet at all")),
+                 message(lambda: read_upload("bad.jsonl", b'{"text": "ok"}\n[1, 2]\n')),
+                 message(lambda: read_upload("l.tsv", "text\ncaf\xe9\n".encode("latin-1")))):
+        assert "embviz-upload" not in text and "upload." not in text, text
+        assert any(name in text for name in ("'my corpus.csv'", "'my.parquet'", "'bad.jsonl'",
+                                             "'l.tsv'")), text
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = read_upload("my.csv", b'text\nfine\n""\nNA\n')
+    assert table["text"].tolist() == ["fine", "NA"]
+    assert [str(w.message).split(":")[0] for w in caught] == ["'my.csv'"]
+    pickled = io.BytesIO()
+    np.save(pickled, np.array([{"evil": 1}], dtype=object), allow_pickle=True)
+    meta = _csv(pd.DataFrame({"text": ["a b"]}))
+    for content in (pickled.getvalue(), b"\x80\x04K\x01."):  # an object array, a bare pickle
+        text = message(lambda c=content: read_embeddings_upload("v.npy", c, "m.csv", meta))
+        assert text == ("'v.npy' is not a plain .npy array: it holds Python objects (an object "
+                        "array or a pickle); embviz loads plain numeric arrays only and never "
+                        "unpickles")
+    archive = io.BytesIO()
+    np.savez(archive, x=np.ones((1, 3)))
+    assert "an .npz archive" in message(
+        lambda: read_embeddings_upload("v.npy", archive.getvalue(), "m.csv", meta))

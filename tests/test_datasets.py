@@ -83,6 +83,23 @@ def test_unknown_dataset_lists_the_names():
         load_dataset("imdb")
 
 
+@pytest.mark.parametrize("kwargs, error, match", [
+    ({"n": 0}, ValueError, "n must be an integer >= 1, got 0"),
+    ({"n": -5}, ValueError, "n must be an integer >= 1, got -5"),
+    ({"n": "100"}, TypeError, "n must be an integer >= 1, got str"),
+    ({"n": 2.5}, TypeError, "n must be an integer >= 1, got float"),
+    ({"random_state": "x"}, TypeError, "random_state must be a non-negative integer or None, "
+                                       "got str 'x'"),
+    ({"random_state": -1}, ValueError, "random_state must be a non-negative integer or None"),
+])
+@pytest.mark.parametrize("name", ["default", "lee"])
+def test_load_dataset_checks_n_and_random_state_at_the_entry(name, kwargs, error, match):
+    """n=0 used to return the 5,000-row default sample; n="100" and random_state="x" failed
+    deep inside pandas / numpy."""
+    with pytest.raises(error, match=match):
+        load_dataset(name, **kwargs)
+
+
 # ----------------------------------------------------------------------------- user files
 @pytest.fixture
 def frame():
@@ -157,3 +174,43 @@ def test_invalid_texts_raise_when_asked(tmp_path):
     path.write_text("text\nfine\n\"  \"\n")
     with pytest.raises(ValueError, match="1 row"):
         read_corpus(path, invalid="raise")
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".jsonl"])
+def test_texts_and_ids_are_read_as_written(tmp_path, suffix):
+    """"NA", "None", "null" and "nan" are texts, not missing values, and the id "007" stays
+    "007" (pandas' NA parsing dropped those texts and made the ids integers); an empty text is
+    still refused. Other columns keep pandas' parsing ("NA" in a number column is missing)."""
+    rows = [("007", "NA", "1"), ("008", "None", "NA"), ("009", "", "3"), ("010", "null", "4"),
+            ("011", "nan", "5"), ("012", "N/A", "6")]
+    path = tmp_path / f"c{suffix}"
+    if suffix == ".jsonl":
+        path.write_text("\n".join(json.dumps({"id": i, "body": t, "year": int(y) if y != "NA"
+                                               else None}) for i, t, y in rows))
+    else:
+        sep = "\t" if suffix == ".tsv" else ","
+        path.write_text("\n".join(sep.join(r) for r in [("id", "body", "year"), *rows]))
+    with pytest.warns(UserWarning, match=r"1 row\(s\) have an empty.*file rows \[2\]"):
+        df = read_corpus(path, text_column="body", time_column="year")
+    assert df["text"].tolist() == ["NA", "None", "null", "nan", "N/A"]
+    assert df["id"].tolist() == ["007", "008", "010", "011", "012"]
+    assert df["time"].isna().tolist() == [False, True, False, False, False]
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".jsonl", ".parquet"])
+def test_one_column_in_two_roles_is_copied(tmp_path, frame, suffix):
+    """text_column == label_column raised KeyError: 'text'; each role now gets a copy."""
+    path = tmp_path / f"c{suffix}"
+    if suffix == ".csv":
+        frame.to_csv(path, index=False)
+    elif suffix == ".parquet":
+        frame.to_parquet(path)
+    else:
+        path.write_text("\n".join(json.dumps(r) for r in frame.to_dict("records")))
+    df = read_corpus(path, text_column="body", label_column="body", group_column="topic")
+    assert df["text"].tolist() == df["label"].tolist() == frame["body"].tolist()
+    assert df["group"].tolist() == frame["topic"].tolist() and "body" not in df
+    renamed = frame.rename(columns={"body": "text"})
+    renamed.to_csv(path.with_suffix(".csv"), index=False)
+    df = read_corpus(path.with_suffix(".csv"), label_column="text")  # keeps "text" itself
+    assert df["text"].tolist() == df["label"].tolist() == frame["body"].tolist()

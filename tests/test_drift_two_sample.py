@@ -333,3 +333,36 @@ def test_bad_input_errors(rng):
         drift_over_time(es, time_column="year")
     with pytest.raises(TypeError, match="must be an EmbeddingSet"):
         drift_over_time(A)
+
+
+def test_replicate_counts_are_bounded_and_memory_is_checked_first(rng, monkeypatch):
+    """n_permutations=10**12 used to ask numpy for 218 TiB. Counts are capped at a million
+    (with the reason), and a call whose weight columns would not fit in the available memory
+    is refused before anything is allocated, with the estimate in the message."""
+    from embviz.drift import power_curve
+    from embviz.metrics import bootstrap_ci, isoscore
+
+    A = rng.normal(size=(20, 4))
+    es = _set(A, ["x"] * 20, time=np.arange(20))
+    calls = [lambda n: mmd_test(A, A + 1, n_permutations=n),
+             lambda n: energy_test(A, A + 1, n_resamples=n),
+             lambda n: centroid_shift(A, A + 1, n_permutations=n),
+             lambda n: classifier_test(A, A + 1, n_permutations=n),
+             lambda n: two_sample_table(A, A + 1, tests=("depth",), n_permutations=n),
+             lambda n: drift_over_time(es, window=2, n_permutations=n),
+             lambda n: power_curve(A, A, sizes=[5], n_resamples=n),
+             lambda n: power_curve(A, A, sizes=[5], n_permutations=n),
+             lambda n: bootstrap_ci(isoscore, A, n_resamples=n)]
+    for call in calls:
+        with pytest.raises(ValueError, match=r"must be an integer in \[\d+, 1,000,000\], got "
+                                             r"1,000,000,000,000: a million replicates"):
+            call(10**12)
+    monkeypatch.setattr("embviz._validation.available_memory", lambda: 50 * 2**20)  # 50 MiB
+    for test, name in ((mmd_test, "mmd_test"), (energy_test, "energy_test"),
+                       (centroid_shift, "centroid_shift")):
+        with pytest.raises(ValueError, match=rf"{name} with n_permutations=1,000,000 and "
+                                             rf"n_resamples=200 on 40 pooled rows needs about "
+                                             rf"[\d.]+ MiB of memory, more than the 50.0 MiB "
+                                             rf"available; .*lower n_permutations"):
+            test(A, A + 1, n_permutations=10**6)
+    assert mmd_test(A, A + 1, n_permutations=100, progress=False).p_value < 0.05  # fits

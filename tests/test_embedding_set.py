@@ -45,6 +45,24 @@ def test_load_detects_changed_vectors(es, tmp_path):
         EmbeddingSet.load(folder)
 
 
+def test_load_refuses_python_objects_without_numpys_hint(es, tmp_path):
+    """A saved set whose vectors.npy holds Python objects (checksum updated to match) is
+    refused in embviz's words, not numpy's "use allow_pickle" advice."""
+    import json
+
+    from embviz._files import sha256_file
+
+    folder = es.save(tmp_path / "es")
+    np.save(folder / "vectors.npy", np.array([{"evil": 1}] * 5, dtype=object), allow_pickle=True)
+    record = json.loads((folder / "provenance.json").read_text())
+    record["vectors_sha256"] = sha256_file(folder / "vectors.npy")
+    (folder / "provenance.json").write_text(json.dumps(record))
+    with pytest.raises(ValueError, match="vectors.npy is not a plain .npy array: it holds "
+                                         "Python objects") as info:
+        EmbeddingSet.load(folder)
+    assert "allow_pickle" not in str(info.value)
+
+
 def test_misaligned_meta_is_refused(rng):
     with pytest.raises(ValueError, match="meta has 2 rows but vectors has 3"):
         EmbeddingSet(rng.normal(size=(3, 2)), pd.DataFrame({"id": [1, 2], "text": ["a", "b"]}))

@@ -126,3 +126,34 @@ def test_bad_parameters(minilm):
         Encoder("minilm", batch_size=0)
     with pytest.raises(ValueError, match="device must be one of"):
         Encoder("minilm", device="tpu")
+
+
+def test_max_length_is_checked_against_the_model_at_construction():
+    """max_length=100000 used to fail deep inside BERT at the first long text; it is refused
+    when the Encoder is built, naming the model's limit (minilm: 512 position embeddings;
+    mpnet declares 514 positions of which 512 are usable, its tokenizer says so)."""
+    with pytest.raises(ValueError, match=r"max_length=100000 exceeds the 512 tokens that "
+                                         r"'minilm' can read.*max_length <= 512"):
+        Encoder("minilm", max_length=100000)
+    with pytest.raises(ValueError, match="max_length=513 exceeds the 512 tokens"):
+        Encoder("minilm", max_length=513)
+    assert Encoder("minilm", max_length=512, device="cpu").max_length == 512
+    with pytest.raises(TypeError, match="max_length must be an integer >= 2"):
+        Encoder("minilm", max_length="512")
+
+
+def test_texts_that_become_unknown_tokens_are_counted_and_warned(minilm, caplog):
+    """A 100,000-character text without spaces is one [UNK] for BERT's word-piece tokenizer
+    (3 tokens: not truncated, n_truncated_ stayed 0, and nothing was said). Texts that are at
+    least half unknown tokens are now counted in n_unknown_ and logged as a warning."""
+    import logging
+
+    texts = ["a" * 100_000, "see " + "b" * 150 + " here", "a plain sentence", "x" * 100]
+    with caplog.at_level(logging.WARNING, logger="embviz.embed.encoder"):
+        X = minilm.encode(texts)
+    assert X.shape == (4, 384) and minilm.n_truncated_ == 0
+    assert minilm.n_unknown_ == 1  # text 1 keeps two real words; "x" * 100 is word pieces
+    assert "1 of 4 texts are mostly unknown tokens ([UNK])" in caplog.text
+    caplog.clear()
+    minilm.encode(texts[2:])
+    assert minilm.n_unknown_ == 0 and "unknown" not in caplog.text

@@ -104,6 +104,30 @@ def test_array_input_builds_a_cosine_graph(rng):
                                   k_occurrence(euclidean, k=5, metric="euclidean"))
 
 
+@pytest.mark.parametrize("metric", ["cosine", "euclidean"])
+def test_identical_rows_are_refused_and_large_duplicate_groups_warned(rng, metric):
+    """All rows identical: every neighbour is a tie at distance 0 and the k-occurrence only
+    reflects row order (hubness_skewness used to return 2.66), so it is a ValueError from the
+    kNN step. A group of more than k copies among distinct rows: its lowest-numbered copies are
+    listed (documented), with a UserWarning; a group of exactly k + 1 copies lists all of them
+    and is not warned about."""
+    with pytest.raises(ValueError, match=r"every row of X has more than k=10 exact "
+                                         r"duplicates.*np.unique\(X, axis=0\)"):
+        hubness_skewness(np.ones((100, 8)), metric=metric)
+    with pytest.raises(ValueError, match="exact duplicates"):  # 10 points, 50 copies each
+        hubness_summary(np.repeat(rng.normal(size=(10, 8)), 50, axis=0), metric=metric)
+    X = rng.normal(size=(100, 8))
+    group = np.vstack([np.repeat(X[:1], 30, axis=0), X[1:]])
+    with pytest.warns(UserWarning, match="30 of 129 rows of X have more than k=5 exact"):
+        occurrence = k_occurrence(group, k=5, metric=metric)
+    assert occurrence[:5].min() >= 25 > occurrence[5:30].max()  # copies listed by row number
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        k_occurrence(np.vstack([np.repeat(X[:1], 6, axis=0), X[1:]]), k=5, metric=metric)
+
+
 def test_skewness_near_zero_in_low_dimension_and_rising_with_dimension(rng):
     """i.i.d. Gaussian, n=2000, euclidean, k=10. Measured skewness over seeds 0-5:
     d=3 in [-0.43, -0.29], d=50 in [4.4, 5.3], d=500 in [5.4, 8.4]; bound |skew(d=3)| < 0.6."""

@@ -345,8 +345,12 @@ def test_duplicates_are_excluded_with_a_warning(rng):
     for estimate in (twonn, mle):
         with pytest.raises(ValueError, match="all 200 points .* nothing is left"):
             estimate(all_duplicates)
+    ten_copies = np.repeat(X[:50], 10, axis=0)
     with pytest.raises(ValueError, match="undefined for every neighbourhood"):
-        local_intrinsic_dimension(np.repeat(X[:50], 10, axis=0), k=5, progress=False)
+        local_intrinsic_dimension(knn_graph(ten_copies, k=9, progress=False), k=5, X=ten_copies,
+                                  progress=False)
+    with pytest.raises(ValueError, match="more than k=5 exact duplicates"):  # the kNN step
+        local_intrinsic_dimension(ten_copies, k=5, progress=False)
 
 
 # ---------------------------------------------------------------------- input handling

@@ -78,6 +78,34 @@ def test_isoscore_invariant_to_rotation_permutation_and_scale(seed, scale):
     assert effective_rank(X @ R) == pytest.approx(effective_rank(X), rel=1e-8)
 
 
+@pytest.mark.parametrize("scale", [1e200, 1e-300, 3e150, 1e-170])
+def test_scale_free_measures_survive_extreme_scales(rng, scale):
+    """IsoScore, effective rank, top-PC share, PCA dimension and average cosine do not depend
+    on the scale: X * 1e200 used to raise LinAlgError (the covariance overflowed) and
+    X * 1e-300 "all rows are identical" (it underflowed). Tolerance 1e-9."""
+    from embviz.metrics import pca_dimension
+
+    X = rng.normal(size=(300, 6)) * [5, 3, 1, 1, 0.5, 0.1] + 0.3
+    for measure in (isoscore, effective_rank, top_pc_variance_share, average_cosine):
+        assert measure(X * scale) == pytest.approx(measure(X), abs=1e-9), measure.__name__
+    assert pca_dimension(X * scale, threshold=0.95) == pca_dimension(X, threshold=0.95)
+
+
+def test_scale_dependent_measures_at_extreme_scales(rng):
+    """partition_isotropy depends on the scale by definition: at 1e200 the partition functions
+    differ by astronomical factors (I = 0 up to float64, the eigenvectors no longer overflow),
+    at 1e-300 every Z(c) is n (I = 1). pca_variances can not hold variances of 1e400 and says
+    so instead of raising LinAlgError."""
+    from embviz.metrics import partition_isotropy, pca_variances
+
+    X = rng.normal(size=(300, 6)) + 0.3
+    assert partition_isotropy(X * 1e200) == 0.0
+    assert partition_isotropy(X * 1e-300) == 1.0
+    assert pca_variances(X * 1e100) == pytest.approx(pca_variances(X) * 1e200, rel=1e-9)
+    with pytest.raises(ValueError, match="variances are outside the float64 range.*rescale X"):
+        pca_variances(X * 1e200)
+
+
 def test_bad_input_names_the_argument():
     with pytest.raises(ValueError, match="X contains NaN"):
         isoscore(np.array([[1.0, np.nan], [1.0, 2.0]]))

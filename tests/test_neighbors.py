@@ -56,6 +56,40 @@ def test_exact_duplicates_are_at_zero_distance_ordered_by_row(X):
     np.testing.assert_array_equal(graph.indices, again.indices)
 
 
+@pytest.mark.parametrize("backend", ["torch", "faiss"])
+def test_many_duplicates_are_listed_by_row_number_on_every_backend(X, backend, monkeypatch):
+    """More exact duplicates than candidates (300 copies, k=5): torch's topk used to pick
+    arbitrary copies; both backends now list the lowest-numbered ones (and warn)."""
+    monkeypatch.setattr("embviz.neighbors._has_faiss", lambda: backend == "faiss")
+    rows = np.random.default_rng(1).permutation(300 + len(X))
+    Xd = np.vstack([np.repeat(X[:1], 300, axis=0), X])[rows]
+    copies = np.flatnonzero((Xd == X[0]).all(axis=1))
+    with pytest.warns(UserWarning, match="have more than k=5 exact duplicates"):
+        graph = knn_graph(Xd, k=5, method="exact", device="cpu", progress=False)
+    for row in copies[[0, 1, 150, -1]]:
+        np.testing.assert_array_equal(graph.indices[row], copies[copies != row][:5])
+
+
+@pytest.mark.parametrize("scale", [1e30, 1e20, 1e-30, 2.0**-120])
+def test_euclidean_search_is_scale_free(X, scale):
+    """Values of 1e20 used to overflow float32 squared distances on the exact path and raise
+    "raise the approximate search's ef"; tiny values underflowed to ties. The search now runs
+    on X divided by a power of two: same neighbours, distances times the scale (rtol 1e-6)."""
+    base = knn_graph(X, k=5, metric="euclidean", progress=False)
+    graph = knn_graph(X.astype(np.float64) * scale, k=5, metric="euclidean", progress=False)
+    np.testing.assert_array_equal(graph.indices, base.indices)
+    np.testing.assert_allclose(graph.distances / scale, base.distances, rtol=1e-6)
+    np.testing.assert_array_equal(knn_graph(X * scale, k=5, progress=False).indices,
+                                  knn_graph(X, k=5, progress=False).indices)
+
+
+def test_distances_beyond_float32_are_refused_clearly(X):
+    for scale in (1e200, 1e-300):
+        with pytest.raises(ValueError, match=r"Euclidean distances reach .* outside the range "
+                                             r"of float32.*rescale X"):
+            knn_graph(X.astype(np.float64) * scale, k=5, metric="euclidean", progress=False)
+
+
 def test_approximate_recall_is_measured(X):
     approx = knn_graph(X, k=10, method="approximate", progress=False)
     assert approx.method == "hnsw"

@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from embviz._validation import check_embeddings, check_number, check_texts, vectors_of
+from embviz._validation import (
+    check_embeddings,
+    check_memory,
+    check_number,
+    check_replicates,
+    check_texts,
+    unit_rows,
+    vectors_of,
+)
 
 
 @pytest.mark.parametrize("texts, error, match", [
@@ -99,3 +107,34 @@ def test_vectors_of_unwraps_an_embedding_set_only(rng):
     np.testing.assert_array_equal(check_embeddings(es), check_embeddings(es.vectors))
     with pytest.raises(ValueError, match="at least 4 row"):
         check_embeddings(es, min_rows=4)
+
+
+def test_check_replicates_caps_counts_and_says_why():
+    assert check_replicates(1_000_000, "n_permutations") == 1_000_000
+    assert check_replicates(np.int64(0), "n_resamples", minimum=0) == 0
+    with pytest.raises(ValueError, match=r"n_resamples must be an integer in \[10, 1,000,000\], "
+                                         r"got 1,000,001: a million replicates already "
+                                         r"resolve a p-value or an interval end to 1e-6"):
+        check_replicates(1_000_001, "n_resamples", minimum=10)
+    with pytest.raises(ValueError, match="n_permutations must be an integer >= 1, got 0"):
+        check_replicates(0, "n_permutations")
+
+
+def test_check_memory_refuses_before_allocating(monkeypatch):
+    monkeypatch.setattr("embviz._validation.available_memory", lambda: 3 * 2**30)
+    check_memory(2 * 2**30, "work", "do less")
+    with pytest.raises(ValueError, match=r"^work needs about 218.0 TiB of memory, more than "
+                                         r"the 3.0 GiB available; do less$"):
+        check_memory(218 * 2**40, "work", "do less")
+    monkeypatch.setattr("embviz._validation.available_memory", lambda: None)  # unknown: run
+    check_memory(2**60, "work", "do less")
+
+
+def test_unit_rows_do_not_depend_on_extreme_scales(rng):
+    """Norms of rows of 1e200 overflowed (unit rows became 0), of 1e-300 underflowed (the row
+    was refused as zero); such rows are rescaled by a power of two first."""
+    X = rng.normal(size=(6, 5))
+    scaled = X * np.array([1e200, 1e-300, 1, 1e-170, 3e160, 1])[:, None]
+    np.testing.assert_allclose(unit_rows(scaled), unit_rows(X), rtol=1e-12)
+    with pytest.raises(ValueError, match="zero row"):
+        unit_rows(np.vstack([X, np.zeros(5)]))

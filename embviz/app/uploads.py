@@ -12,10 +12,10 @@ import os
 import tempfile
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
-from ..datasets import read_corpus
+from .._files import load_plain_array
+from ..datasets import _read_corpus, _read_table
 from ..embedding_set import EmbeddingSet
 
 __all__ = ["CORPUS_SUFFIXES", "max_upload_bytes", "read_embeddings_upload", "read_upload",
@@ -54,19 +54,19 @@ def _with_temp_file(suffix: str, content: bytes, read):
 def upload_columns(filename: str, content: bytes) -> list[str]:
     """The columns of an uploaded table, to offer as text / label / group / time columns."""
     suffix = _check_upload(filename, content, CORPUS_SUFFIXES)
-    from ..datasets import _read_table
-
-    return list(_with_temp_file(suffix, content, _read_table).columns)
+    return list(_with_temp_file(suffix, content,
+                                lambda path: _read_table(path, repr(filename))).columns)
 
 
 def read_upload(filename: str, content: bytes, text_column: str = "text",
                 label_column: str | None = None, group_column: str | None = None,
                 time_column: str | None = None) -> pd.DataFrame:
-    """An uploaded CSV / TSV / Parquet / JSONL corpus, read by :func:`embviz.read_corpus`."""
+    """An uploaded CSV / TSV / Parquet / JSONL corpus, read by :func:`embviz.read_corpus`
+    rules; messages name the file by its own name, never the temporary path it is read from."""
     suffix = _check_upload(filename, content, CORPUS_SUFFIXES)
-    return _with_temp_file(suffix, content, lambda path: read_corpus(
-        path, text_column=text_column, label_column=label_column, group_column=group_column,
-        time_column=time_column, invalid="drop"))
+    return _with_temp_file(suffix, content, lambda path: _read_corpus(
+        path, repr(filename), text_column=text_column, label_column=label_column,
+        group_column=group_column, time_column=time_column, invalid="drop"))
 
 
 def read_embeddings_upload(vectors_name: str, vectors: bytes, meta_name: str,
@@ -76,10 +76,7 @@ def read_embeddings_upload(vectors_name: str, vectors: bytes, meta_name: str,
     The ``.npy`` is read with ``allow_pickle=False``; the table by :func:`read_upload` rules.
     """
     _check_upload(vectors_name, vectors, (".npy",))
-    try:
-        array = np.load(io.BytesIO(vectors), allow_pickle=False)
-    except ValueError as err:
-        raise ValueError(f"{vectors_name!r} is not a plain .npy array: {err}") from None
+    array = load_plain_array(io.BytesIO(vectors), repr(vectors_name))
     table = read_upload(meta_name, meta)
     if len(table) != len(array):
         raise ValueError(f"{vectors_name!r} has {len(array)} rows but {meta_name!r} has "

@@ -6,7 +6,7 @@ import numpy as np
 from scipy import stats
 
 from .._progress import progress_bar
-from .._validation import check_number, check_positive_int
+from .._validation import check_number, check_positive_int, check_replicates
 from ._inputs import MIN_SAMPLE, check_samples
 from ._result import TwoSampleResult
 from .depth import auc_interval
@@ -85,7 +85,8 @@ def classifier_test(a, b, n_folds: int = 5, n_permutations: int = 100, C: float 
         At least ``max(5, n_folds)`` rows each, same d.
     n_folds : int, default 5
     n_permutations : int, default 100
-        0 selects the Mann–Whitney p-value.
+        0 selects the Mann–Whitney p-value; at most 1,000,000 (each refits ``n_folds``
+        models).
     C : float, default 1.0
         Inverse regularisation strength.
     confidence : float, default 0.95
@@ -106,7 +107,7 @@ def classifier_test(a, b, n_folds: int = 5, n_permutations: int = 100, C: float 
     """
     n_folds = check_positive_int(n_folds, "n_folds", minimum=2)
     A, B = check_samples(a, b, max(MIN_SAMPLE, n_folds))
-    check_positive_int(n_permutations, "n_permutations", minimum=0)
+    check_replicates(n_permutations, "n_permutations", minimum=0)
     check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
     if not C > 0:
         raise ValueError(f"C must be a positive number, got {C!r}")

@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validation import check_number, check_positive_int
+from .._validation import check_memory, check_number, check_replicates
 from ._inputs import MIN_SAMPLE, check_samples
 from ._result import TwoSampleResult
 from .kernel_tests import permutation_p_value
@@ -38,9 +38,11 @@ def centroid_shift(a, b, n_permutations: int = 1000, n_resamples: int = 200,
     a, b : arrays (n_a, d), (n_b, d) or EmbeddingSets
         At least 5 rows each, same d.
     n_permutations : int, default 1000
-        Pooled relabellings (each costs one (N, d) product).
+        Pooled relabellings (each costs one (N, d) product), at most 1,000,000; a call that
+        would need more memory than is available is refused before it starts.
     n_resamples : int, default 200
-        Percentile-bootstrap replicates (rows resampled within each sample).
+        Percentile-bootstrap replicates (rows resampled within each sample), at most
+        1,000,000.
     confidence : float, default 0.95
     random_state : int or None, default 0
 
@@ -53,9 +55,17 @@ def centroid_shift(a, b, n_permutations: int = 1000, n_resamples: int = 200,
         often exclude it (Davison & Hinkley 1997, eq. 5.6).
     """
     A, B = check_samples(a, b, MIN_SAMPLE)
-    check_positive_int(n_permutations, "n_permutations")
-    check_positive_int(n_resamples, "n_resamples", minimum=0)
+    check_replicates(n_permutations, "n_permutations")
+    check_replicates(n_resamples, "n_resamples", minimum=0)
     check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
+    n, d = len(A) + len(B), A.shape[1]  # float64 label and weight columns, centroids
+    check_memory(8 * (2 * n * (n_permutations + 1) + 2 * (n_permutations + 1) * d + n * d
+                      + 3 * n * n_resamples),
+                 f"centroid_shift with n_permutations={n_permutations:,} and n_resamples="
+                 f"{n_resamples:,} on {n:,} pooled rows",
+                 "it keeps one column of weights per permutation and resample over all rows: "
+                 "lower n_permutations (the smallest p-value is 1 / (1 + n_permutations)) or "
+                 "n_resamples, or compare subsamples of a and b")
     rng = np.random.default_rng(random_state)
     Z = np.concatenate([A, B])
     n_a, n_b = len(A), len(B)

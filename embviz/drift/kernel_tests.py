@@ -7,9 +7,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_number, check_positive_int
+from .._validation import check_memory, check_number, check_positive_int, check_replicates
 from ._inputs import MIN_SAMPLE, check_samples
-from ._kernel_sums import KernelSpec, kernel_forms, mean_kernel, subsample_sq_distances
+from ._kernel_sums import (
+    _BLOCK_BYTES,
+    KernelSpec,
+    kernel_forms,
+    mean_kernel,
+    subsample_sq_distances,
+)
 from ._result import TwoSampleResult
 
 __all__ = ["energy_test", "mmd2_unbiased", "mmd_test", "permutation_p_value"]
@@ -38,18 +44,45 @@ def permutation_p_value(observed: float, null: np.ndarray) -> float:
 
 def _design(n_a: int, n_b: int, n_permutations: int, n_resamples: int,
             rng: np.random.Generator, dtype) -> tuple[np.ndarray, np.ndarray]:
-    """V = [ones | observed labels | P permuted labels | B weights of a | B weights of b]."""
+    """V = [ones | observed labels | P permuted labels | B weights of a | B weights of b].
+
+    Filled in place (peak memory: V plus one (P, N) block of permutations, see
+    :func:`_memory_needed`).
+    """
     n = n_a + n_b
     labels = np.r_[np.ones(n_a), np.zeros(n_b)].astype(dtype)
-    perms = rng.permuted(np.tile(labels, (n_permutations, 1)), axis=1)
-    boot_a = np.zeros((n_resamples, n), dtype)
-    boot_b = np.zeros((n_resamples, n), dtype)
-    boot_a[:, :n_a] = rng.multinomial(n_a, np.full(n_a, 1 / n_a), size=n_resamples)
-    boot_b[:, n_a:] = rng.multinomial(n_b, np.full(n_b, 1 / n_b), size=n_resamples)
-    V = np.concatenate([np.ones((1, n), dtype), labels[None], perms, boot_a, boot_b]).T
     first = 2 + n_permutations
+    V = np.zeros((n, first + 2 * n_resamples), dtype)
+    V[:, 0], V[:, 1] = 1, labels
+    perms = np.tile(labels, (n_permutations, 1))
+    V[:, 2:first] = rng.permuted(perms, axis=1, out=perms).T
+    del perms
+    V[:n_a, first:first + n_resamples] = rng.multinomial(
+        n_a, np.full(n_a, 1 / n_a), size=n_resamples).T
+    V[n_a:, first + n_resamples:] = rng.multinomial(
+        n_b, np.full(n_b, 1 / n_b), size=n_resamples).T
     pairs = np.c_[first + np.arange(n_resamples), first + n_resamples + np.arange(n_resamples)]
-    return np.ascontiguousarray(V), pairs
+    return V, pairs
+
+
+def _memory_needed(n: int, n_permutations: int, n_resamples: int, itemsize: int,
+                   block: int | None) -> int:
+    """Peak bytes of one kernel pass: V (N, C) plus the larger of the permutation block of
+    :func:`_design` and the kernel block (block, N) with two (block, C) products of the pass."""
+    columns = 2 + n_permutations + 2 * n_resamples
+    block = max(1, min(n, block or _BLOCK_BYTES // (4 * n)))  # as kernel_forms picks it
+    design = max(n_permutations * n, 8 * n_resamples * n // itemsize)
+    return itemsize * (n * columns + max(design, block * n + 2 * block * columns))
+
+
+def _check_memory(n: int, n_permutations: int, n_resamples: int, itemsize: int,
+                  block: int | None, test: str) -> None:
+    check_memory(_memory_needed(n, n_permutations, n_resamples, itemsize, block),
+                 f"{test} with n_permutations={n_permutations:,} and n_resamples="
+                 f"{n_resamples:,} on {n:,} pooled rows",
+                 "it keeps one column of weights per permutation and resample over all rows: "
+                 "lower n_permutations (the smallest p-value is 1 / (1 + n_permutations)) "
+                 "or n_resamples, or test subsamples of a and b")
 
 
 def _means(quad, colsum, cross, V, n_a, n_b, n_permutations, n_resamples, spec):
@@ -89,10 +122,13 @@ def _kernel_pass(A, B, kind, bandwidth, n_permutations, n_resamples, block, devi
     return _means(*forms, V, len(A), len(B), n_permutations, n_resamples, spec), spec
 
 
-def _check_common(n_permutations, n_resamples, confidence):
-    check_positive_int(n_permutations, "n_permutations", minimum=1)
-    check_positive_int(n_resamples, "n_resamples", minimum=0)
+def _check_common(A, B, n_permutations, n_resamples, confidence, block, test):
+    check_replicates(n_permutations, "n_permutations", minimum=1)
+    check_replicates(n_resamples, "n_resamples", minimum=0)
     check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
+    if block is not None:
+        check_positive_int(block, "block")
+    _check_memory(len(A) + len(B), n_permutations, n_resamples, A.itemsize, block, test)
 
 
 def _interval(values: np.ndarray, confidence: float) -> tuple[float, float]:
@@ -124,9 +160,11 @@ def mmd_test(a, b, bandwidth: float | None = None, n_permutations: int = 1000,
     bandwidth : float, optional
         σ of the kernel (default: median heuristic).
     n_permutations : int, default 1000
-        The smallest attainable p-value is 1 / (1 + n_permutations).
+        The smallest attainable p-value is 1 / (1 + n_permutations). At most 1,000,000; the
+        pass keeps one weight column over all rows per permutation and resample, so a call
+        that would need more memory than is available is refused before it starts.
     n_resamples : int, default 200
-        Replicates of the effect-size interval (0: no interval, NaN).
+        Replicates of the effect-size interval (0: no interval, NaN); at most 1,000,000.
     confidence : float, default 0.95
     block : int, optional
         Rows of the kernel per block (default: 128 MB of kernel values).
@@ -156,7 +194,7 @@ def mmd_test(a, b, bandwidth: float | None = None, n_permutations: int = 1000,
     True
     """
     A, B = check_samples(a, b, MIN_SAMPLE)
-    _check_common(n_permutations, n_resamples, confidence)
+    _check_common(A, B, n_permutations, n_resamples, confidence, block, "mmd_test")
     rng = np.random.default_rng(random_state)
     (wa, wb, between), spec = _kernel_pass(A, B, "rbf", bandwidth, n_permutations,
                                            n_resamples, block, device, rng, progress)
@@ -202,7 +240,7 @@ def energy_test(a, b, n_permutations: int = 1000, n_resamples: int = 200,
     Székely & Rizzo (2013), "Energy statistics", J. Stat. Plan. Inference 143.
     """
     A, B = check_samples(a, b, MIN_SAMPLE)
-    _check_common(n_permutations, n_resamples, confidence)
+    _check_common(A, B, n_permutations, n_resamples, confidence, block, "energy_test")
     rng = np.random.default_rng(random_state)
     (wa, wb, between), _ = _kernel_pass(A, B, "distance", 1.0, n_permutations, n_resamples,
                                         block, device, rng, progress)

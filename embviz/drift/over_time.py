@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_positive_int
+from .._validation import check_positive_int, check_replicates
 from ..embedding_set import EmbeddingSet
 from ._inputs import MIN_SAMPLE
 from .table import TESTS, _run
@@ -66,6 +66,7 @@ def drift_over_time(data: EmbeddingSet, time_column: str = "time", reference=Non
         ``pd.Grouper(freq=...)`` ("MS", "QS", "YS", "10YS", "W", ...).
     test : {"mmd", "energy", "depth", "classifier", "centroid", "dimensions"}, default "mmd"
     n_permutations : int, default 500
+        Permutations of the permutation tests (MMD, energy, centroid), at most 1,000,000.
     random_state : int or None, default 0
     device : str, default "auto"
     progress : bool, default True
@@ -85,6 +86,7 @@ def drift_over_time(data: EmbeddingSet, time_column: str = "time", reference=Non
                          f"meta; its columns are {list(data.meta.columns)}")
     if test not in TESTS:
         raise ValueError(f"test must be one of {list(TESTS)}, got {test!r}")
+    check_replicates(n_permutations, "n_permutations")
     time = data.meta[time_column]
     if time.isna().any():
         raise ValueError(f"time column {time_column!r} has {int(time.isna().sum())} missing "

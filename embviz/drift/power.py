@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice, check_embeddings, check_positive_int
+from .._validation import check_choice, check_embeddings, check_positive_int, check_replicates
 from ._inputs import MIN_SAMPLE
 from .table import TESTS, _run
 
@@ -80,10 +80,10 @@ def power_curve(a, b, sizes: Sequence[int], shares: Sequence[float] = (1.0,),
     shares : sequence of float in [0, 1], default (1.0,)
         Share of side B drawn from ``b`` (the effect size).
     n_resamples : int, default 20
-        Random draws (subsamples without replacement) per (n, share) cell.
+        Random draws (subsamples without replacement) per (n, share) cell, at most 1,000,000.
     tests : sequence of {"mmd", "energy", "depth", "classifier", "centroid", "dimensions"}
     n_permutations : int, default 200
-        Permutations of the permutation tests (MMD, energy, centroid).
+        Permutations of the permutation tests (MMD, energy, centroid), at most 1,000,000.
     alpha : float, default 0.05
     random_state : int or None, default 0
 
@@ -112,7 +112,8 @@ def power_curve(a, b, sizes: Sequence[int], shares: Sequence[float] = (1.0,),
     tests = [tests] if isinstance(tests, str) else list(tests)
     for name in tests:
         check_choice(name, "tests", TESTS)
-    n_resamples = check_positive_int(n_resamples, "n_resamples")
+    n_resamples = check_replicates(n_resamples, "n_resamples")
+    check_replicates(n_permutations, "n_permutations")
     if 2 * max(sizes) > len(A):
         raise ValueError(f"a has {len(A)} rows; 2 * max(sizes) = {2 * max(sizes)} "
                          f"are needed (two disjoint sides)")

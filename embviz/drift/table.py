@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validation import check_choice
+from .._validation import check_choice, check_replicates
 from ._inputs import MIN_SAMPLE, check_samples
 from .classifier import classifier_test
 from .depth import depth_test
@@ -45,9 +45,9 @@ def two_sample_table(a, b, tests=TESTS, n_permutations: int = 1000,
     a, b : arrays (n_a, d), (n_b, d) or EmbeddingSets (at least 5 rows each, same d)
     tests : sequence of {"mmd", "energy", "depth", "classifier", "centroid", "dimensions"}
     n_permutations : int, default 1000
-        Permutations of the MMD, energy and centroid tests. The classifier test here uses the
-        Mann–Whitney p-value of its out-of-fold scores (``classifier_test(...,
-        n_permutations=0)``): a permutation of it refits 5 models; call
+        Permutations of the MMD, energy and centroid tests (at most 1,000,000). The
+        classifier test here uses the Mann–Whitney p-value of its out-of-fold scores
+        (``classifier_test(..., n_permutations=0)``): a permutation of it refits 5 models; call
         :func:`~embviz.drift.classifier_test` for the permutation p-value.
     random_state : int or None, default 0
         One seed; each test gets its own stream derived from it.
@@ -75,6 +75,7 @@ def two_sample_table(a, b, tests=TESTS, n_permutations: int = 1000,
     for name in tests:
         check_choice(name, "tests", TESTS)
     A, B = check_samples(a, b, MIN_SAMPLE)
+    check_replicates(n_permutations, "n_permutations")
     seeds = np.random.SeedSequence(random_state).generate_state(len(tests))
     rows = [_run(name, A, B, n_permutations, int(seed), device, progress).to_dict()
             for name, seed in zip(tests, seeds)]

@@ -66,7 +66,8 @@ class Encoder:
     max_length : int, optional
         Token limit; longer texts are truncated and counted in ``n_truncated_``. Defaults to the
         model's Sentence-Transformers ``max_seq_length`` when present, else
-        ``min(model limit, 512)``.
+        ``min(model limit, 512)``. At most the model limit: ``max_position_embeddings``, or the
+        tokenizer's ``model_max_length`` where smaller (mpnet: 514 positions, 512 usable).
     normalize : bool, default False
         L2-normalise each vector.
     batch_size : int, default 64
@@ -79,6 +80,12 @@ class Encoder:
     ----------
     n_truncated_ : int
         Number of texts truncated by the last call.
+    n_unknown_ : int
+        Number of texts of the last call that became mostly unknown tokens: at least half of
+        their tokens are the tokenizer's unknown token (``[UNK]``). A word-piece tokenizer
+        turns any "word" longer than 100 characters (a long URL, a base64 blob, a 100,000
+        character string without spaces) into a single ``[UNK]``, so such a text is short,
+        not truncated, and its vector says next to nothing about it; a warning is logged.
 
     Examples
     --------
@@ -98,13 +105,14 @@ class Encoder:
             raise TypeError(f"prompt must be a string or None, got {type(prompt).__name__}")
         self.prompt = prompt or ""
         self.max_length = (self._default_max_length() if max_length is None
-                           else check_positive_int(max_length, "max_length", minimum=2))
+                           else self._check_max_length(max_length))
         self.layer = self._check_layer(layer, "layer")
         self.normalize = bool(normalize)
         self.batch_size = check_positive_int(batch_size, "batch_size")
         self.device = resolve_device(device)
         self.progress = progress
         self.n_truncated_ = 0
+        self.n_unknown_ = 0
         self._model = None
         self._tokenizer = None
 
@@ -153,6 +161,36 @@ class Encoder:
         limit = self.model_info.config.get("max_position_embeddings", _MAX_DEFAULT_LENGTH)
         return min(int(limit), _MAX_DEFAULT_LENGTH)
 
+    def _position_limit(self) -> int | None:
+        """The longest input, in tokens, the model can read (``None`` when it doesn't say).
+
+        ``max_position_embeddings`` of its config, or the tokenizer's ``model_max_length``
+        where that is smaller (RoBERTa-style models such as mpnet keep two of their positions
+        for padding: 514 in the config, 512 usable).
+        """
+        import json
+        from pathlib import Path
+
+        limits = []
+        if self.model_info.config.get("max_position_embeddings"):
+            limits.append(int(self.model_info.config["max_position_embeddings"]))
+        tokenizer_config = Path(self.model_info.path) / "tokenizer_config.json"
+        if tokenizer_config.exists():
+            declared = json.loads(tokenizer_config.read_text()).get("model_max_length")
+            if isinstance(declared, (int, float)) and 0 < declared < 10**7:  # 1e30: unset
+                limits.append(int(declared))
+        return min(limits) if limits else None
+
+    def _check_max_length(self, max_length) -> int:
+        max_length = check_positive_int(max_length, "max_length", minimum=2)
+        limit = self._position_limit()
+        if limit is not None and max_length > limit:
+            raise ValueError(f"max_length={max_length} exceeds the {limit} tokens that "
+                             f"{self.model_info.name!r} can read (its position embeddings); "
+                             f"pass max_length <= {limit}, or None for the model's default "
+                             f"({self._default_max_length()})")
+        return max_length
+
     def _load(self):
         if self._model is None:
             from transformers import AutoModel, AutoTokenizer
@@ -178,11 +216,27 @@ class Encoder:
         texts = [self.prompt + t for t in texts]
         full = tokenizer(texts, truncation=False, verbose=False)["input_ids"]
         self.n_truncated_ = int(sum(len(ids) > self.max_length for ids in full))
+        self.n_unknown_ = self._count_unknown(tokenizer, full)
+        if self.n_unknown_:
+            _logger.warning("%d of %d texts are mostly unknown tokens (%s): a word-piece "
+                            "tokenizer turns any word longer than 100 characters (URLs, "
+                            "blobs, text without spaces) into one; their vectors say next to "
+                            "nothing about them", self.n_unknown_, len(texts),
+                            tokenizer.unk_token)
         if self.n_truncated_:
             _logger.warning("%d of %d texts were truncated to max_length=%d tokens",
                             self.n_truncated_, len(texts), self.max_length)
             return tokenizer(texts, truncation=True, max_length=self.max_length)["input_ids"]
         return full
+
+    def _count_unknown(self, tokenizer, token_ids: list[list[int]]) -> int:
+        """Texts of which at least half the tokens (past the prompt and special tokens) are
+        the unknown token."""
+        unknown = tokenizer.unk_token_id
+        if unknown is None:
+            return 0
+        overhead = len(tokenizer(self.prompt)["input_ids"])  # special tokens + the prompt
+        return int(sum(0 < 2 * ids.count(unknown) >= len(ids) - overhead for ids in token_ids))
 
     def _batches(self, token_ids: list[list[int]], desc: str):
         """Yield ``(rows, hidden_states, attention_mask, input_ids)``, longest texts first."""

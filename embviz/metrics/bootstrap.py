@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._validation import check_embeddings, check_number, check_positive_int
+from .._validation import check_embeddings, check_number, check_replicates
 
 __all__ = ["bootstrap_ci"]
 
@@ -22,6 +22,7 @@ def bootstrap_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int = 2
         E.g. :func:`embviz.metrics.isoscore`.
     X : EmbeddingSet or array of shape (n, d)
     n_resamples : int, default 200
+        Between 10 and 1,000,000.
     confidence : float, default 0.95
     replace : bool, default True
         Rows drawn with replacement (the classical bootstrap). Use ``False`` with
@@ -42,7 +43,7 @@ def bootstrap_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int = 2
     intervals); Politis & Romano (1994) for subsampling.
     """
     X = check_embeddings(X, min_rows=2)
-    n_resamples = check_positive_int(n_resamples, "n_resamples", minimum=10)
+    n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
     check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
     check_number(sample_fraction, "sample_fraction", 0, 1, low_open=True, high_open=not replace)
     rng = np.random.default_rng(random_state)

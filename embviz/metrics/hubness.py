@@ -7,6 +7,11 @@ at the largest k you need; each measure slices it with :meth:`KNNGraph.at_k`). A
 EmbeddingSet or array is accepted too, in which case a graph with ``metric`` (default cosine)
 is built for that call; a given graph must have been built with ``metric``.
 
+Exact duplicates. Neighbours at the same distance are listed by row number, so a row with more
+than k exact copies makes its lowest-numbered copies hubs: building the graph warns about such
+rows, and refuses X in which every row has that many (all rows identical, say), whose
+k-occurrence would describe only the row order (:mod:`embviz.neighbors`, "Ties").
+
 :func:`knn_predictions` and :func:`knn_classification_error` read the same graph as a
 leave-one-out k-NN classifier: the semantic check of a hubness reduction (Nielsen & Hansen
 2024; see :mod:`embviz.metrics.hubness_reduction`).

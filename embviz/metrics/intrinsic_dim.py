@@ -30,7 +30,7 @@ from .._validation import (
     unit_rows,
 )
 from ..neighbors import METRICS, KNNGraph, as_knn_graph, check_knn_graph, knn_graph
-from .isotropy import pca_variances
+from .isotropy import scaled_pca_variances
 
 __all__ = ["id_by_scale", "local_intrinsic_dimension", "mle", "pca_dimension", "twonn"]
 
@@ -260,7 +260,7 @@ def pca_dimension(X, threshold: float = 0.9) -> int:
     5
     """
     check_number(threshold, "threshold", 0, 1, low_open=True)
-    variances = pca_variances(X)
+    variances, _ = scaled_pca_variances(check_embeddings(X, min_rows=2))  # scale-free
     total = variances.sum()
     if total == 0:
         raise ValueError("X has zero variance: all rows are identical")

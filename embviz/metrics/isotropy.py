@@ -1,6 +1,12 @@
 """Isotropy of an embedding cloud: how evenly it uses the space it lives in.
 
 All functions take a float array ``(n, d)`` (numpy or torch) and return a Python float.
+
+IsoScore, effective rank, the top-PC variance share (and ``pca_dimension``) and the average
+cosine do not change when ``X`` is multiplied by a positive number; they are computed on ``X``
+divided by a power of two near ``max|X|`` (exact in floating point), so ``X * 1e200`` and
+``X * 1e-300`` give the values of ``X`` rather than an overflow or "zero variance".
+:func:`partition_isotropy` depends on the scale by definition (see there).
 """
 
 from __future__ import annotations
@@ -9,7 +15,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
-from .._validation import check_embeddings, check_positive_int, unit_rows
+from .._validation import check_embeddings, check_positive_int, power_of_two_scale, unit_rows
 
 __all__ = ["average_cosine", "effective_rank", "isoscore", "partition_isotropy",
            "pca_variances", "rogue_dimensions", "top_pc_variance_share"]
@@ -27,11 +33,37 @@ def pca_variances(X) -> np.ndarray:
     ndarray of shape (d,), float64
         Eigenvalues of the sample covariance (``ddof=1``), clipped at 0; when ``n <= d`` the
         trailing ones are 0.
+
+    Raises
+    ------
+    ValueError
+        When the variances do not fit in float64 (entries beyond about 1e150 or, for a cloud
+        that is not a single point, variances below about 1e-300); the scale-free measures of
+        this module still work on such ``X``.
     """
-    X = check_embeddings(X, min_rows=2).astype(np.float64)
+    variances, exponent = scaled_pca_variances(check_embeddings(X, min_rows=2))
+    with np.errstate(over="ignore", under="ignore"):
+        out = np.ldexp(variances, 2 * exponent)
+    if not np.isfinite(out).all() or ((out == 0) & (variances > 0)).any():
+        raise ValueError(f"X's principal-component variances are outside the float64 range "
+                         f"(entries up to 2**{exponent}); rescale X, e.g. X / np.abs(X).max(): "
+                         f"isoscore, effective_rank and top_pc_variance_share do not depend on "
+                         f"the scale")
+    return out
+
+
+def scaled_pca_variances(X: np.ndarray) -> tuple[np.ndarray, int]:
+    """The PCA variances of ``X / 2**e`` and ``e``, for a checked ``X``.
+
+    With ``2**e`` just above ``max|X|`` (:func:`~embviz._validation.power_of_two_scale`), the
+    spectrum neither overflows nor underflows; it is the spectrum of ``X`` times ``4**-e``,
+    which is all that the scale-free measures (IsoScore, effective rank, variance shares) need.
+    """
+    exponent = power_of_two_scale(X)
+    X = np.ldexp(X.astype(np.float64), -exponent)
     centered = X - X.mean(axis=0)
     cov = centered.T @ centered / (len(X) - 1)
-    return np.clip(np.linalg.eigvalsh(cov)[::-1], 0.0, None)
+    return np.clip(np.linalg.eigvalsh(cov)[::-1], 0.0, None), exponent
 
 
 def isoscore(X) -> float:
@@ -61,11 +93,12 @@ def isoscore(X) -> float:
     >>> round(isoscore(rng.normal(size=(20000, 5))), 2)
     1.0
     """
-    return isoscore_from_variances(pca_variances(X))
+    return isoscore_from_variances(scaled_pca_variances(check_embeddings(X, min_rows=2))[0])
 
 
 def isoscore_from_variances(variances: np.ndarray) -> float:
-    """IsoScore from the principal-component variances (:func:`pca_variances`)."""
+    """IsoScore from the principal-component variances (:func:`pca_variances`, or any
+    positive multiple of them: :func:`scaled_pca_variances`)."""
     d = len(variances)
     if d < 2:
         raise ValueError("X must have at least 2 dimensions for IsoScore, got 1")
@@ -86,6 +119,12 @@ def partition_isotropy(X) -> float:
     the cloud sits off the origin along some direction. Computed in log space
     (log-sum-exp), so large norms do not overflow.
 
+    Unlike the other measures here it depends on the scale of ``X`` (Z sums exp of inner
+    products): multiplying ``X`` by a large number drives I(W) towards 0 unless the cloud is
+    perfectly balanced, by a tiny one towards 1 (every Z(c) tends to n). The eigenvectors are
+    taken from ``X`` divided by a power of two near ``max|X|`` (the same directions, without
+    overflow in WᵀW), so any finite ``X`` gives the value of the definition.
+
     Parameters
     ----------
     X : array of shape (n, d)
@@ -100,7 +139,8 @@ def partition_isotropy(X) -> float:
     Representations", ICLR, section 2.
     """
     W = check_embeddings(X, min_rows=2).astype(np.float64)
-    _, eigenvectors = np.linalg.eigh(W.T @ W)
+    scaled = np.ldexp(W, -power_of_two_scale(W))
+    _, eigenvectors = np.linalg.eigh(scaled.T @ scaled)
     log_z = logsumexp(W @ eigenvectors, axis=0)
     return float(np.exp(log_z.min() - log_z.max()))
 
@@ -144,6 +184,7 @@ def average_cosine(X) -> float:
     Uses Σ_{i≠j} uᵢ·uⱼ = ‖Σᵢ uᵢ‖² − n for unit vectors uᵢ, so no n×n matrix is formed.
     High values (e.g. > 0.5) mean anisotropy: vectors share a common direction
     (Ethayarajh 2019, "How Contextual are Contextualized Word Representations?").
+    Independent of the rows' scale, however extreme (see :func:`~embviz._validation.unit_rows`).
 
     Parameters
     ----------
@@ -178,6 +219,7 @@ def effective_rank(X, center: bool = True) -> float:
     EUSIPCO.
     """
     X = check_embeddings(X, min_rows=2).astype(np.float64)
+    X = np.ldexp(X, -power_of_two_scale(X))  # exact; the value does not depend on the scale
     if center:
         X = X - X.mean(axis=0)
     # singular values from the d x d Gram matrix: one GEMM instead of an SVD of (n, d)
@@ -209,7 +251,7 @@ def top_pc_variance_share(X, k: int = 1) -> float:
     -------
     float in [0, 1]
     """
-    variances = pca_variances(X)
+    variances, _ = scaled_pca_variances(check_embeddings(X, min_rows=2))
     k = check_positive_int(k, "k")
     if k > len(variances):
         raise ValueError(f"k={k} exceeds the dimension d={len(variances)}")

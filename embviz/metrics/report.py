@@ -13,7 +13,13 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice, check_embeddings, check_positive_int, unit_rows
+from .._validation import (
+    check_choice,
+    check_embeddings,
+    check_positive_int,
+    check_replicates,
+    unit_rows,
+)
 from .hubness import (
     antihub_occurrence,
     hub_occurrence,
@@ -29,7 +35,7 @@ from .isotropy import (
     isoscore,
     isoscore_from_variances,
     partition_isotropy,
-    pca_variances,
+    scaled_pca_variances,
     top_pc_variance_share,
 )
 
@@ -47,7 +53,7 @@ def _vectors(data) -> np.ndarray:
 
 def _isotropy_values(X: np.ndarray) -> list[float]:
     """The five isotropy measures of one sample, in ``_ISOTROPY`` order, from one spectrum."""
-    variances = pca_variances(X)
+    variances, _ = scaled_pca_variances(X)  # the scale-free measures need no more
     return [isoscore_from_variances(variances), partition_isotropy(X), average_cosine(X),
             effective_rank_from_gram_eigenvalues(variances),
             float(variances[0] / variances.sum())]
@@ -63,7 +69,7 @@ def _isotropy_rows(X: np.ndarray, ci: bool, n_resamples: int, random_state) -> l
     values = _isotropy_values(X)
     lows = highs = [np.nan] * len(values)
     if ci:
-        n_resamples = check_positive_int(n_resamples, "n_resamples", minimum=10)
+        n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
         rng = np.random.default_rng(random_state)
         draws = np.array([_isotropy_values(X[rng.choice(len(X), len(X), replace=True)])
                           for _ in range(n_resamples)])

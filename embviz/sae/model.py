@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from .._files import sha256_file
+from .._files import load_plain_array, sha256_file
 from .record import TrainingRecord
 
 __all__ = ["ConceptSAE", "NotAnSAEDirectoryError"]
@@ -130,7 +130,8 @@ class ConceptSAE:
         except Exception as err:  # sae-lens raises many types on bad files
             raise NotAnSAEDirectoryError(f"sae-lens could not load {directory}: {err}") from err
         sae.eval()
-        mean = np.load(directory / _MEAN, allow_pickle=False).astype(np.float32)
+        mean_path = directory / _MEAN
+        mean = load_plain_array(mean_path, str(mean_path)).astype(np.float32)
         return cls(sae, mean, float(manifest["scale"]),
                    TrainingRecord.from_dict(manifest["record"]), manifest["provenance"])
 
