@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import html
 import threading
 import time
 
 import pytest
 
 pytest.importorskip("panel")
+
+
+def _shown(markup: str) -> str:
+    """The text of a status line or alert (their values are escaped with character references)."""
+    return html.unescape(markup)
 
 
 def test_second_job_waits_for_the_first_instead_of_being_refused():
@@ -33,15 +39,15 @@ def test_second_job_waits_for_the_first_instead_of_being_refused():
         await asyncio.sleep(0.05)  # the map job is running now
         second = asyncio.create_task(runner.run("Hubness reduction", job, "hubness", 0.0))
         await asyncio.sleep(0.05)
-        waiting = runner.status.object
+        waiting = _shown(runner.status.object)
         return await first, await second, waiting
 
     first, second, waiting = asyncio.run(both())
     assert (first, second) == ("map", "hubness")
     assert order == ["map", "hubness"] and overlaps == []
     assert "Hubness reduction waits" in waiting
-    assert runner.status.object.startswith("Hubness reduction: done")
-    assert "Drawing the map: done" in runner.status.object  # the earlier outcome stays visible
+    assert _shown(runner.status.object).startswith("Hubness reduction: done")
+    assert "Drawing the map: done" in _shown(runner.status.object)  # the earlier one stays
     assert not runner.alert.visible and not runner.busy
 
 
@@ -60,7 +66,7 @@ def test_failed_job_shows_an_alert_and_frees_the_runner():
     failed, after = asyncio.run(run_two())
     assert failed is None and after == "drawn"
     assert not runner.alert.visible  # a new job clears the old alert
-    assert runner.status.object.startswith("Map: done")
+    assert _shown(runner.status.object).startswith("Map: done")
 
 
 def test_failed_job_message_names_the_job():
@@ -73,7 +79,30 @@ def test_failed_job_message_names_the_job():
 
     assert asyncio.run(runner.run("Drift over time", broken)) is None
     assert runner.alert.visible
-    assert runner.alert.object == "Drift over time failed: column 'time' is not numeric"
+    assert _shown(runner.alert.object) == "Drift over time failed: column 'time' is not numeric"
+
+
+def test_job_labels_and_errors_are_shown_as_text():
+    """Labels and errors quote file names and columns: the status line and the alert show them
+    as typed, never as markup (the markup around them, the bold job, stays)."""
+    from embviz.app.state import TaskRunner
+
+    runner = TaskRunner()
+    name = '<img src=x onerror="alert(1)">[a](javascript:alert(2)).csv'
+
+    def broken():
+        raise ValueError(f"{name!r} has no column '<b>text</b>'")
+
+    async def run():
+        await runner.run(f"Embedding {name}", broken)
+        runner._on_progress(f"Reading {name}", 3, 10)
+        return runner.status.object, runner.alert.object
+
+    status, alert = asyncio.run(run())
+    assert _shown(alert) == f"Embedding {name} failed: {name!r} has no column '<b>text</b>'"
+    assert "<" not in alert and "[" not in alert
+    assert status.startswith("**") and "<" not in status and "[" not in status
+    assert _shown(status) == f"**Reading {name}** 3/10 · Embedding {name}: failed"
 
 
 def test_server_log_check_ignores_only_clients_that_went_away():

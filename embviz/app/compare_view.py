@@ -12,6 +12,7 @@ from panel.viewable import Viewer
 from ..exploration import MAX_TEST_ROWS
 from .groups import GroupPicker
 from .state import AppState, controls
+from .text import escape_markup
 
 __all__ = ["CompareView"]
 
@@ -60,7 +61,8 @@ class CompareView(Viewer):
         self.state.add_table("two_sample_tests", table)
         self.state.add_measure(f"MMD witness ({name_a} vs {name_b})", witness["values"])
         self.state.add_table("witness_top_points", witness["top"])
-        self.tests_out[:] = [pn.pane.Markdown(f"**{name_a}** vs **{name_b}** {note}"),
+        header = f"**{escape_markup(name_a)}** vs **{escape_markup(name_b)}** {note}"
+        self.tests_out[:] = [pn.pane.Markdown(header),
                              _table(table),
                              pn.pane.Markdown("**Texts that characterise each group** (MMD "
                                               "witness; the map is now coloured by it)"),

@@ -22,6 +22,14 @@ def _flat(table: pd.DataFrame) -> pd.DataFrame:
                            for c in table.columns if table[c].map(type).eq(list).any()})
 
 
+def _texts_table(texts) -> pn.widgets.Tabulator:
+    """Texts from the corpus, ranked, in cells that show them as text (wrapped, never markup)."""
+    table = pd.DataFrame({"rank": range(1, len(texts) + 1), "text": list(texts)})
+    return pn.widgets.Tabulator(table, disabled=True, show_index=False, layout="fit_columns",
+                                formatters={"text": {"type": "textarea"}},
+                                widths={"rank": 60}, sizing_mode="stretch_width")
+
+
 class ConceptsView(Viewer):
     """SAE concept features of the current corpus (dense document embeddings)."""
 
@@ -121,8 +129,7 @@ class ConceptsView(Viewer):
         self.state.add_figure("sae_feature_histogram", fig)
         texts = row["top_texts"].iloc[0] if len(row) else []
         self.detail[:] = [pn.pane.Plotly(fig, height=300, sizing_mode="stretch_width"),
-                          pn.pane.Markdown("**Top texts**\n\n" + "\n".join(
-                              f"1. {t}" for t in texts))]
+                          pn.pane.Markdown("**Top texts**"), _texts_table(texts)]
 
     def colour_map(self, *_):
         if self.codes is None:

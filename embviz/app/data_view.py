@@ -9,6 +9,7 @@ from panel.viewable import Viewer
 from ..datasets import list_datasets
 from ..exploration import DEFAULT_N, Exploration
 from .state import AppState, controls
+from .text import escape_markup
 from .uploads import (
     CORPUS_SUFFIXES,
     max_upload_bytes,
@@ -176,8 +177,9 @@ class DataView(Viewer):
             return
         model = data.provenance.get("model", {}).get("name", "precomputed")
         labels = data.meta["label"].nunique() if "label" in data.meta.columns else 0
-        self.summary.object = (f"**{len(data):,} texts**, d = {data.dim}, model `{model}`, "
-                               f"{labels} labels; columns: {', '.join(data.meta.columns)}")
+        columns = ", ".join(escape_markup(c) for c in data.meta.columns)
+        self.summary.object = (f"**{len(data):,} texts**, d = {data.dim}, model "
+                               f"{escape_markup(model)}, {labels} labels; columns: {columns}")
 
     def __panel__(self):
         embedding = controls(self, "model", "pooling", "layer", "prompt")

@@ -11,6 +11,7 @@ from .export_view import ExportView
 from .geometry_view import GeometryView
 from .map_view import MapView
 from .state import AppState
+from .text import escape_markup
 
 __all__ = ["Explorer"]
 
@@ -37,7 +38,9 @@ class Explorer(Viewer):
         self.views += self._optional_views()
         self.views.append(("Export", self.export))
         self.tabs = pn.Tabs(*self.views, dynamic=True, sizing_mode="stretch_width")
-        self.header = pn.pane.Markdown("", margin=(0, 10))
+        # a long file name wraps (even without spaces) instead of pushing the status line away
+        self.header = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width",
+                                       styles={"overflow-wrap": "anywhere"})
         self.state.param.watch(self._title, "source")
         if self.load_default:
             pn.state.onload(self._first_load)
@@ -74,7 +77,7 @@ class Explorer(Viewer):
                     self.state.runner.fail(f"URL argument {name!r} ignored: {err}")
 
     def _title(self, event):
-        self.header.object = f"**Exploring:** {event.new}"
+        self.header.object = f"**Exploring:** {escape_markup(event.new)}"
 
     def __panel__(self):
         return pn.Column(pn.Row(self.header, self.state.runner.panel(),

@@ -11,6 +11,7 @@ from panel.viewable import Viewer
 
 from ..exploration import MAX_MAP_POINTS, MAX_SELECTED_ROWS, POINT_MEASURES
 from .state import AppState, controls
+from .text import escape_markup
 
 __all__ = ["MapView"]
 
@@ -131,7 +132,7 @@ class MapView(Viewer):
         self._query_rows = result["row"].to_numpy()
         self.selection.value = result
         self.state.add_table("query", result)
-        self.selection_note.object = f"**Nearest texts to** “{self.query}”"
+        self.selection_note.object = f"**Nearest texts to** “{escape_markup(self.query)}”"
         await self.redraw()
 
     def __panel__(self):

@@ -13,6 +13,7 @@ import param
 
 from .._progress import report_progress
 from ..exploration import Exploration
+from .text import escape_markup
 
 __all__ = ["USER_ERRORS", "AppState", "TaskRunner", "controls"]
 
@@ -42,7 +43,8 @@ class TaskRunner(param.Parameterized):
         super().__init__(**params)
         self.bar = pn.indicators.Progress(value=0, max=100, visible=False,
                                           sizing_mode="stretch_width", bar_color="primary")
-        self.status = pn.pane.Markdown("", margin=(0, 10))
+        self.status = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width",
+                                       styles={"overflow-wrap": "anywhere"})
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                    sizing_mode="stretch_width")
         self._last = 0.0
@@ -55,7 +57,8 @@ class TaskRunner(param.Parameterized):
                          sizing_mode="stretch_width")
 
     def fail(self, message: str) -> None:
-        self.alert.object = message
+        """Show ``message`` (plain text: it may quote file names or columns) in the alert."""
+        self.alert.object = escape_markup(message)
         self.alert.visible = True
 
     async def run(self, label: str, function, *args, **kwargs):
@@ -63,7 +66,7 @@ class TaskRunner(param.Parameterized):
         if self._turn is None:
             self._turn = asyncio.Lock()
         if self._turn.locked():
-            self._show(f"**{self._running}…** ({label} waits for it)")
+            self._show(f"{self._running}…", f"({label} waits for it)")
         async with self._turn:
             return await self._run_now(label, function, args, kwargs)
 
@@ -71,7 +74,7 @@ class TaskRunner(param.Parameterized):
         self._running = label
         self.busy, self.alert.visible = True, False
         self.bar.value, self.bar.visible = -1, True  # indeterminate until progress arrives
-        self._show(f"**{label}…**")
+        self._show(f"{label}…")
         started = time.perf_counter()
         try:
             result = await asyncio.to_thread(self._call, function, args, kwargs)
@@ -93,10 +96,13 @@ class TaskRunner(param.Parameterized):
         self._finished.appendleft(outcome)
         self._show()
 
-    def _show(self, current: str = "") -> None:
-        """The running job (bold) before the last three finished ones, newest first."""
-        self.status.object = " · ".join([current, *self._finished] if current
-                                        else self._finished)
+    def _show(self, current: str = "", detail: str = "") -> None:
+        """The running job (bold, then ``detail``) before the last three finished ones, newest
+        first. Labels may quote file names, so every part is shown as text."""
+        parts = [escape_markup(outcome) for outcome in self._finished]
+        if current:
+            parts.insert(0, f"**{escape_markup(current)}** {escape_markup(detail)}".strip())
+        self.status.object = " · ".join(parts)
 
     def _call(self, function, args, kwargs):
         with report_progress(self._on_progress):
@@ -108,7 +114,7 @@ class TaskRunner(param.Parameterized):
             return  # at most five page updates a second
         self._last = now
         self.bar.value = int(100 * n / total) if total else -1
-        self._show(f"**{desc}** {n:,}/{total:,}" if total else f"**{desc}** {n:,}")
+        self._show(desc, f"{n:,}/{total:,}" if total else f"{n:,}")
 
 
 class AppState(param.Parameterized):
