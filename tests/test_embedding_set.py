@@ -51,11 +51,13 @@ def test_load_refuses_python_objects_without_numpys_hint(es, tmp_path):
     import json
 
     from embviz._files import sha256_file
+    from embviz.embedding_set import _record_sha256
 
     folder = es.save(tmp_path / "es")
     np.save(folder / "vectors.npy", np.array([{"evil": 1}] * 5, dtype=object), allow_pickle=True)
     record = json.loads((folder / "provenance.json").read_text())
     record["vectors_sha256"] = sha256_file(folder / "vectors.npy")
+    record["record_sha256"] = _record_sha256(record)  # a forger who updates every checksum
     (folder / "provenance.json").write_text(json.dumps(record))
     with pytest.raises(ValueError, match="vectors.npy is not a plain .npy array: it holds "
                                          "Python objects") as info:

@@ -58,8 +58,9 @@ def linear_cka(a, b, debiased: bool = False) -> float:
 
     CKA = HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L)) with K = XXᵀ, L = YYᵀ after centring the
     columns of X = ``a``, Y = ``b``, computed from d×d products (no n×n matrix).
-    ``debiased=True`` uses the unbiased HSIC estimator of Song et al. (2012), as in Nguyen, Raghu & Kornblith (2021), which
-    removes the upward bias of CKA when d is large relative to n.
+    ``debiased=True`` uses the unbiased HSIC estimator of Song et al. (2012), as in Nguyen,
+    Raghu & Kornblith (2021), which removes the upward bias of CKA when d is large relative
+    to n.
 
     Parameters
     ----------
