@@ -6,6 +6,9 @@ Exact search selects candidates with blocked matrix products and top-k (torch on
 vectors, so near-neighbour distances are accurate (TwoNN and MLE use their ratios) and exact
 duplicates are at distance exactly 0. Memory is O(n·k + block·n): no n×n matrix.
 
+Approximate search uses faiss HNSW (or pynndescent without faiss) for large n; measure it with
+:func:`recall_at_k`.
+
 Ties. Rows at the same distance are listed by row number, smallest first, on every exact
 backend. A row with more than k exact duplicates (for cosine: rows pointing the same way) thus
 lists the k lowest-numbered copies, which makes those copies hubs: :func:`knn_graph` warns when
@@ -16,12 +19,11 @@ Scale. Euclidean neighbours do not depend on the scale of X; the search runs on 
 power of two near max|X| (exact), so values like 1e30 or 1e-30 neither overflow nor underflow
 in float32. Distances are stored as float32: X whose distances fall outside float32's range is
 refused with a message saying so.
-Approximate search uses faiss HNSW (or pynndescent without faiss) for large n; measure it with
-:func:`recall_at_k`.
 """
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -175,8 +177,6 @@ def _check_ties(beyond: np.ndarray, k: int, metric: str) -> None:
                          f"hubness and intrinsic dimension would describe the row order, not "
                          f"the data; remove duplicate rows, e.g. np.unique(X, axis=0)")
     if beyond.any():
-        import warnings
-
         warnings.warn(f"{int(beyond.sum())} of {len(beyond)} rows of X have more than k={k} "
                       f"exact duplicates ({same}): the k listed are the lowest-numbered "
                       f"copies, which makes them hubs; remove duplicate rows (e.g. "
