@@ -22,7 +22,6 @@ from app_server import BROWSER_ARGS, CHROMIUM, ROOT, explorer_server, server_err
 from test_app import (  # the browser-test helpers
     expect_alert,
     open_tab,
-    plot_traces,
     shot,
     wait_for_status,
     wait_until,
@@ -87,7 +86,8 @@ def _upload(page, name: str, content: bytes) -> None:
 def _select(page, offered: str, value: str) -> None:
     """Choose ``value`` in the visible select that offers ``offered``."""
     option = page.locator("option", has_text=re.compile(f"^{offered}$"))
-    page.locator("select", has=option).filter(visible=True).first.select_option(value)
+    page.locator("select", has=option).filter(visible=True).first.select_option(
+        value, timeout=60_000)
 
 
 def _selected(page) -> list[str]:
@@ -135,14 +135,15 @@ def test_header_shows_the_file_name_as_text(page):
 
 def test_map_shows_labels_as_text(page):
     open_tab(page, "Map")  # labels in the legend, the file name in the title (Plotly)
-    wait_until(page, lambda: any(len(t) > 1 for t in plot_traces(page)), 120_000, "the map")
-    _shown_as_text(page, "map", page.locator(".legendtext", has_text="label cats"))
+    legend = page.locator(".legendtext", has_text="label cats")
+    wait_until(page, lambda: legend.count() > 0, 180_000, "the uploaded corpus's map")
+    _shown_as_text(page, "map", legend)
 
 
 def test_compare_header_shows_group_values_as_text(page):
     open_tab(page, "Compare")
     groups = {f"group A {ALL}", f"group B {ALL}"}  # the only two, so A and B are these
-    wait_until(page, lambda: groups <= set(_selected(page)), 60_000, "the payload groups")
+    wait_until(page, lambda: groups <= set(_selected(page)), 120_000, "the payload groups")
     page.get_by_role("button", name="Run two-sample tests").click()
     wait_for_status(page, "Two-sample tests: done", 300_000)
     _shown_as_text(page, "compare_header", page.locator("p", has_text="(n = "))
@@ -150,6 +151,7 @@ def test_compare_header_shows_group_values_as_text(page):
 
 def test_concepts_top_texts_are_text(page):
     open_tab(page, "Concepts")
+    page.get_by_role("button", name="Train or load SAE").wait_for(timeout=120_000)
     _select(page, "2", "2")  # expansion 2 (the only select offering 2)
     _select(page, "32", "4")  # k = 4 (the only select offering 32)
     page.locator(".noUi-handle").filter(visible=True).first.press("Home")  # 50 steps
