@@ -63,7 +63,6 @@ class MapView(Viewer):
     def _holoviews_pane(self):
         """An empty HoloViews pane; the map goes in at the first draw (:meth:`redraw`)."""
         import holoviews as hv
-
         from holoviews.core.spaces import Callable
 
         # a new `version` draws the same view again (the selection or the query changed)
