@@ -80,8 +80,10 @@ class MapView(Viewer):
         image = self.datamap.element(x_range, y_range, width, height)
         self._describe_drawn(x_range is None)
         axis = "UMAP" if self.method == "umap" else "PC"
+        fields = [name for name in image.data.attrs["selector_columns"] if name != "__index__"]
         image = image.opts(tools=["hover", "box_select", "lasso_select"], framewise=True,
-                           xlabel=f"{axis}1", ylabel=f"{axis}2")
+                           xlabel=f"{axis}1", ylabel=f"{axis}2", hover_tooltips=fields,
+                           selector_in_hovertool=False)
         return (image * self._query_points()).opts(
             active_tools=["wheel_zoom", "box_select"], responsive=True, height=_MAP_HEIGHT,
             title=self._title())

@@ -26,6 +26,8 @@ def synthetic_set(n: int, n_labels: int = 50, dim: int = 16, random_state: int =
     return embviz.EmbeddingSet(vectors, meta, {"source": "synthetic"})
 
 
-pn.extension("plotly", "tabulator", notifications=True)
-N = int(os.environ.get("EMBVIZ_SYNTHETIC_N", 1_000_000))
-embviz.explore(synthetic_set(N), source=f"synthetic, n={N:,}").servable(title="embviz explorer")
+if __name__.startswith("bokeh_app"):  # run by `panel serve`; importing only defines the data
+    pn.extension("plotly", "tabulator", notifications=True)
+    N = int(os.environ.get("EMBVIZ_SYNTHETIC_N", 1_000_000))
+    embviz.explore(synthetic_set(N), source=f"synthetic, n={N:,}").servable(
+        title="embviz explorer")
