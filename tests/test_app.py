@@ -89,7 +89,7 @@ def query_markers(page) -> int:
     """How many query-neighbour markers the map's Bokeh document holds."""
     return page.evaluate("""() => {
       for (const model of Bokeh.documents[0].all_models) {
-        const column = model.data && model.data["query neighbour"];
+        const column = model.data && model.data["query_neighbour"];  // HoloViews's name
         if (column) return column.length;
       }
       return 0;
