@@ -10,7 +10,8 @@ the two sets of vectors. Goal: ratio >= 1.2 with cos >= 0.9999.
 Part 2 — peak memory of ``embed_corpus`` through the chunked cache as n grows (each size in a
 fresh process, fresh cache): the peak RSS while embedding (Linux VmHWM, reset after the model
 is loaded), the output array's own size, and the working memory (peak - output - the RSS before
-embedding, i.e. with the model and the corpus loaded). Goal: working memory flat as n grows. It is bounded by
+embedding, i.e. with the model and the corpus loaded). Goal: working memory flat as n grows.
+It is bounded by
 one batch's activations (batch size x the longest text's tokens, capped by max_length), not by
 n: the longest text of each sample is printed beside it.
 """

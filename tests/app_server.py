@@ -111,6 +111,20 @@ def map_frame(page) -> dict | None:
     return page.evaluate(_FRAME_JS)
 
 
+def stable_map_frame(page, timeout_s: float = 60) -> dict:
+    """:func:`map_frame` once it has stayed the same for half a second (the plot has finished
+    laying out and re-rendering), so a drag lands where it was aimed."""
+    deadline = time.monotonic() + timeout_s
+    last = None
+    while time.monotonic() < deadline:
+        frame = map_frame(page)
+        if frame is not None and frame == last:
+            return frame
+        last = frame
+        page.wait_for_timeout(500)
+    raise TimeoutError(f"the map's frame did not settle within {timeout_s:.0f} s")
+
+
 def frame_point(frame: dict, fx: float, fy: float) -> tuple[float, float]:
     """Page pixel of the point at fractions (fx, fy) of the frame (fy from the top)."""
     return frame["left"] + fx * frame["width"], frame["top"] + fy * frame["height"]

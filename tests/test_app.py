@@ -23,6 +23,7 @@ from app_server import (
     map_frame,
     rss_mb,
     server_errors,
+    stable_map_frame,
 )
 
 pytestmark = [pytest.mark.slow,
@@ -137,7 +138,7 @@ def test_map_selection_fills_the_table(page):
     open_tab(page, "Map")
     wait_for_status(page, "map: done", 120_000)  # the drawing job has finished
     shot(page, "map")
-    frame = map_frame(page)
+    frame = stable_map_frame(page)
     drag(page, [frame_point(frame, 0.3, 0.3), frame_point(frame, 0.6, 0.7)])  # box select
     page.get_by_text("points selected").wait_for(timeout=30_000)
     rows = page.locator(".tabulator-row")
@@ -315,13 +316,12 @@ def test_precomputed_embeddings_3d_map_and_lasso(page):
     dimensions.select_option("3")
     wait_until(page, lambda: "scatter3d" in _plot_types(page), 120_000, "the 3-D map")
     shot(page, "map_3d")
+    wait_until(page, lambda: map_frame(page) is None, 60_000, "the 2-D map to hide")
     dimensions.select_option("2")
-    wait_until(page, lambda: "scatter3d" not in _plot_types(page), 120_000, "the 2-D map")
+    wait_until(page, lambda: map_frame(page) is not None, 120_000, "the 2-D map")
     wait_for_status(page, "map: done", 120_000)
-
-    wait_until(page, lambda: map_frame(page) is not None, 60_000, "the 2-D map")
     choose_map_tool(page, "Lasso Select")
-    frame = map_frame(page)
+    frame = stable_map_frame(page)
     drag(page, [frame_point(frame, fx, fy) for fx, fy in
                 ((0.05, 0.05), (0.95, 0.05), (0.95, 0.95), (0.05, 0.95), (0.05, 0.06))])
     page.get_by_text("points selected").wait_for(timeout=30_000)

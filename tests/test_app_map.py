@@ -27,6 +27,7 @@ from app_server import (
     map_frame,
     rss_mb,
     server_errors,
+    stable_map_frame,
 )
 
 pytestmark = [pytest.mark.slow,
@@ -114,7 +115,7 @@ def test_lasso_selects_the_exact_rows(page, corpus):
     from embviz.viz.datamap import rows_in_polygon
 
     data, coords = corpus
-    frame = wait_for(lambda: map_frame(page), 60, "the map", page)
+    frame = stable_map_frame(page)
     choose_map_tool(page, "Lasso Select")
     pixels = [frame_point(frame, fx, fy) for fx, fy in
               ((0.3, 0.2), (0.7, 0.25), (0.65, 0.8), (0.35, 0.7), (0.3, 0.21))]

@@ -53,6 +53,7 @@ class MapView(Viewer):
                                      config={"scrollZoom": True, "displaylogo": False},
                                      visible=False)
         self.plot = self._holoviews_pane()
+        self._map_2d = pn.Row(self.plot, self.legend, sizing_mode="stretch_width")
         self.selection_note = pn.pane.Markdown(_SELECT_HINT)
         self.texts, self.mix, self.neighbors = _table(), _table(), _table()
         state.param.watch(self._on_data, "exploration")
@@ -171,7 +172,9 @@ class MapView(Viewer):
             datamap = await self.state.runner.run(label, self._datamap)
             if datamap is not None:
                 self._show(datamap)
-        self.plot.visible, self.legend.visible = self.dimensions == 2, self.dimensions == 2
+        # the 2-D map's row is hidden, never the HoloViews pane itself (Panel 1.9 fails to
+        # copy `visible` onto the pane's Bokeh model: "stylesheets items must be str")
+        self._map_2d.visible = self.dimensions == 2
         self.plot3d.visible = self.dimensions == 3
 
     def _show(self, datamap) -> None:
@@ -345,8 +348,7 @@ class MapView(Viewer):
         tables = pn.Tabs(("Selected texts", self.texts), ("Mix vs corpus", self.mix),
                          ("Neighbours", self.neighbors), dynamic=True,
                          sizing_mode="stretch_width")
-        return pn.Row(side, pn.Column(pn.Row(self.plot, self.legend, self.plot3d,
-                                             sizing_mode="stretch_width"),
+        return pn.Row(side, pn.Column(self._map_2d, self.plot3d,
                                       self.drawn, self.selection_note, tables,
                                       sizing_mode="stretch_width"),
                       sizing_mode="stretch_width")

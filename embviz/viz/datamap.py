@@ -31,7 +31,7 @@ __all__ = ["DataMap", "category_colors", "datamap_figure", "rows_in_box", "rows_
 MAX_CATEGORIES = 255
 _OTHER_COLOR = "#b0b0b0"
 _HOVER_CHARS = 200
-_MIN_ALPHA = 60  # the faintest non-empty pixel stays visible
+_MIN_ALPHA = 150  # the faintest non-empty pixel (one point) stays clearly visible
 _UNSELECTED_ALPHA = 0.25  # how much unselected points fade while a selection is shown
 
 
