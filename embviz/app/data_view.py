@@ -8,11 +8,18 @@ from panel.viewable import Viewer
 
 from ..datasets import list_datasets
 from ..exploration import DEFAULT_N, Exploration
+from .limits import (
+    MAX_PROMPT_CHARS,
+    MIN_N,
+    check_layer,
+    check_n,
+    check_text_length,
+    max_upload_bytes,
+)
 from .state import AppState, controls
 from .text import escape_markup
 from .uploads import (
     CORPUS_SUFFIXES,
-    max_upload_bytes,
     read_embeddings_upload,
     read_upload,
     server_files,
@@ -48,11 +55,30 @@ def model_names() -> list[str]:
     return list_models()["name"].tolist()
 
 
+def model_layers(model: str) -> int | None:
+    """Transformer layers of a registered, installed model (its ``config.json``), else None."""
+    import json
+    from pathlib import Path
+
+    from ..embed.models import list_models
+
+    rows = list_models().set_index("name")
+    if model not in rows.index or not rows.loc[model, "path"]:
+        return None
+    config = Path(rows.loc[model, "path"]) / "config.json"
+    if not config.exists():
+        return None
+    layers = json.loads(config.read_text()).get("num_hidden_layers")
+    return int(layers) if isinstance(layers, int) else None
+
+
 class DataView(Viewer):
     """Choose the texts and how to embed them; the result becomes the shared exploration."""
 
     dataset = param.Selector(default="wordnet", objects=["wordnet"])
-    n = param.Integer(default=DEFAULT_N, bounds=(50, None), doc="texts sampled (stratified)")
+    # ranges are soft (the widget's); the server checks them when a job starts (limits.py)
+    n = param.Integer(default=DEFAULT_N, softbounds=(MIN_N, None),
+                      doc="texts sampled (stratified)")
     model = param.Selector(default="minilm", objects=["minilm"])
     pooling = param.Selector(default="default", objects=["default", "mean", "cls", "last", "max"])
     layer = param.Integer(default=-1, doc="hidden-state index; -1 = last")
@@ -61,8 +87,9 @@ class DataView(Viewer):
     def __init__(self, state: AppState, **params):
         super().__init__(**params)
         self.state = state
-        names = list_datasets()["name"].tolist()
-        self.param.dataset.objects = names
+        datasets = list_datasets()
+        self._dataset_rows = dict(zip(datasets["name"], datasets["rows"].astype(int)))
+        self.param.dataset.objects = list(self._dataset_rows)
         self.param.model.objects = model_names()
         self._upload = pn.widgets.FileInput(accept=",".join(CORPUS_SUFFIXES), name="corpus file")
         self._text_col = pn.widgets.Select(name="text column", options=[])
@@ -94,7 +121,20 @@ class DataView(Viewer):
         """Load the default corpus (the app's first screen)."""
         await self._bundled()
 
+    def check_embedding_args(self) -> None:
+        """The prompt's length and the layer's range, before any work (limits.py)."""
+        check_text_length("prompt", self.prompt, MAX_PROMPT_CHARS)
+        check_layer(self.layer, model_layers(self.model))
+
+    def check_sample_size(self) -> None:
+        """``n`` from 50 to the dataset's size and the server's row limit."""
+        check_n(self.n, self.dataset, self._dataset_rows[self.dataset])
+
     async def _bundled(self, *_):
+        runner = self.state.runner
+        if not (runner.allowed(self.check_sample_size)
+                and runner.allowed(self.check_embedding_args)):
+            return
         result = await self.state.runner.run(
             f"Embedding {self.dataset} (n={self.n}) with {self.model}", shared_exploration,
             self.dataset, self.n, *self._embedding_args())
@@ -150,6 +190,9 @@ class DataView(Viewer):
                            text_column=self._text_col.value, **optional)
 
     async def _uploaded(self, *_):
+        if not self.state.runner.allowed(self.check_embedding_args):
+            return
+
         def work():
             return _embed_table(self._uploaded_table(), *self._embedding_args())
 
@@ -182,7 +225,8 @@ class DataView(Viewer):
                                f"{escape_markup(model)}, {labels} labels; columns: {columns}")
 
     def __panel__(self):
-        embedding = controls(self, "model", "pooling", "layer", "prompt")
+        embedding = controls(self, "model", "pooling", "layer", "prompt", widgets={
+            "prompt": {"type": pn.widgets.TextInput, "max_length": MAX_PROMPT_CHARS}})
         limit = f"Uploads up to {max_upload_bytes() / 1e6:g} MB: CSV, TSV, Parquet or JSONL."
         return pn.Row(
             pn.Column("### Embedding", embedding, width=320),

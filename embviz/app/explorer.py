@@ -9,11 +9,23 @@ from panel.viewable import Viewer
 from .data_view import DataView
 from .export_view import ExportView
 from .geometry_view import GeometryView
+from .limits import LimitError
 from .map_view import MapView
 from .state import AppState
 from .text import escape_markup
 
 __all__ = ["Explorer"]
+
+#: A session whose page has had no websocket for this long is gone: its jobs stop (Bokeh
+#: itself destroys it only after ``--unused-session-lifetime``, 15 s by default, checked
+#: every 17 s).
+_GONE_AFTER_MS = 3_000
+
+
+def _connected(session) -> bool:
+    """Whether a Bokeh ``ServerSession`` still has its page (or lost it only just now)."""
+    return (session is None or session.connection_count > 0
+            or session.milliseconds_since_last_unsubscribe < _GONE_AFTER_MS)
 
 
 class Explorer(Viewer):
@@ -44,6 +56,17 @@ class Explorer(Viewer):
         self.state.param.watch(self._title, "source")
         if self.load_default:
             pn.state.onload(self._first_load)
+        self._watch_session()
+
+    def _watch_session(self) -> None:
+        """When the page closes, its jobs stop: at once if its websocket is gone for
+        :data:`_GONE_AFTER_MS`, at the latest when Bokeh destroys the session."""
+        context = getattr(pn.state.curdoc, "session_context", None)
+        if context is None or not hasattr(context, "_session"):
+            return  # not served by panel serve (a notebook, a unit test)
+        # the session object is made after this script runs: look it up when asked
+        self.state.runner.session_alive = lambda: _connected(context._session)
+        pn.state.on_session_destroyed(lambda _context: self.state.runner.cancel())
 
     def _optional_views(self) -> list:
         views = []
@@ -67,14 +90,20 @@ class Explorer(Viewer):
         await self.data.load_default()
 
     def _apply_url_arguments(self) -> None:
-        """``?dataset=fortunes&n=2000&model=mpnet`` opens another bundled corpus first."""
+        """``?dataset=fortunes&n=2000&model=mpnet`` opens another bundled corpus first; an
+        argument that cannot be used is named in a notice that stays until dismissed."""
         args = pn.state.session_args or {}
         for name, cast in (("dataset", str), ("model", str), ("n", int)):
             if name in args:
                 try:
-                    setattr(self.data, name, cast(args[name][0].decode()))
+                    setattr(self.data, name, cast(args[name][0].decode(errors="replace")))
                 except (ValueError, TypeError) as err:
-                    self.state.runner.fail(f"URL argument {name!r} ignored: {err}")
+                    self.state.runner.warn(f"URL argument {name!r} ignored: {err}")
+        try:
+            self.data.check_sample_size()
+        except LimitError as err:
+            self.state.runner.warn(f"URL argument 'n' ignored: {err}")
+            self.data.n = self.data.param.n.default
 
     def _title(self, event):
         self.header.object = f"**Exploring:** {escape_markup(event.new)}"

@@ -17,17 +17,12 @@ import pandas as pd
 from .._files import load_plain_array
 from ..datasets import _read_corpus, _read_table
 from ..embedding_set import EmbeddingSet
+from .limits import max_upload_bytes
 
 __all__ = ["CORPUS_SUFFIXES", "max_upload_bytes", "read_embeddings_upload", "read_upload",
            "server_files", "upload_columns"]
 
 CORPUS_SUFFIXES = (".csv", ".tsv", ".parquet", ".jsonl")
-_DEFAULT_MAX_MB = 50
-
-
-def max_upload_bytes() -> int:
-    """The upload size limit: ``$EMBVIZ_MAX_UPLOAD_MB`` megabytes (default 50)."""
-    return int(float(os.environ.get("EMBVIZ_MAX_UPLOAD_MB", _DEFAULT_MAX_MB)) * 1_000_000)
 
 
 def _check_upload(filename: str, content: bytes | None, suffixes) -> str:
