@@ -10,6 +10,6 @@ import panel as pn
 
 from embviz.app import Explorer
 
-pn.extension("plotly", "tabulator", notifications=True)
+pn.extension("plotly", "tabulator", "filedropper", notifications=True)
 
 Explorer().template().servable(title="embviz explorer")

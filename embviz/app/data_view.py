@@ -8,6 +8,8 @@ from panel.viewable import Viewer
 
 from ..datasets import list_datasets
 from ..exploration import DEFAULT_N, Exploration
+from .file_drop import LimitedFileDropper
+from .jobs import run_in_thread
 from .limits import (
     MAX_PROMPT_CHARS,
     MIN_N,
@@ -91,15 +93,14 @@ class DataView(Viewer):
         self._dataset_rows = dict(zip(datasets["name"], datasets["rows"].astype(int)))
         self.param.dataset.objects = list(self._dataset_rows)
         self.param.model.objects = model_names()
-        self._upload = pn.widgets.FileInput(accept=",".join(CORPUS_SUFFIXES), name="corpus file")
+        self._upload = self._dropper(CORPUS_SUFFIXES, "corpus file")
         self._text_col = pn.widgets.Select(name="text column", options=[])
         self._label_col = pn.widgets.Select(name="label column", options=[_NONE])
         self._group_col = pn.widgets.Select(name="group column", options=[_NONE])
         self._time_col = pn.widgets.Select(name="time column", options=[_NONE])
         self._upload.param.watch(self._on_upload, "value")
-        self._vectors = pn.widgets.FileInput(accept=".npy", name="vectors (.npy)")
-        self._vectors_meta = pn.widgets.FileInput(accept=",".join(CORPUS_SUFFIXES),
-                                                  name="metadata table")
+        self._vectors = self._dropper((".npy",), "vectors (.npy)")
+        self._vectors_meta = self._dropper(CORPUS_SUFFIXES, "metadata table")
         self._server = pn.widgets.Select(name="file on the server",
                                          options=[_NONE, *server_files()])
         self._server.param.watch(self._on_server_file, "value")
@@ -112,6 +113,14 @@ class DataView(Viewer):
         self._load_vectors.on_click(self._precomputed)
         self.summary = pn.pane.Markdown("")
         self.state.param.watch(self._describe, "exploration")
+
+    def _dropper(self, suffixes, name: str) -> LimitedFileDropper:
+        """An upload widget (chunked, size-limited in the page and here) for ``suffixes``."""
+        dropper = LimitedFileDropper(accepted_filetypes=list(suffixes), name=name,
+                                     sizing_mode="stretch_width")
+        dropper.param.watch(lambda event: self.state.runner.fail(event.new) if event.new
+                            else None, "refused")
+        return dropper
 
     def _embedding_args(self) -> tuple:
         pooling = None if self.pooling == "default" else self.pooling
@@ -142,11 +151,16 @@ class DataView(Viewer):
             self.state.source = f"{self.dataset}, n={len(result):,}, {self.model}"
             self.state.exploration = result
 
-    def _on_upload(self, event) -> None:
+    async def _on_upload(self, event) -> None:
+        """Offer the uploaded table's columns; the file is parsed in a thread, not on the
+        server's event loop (a large upload would stall every page)."""
+        name, content = self._upload.filename, self._upload.content
+        if not name:
+            return
         try:
-            columns = upload_columns(self._upload.filename, event.new)
+            columns = await run_in_thread(upload_columns, name, content)
         except Exception as err:  # noqa: BLE001 - any unreadable upload becomes a message
-            self.state.runner.fail(f"Could not read {self._upload.filename!r}: {err}")
+            self.state.runner.fail(f"Could not read {name!r}: {err}")
             return
         self._server.value = _NONE  # the upload is what gets embedded
         self._offer_columns(columns)
@@ -186,7 +200,7 @@ class DataView(Viewer):
             return read_corpus(server_files()[self._server.value],
                                text_column=self._text_col.value, invalid="drop",
                                **optional)
-        return read_upload(self._upload.filename, self._upload.value,
+        return read_upload(self._upload.filename, self._upload.content,
                            text_column=self._text_col.value, **optional)
 
     async def _uploaded(self, *_):
@@ -204,8 +218,9 @@ class DataView(Viewer):
 
     async def _precomputed(self, *_):
         def work():
-            data = read_embeddings_upload(self._vectors.filename, self._vectors.value,
-                                          self._vectors_meta.filename, self._vectors_meta.value)
+            data = read_embeddings_upload(self._vectors.filename, self._vectors.content,
+                                          self._vectors_meta.filename,
+                                          self._vectors_meta.content)
             return Exploration(data)
 
         result = await self.state.runner.run("Loading embeddings", work)
