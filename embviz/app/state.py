@@ -66,6 +66,7 @@ class TaskRunner(param.Parameterized):
         self._running = ""
         self._finished: collections.deque[tuple[str, str]] = collections.deque(maxlen=3)
         self._cancelled = threading.Event()
+        self._stopping = False  # JobCancelled was raised in the running job
         self.session_alive = None  # optional () -> bool, checked at every progress report
 
     def panel(self):
@@ -125,7 +126,7 @@ class TaskRunner(param.Parameterized):
                                     f"on this server)")
 
     async def _run_now(self, label: str, function, args, kwargs):
-        self._running = label
+        self._running, self._stopping = label, False
         self.busy, self.alert.visible = True, False
         self.bar.value, self.bar.visible = -1, True  # indeterminate until progress arrives
         self._show(f"{label}…")
@@ -167,8 +168,11 @@ class TaskRunner(param.Parameterized):
 
     def _on_progress(self, desc: str, n: int, total) -> None:
         """Progress from the worker thread; raises :class:`JobCancelled` to stop the job."""
+        if self._stopping:
+            return  # the job is unwinding: its bars close quietly
         if self._cancelled.is_set() or shutting_down() or (
                 self.session_alive is not None and not self.session_alive()):
+            self._stopping = True
             raise JobCancelled(desc)
         now = time.perf_counter()
         if now - self._last < 0.2 and (total is None or n < total):
