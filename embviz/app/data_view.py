@@ -116,7 +116,8 @@ class DataView(Viewer):
 
     def _dropper(self, suffixes, name: str) -> LimitedFileDropper:
         """An upload widget (chunked, size-limited in the page and here) for ``suffixes``."""
-        dropper = LimitedFileDropper(accepted_filetypes=list(suffixes), name=name,
+        # the suffix is checked on the server (uploads.py); FilePond would refuse by MIME type
+        dropper = LimitedFileDropper(name=f"{name} ({', '.join(suffixes)})",
                                      sizing_mode="stretch_width")
         dropper.param.watch(lambda event: self.state.runner.fail(event.new) if event.new
                             else None, "refused")
