@@ -269,7 +269,7 @@ def test_missing_text_column_is_reported(page):
 def test_oversized_upload_is_refused(page):
     big = b"text\n" + b"an oversized upload line\n" * 60_000  # 1.5 MB > the 1 MB limit
     _upload(page, "big.csv", big)
-    expect_alert(page, "limited to 1 MB")
+    page.get_by_text("Maximum file size is 1 MB").first.wait_for(timeout=30_000)
 
 
 def test_good_upload_embeds_and_maps(page, server):

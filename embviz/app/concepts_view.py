@@ -9,6 +9,7 @@ import param
 from panel.viewable import Viewer
 
 from .groups import GroupPicker
+from .limits import SAE_STEPS, check_integer
 from .state import AppState, controls
 
 __all__ = ["ConceptsView"]
@@ -38,9 +39,10 @@ class ConceptsView(Viewer):
         doc="TopK, or matching pursuit (more variance explained at the same k, ~4x slower)")
     expansion = param.Selector(default=8, objects=[2, 4, 8, 16], doc="d_sae / d")
     k = param.Selector(default=16, objects=[4, 8, 16, 32], doc="active features per text")
-    steps = param.Integer(default=600, bounds=(50, 20_000))
+    # soft ranges (the widgets'); the server checks them when a job starts (limits.py)
+    steps = param.Integer(default=600, softbounds=SAE_STEPS)
     search = param.String(default="", doc="filter features by label or top words")
-    feature = param.Integer(default=0, bounds=(0, None))
+    feature = param.Integer(default=0, softbounds=(0, None))
 
     def __init__(self, state: AppState, **params):
         super().__init__(**params)
@@ -65,8 +67,11 @@ class ConceptsView(Viewer):
         self.summary.object = "Train an SAE to see its concepts."
         self.detail[:], self.diff_out[:] = [], []
 
+    def check_steps(self) -> None:
+        check_integer("steps", self.steps, *SAE_STEPS)
+
     async def train(self, *_):
-        if self.state.exploration is None:
+        if self.state.exploration is None or not self.state.runner.allowed(self.check_steps):
             return
         result = await self.state.runner.run("Training the SAE", self._train)
         if result is None:

@@ -8,11 +8,20 @@ from panel.viewable import Viewer
 
 from ..datasets import list_datasets
 from ..exploration import DEFAULT_N, Exploration
+from .file_drop import LimitedFileDropper
+from .jobs import run_in_thread
+from .limits import (
+    MAX_PROMPT_CHARS,
+    MIN_N,
+    check_layer,
+    check_n,
+    check_text_length,
+    max_upload_bytes,
+)
 from .state import AppState, controls
 from .text import escape_markup
 from .uploads import (
     CORPUS_SUFFIXES,
-    max_upload_bytes,
     read_embeddings_upload,
     read_upload,
     server_files,
@@ -48,11 +57,30 @@ def model_names() -> list[str]:
     return list_models()["name"].tolist()
 
 
+def model_layers(model: str) -> int | None:
+    """Transformer layers of a registered, installed model (its ``config.json``), else None."""
+    import json
+    from pathlib import Path
+
+    from ..embed.models import list_models
+
+    rows = list_models().set_index("name")
+    if model not in rows.index or not rows.loc[model, "path"]:
+        return None
+    config = Path(rows.loc[model, "path"]) / "config.json"
+    if not config.exists():
+        return None
+    layers = json.loads(config.read_text()).get("num_hidden_layers")
+    return int(layers) if isinstance(layers, int) else None
+
+
 class DataView(Viewer):
     """Choose the texts and how to embed them; the result becomes the shared exploration."""
 
     dataset = param.Selector(default="wordnet", objects=["wordnet"])
-    n = param.Integer(default=DEFAULT_N, bounds=(50, None), doc="texts sampled (stratified)")
+    # ranges are soft (the widget's); the server checks them when a job starts (limits.py)
+    n = param.Integer(default=DEFAULT_N, softbounds=(MIN_N, None),
+                      doc="texts sampled (stratified)")
     model = param.Selector(default="minilm", objects=["minilm"])
     pooling = param.Selector(default="default", objects=["default", "mean", "cls", "last", "max"])
     layer = param.Integer(default=-1, doc="hidden-state index; -1 = last")
@@ -61,18 +89,18 @@ class DataView(Viewer):
     def __init__(self, state: AppState, **params):
         super().__init__(**params)
         self.state = state
-        names = list_datasets()["name"].tolist()
-        self.param.dataset.objects = names
+        datasets = list_datasets()
+        self._dataset_rows = dict(zip(datasets["name"], datasets["rows"].astype(int)))
+        self.param.dataset.objects = list(self._dataset_rows)
         self.param.model.objects = model_names()
-        self._upload = pn.widgets.FileInput(accept=",".join(CORPUS_SUFFIXES), name="corpus file")
+        self._upload = self._dropper(CORPUS_SUFFIXES, "corpus file")
         self._text_col = pn.widgets.Select(name="text column", options=[])
         self._label_col = pn.widgets.Select(name="label column", options=[_NONE])
         self._group_col = pn.widgets.Select(name="group column", options=[_NONE])
         self._time_col = pn.widgets.Select(name="time column", options=[_NONE])
         self._upload.param.watch(self._on_upload, "value")
-        self._vectors = pn.widgets.FileInput(accept=".npy", name="vectors (.npy)")
-        self._vectors_meta = pn.widgets.FileInput(accept=",".join(CORPUS_SUFFIXES),
-                                                  name="metadata table")
+        self._vectors = self._dropper((".npy",), "vectors (.npy)")
+        self._vectors_meta = self._dropper(CORPUS_SUFFIXES, "metadata table")
         self._server = pn.widgets.Select(name="file on the server",
                                          options=[_NONE, *server_files()])
         self._server.param.watch(self._on_server_file, "value")
@@ -86,6 +114,15 @@ class DataView(Viewer):
         self.summary = pn.pane.Markdown("")
         self.state.param.watch(self._describe, "exploration")
 
+    def _dropper(self, suffixes, name: str) -> LimitedFileDropper:
+        """An upload widget (chunked, size-limited in the page and here) for ``suffixes``."""
+        # the suffix is checked on the server (uploads.py); FilePond would refuse by MIME type
+        dropper = LimitedFileDropper(name=f"{name} ({', '.join(suffixes)})",
+                                     sizing_mode="stretch_width")
+        dropper.param.watch(lambda event: self.state.runner.fail(event.new) if event.new
+                            else None, "refused")
+        return dropper
+
     def _embedding_args(self) -> tuple:
         pooling = None if self.pooling == "default" else self.pooling
         return self.model, pooling, self.layer, self.prompt or None
@@ -94,7 +131,20 @@ class DataView(Viewer):
         """Load the default corpus (the app's first screen)."""
         await self._bundled()
 
+    def check_embedding_args(self) -> None:
+        """The prompt's length and the layer's range, before any work (limits.py)."""
+        check_text_length("prompt", self.prompt, MAX_PROMPT_CHARS)
+        check_layer(self.layer, model_layers(self.model))
+
+    def check_sample_size(self) -> None:
+        """``n`` from 50 to the dataset's size and the server's row limit."""
+        check_n(self.n, self.dataset, self._dataset_rows[self.dataset])
+
     async def _bundled(self, *_):
+        runner = self.state.runner
+        if not (runner.allowed(self.check_sample_size)
+                and runner.allowed(self.check_embedding_args)):
+            return
         result = await self.state.runner.run(
             f"Embedding {self.dataset} (n={self.n}) with {self.model}", shared_exploration,
             self.dataset, self.n, *self._embedding_args())
@@ -102,11 +152,16 @@ class DataView(Viewer):
             self.state.source = f"{self.dataset}, n={len(result):,}, {self.model}"
             self.state.exploration = result
 
-    def _on_upload(self, event) -> None:
+    async def _on_upload(self, event) -> None:
+        """Offer the uploaded table's columns; the file is parsed in a thread, not on the
+        server's event loop (a large upload would stall every page)."""
+        name, content = self._upload.filename, self._upload.content
+        if not name:
+            return
         try:
-            columns = upload_columns(self._upload.filename, event.new)
+            columns = await run_in_thread(upload_columns, name, content)
         except Exception as err:  # noqa: BLE001 - any unreadable upload becomes a message
-            self.state.runner.fail(f"Could not read {self._upload.filename!r}: {err}")
+            self.state.runner.fail(f"Could not read {name!r}: {err}")
             return
         self._server.value = _NONE  # the upload is what gets embedded
         self._offer_columns(columns)
@@ -146,10 +201,13 @@ class DataView(Viewer):
             return read_corpus(server_files()[self._server.value],
                                text_column=self._text_col.value, invalid="drop",
                                **optional)
-        return read_upload(self._upload.filename, self._upload.value,
+        return read_upload(self._upload.filename, self._upload.content,
                            text_column=self._text_col.value, **optional)
 
     async def _uploaded(self, *_):
+        if not self.state.runner.allowed(self.check_embedding_args):
+            return
+
         def work():
             return _embed_table(self._uploaded_table(), *self._embedding_args())
 
@@ -161,8 +219,9 @@ class DataView(Viewer):
 
     async def _precomputed(self, *_):
         def work():
-            data = read_embeddings_upload(self._vectors.filename, self._vectors.value,
-                                          self._vectors_meta.filename, self._vectors_meta.value)
+            data = read_embeddings_upload(self._vectors.filename, self._vectors.content,
+                                          self._vectors_meta.filename,
+                                          self._vectors_meta.content)
             return Exploration(data)
 
         result = await self.state.runner.run("Loading embeddings", work)
@@ -182,7 +241,8 @@ class DataView(Viewer):
                                f"{escape_markup(model)}, {labels} labels; columns: {columns}")
 
     def __panel__(self):
-        embedding = controls(self, "model", "pooling", "layer", "prompt")
+        embedding = controls(self, "model", "pooling", "layer", "prompt", widgets={
+            "prompt": {"type": pn.widgets.TextInput, "max_length": MAX_PROMPT_CHARS}})
         limit = f"Uploads up to {max_upload_bytes() / 1e6:g} MB: CSV, TSV, Parquet or JSONL."
         return pn.Row(
             pn.Column("### Embedding", embedding, width=320),
