@@ -111,6 +111,17 @@ class DataView(Viewer):
         self._load_bundled.on_click(self._bundled)
         self._load_upload.on_click(self._uploaded)
         self._load_vectors.on_click(self._precomputed)
+        # A file is embedded only once it has arrived and been read: the buttons are enabled
+        # then, and disabled while a new file arrives or after its table failed (until a
+        # column or the file changes), so a click can never act on a file half-sent or on
+        # the previous one (the click and the upload's chunks race over the websocket).
+        self._load_upload.disabled = self._load_vectors.disabled = True
+        self._upload_ready = False
+        self._upload.param.watch(self._on_receiving, "receiving")
+        for dropper in (self._vectors, self._vectors_meta):
+            dropper.param.watch(self._vectors_changed, ["receiving", "value"])
+        for select in (self._text_col, self._label_col, self._group_col, self._time_col):
+            select.param.watch(self._columns_changed, "value")
         self.summary = pn.pane.Markdown("")
         self.state.param.watch(self._describe, "exploration")
 
@@ -152,17 +163,38 @@ class DataView(Viewer):
             self.state.source = f"{self.dataset}, n={len(result):,}, {self.model}"
             self.state.exploration = result
 
+    def _set_upload_ready(self, ready: bool) -> None:
+        self._upload_ready = ready
+        self._load_upload.disabled = not ready
+
+    def _on_receiving(self, event) -> None:
+        if event.new:
+            self._set_upload_ready(False)
+
+    def _columns_changed(self, event) -> None:
+        """A column chosen anew: a table that failed may now be read (if a file is there)."""
+        if self._upload_ready:
+            self._load_upload.disabled = False
+
+    def _vectors_changed(self, *_) -> None:
+        files = (self._vectors, self._vectors_meta)
+        self._load_vectors.disabled = not all(d.value and not d.receiving for d in files)
+
     async def _on_upload(self, event) -> None:
         """Offer the uploaded table's columns; the file is parsed in a thread, not on the
         server's event loop (a large upload would stall every page)."""
         name, content = self._upload.filename, self._upload.content
         if not name:
+            self._set_upload_ready(False)
             return
         try:
             columns = await run_in_thread(upload_columns, name, content)
         except Exception as err:  # noqa: BLE001 - any unreadable upload becomes a message
+            self._set_upload_ready(False)
             self.state.runner.fail(f"Could not read {name!r}: {err}")
             return
+        if self._upload.filename != name or self._upload.receiving:
+            return  # another file arrived meanwhile: its own read offers its columns
         self._server.value = _NONE  # the upload is what gets embedded
         self._offer_columns(columns)
 
@@ -174,6 +206,7 @@ class DataView(Viewer):
         try:
             columns = list(_read_table(server_files()[event.new]).columns)
         except Exception as err:  # noqa: BLE001
+            self._set_upload_ready(False)
             self.state.runner.fail(f"Could not read {event.new!r}: {err}")
             return
         self._offer_columns(columns)
@@ -186,6 +219,7 @@ class DataView(Viewer):
                                 (self._time_col, "time")):
             select.options = [_NONE, *columns]
             select.value = default if default in columns else _NONE
+        self._set_upload_ready(True)
 
     def _uploaded_table(self):
         if self._text_col.value in (None, _CHOOSE):
@@ -205,19 +239,36 @@ class DataView(Viewer):
                            text_column=self._text_col.value, **optional)
 
     async def _uploaded(self, *_):
+        if not self._upload_ready:  # a forged click, or one sent while a file arrived
+            self.state.runner.fail("Upload a file (or choose one on the server) and wait for "
+                                   "its columns to be offered before embedding it")
+            return
         if not self.state.runner.allowed(self.check_embedding_args):
             return
+        unreadable = []
 
         def work():
-            return _embed_table(self._uploaded_table(), *self._embedding_args())
+            try:
+                table = self._uploaded_table()
+            except Exception:
+                unreadable.append(True)
+                raise
+            return _embed_table(table, *self._embedding_args())
 
-        name = self._upload.filename or self._server.value
+        name = self._upload.filename if self._server.value == _NONE else self._server.value
         result = await self.state.runner.run(f"Embedding {name}", work)
+        if unreadable:  # clicking again cannot help until a column or the file changes
+            self._load_upload.disabled = True
         if result is not None:
             self.state.source = f"{name}, n={len(result):,}, {self.model}"
             self.state.exploration = result
 
     async def _precomputed(self, *_):
+        if self._load_vectors.disabled:  # a forged click, or one sent while a file arrived
+            self.state.runner.fail("Upload both files (vectors and table) and wait for them "
+                                   "to arrive before loading them")
+            return
+
         def work():
             data = read_embeddings_upload(self._vectors.filename, self._vectors.content,
                                           self._vectors_meta.filename,
@@ -225,6 +276,8 @@ class DataView(Viewer):
             return Exploration(data)
 
         result = await self.state.runner.run("Loading embeddings", work)
+        if result is None and self.state.runner.alert.visible:
+            self._load_vectors.disabled = True  # until one of the files changes
         if result is not None:
             self.state.source = f"{self._vectors.filename}, n={len(result):,}"
             self.state.exploration = result

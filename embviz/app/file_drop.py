@@ -34,8 +34,11 @@ class LimitedFileDropper(pn.widgets.FileDropper):
     """
 
     refused = param.String(default="", doc="why the last file was dropped (its size)")
+    receiving = param.Boolean(default=False, doc="a file's chunks are arriving (first chunk "
+                              "received, last one not yet)")
 
-    _rename = {**pn.widgets.FileDropper._rename, "refused": None}  # server-side only
+    _rename = {**pn.widgets.FileDropper._rename, "refused": None,
+               "receiving": None}  # server-side only
 
     def __init__(self, **params):
         limit = max_upload_bytes()
@@ -58,9 +61,15 @@ class LimitedFileDropper(pn.widgets.FileDropper):
         return data.encode("utf-8") if isinstance(data, str) else bytes(data)
 
     def _process_event(self, event) -> None:
-        if event.event_name == "upload_event" and not self._accept_chunk(event.data):
+        if event.event_name != "upload_event":
+            super()._process_event(event)
+            return
+        if not self._accept_chunk(event.data):
             return
         super()._process_event(event)
+        if event.data.get("chunk") == event.data.get("total_chunks"):
+            self._received.pop(event.data.get("name"), None)
+            self.receiving = False
 
     def _accept_chunk(self, data: dict) -> bool:
         """Count the chunk's bytes; False (and the file's buffer dropped) over the limit or
@@ -69,6 +78,7 @@ class LimitedFileDropper(pn.widgets.FileDropper):
         if chunk == 1:
             self._received[name] = 0
             self.value.clear()  # one file at a time: a new upload replaces the last one
+            self.receiving = True
         elif name not in self._received:
             return False
         self._received[name] += len(data.get("data") or b"")
@@ -77,6 +87,7 @@ class LimitedFileDropper(pn.widgets.FileDropper):
             return True
         self._file_buffer.pop(name, None)
         del self._received[name]
+        self.receiving = False
         self.refused = ""  # a second refusal of the same name still notifies
         self.refused = (f"{name!r} is larger than the upload limit of {limit / 1e6:g} MB "
                         f"(set EMBVIZ_MAX_UPLOAD_MB)")
