@@ -89,6 +89,48 @@ def test_forged_widget_values_are_refused_when_the_job_starts(views, view, name,
     assert _alert(state.runner).startswith(message)
 
 
+@pytest.mark.parametrize("view, name, forged", [
+    ("concepts", "k", "999"), ("concepts", "expansion", "1000000"),
+    ("concepts", "architecture", "<b>nope</b>"), ("compare", "time_column", "evil"),
+    ("compare", "other_model", "x" * 500), ("data", "model", "no-such-model"),
+])
+def test_forged_dropdown_values_get_a_message_and_no_traceback(views, view, name, forged,
+                                                               caplog):
+    """A dropdown value the page never offered is refused where it arrives (the widget):
+    the view keeps its value, the page shows a message, nothing is logged as an error
+    (Panel's Select used to raise "not in list" and log a traceback, with no message)."""
+    from bokeh.document import Document
+
+    from embviz.app.state import CheckedSelect, controls
+
+    state, all_views = views
+    target = all_views[view]
+    before = getattr(target, name)
+    widget = controls(target, name)._widgets[name]
+    assert isinstance(widget, CheckedSelect)
+    widget.get_root(Document())
+    with caplog.at_level("INFO"):
+        widget._process_events({"value": forged})  # what the websocket message does
+    assert getattr(target, name) == before and widget.value == before
+    assert _alert(state.runner).startswith(f"{widget.name}: {forged[:20]!r}"[:-1])
+    assert "is not one of the choices" in _alert(state.runner)
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    state.runner.alert.visible = False
+    widget._process_events({"value": widget.labels[-1]})  # an offered value still works
+    assert getattr(target, name) == widget.values[-1] and not state.runner.alert.visible
+
+
+def test_forged_upload_column_gets_a_message(views, caplog):
+    state, all_views = views
+    data = all_views["data"]
+    data._offer_columns(["text", "label"])
+    with caplog.at_level("INFO"):
+        data._text_col._process_events({"value": "not a column"})
+    assert data._text_col.value == "text" and "is not one of the choices" in _alert(
+        state.runner)
+    assert not [r for r in caplog.records if r.levelname == "ERROR"]
+
+
 def test_forged_prompt_starts_no_work(views, monkeypatch):
     state, all_views = views
     data = all_views["data"]

@@ -18,7 +18,7 @@ from .limits import (
     check_text_length,
     max_upload_bytes,
 )
-from .state import AppState, controls
+from .state import AppState, CheckedSelect, controls
 from .text import escape_markup
 from .uploads import (
     CORPUS_SUFFIXES,
@@ -94,15 +94,16 @@ class DataView(Viewer):
         self.param.dataset.objects = list(self._dataset_rows)
         self.param.model.objects = model_names()
         self._upload = self._dropper(CORPUS_SUFFIXES, "corpus file")
-        self._text_col = pn.widgets.Select(name="text column", options=[])
-        self._label_col = pn.widgets.Select(name="label column", options=[_NONE])
-        self._group_col = pn.widgets.Select(name="group column", options=[_NONE])
-        self._time_col = pn.widgets.Select(name="time column", options=[_NONE])
+        refuse = self.state.runner.fail  # a forged column name gets a message, no traceback
+        self._text_col = CheckedSelect(name="text column", options=[], refuse=refuse)
+        self._label_col = CheckedSelect(name="label column", options=[_NONE], refuse=refuse)
+        self._group_col = CheckedSelect(name="group column", options=[_NONE], refuse=refuse)
+        self._time_col = CheckedSelect(name="time column", options=[_NONE], refuse=refuse)
         self._upload.param.watch(self._on_upload, "value")
         self._vectors = self._dropper((".npy",), "vectors (.npy)")
         self._vectors_meta = self._dropper(CORPUS_SUFFIXES, "metadata table")
-        self._server = pn.widgets.Select(name="file on the server",
-                                         options=[_NONE, *server_files()])
+        self._server = CheckedSelect(name="file on the server", options=[_NONE, *server_files()],
+                                     refuse=refuse)
         self._server.param.watch(self._on_server_file, "value")
         buttons = dict(button_type="primary", sizing_mode="stretch_width")
         self._load_bundled = pn.widgets.Button(name="Load and embed corpus", **buttons)

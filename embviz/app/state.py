@@ -19,7 +19,7 @@ from .jobs import JOB_SLOTS, JobCancelled, run_in_thread, shutting_down
 from .limits import LimitError
 from .text import escape_markup
 
-__all__ = ["USER_ERRORS", "AppState", "TaskRunner", "controls"]
+__all__ = ["USER_ERRORS", "AppState", "CheckedSelect", "TaskRunner", "controls"]
 
 _logger = logging.getLogger(__name__)
 #: Errors that mean "the input was not usable": shown in the page, the server keeps serving.
@@ -27,10 +27,58 @@ USER_ERRORS = (ValueError, TypeError, KeyError, IndexError, FileNotFoundError, R
                MemoryError)
 
 
-def controls(parameterized: param.Parameterized, *names: str, **kwargs) -> pn.Param:
-    """Widgets for some parameters of a view, filling the width of their column."""
+class CheckedSelect(pn.widgets.Select):
+    """A ``Select`` that refuses, with a message, a value its options do not hold.
+
+    A page can send any value (a forged websocket message); Panel's ``Select`` then raises
+    deep in its event handling and logs a traceback, and nothing tells the user. This one
+    checks the value the page sent against the options it offered before anything else sees
+    it, keeps its value, puts that value back in the page and calls ``refuse(message)``
+    (a runner's :meth:`TaskRunner.fail`, say) if given.
+    """
+
+    refuse = param.Callable(default=None, doc="called with a message for a refused value")
+
+    _rename = {**pn.widgets.Select._rename, "refuse": None}  # server-side only
+
+    def _offered(self, sent) -> bool:
+        if not isinstance(sent, str) or not self.values:
+            return False
+        return sent == "" or sent in self.unicode_values or sent in self.labels
+
+    def _process_property_change(self, props: dict) -> dict:
+        if "value" in props and not self._offered(props["value"]):
+            props = dict(props)
+            sent = props.pop("value")
+            shown = repr(sent) if len(repr(sent)) <= 60 else repr(sent)[:57] + "..."
+            choices = ", ".join(map(str, self.labels[:10])) or "none"
+            message = (f"{self.name}: {shown} is not one of the choices ({choices}"
+                       f"{', …' if len(self.labels) > 10 else ''}); it stays "
+                       f"{self.value!r}")
+            _logger.info("refused: %s", message)
+            if self.refuse is not None:
+                self.refuse(message)
+            self.param.trigger("value")  # the page shows the value kept again
+        return super()._process_property_change(props)
+
+
+def controls(parameterized: param.Parameterized, *names: str, widgets: dict | None = None,
+             **kwargs) -> pn.Param:
+    """Widgets for some parameters of a view, filling the width of their column.
+
+    A dropdown (``param.Selector``) gets a :class:`CheckedSelect` whose refusals of a forged
+    value go to the view's runner (``parameterized.state.runner``), if it has one.
+    """
+    widgets = dict(widgets or {})
+    runner = getattr(getattr(parameterized, "state", None), "runner", None)
+    for name in names:
+        parameter = parameterized.param[name]
+        if (isinstance(parameter, param.Selector) and name not in widgets
+                and not isinstance(parameter, param.ListSelector)):
+            widgets[name] = {"type": CheckedSelect,
+                             "refuse": runner.fail if runner is not None else None}
     return pn.Param(parameterized.param, parameters=list(names), show_name=False,
-                    sizing_mode="stretch_width", **kwargs)
+                    sizing_mode="stretch_width", widgets=widgets, **kwargs)
 
 
 class TaskRunner(param.Parameterized):
