@@ -204,8 +204,8 @@ class DataView(Viewer):
             return
         from ..datasets import _read_table
 
-        try:
-            columns = list(_read_table(server_files()[event.new]).columns)
+        try:  # messages name the file as listed, never the server's folder
+            columns = list(_read_table(server_files()[event.new], repr(event.new)).columns)
         except Exception as err:  # noqa: BLE001
             self._set_upload_ready(False)
             self.state.runner.fail(f"Could not read {event.new!r}: {err}")
@@ -231,11 +231,10 @@ class DataView(Viewer):
                     (("label_column", self._label_col), ("group_column", self._group_col),
                      ("time_column", self._time_col))}
         if self._server.value != _NONE:
-            from ..datasets import read_corpus
+            from ..datasets import _read_corpus
 
-            return read_corpus(server_files()[self._server.value],
-                               text_column=self._text_col.value, invalid="drop",
-                               **optional)
+            return _read_corpus(server_files()[self._server.value], repr(self._server.value),
+                                text_column=self._text_col.value, invalid="drop", **optional)
         return read_upload(self._upload.filename, self._upload.content,
                            text_column=self._text_col.value, **optional)
 
