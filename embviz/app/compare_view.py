@@ -13,7 +13,7 @@ from ..exploration import MAX_TEST_ROWS
 from .groups import GroupPicker
 from .limits import N_PERMUTATIONS, TIME_WINDOWS, check_integer
 from .state import AppState, controls
-from .text import escape_markup
+from .text import escape_markup, escape_plotly
 
 __all__ = ["CompareView"]
 
@@ -122,7 +122,8 @@ class CompareView(Viewer):
         table = drift_over_time(exploration.data, self.time_column, window=self.windows,
                                 n_permutations=self.n_permutations,
                                 random_state=exploration.random_state)
-        return table, drift_over_time_figure(table, title=f"drift over {self.time_column}")
+        title = f"drift over {escape_plotly(self.time_column)}"  # Plotly renders tags
+        return table, drift_over_time_figure(table, title=title)
 
     # -- two models ------------------------------------------------------------------------
     async def run_models(self, *_):

@@ -11,6 +11,7 @@ from panel.viewable import Viewer
 from .groups import GroupPicker
 from .limits import SAE_STEPS, check_integer
 from .state import AppState, controls
+from .text import escape_plotly
 
 __all__ = ["ConceptsView"]
 
@@ -130,7 +131,8 @@ class ConceptsView(Viewer):
         row = self.table[self.table["feature"] == self.feature]
         label = row["label"].iloc[0] if len(row) else "never active"
         values = self.codes[:, self.feature].toarray().ravel()
-        fig = feature_histogram_figure(values, label=f"feature {self.feature}: {label}")
+        title = f"feature {self.feature}: {escape_plotly(label)}"  # words from user texts
+        fig = feature_histogram_figure(values, label=title)
         self.state.add_figure("sae_feature_histogram", fig)
         texts = row["top_texts"].iloc[0] if len(row) else []
         self.detail[:] = [pn.pane.Plotly(fig, height=300, sizing_mode="stretch_width"),
