@@ -301,7 +301,8 @@ def test_precomputed_embeddings_3d_map_and_lasso(page):
                                       for i in range(120))
     open_tab(page, "Data")
     page.locator(".bk-tab", has_text="Precomputed").first.click()
-    page.locator("input[type=file][accept='.npy']").set_input_files(
+    inputs = page.locator("input[type=file]")  # the upload's, the vectors', the table's
+    inputs.nth(inputs.count() - 2).set_input_files(
         files=[{"name": "vectors.npy", "mimeType": "application/octet-stream",
                 "buffer": buffer.getvalue()}])
     page.locator("input[type=file]").last.set_input_files(
