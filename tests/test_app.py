@@ -270,7 +270,7 @@ def test_missing_text_column_is_reported(page):
 def test_oversized_upload_is_refused(page):
     big = b"text\n" + b"an oversized upload line\n" * 60_000  # 1.5 MB > the 1 MB limit
     _upload(page, "big.csv", big)
-    expect_alert(page, "limited to 1 MB")
+    page.get_by_text("Maximum file size is 1 MB").first.wait_for(timeout=30_000)
 
 
 def test_good_upload_embeds_and_maps(page, server):
@@ -302,7 +302,8 @@ def test_precomputed_embeddings_3d_map_and_lasso(page):
                                       for i in range(120))
     open_tab(page, "Data")
     page.locator(".bk-tab", has_text="Precomputed").first.click()
-    page.locator("input[type=file][accept='.npy']").set_input_files(
+    inputs = page.locator("input[type=file]")  # the upload's, the vectors', the table's
+    inputs.nth(inputs.count() - 2).set_input_files(
         files=[{"name": "vectors.npy", "mimeType": "application/octet-stream",
                 "buffer": buffer.getvalue()}])
     page.locator("input[type=file]").last.set_input_files(

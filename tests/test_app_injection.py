@@ -4,7 +4,7 @@ An uploaded CSV whose column names, group values, labels and texts carry HTML an
 payloads, under a file name that carries them too, is shown in every place that prints such
 values into a Markdown or Alert pane: the upload error alert, the Data view's summary, the
 "Exploring: …" header, the Compare header and the Concepts view's top texts (and, for good
-measure, the map's Plotly legend). In each place the payloads must run nothing
+measure, the map's legend). In each place the payloads must run nothing
 (``window.__xss`` stays undefined), fetch nothing (no request to the payload image's address)
 and still be visible as the literal text typed. About a minute once the upload's embeddings
 and the small SAE are cached; screenshots go to ``results/screenshots/injection_*.png``.
@@ -134,8 +134,8 @@ def test_header_shows_the_file_name_as_text(page):
 
 
 def test_map_shows_labels_as_text(page):
-    open_tab(page, "Map")  # labels in the legend, the file name in the title (Plotly)
-    legend = page.locator(".legendtext", has_text="label cats")
+    open_tab(page, "Map")  # labels in the map's legend (an HTML pane beside the Bokeh plot)
+    legend = page.locator("div[style*='nowrap']", has_text="label cats")
     wait_until(page, lambda: legend.count() > 0, 180_000, "the uploaded corpus's map")
     _shown_as_text(page, "map", legend)
 

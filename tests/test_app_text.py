@@ -88,3 +88,14 @@ def test_normal_strings_stay_readable():
     assert escape_markup("naïve café — 日本語 😀") == "naïve café — 日本語 😀"
     assert escape_markup(42) == "42"
     assert escape_markup("Fortunes 2020") == "Fortunes 2020"
+
+
+def test_plotly_titles_show_user_strings_as_text():
+    """Plotly renders <b>, <a href>, <span style> in titles and legends: a time column or a
+    feature label from the user's texts is escaped so the tags show as typed."""
+    from embviz.app.text import escape_plotly
+
+    for payload in PAYLOADS + ['<a href="http://127.0.0.1:9/">x</a>', "<b>bold</b> & co"]:
+        shown = escape_plotly(payload)
+        assert not re.search(r"<[a-zA-Z/]", shown), shown
+        assert html.unescape(shown) == " ".join(payload.split())

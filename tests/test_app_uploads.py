@@ -105,3 +105,30 @@ def test_messages_name_the_upload_not_the_server_path():
     np.savez(archive, x=np.ones((1, 3)))
     assert "an .npz archive" in message(
         lambda: read_embeddings_upload("v.npy", archive.getvalue(), "m.csv", meta))
+
+
+def test_server_file_messages_name_the_file_not_the_folder(tmp_path, monkeypatch):
+    """A broken file in $EMBVIZ_APP_DATA was named by its full server path in the alert."""
+    import html
+
+    from embviz.app.data_view import DataView
+    from embviz.app.state import AppState
+
+    folder = tmp_path / "secret-server-folder"
+    folder.mkdir()
+    (folder / "broken.parquet").write_bytes(b"not parquet at all")
+    (folder / "notext.csv").write_text("title\nhello\n")
+    monkeypatch.setenv("EMBVIZ_APP_DATA", str(folder))
+    state = AppState()
+    view = DataView(state)
+    view._server.value = "broken.parquet"
+    shown = html.unescape(state.runner.alert.object)
+    assert state.runner.alert.visible and "'broken.parquet'" in shown, shown
+    view._server.value = "notext.csv"
+    view._text_col.value = "title"
+    (folder / "notext.csv").write_bytes(b"title\ncaf\xe9\n")  # changed since it was listed
+    with pytest.raises(ValueError) as info:  # what the runner shows when the job fails
+        view._uploaded_table()
+    assert "'notext.csv'" in str(info.value), info.value
+    for text in (shown, str(info.value)):
+        assert str(folder) not in text and "secret-server-folder" not in text, text

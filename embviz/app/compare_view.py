@@ -11,8 +11,9 @@ from panel.viewable import Viewer
 
 from ..exploration import MAX_TEST_ROWS
 from .groups import GroupPicker
+from .limits import N_PERMUTATIONS, TIME_WINDOWS, check_integer
 from .state import AppState, controls
-from .text import escape_markup
+from .text import escape_markup, escape_plotly
 
 __all__ = ["CompareView"]
 
@@ -25,9 +26,10 @@ def _table(df: pd.DataFrame, height: int = 260) -> pn.widgets.Tabulator:
 class CompareView(Viewer):
     """Two-sample tests between groups, drift over a time column, and model-to-model change."""
 
-    n_permutations = param.Integer(default=500, bounds=(100, 5000))
+    # ranges are soft (the widgets'); the server checks them when a job starts (limits.py)
+    n_permutations = param.Integer(default=500, softbounds=N_PERMUTATIONS)
     time_column = param.Selector(default=None, objects=[])
-    windows = param.Integer(default=5, bounds=(2, 50))
+    windows = param.Integer(default=5, softbounds=TIME_WINDOWS)
     other_model = param.Selector(default="mpnet", objects=["mpnet"])
 
     def __init__(self, state: AppState, **params):
@@ -49,9 +51,16 @@ class CompareView(Viewer):
         self.time_column = exploration.default_time_column if exploration else None
         self.tests_out[:], self.time_out[:], self.models_out[:] = [], [], []
 
+    def check_permutations(self) -> None:
+        check_integer("n_permutations", self.n_permutations, *N_PERMUTATIONS)
+
+    def check_windows(self) -> None:
+        check_integer("windows", self.windows, *TIME_WINDOWS)
+
     # -- two groups ------------------------------------------------------------------------
     async def run_tests(self, *_):
-        if self.state.exploration is None:
+        if self.state.exploration is None or not self.state.runner.allowed(
+                self.check_permutations):
             return
         result = await self.state.runner.run("Two-sample tests", self._tests)
         if result is None:
@@ -94,6 +103,9 @@ class CompareView(Viewer):
             self.state.runner.fail("Drift over time needs a numeric or datetime column "
                                    "(e.g. time).")
             return
+        if not (self.state.runner.allowed(self.check_permutations)
+                and self.state.runner.allowed(self.check_windows)):
+            return
         result = await self.state.runner.run("Drift over time", self._over_time)
         if result is not None:
             table, fig = result
@@ -110,7 +122,8 @@ class CompareView(Viewer):
         table = drift_over_time(exploration.data, self.time_column, window=self.windows,
                                 n_permutations=self.n_permutations,
                                 random_state=exploration.random_state)
-        return table, drift_over_time_figure(table, title=f"drift over {self.time_column}")
+        title = f"drift over {escape_plotly(self.time_column)}"  # Plotly renders tags
+        return table, drift_over_time_figure(table, title=title)
 
     # -- two models ------------------------------------------------------------------------
     async def run_models(self, *_):

@@ -9,7 +9,9 @@ import param
 from panel.viewable import Viewer
 
 from .groups import GroupPicker
+from .limits import SAE_STEPS, check_integer
 from .state import AppState, controls
+from .text import escape_plotly
 
 __all__ = ["ConceptsView"]
 
@@ -38,9 +40,10 @@ class ConceptsView(Viewer):
         doc="TopK, or matching pursuit (more variance explained at the same k, ~4x slower)")
     expansion = param.Selector(default=8, objects=[2, 4, 8, 16], doc="d_sae / d")
     k = param.Selector(default=16, objects=[4, 8, 16, 32], doc="active features per text")
-    steps = param.Integer(default=600, bounds=(50, 20_000))
+    # soft ranges (the widgets'); the server checks them when a job starts (limits.py)
+    steps = param.Integer(default=600, softbounds=SAE_STEPS)
     search = param.String(default="", doc="filter features by label or top words")
-    feature = param.Integer(default=0, bounds=(0, None))
+    feature = param.Integer(default=0, softbounds=(0, None))
 
     def __init__(self, state: AppState, **params):
         super().__init__(**params)
@@ -65,8 +68,11 @@ class ConceptsView(Viewer):
         self.summary.object = "Train an SAE to see its concepts."
         self.detail[:], self.diff_out[:] = [], []
 
+    def check_steps(self) -> None:
+        check_integer("steps", self.steps, *SAE_STEPS)
+
     async def train(self, *_):
-        if self.state.exploration is None:
+        if self.state.exploration is None or not self.state.runner.allowed(self.check_steps):
             return
         result = await self.state.runner.run("Training the SAE", self._train)
         if result is None:
@@ -125,7 +131,8 @@ class ConceptsView(Viewer):
         row = self.table[self.table["feature"] == self.feature]
         label = row["label"].iloc[0] if len(row) else "never active"
         values = self.codes[:, self.feature].toarray().ravel()
-        fig = feature_histogram_figure(values, label=f"feature {self.feature}: {label}")
+        title = f"feature {self.feature}: {escape_plotly(label)}"  # words from user texts
+        fig = feature_histogram_figure(values, label=title)
         self.state.add_figure("sae_feature_histogram", fig)
         texts = row["top_texts"].iloc[0] if len(row) else []
         self.detail[:] = [pn.pane.Plotly(fig, height=300, sizing_mode="stretch_width"),

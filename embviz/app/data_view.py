@@ -8,11 +8,20 @@ from panel.viewable import Viewer
 
 from ..datasets import list_datasets
 from ..exploration import DEFAULT_N, Exploration
-from .state import AppState, controls
+from .file_drop import LimitedFileDropper
+from .jobs import run_in_thread
+from .limits import (
+    MAX_PROMPT_CHARS,
+    MIN_N,
+    check_layer,
+    check_n,
+    check_text_length,
+    max_upload_bytes,
+)
+from .state import AppState, CheckedSelect, controls
 from .text import escape_markup
 from .uploads import (
     CORPUS_SUFFIXES,
-    max_upload_bytes,
     read_embeddings_upload,
     read_upload,
     server_files,
@@ -48,11 +57,30 @@ def model_names() -> list[str]:
     return list_models()["name"].tolist()
 
 
+def model_layers(model: str) -> int | None:
+    """Transformer layers of a registered, installed model (its ``config.json``), else None."""
+    import json
+    from pathlib import Path
+
+    from ..embed.models import list_models
+
+    rows = list_models().set_index("name")
+    if model not in rows.index or not rows.loc[model, "path"]:
+        return None
+    config = Path(rows.loc[model, "path"]) / "config.json"
+    if not config.exists():
+        return None
+    layers = json.loads(config.read_text()).get("num_hidden_layers")
+    return int(layers) if isinstance(layers, int) else None
+
+
 class DataView(Viewer):
     """Choose the texts and how to embed them; the result becomes the shared exploration."""
 
     dataset = param.Selector(default="wordnet", objects=["wordnet"])
-    n = param.Integer(default=DEFAULT_N, bounds=(50, None), doc="texts sampled (stratified)")
+    # ranges are soft (the widget's); the server checks them when a job starts (limits.py)
+    n = param.Integer(default=DEFAULT_N, softbounds=(MIN_N, None),
+                      doc="texts sampled (stratified)")
     model = param.Selector(default="minilm", objects=["minilm"])
     pooling = param.Selector(default="default", objects=["default", "mean", "cls", "last", "max"])
     layer = param.Integer(default=-1, doc="hidden-state index; -1 = last")
@@ -61,20 +89,21 @@ class DataView(Viewer):
     def __init__(self, state: AppState, **params):
         super().__init__(**params)
         self.state = state
-        names = list_datasets()["name"].tolist()
-        self.param.dataset.objects = names
+        datasets = list_datasets()
+        self._dataset_rows = dict(zip(datasets["name"], datasets["rows"].astype(int)))
+        self.param.dataset.objects = list(self._dataset_rows)
         self.param.model.objects = model_names()
-        self._upload = pn.widgets.FileInput(accept=",".join(CORPUS_SUFFIXES), name="corpus file")
-        self._text_col = pn.widgets.Select(name="text column", options=[])
-        self._label_col = pn.widgets.Select(name="label column", options=[_NONE])
-        self._group_col = pn.widgets.Select(name="group column", options=[_NONE])
-        self._time_col = pn.widgets.Select(name="time column", options=[_NONE])
+        self._upload = self._dropper(CORPUS_SUFFIXES, "corpus file")
+        refuse = self.state.runner.fail  # a forged column name gets a message, no traceback
+        self._text_col = CheckedSelect(name="text column", options=[], refuse=refuse)
+        self._label_col = CheckedSelect(name="label column", options=[_NONE], refuse=refuse)
+        self._group_col = CheckedSelect(name="group column", options=[_NONE], refuse=refuse)
+        self._time_col = CheckedSelect(name="time column", options=[_NONE], refuse=refuse)
         self._upload.param.watch(self._on_upload, "value")
-        self._vectors = pn.widgets.FileInput(accept=".npy", name="vectors (.npy)")
-        self._vectors_meta = pn.widgets.FileInput(accept=",".join(CORPUS_SUFFIXES),
-                                                  name="metadata table")
-        self._server = pn.widgets.Select(name="file on the server",
-                                         options=[_NONE, *server_files()])
+        self._vectors = self._dropper((".npy",), "vectors (.npy)")
+        self._vectors_meta = self._dropper(CORPUS_SUFFIXES, "metadata table")
+        self._server = CheckedSelect(name="file on the server", options=[_NONE, *server_files()],
+                                     refuse=refuse)
         self._server.param.watch(self._on_server_file, "value")
         buttons = dict(button_type="primary", sizing_mode="stretch_width")
         self._load_bundled = pn.widgets.Button(name="Load and embed corpus", **buttons)
@@ -83,8 +112,28 @@ class DataView(Viewer):
         self._load_bundled.on_click(self._bundled)
         self._load_upload.on_click(self._uploaded)
         self._load_vectors.on_click(self._precomputed)
+        # A file is embedded only once it has arrived and been read: the buttons are enabled
+        # then, and disabled while a new file arrives or after its table failed (until a
+        # column or the file changes), so a click can never act on a file half-sent or on
+        # the previous one (the click and the upload's chunks race over the websocket).
+        self._load_upload.disabled = self._load_vectors.disabled = True
+        self._upload_ready = False
+        self._upload.param.watch(self._on_receiving, "receiving")
+        for dropper in (self._vectors, self._vectors_meta):
+            dropper.param.watch(self._vectors_changed, ["receiving", "value"])
+        for select in (self._text_col, self._label_col, self._group_col, self._time_col):
+            select.param.watch(self._columns_changed, "value")
         self.summary = pn.pane.Markdown("")
         self.state.param.watch(self._describe, "exploration")
+
+    def _dropper(self, suffixes, name: str) -> LimitedFileDropper:
+        """An upload widget (chunked, size-limited in the page and here) for ``suffixes``."""
+        # the suffix is checked on the server (uploads.py); FilePond would refuse by MIME type
+        dropper = LimitedFileDropper(name=f"{name} ({', '.join(suffixes)})",
+                                     sizing_mode="stretch_width")
+        dropper.param.watch(lambda event: self.state.runner.fail(event.new) if event.new
+                            else None, "refused")
+        return dropper
 
     def _embedding_args(self) -> tuple:
         pooling = None if self.pooling == "default" else self.pooling
@@ -94,7 +143,20 @@ class DataView(Viewer):
         """Load the default corpus (the app's first screen)."""
         await self._bundled()
 
+    def check_embedding_args(self) -> None:
+        """The prompt's length and the layer's range, before any work (limits.py)."""
+        check_text_length("prompt", self.prompt, MAX_PROMPT_CHARS)
+        check_layer(self.layer, model_layers(self.model))
+
+    def check_sample_size(self) -> None:
+        """``n`` from 50 to the dataset's size and the server's row limit."""
+        check_n(self.n, self.dataset, self._dataset_rows[self.dataset])
+
     async def _bundled(self, *_):
+        runner = self.state.runner
+        if not (runner.allowed(self.check_sample_size)
+                and runner.allowed(self.check_embedding_args)):
+            return
         result = await self.state.runner.run(
             f"Embedding {self.dataset} (n={self.n}) with {self.model}", shared_exploration,
             self.dataset, self.n, *self._embedding_args())
@@ -102,12 +164,38 @@ class DataView(Viewer):
             self.state.source = f"{self.dataset}, n={len(result):,}, {self.model}"
             self.state.exploration = result
 
-    def _on_upload(self, event) -> None:
-        try:
-            columns = upload_columns(self._upload.filename, event.new)
-        except Exception as err:  # noqa: BLE001 - any unreadable upload becomes a message
-            self.state.runner.fail(f"Could not read {self._upload.filename!r}: {err}")
+    def _set_upload_ready(self, ready: bool) -> None:
+        self._upload_ready = ready
+        self._load_upload.disabled = not ready
+
+    def _on_receiving(self, event) -> None:
+        if event.new:
+            self._set_upload_ready(False)
+
+    def _columns_changed(self, event) -> None:
+        """A column chosen anew: a table that failed may now be read (if a file is there)."""
+        if self._upload_ready:
+            self._load_upload.disabled = False
+
+    def _vectors_changed(self, *_) -> None:
+        files = (self._vectors, self._vectors_meta)
+        self._load_vectors.disabled = not all(d.value and not d.receiving for d in files)
+
+    async def _on_upload(self, event) -> None:
+        """Offer the uploaded table's columns; the file is parsed in a thread, not on the
+        server's event loop (a large upload would stall every page)."""
+        name, content = self._upload.filename, self._upload.content
+        if not name:
+            self._set_upload_ready(False)
             return
+        try:
+            columns = await run_in_thread(upload_columns, name, content)
+        except Exception as err:  # noqa: BLE001 - any unreadable upload becomes a message
+            self._set_upload_ready(False)
+            self.state.runner.fail(f"Could not read {name!r}: {err}")
+            return
+        if self._upload.filename != name or self._upload.receiving:
+            return  # another file arrived meanwhile: its own read offers its columns
         self._server.value = _NONE  # the upload is what gets embedded
         self._offer_columns(columns)
 
@@ -116,9 +204,10 @@ class DataView(Viewer):
             return
         from ..datasets import _read_table
 
-        try:
-            columns = list(_read_table(server_files()[event.new]).columns)
+        try:  # messages name the file as listed, never the server's folder
+            columns = list(_read_table(server_files()[event.new], repr(event.new)).columns)
         except Exception as err:  # noqa: BLE001
+            self._set_upload_ready(False)
             self.state.runner.fail(f"Could not read {event.new!r}: {err}")
             return
         self._offer_columns(columns)
@@ -131,6 +220,7 @@ class DataView(Viewer):
                                 (self._time_col, "time")):
             select.options = [_NONE, *columns]
             select.value = default if default in columns else _NONE
+        self._set_upload_ready(True)
 
     def _uploaded_table(self):
         if self._text_col.value in (None, _CHOOSE):
@@ -141,31 +231,53 @@ class DataView(Viewer):
                     (("label_column", self._label_col), ("group_column", self._group_col),
                      ("time_column", self._time_col))}
         if self._server.value != _NONE:
-            from ..datasets import read_corpus
+            from ..datasets import _read_corpus
 
-            return read_corpus(server_files()[self._server.value],
-                               text_column=self._text_col.value, invalid="drop",
-                               **optional)
-        return read_upload(self._upload.filename, self._upload.value,
+            return _read_corpus(server_files()[self._server.value], repr(self._server.value),
+                                text_column=self._text_col.value, invalid="drop", **optional)
+        return read_upload(self._upload.filename, self._upload.content,
                            text_column=self._text_col.value, **optional)
 
     async def _uploaded(self, *_):
-        def work():
-            return _embed_table(self._uploaded_table(), *self._embedding_args())
+        if not self._upload_ready:  # a forged click, or one sent while a file arrived
+            self.state.runner.fail("Upload a file (or choose one on the server) and wait for "
+                                   "its columns to be offered before embedding it")
+            return
+        if not self.state.runner.allowed(self.check_embedding_args):
+            return
+        unreadable = []
 
-        name = self._upload.filename or self._server.value
+        def work():
+            try:
+                table = self._uploaded_table()
+            except Exception:
+                unreadable.append(True)
+                raise
+            return _embed_table(table, *self._embedding_args())
+
+        name = self._upload.filename if self._server.value == _NONE else self._server.value
         result = await self.state.runner.run(f"Embedding {name}", work)
+        if unreadable:  # clicking again cannot help until a column or the file changes
+            self._load_upload.disabled = True
         if result is not None:
             self.state.source = f"{name}, n={len(result):,}, {self.model}"
             self.state.exploration = result
 
     async def _precomputed(self, *_):
+        if self._load_vectors.disabled:  # a forged click, or one sent while a file arrived
+            self.state.runner.fail("Upload both files (vectors and table) and wait for them "
+                                   "to arrive before loading them")
+            return
+
         def work():
-            data = read_embeddings_upload(self._vectors.filename, self._vectors.value,
-                                          self._vectors_meta.filename, self._vectors_meta.value)
+            data = read_embeddings_upload(self._vectors.filename, self._vectors.content,
+                                          self._vectors_meta.filename,
+                                          self._vectors_meta.content)
             return Exploration(data)
 
         result = await self.state.runner.run("Loading embeddings", work)
+        if result is None and self.state.runner.alert.visible:
+            self._load_vectors.disabled = True  # until one of the files changes
         if result is not None:
             self.state.source = f"{self._vectors.filename}, n={len(result):,}"
             self.state.exploration = result
@@ -182,7 +294,8 @@ class DataView(Viewer):
                                f"{escape_markup(model)}, {labels} labels; columns: {columns}")
 
     def __panel__(self):
-        embedding = controls(self, "model", "pooling", "layer", "prompt")
+        embedding = controls(self, "model", "pooling", "layer", "prompt", widgets={
+            "prompt": {"type": pn.widgets.TextInput, "max_length": MAX_PROMPT_CHARS}})
         limit = f"Uploads up to {max_upload_bytes() / 1e6:g} MB: CSV, TSV, Parquet or JSONL."
         return pn.Row(
             pn.Column("### Embedding", embedding, width=320),

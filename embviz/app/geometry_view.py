@@ -9,6 +9,7 @@ from panel.viewable import Viewer
 
 from .._tables import display_name
 from ..exploration import LAYER_ROWS, N_RESAMPLES
+from .limits import LAYER_SAMPLE, check_integer
 from .state import AppState, controls
 
 __all__ = ["GeometryView"]
@@ -39,7 +40,7 @@ def _card(title: str, report: pd.DataFrame) -> pn.Card:
 class GeometryView(Viewer):
     """Measures of the whole cloud, computed on the shared kNN graph."""
 
-    layer_sample = param.Integer(default=LAYER_ROWS, bounds=(200, 20_000),
+    layer_sample = param.Integer(default=LAYER_ROWS, softbounds=LAYER_SAMPLE,
                                  doc="texts re-embedded at every layer for the layer curves")
 
     def __init__(self, state: AppState, **params):
@@ -98,8 +99,13 @@ class GeometryView(Viewer):
             self.reduction[:] = [pn.widgets.Tabulator(table.round(4), disabled=True,
                                                       show_index=False)]
 
+    def check_layer_sample(self) -> None:
+        """The layer curves' sample size within :data:`~embviz.app.limits.LAYER_SAMPLE`."""
+        check_integer("layer_sample", self.layer_sample, *LAYER_SAMPLE)
+
     async def layerwise(self, *_):
-        if self.state.exploration is None:
+        if self.state.exploration is None or not self.state.runner.allowed(
+                self.check_layer_sample):
             return
         result = await self.state.runner.run("Layer-wise geometry", self._layer_curves)
         if result is not None:

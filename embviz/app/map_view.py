@@ -13,6 +13,7 @@ from panel.viewable import Viewer
 
 from ..exploration import MAX_MAP_POINTS, POINT_MEASURES
 from ..selection import COMBINE_MODES, Selection, composition
+from .limits import check_query
 from .state import AppState, controls
 from .text import escape_markup
 
@@ -320,6 +321,8 @@ class MapView(Viewer):
     # -- the text query -----------------------------------------------------------------------
     async def find(self, *_):
         if not self.query.strip() or self.state.exploration is None:
+            return
+        if not self.state.runner.allowed(check_query, self.query):
             return
         result = await self.state.runner.run("Embedding the query", self.state.exploration.query,
                                              self.query)

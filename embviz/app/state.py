@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
+import threading
 import time
 
 import numpy as np
@@ -14,9 +15,11 @@ import param
 from .._progress import report_progress
 from ..exploration import Exploration
 from ..selection import Selection
+from .jobs import JOB_SLOTS, JobCancelled, run_in_thread, shutting_down
+from .limits import LimitError
 from .text import escape_markup
 
-__all__ = ["USER_ERRORS", "AppState", "TaskRunner", "controls"]
+__all__ = ["USER_ERRORS", "AppState", "CheckedSelect", "TaskRunner", "controls"]
 
 _logger = logging.getLogger(__name__)
 #: Errors that mean "the input was not usable": shown in the page, the server keeps serving.
@@ -24,18 +27,70 @@ USER_ERRORS = (ValueError, TypeError, KeyError, IndexError, FileNotFoundError, R
                MemoryError)
 
 
-def controls(parameterized: param.Parameterized, *names: str, **kwargs) -> pn.Param:
-    """Widgets for some parameters of a view, filling the width of their column."""
+class CheckedSelect(pn.widgets.Select):
+    """A ``Select`` that refuses, with a message, a value its options do not hold.
+
+    A page can send any value (a forged websocket message); Panel's ``Select`` then raises
+    deep in its event handling and logs a traceback, and nothing tells the user. This one
+    checks the value the page sent against the options it offered before anything else sees
+    it, keeps its value, puts that value back in the page and calls ``refuse(message)``
+    (a runner's :meth:`TaskRunner.fail`, say) if given.
+    """
+
+    refuse = param.Callable(default=None, doc="called with a message for a refused value")
+
+    _rename = {**pn.widgets.Select._rename, "refuse": None}  # server-side only
+
+    def _offered(self, sent) -> bool:
+        if not isinstance(sent, str) or not self.values:
+            return False
+        return sent == "" or sent in self.unicode_values or sent in self.labels
+
+    def _process_property_change(self, props: dict) -> dict:
+        if "value" in props and not self._offered(props["value"]):
+            props = dict(props)
+            sent = props.pop("value")
+            shown = repr(sent) if len(repr(sent)) <= 60 else repr(sent)[:57] + "..."
+            choices = ", ".join(map(str, self.labels[:10])) or "none"
+            message = (f"{self.name}: {shown} is not one of the choices ({choices}"
+                       f"{', …' if len(self.labels) > 10 else ''}); it stays "
+                       f"{self.value!r}")
+            _logger.info("refused: %s", message)
+            if self.refuse is not None:
+                self.refuse(message)
+            self.param.trigger("value")  # the page shows the value kept again
+        return super()._process_property_change(props)
+
+
+def controls(parameterized: param.Parameterized, *names: str, widgets: dict | None = None,
+             **kwargs) -> pn.Param:
+    """Widgets for some parameters of a view, filling the width of their column.
+
+    A dropdown (``param.Selector``) gets a :class:`CheckedSelect` whose refusals of a forged
+    value go to the view's runner (``parameterized.state.runner``), if it has one.
+    """
+    widgets = dict(widgets or {})
+    runner = getattr(getattr(parameterized, "state", None), "runner", None)
+    for name in names:
+        parameter = parameterized.param[name]
+        if (isinstance(parameter, param.Selector) and name not in widgets
+                and not isinstance(parameter, param.ListSelector)):
+            widgets[name] = {"type": CheckedSelect,
+                             "refuse": runner.fail if runner is not None else None}
     return pn.Param(parameterized.param, parameters=list(names), show_name=False,
-                    sizing_mode="stretch_width", **kwargs)
+                    sizing_mode="stretch_width", widgets=widgets, **kwargs)
 
 
 class TaskRunner(param.Parameterized):
-    """Runs long jobs one at a time in a worker thread, with a progress bar and error alerts.
+    """Runs a session's long jobs one at a time in a worker thread, with a progress bar,
+    error alerts and a place in the server-wide queue of heavy jobs.
 
-    A job asked for while another runs waits its turn (the status line says so) instead of
-    being refused: clicking "Compare hubness reduction" while the map is still drawing runs
-    the comparison right after the map.
+    A job asked for while another of the same page runs waits its turn (the status line says
+    so) instead of being refused: clicking "Compare hubness reduction" while the map is still
+    drawing runs the comparison right after the map. Every job also waits for one of the
+    server's :data:`~embviz.app.jobs.JOB_SLOTS` (``$EMBVIZ_MAX_JOBS`` at once across all pages;
+    the status line says how many jobs are ahead). :meth:`cancel` (the page closed) drops the
+    queued jobs and stops the running one at its next progress report.
     """
 
     busy = param.Boolean(default=False)
@@ -48,19 +103,55 @@ class TaskRunner(param.Parameterized):
                                        styles={"overflow-wrap": "anywhere"})
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                    sizing_mode="stretch_width")
+        #: A message that stays until dismissed (a URL argument that was ignored): jobs that
+        #: start or end do not hide it, as they hide :attr:`alert`.
+        self.notice = pn.pane.Alert("", alert_type="warning", sizing_mode="stretch_width")
+        self._dismiss = pn.widgets.Button(label="Dismiss", width=90, margin=(15, 5))
+        self._dismiss.on_click(lambda *_: self._set_notice(""))
+        self._notices = pn.Row(self.notice, self._dismiss, visible=False,
+                               sizing_mode="stretch_width")
         self._last = 0.0
         self._turn: asyncio.Lock | None = None  # made on first use, inside the session's loop
         self._running = ""
-        self._finished: collections.deque[str] = collections.deque(maxlen=3)
+        self._finished: collections.deque[tuple[str, str]] = collections.deque(maxlen=3)
+        self._cancelled = threading.Event()
+        self._stopping = False  # JobCancelled was raised in the running job
+        self.session_alive = None  # optional () -> bool, checked at every progress report
 
     def panel(self):
         return pn.Column(pn.Row(self.status, self.bar, sizing_mode="stretch_width"), self.alert,
-                         sizing_mode="stretch_width")
+                         self._notices, sizing_mode="stretch_width")
 
     def fail(self, message: str) -> None:
         """Show ``message`` (plain text: it may quote file names or columns) in the alert."""
         self.alert.object = escape_markup(message)
         self.alert.visible = True
+
+    def warn(self, message: str) -> None:
+        """Show ``message`` (plain text) in the notice, which stays until dismissed."""
+        text = escape_markup(message)
+        self._set_notice(f"{self.notice.object}<br>{text}" if self._notices.visible else text)
+
+    def _set_notice(self, markup: str) -> None:
+        self.notice.object = markup
+        self._notices.visible = bool(markup)
+
+    def allowed(self, check, *args) -> bool:
+        """``check(*args)``; if it raises :class:`~embviz.app.limits.LimitError`, show its
+        message in the alert and return False (the job is not started)."""
+        try:
+            check(*args)
+        except LimitError as err:
+            _logger.info("refused: %s", err)
+            self.fail(str(err))
+            return False
+        return True
+
+    def cancel(self) -> None:
+        """The page closed: queued jobs never start, the running one stops at its next
+        progress report, later ``run`` calls return None at once."""
+        self._cancelled.set()
+        JOB_SLOTS.cancel(self)
 
     async def run(self, label: str, function, *args, **kwargs):
         """``function(*args, **kwargs)`` in a thread; ``None`` (and an alert) if it fails."""
@@ -69,38 +160,53 @@ class TaskRunner(param.Parameterized):
         if self._turn.locked():
             self._show(f"{self._running}…", f"({label} waits for it)")
         async with self._turn:
-            return await self._run_now(label, function, args, kwargs)
+            if self._cancelled.is_set():
+                return None
+            if not await JOB_SLOTS.acquire(lambda ahead: self._queued(label, ahead), self):
+                return None
+            try:
+                return await self._run_now(label, function, args, kwargs)
+            finally:
+                JOB_SLOTS.release()
+
+    def _queued(self, label: str, ahead: int) -> None:
+        if not self.busy:
+            self._show(f"{label}…", f"(waiting: {ahead} job{'s' if ahead != 1 else ''} ahead "
+                                    f"on this server)")
 
     async def _run_now(self, label: str, function, args, kwargs):
-        self._running = label
+        self._running, self._stopping = label, False
         self.busy, self.alert.visible = True, False
         self.bar.value, self.bar.visible = -1, True  # indeterminate until progress arrives
         self._show(f"{label}…")
         started = time.perf_counter()
         try:
-            result = await asyncio.to_thread(self._call, function, args, kwargs)
+            result = await run_in_thread(self._call, function, args, kwargs)
+        except JobCancelled:
+            _logger.info("%s cancelled (page closed or server stopping)", label)
+            self._remember(label, "cancelled")
+            return None
         except USER_ERRORS as err:
             _logger.info("%s failed: %s", label, err)
             self.fail(f"{label} failed: {err}")
-            self._remember(f"{label}: failed")
+            self._remember(label, "failed")
             return None
         finally:
             self.busy, self.bar.visible = False, False
-        self._remember(f"{label}: done in {time.perf_counter() - started:.1f} s")
+        self._remember(label, f"done in {time.perf_counter() - started:.1f} s")
         return result
 
-    def _remember(self, outcome: str) -> None:
+    def _remember(self, label: str, outcome: str) -> None:
         """Keep the outcome (a repeat of the newest job replaces it) and show the history."""
-        label = outcome.split(":")[0]
-        if self._finished and self._finished[0].split(":")[0] == label:
+        if self._finished and self._finished[0][0] == label:
             self._finished.popleft()
-        self._finished.appendleft(outcome)
+        self._finished.appendleft((label, outcome))
         self._show()
 
     def _show(self, current: str = "", detail: str = "") -> None:
         """The running job (bold, then ``detail``) before the last three finished ones, newest
         first. Labels may quote file names, so every part is shown as text."""
-        parts = [escape_markup(outcome) for outcome in self._finished]
+        parts = [escape_markup(f"{label}: {outcome}") for label, outcome in self._finished]
         if current:
             parts.insert(0, f"**{escape_markup(current)}** {escape_markup(detail)}".strip())
         self.status.object = " · ".join(parts)
@@ -110,6 +216,13 @@ class TaskRunner(param.Parameterized):
             return function(*args, **kwargs)
 
     def _on_progress(self, desc: str, n: int, total) -> None:
+        """Progress from the worker thread; raises :class:`JobCancelled` to stop the job."""
+        if self._stopping:
+            return  # the job is unwinding: its bars close quietly
+        if self._cancelled.is_set() or shutting_down() or (
+                self.session_alive is not None and not self.session_alive()):
+            self._stopping = True
+            raise JobCancelled(desc)
         now = time.perf_counter()
         if now - self._last < 0.2 and (total is None or n < total):
             return  # at most five page updates a second

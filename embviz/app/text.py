@@ -13,7 +13,7 @@ from __future__ import annotations
 import html
 import string
 
-__all__ = ["escape_markup"]
+__all__ = ["escape_markup", "escape_plotly"]
 
 #: Every ASCII punctuation character becomes a character reference: ``html.escape`` for the
 #: five that HTML needs (& < > " '), ``&#N;`` for the rest, which Markdown treats as literal
@@ -54,3 +54,19 @@ def escape_markup(value: object) -> str:
     '&lt;img src&#61;x onerror&#61;&quot;alert&#40;1&#41;&quot;&gt;'
     """
     return " ".join(str(value).split()).translate(_REFERENCES)
+
+
+def escape_plotly(value: object) -> str:
+    """``value`` as literal text inside a Plotly title, legend or axis label.
+
+    Plotly renders a subset of HTML there (``<b>``, ``<br>``, ``<a href>``, ``<span
+    style>``…) and decodes ``&lt;`` ``&gt;`` ``&amp;`` and numeric references, so ``& < >``
+    become references and the text shows as typed (:func:`escape_markup`'s Markdown
+    references and ``<wbr>`` are not for Plotly).
+
+    Examples
+    --------
+    >>> escape_plotly('<a href="http://x">click</a> & <b>bold</b>')
+    '&lt;a href="http://x"&gt;click&lt;/a&gt; &amp; &lt;b&gt;bold&lt;/b&gt;'
+    """
+    return html.escape(" ".join(str(value).split()), quote=False)

@@ -2,7 +2,9 @@
 
 The explorer never opens a server path typed by a user: it reads uploaded bytes (size-limited)
 or files inside the folder named by ``$EMBVIZ_APP_DATA`` (checked to stay inside it). Nothing
-is unpickled.
+is unpickled. A table may have at most ``$EMBVIZ_MAX_ROWS`` rows, checked before it is read:
+a Parquet file's row count comes from its metadata (a few KB can declare 40 million rows), a
+CSV / TSV / JSONL file's rows are counted by reading at most one row more than the limit.
 """
 
 from __future__ import annotations
@@ -17,17 +19,12 @@ import pandas as pd
 from .._files import load_plain_array
 from ..datasets import _read_corpus, _read_table
 from ..embedding_set import EmbeddingSet
+from .limits import LimitError, max_rows, max_upload_bytes
 
-__all__ = ["CORPUS_SUFFIXES", "max_upload_bytes", "read_embeddings_upload", "read_upload",
-           "server_files", "upload_columns"]
+__all__ = ["CORPUS_SUFFIXES", "check_upload_rows", "max_upload_bytes", "read_embeddings_upload",
+           "read_upload", "server_files", "upload_columns"]
 
 CORPUS_SUFFIXES = (".csv", ".tsv", ".parquet", ".jsonl")
-_DEFAULT_MAX_MB = 50
-
-
-def max_upload_bytes() -> int:
-    """The upload size limit: ``$EMBVIZ_MAX_UPLOAD_MB`` megabytes (default 50)."""
-    return int(float(os.environ.get("EMBVIZ_MAX_UPLOAD_MB", _DEFAULT_MAX_MB)) * 1_000_000)
 
 
 def _check_upload(filename: str, content: bytes | None, suffixes) -> str:
@@ -41,7 +38,44 @@ def _check_upload(filename: str, content: bytes | None, suffixes) -> str:
                          f"{max_upload_bytes() / 1e6:g} MB (set EMBVIZ_MAX_UPLOAD_MB)")
     if not content:
         raise ValueError(f"{filename!r} is empty")
+    if suffix in CORPUS_SUFFIXES:
+        check_upload_rows(filename, suffix, content)
     return suffix
+
+
+def check_upload_rows(filename: str, suffix: str, content: bytes) -> None:
+    """Refuse a table of more than :func:`~embviz.app.limits.max_rows` rows before parsing it.
+
+    Parquet: the row count in the file's metadata. CSV / TSV / JSONL: every row takes at
+    least one line, so a file with no more lines than the limit passes at once; otherwise at
+    most ``limit + 1`` rows are parsed to count them (quoted cells may span lines). A file
+    this cannot read passes here and gets its own message from the reader.
+    """
+    limit = max_rows()
+    binary = suffix == ".parquet"
+    few_lines = not binary and content.count(b"\n") < limit
+    rows = 0 if few_lines else _row_count(suffix, content, limit)
+    if rows > limit:
+        count = f"{rows:,}" if binary else f"more than {limit:,}"
+        raise LimitError(f"{filename!r} has {count} rows; uploads are limited to {limit:,} "
+                         f"rows (set EMBVIZ_MAX_ROWS)")
+
+
+def _row_count(suffix: str, content: bytes, limit: int) -> int:
+    """Rows of a table, counted up to ``limit + 1`` (exactly, from metadata, for Parquet)."""
+    try:
+        if suffix == ".parquet":
+            import pyarrow.parquet as pq
+
+            return pq.ParquetFile(io.BytesIO(content)).metadata.num_rows
+        if suffix == ".jsonl":
+            lines = (line for line in io.BytesIO(content) if line.strip())
+            return sum(1 for _ in zip(lines, range(limit + 1)))
+        sep = "\t" if suffix == ".tsv" else ","
+        return len(pd.read_csv(io.BytesIO(content), sep=sep, nrows=limit + 1, usecols=[0],
+                               dtype=str))
+    except Exception:  # noqa: BLE001 - unreadable: the reader names the problem
+        return 0
 
 
 def _with_temp_file(suffix: str, content: bytes, read):
