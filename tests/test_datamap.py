@@ -154,3 +154,12 @@ def test_bad_input_names_the_argument():
         DataMap(np.zeros((5, 2)), ["t"] * 4)
     with pytest.raises(ValueError, match="values has 4 rows"):
         DataMap(np.zeros((5, 2)), ["t"] * 5, values=[1, 2, 3, 4])
+
+
+def test_export_legend_shows_categories_as_typed():
+    pytest.importorskip("plotly")
+    values = lambda n: np.array(["<b>bold</b>", "<a href='http://x'>x</a>"] * (n // 2))  # noqa: E731
+    datamap = _grid_map(values=values)
+    fig = datamap_figure(datamap, datamap.aggregate())
+    assert {trace.name for trace in fig.data} == {"&lt;b&gt;bold&lt;/b&gt;",
+                                                  "&lt;a href='http://x'&gt;x&lt;/a&gt;"}

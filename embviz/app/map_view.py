@@ -15,7 +15,7 @@ from ..exploration import MAX_MAP_POINTS, POINT_MEASURES
 from ..selection import COMBINE_MODES, Selection, composition
 from .limits import check_query
 from .state import AppState, controls
-from .text import escape_markup
+from .text import escape_markup, escape_plotly
 
 __all__ = ["MapView"]
 
@@ -106,7 +106,8 @@ class MapView(Viewer):
         from ..viz import datamap_figure
 
         axis = "UMAP" if self.method == "umap" else "PC"
-        figure = datamap_figure(self.datamap, agg, title=self._title(), axis_title=axis)
+        figure = datamap_figure(self.datamap, agg, title=escape_plotly(self._title()),
+                                axis_title=axis)
         self.state.add_figure("map", figure)
 
     def _query_points(self):
@@ -214,7 +215,7 @@ class MapView(Viewer):
         if values is not None:
             meta = meta.assign(**{name: values})
         fig = scatter_map(exploration.coords(self.method, 3), meta, color=name or None,
-                          title=self.state.source,
+                          title=escape_plotly(self.state.source),
                           axis_title="UMAP" if self.method == "umap" else "PC",
                           max_points=MAX_MAP_POINTS, random_state=exploration.random_state)
         fig.update_layout(dragmode="orbit", margin=dict(l=40, r=10, t=40, b=40),

@@ -371,6 +371,7 @@ def datamap_figure(datamap: DataMap, agg, title: str = "", axis_title: str = "",
     plotly.graph_objects.Figure
     """
     import base64
+    import html
     import io
 
     import plotly.graph_objects as go
@@ -390,7 +391,8 @@ def datamap_figure(datamap: DataMap, agg, title: str = "", axis_title: str = "",
     fig.update_yaxes(range=[y0, y1], title=f"{axis_title}2" if axis_title else None,
                      showgrid=False, zeroline=False)
     fig.update_layout(title=title, template="simple_white",
-                      legend=dict(title=datamap.name, itemsizing="constant"))
+                      legend=dict(title=html.escape(datamap.name, quote=False),
+                                  itemsizing="constant"))
     return fig
 
 
@@ -400,13 +402,17 @@ def _pixel_edges(centers: np.ndarray) -> tuple[float, float]:
 
 
 def _legend_traces(fig, datamap: DataMap, max_legend: int) -> None:
+    import html
+
     import plotly.graph_objects as go
 
     empty = dict(x=[None], y=[None], mode="markers")
     if datamap.categorical:
         legend = datamap.legend().head(max_legend)
         for category, color in zip(legend["category"], legend["color"]):
-            fig.add_trace(go.Scatter(**empty, name=str(category), marker=dict(color=color)))
+            # plotly renders a subset of HTML in legend names: a category is shown as typed
+            fig.add_trace(go.Scatter(**empty, name=html.escape(str(category), quote=False),
+                                     marker=dict(color=color)))
         return
     if datamap.values is not None:
         import colorcet
