@@ -33,12 +33,14 @@ _USER_SETTINGS = {
 
 
 @contextlib.contextmanager
-def jupyter_lab(log_path: Path, env: dict | None = None, timeout: float = 180):
+def jupyter_lab(log_path: Path, env: dict | None = None, timeout: float = 180,
+                disabled_extensions: tuple[str, ...] = ()):
     """Yield ``(url, token, root)`` of a running JupyterLab; its log goes to ``log_path``.
 
     ``url`` is ``http://127.0.0.1:PORT`` (no trailing slash); ``root`` is the folder the server
     serves (write notebooks there). Kernels start with the server's environment, so ``env``
-    (e.g. ``PYTHONPATH``) reaches them too.
+    (e.g. ``PYTHONPATH``) reaches them too. ``disabled_extensions`` names labextensions to
+    switch off for this server only (e.g. ``"@pyviz/jupyterlab_pyviz"``, to show what it does).
     """
     port = free_port()
     token = secrets.token_hex(24)
@@ -51,6 +53,7 @@ def jupyter_lab(log_path: Path, env: dict | None = None, timeout: float = 180):
             plugin, _, file = name.rpartition("/")
             (state / "settings" / plugin).mkdir(parents=True, exist_ok=True)
             (state / "settings" / plugin / file).write_text(json.dumps(settings))
+        set_disabled_labextensions(root, disabled_extensions)
         command = [
             str(jupyter), "lab", "--no-browser",
             "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}",
@@ -85,6 +88,18 @@ def jupyter_lab(log_path: Path, env: dict | None = None, timeout: float = 180):
                 yield url, token, root
             finally:
                 _stop(process)
+
+
+def set_disabled_labextensions(root: Path, names=()) -> None:
+    """Switch labextensions off (or all back on, with no names) for pages loaded from now on.
+
+    ``root`` is the one ``jupyter_lab`` yielded; the server reads ``page_config.json`` from
+    its private config folder on every ``/lab`` request, so no restart is needed.
+    """
+    labconfig = Path(root).parent / "state" / "config" / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    (labconfig / "page_config.json").write_text(json.dumps(
+        {"disabledExtensions": {name: True for name in names}}))
 
 
 def _wait_until_up(status_url: str, process, timeout: float, log_path: Path) -> None:

@@ -160,6 +160,15 @@ class LabNotebook:
                           f"cells {indices} to finish (prompts "
                           f"{[self.prompt(i) for i in indices]})")
 
+    def shutdown_kernel(self) -> None:
+        """Shut this notebook's kernel down (the page may stay open)."""
+        self.page.evaluate(
+            "() => window.jupyterapp.shell.currentWidget.sessionContext.shutdown()")
+
+    def plugins(self) -> list[str]:
+        """Ids of the frontend plugins JupyterLab registered (``@scope/pkg:plugin``)."""
+        return self.page.evaluate("() => window.jupyterapp.listPlugins()")
+
     # -- reading -------------------------------------------------------------------------
     def cell(self, index: int):
         """Locator of the cell's DOM node (``.jp-Cell``) in this notebook's panel."""

@@ -1,0 +1,263 @@
+"""The explorer inline in a real JupyterLab: offline rendering and a selection back in Python.
+
+A JupyterLab server on loopback (``jupyter_server.jupyter_lab``) and Debian's Chromium driven by
+Playwright (``notebook_driver``). The page may load nothing but 127.0.0.1: every other request
+is aborted and recorded, and the test asserts there was none, so "it renders" means "it renders
+offline". A box selection is made with the mouse on the Bokeh canvas; a further cell then reads
+the selection in the kernel, and the count must match the points inside the box that was
+dragged (pixel drag -> data coordinates from the plot's frame and ranges).
+
+Until ``embviz.explore`` exists the notebook is a stand-in on the same machinery (HoloViews
+``Points`` in a ``pn.pane.HoloViews``, selection through ``hv.streams.BoundsXY``). To test the
+explorer, replace ``CELLS`` (and ``PLOT_CELL`` / ``READ_CELL`` if the layout changes): the read
+cell must print one line ``RESULT {"count": <rows selected>, "bounds": [x0, y0, x1, y1] | null}``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from app_server import BROWSER_ARGS, CHROMIUM, ROOT
+from jupyter_server import jupyter_lab, set_disabled_labextensions
+from notebook_driver import (
+    LabNotebook,
+    block_external,
+    drag,
+    pixel_to_data,
+    plot_geometry,
+    wait_until,
+    write_notebook,
+)
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")]
+
+SHOTS = ROOT / "results" / "screenshots"
+PYVIZ_LABEXTENSION = "@pyviz/jupyterlab_pyviz"
+
+#: The setup every notebook needs. ``inline=True`` puts BokehJS, Panel's JS and CSS into the
+#: notebook itself (no CDN). No ``hv.extension("bokeh")``: its default ``inline=False`` loads
+#: Panel's resources again from cdn.holoviz.org (use ``hv.extension("bokeh", inline=True)`` to
+#: display bare HoloViews objects; ``pn.pane.HoloViews`` needs neither).
+SETUP = """\
+import json
+import numpy as np, pandas as pd, holoviews as hv, panel as pn
+pn.extension(inline=True)"""
+
+CELLS = [
+    SETUP,
+    # PLOT_CELL: the map, with box/lasso select reaching the kernel through a stream
+    """\
+xy = np.load("points.npy")
+points = hv.Points(xy).opts(tools=["box_select", "lasso_select"], active_tools=["box_select"],
+                            width=500, height=400)
+box = hv.streams.BoundsXY(source=points)
+pane = pn.pane.HoloViews(points)
+pane""",
+    # READ_CELL: what the kernel got
+    """\
+b = box.bounds
+if b is None:
+    selected = pd.DataFrame(columns=["x", "y"])
+else:
+    x0, y0, x1, y1 = b
+    inside = (xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)
+    selected = pd.DataFrame(xy[inside], columns=["x", "y"])
+print("RESULT", json.dumps({"count": len(selected),
+                            "bounds": None if b is None else [float(v) for v in b]}))""",
+]
+PLOT_CELL, READ_CELL = 1, 2
+
+#: The drag, as fractions of the plot frame: from (left, top) to (right, bottom).
+DRAG = ((0.30, 0.30), (0.62, 0.72))
+#: How far (in screen pixels) the kernel's bounds may be from the dragged box.
+PIXEL_TOLERANCE = 2.0
+#: Seconds: the first page load on a loaded 2-core machine is slow; each wait is on a condition.
+OPEN_TIMEOUT, RUN_TIMEOUT, SELECTION_TIMEOUT = 180, 180, 60
+
+
+def points() -> np.ndarray:
+    return np.random.default_rng(0).normal(size=(1000, 2))
+
+
+@pytest.fixture(scope="module")
+def lab(tmp_path_factory):
+    log = tmp_path_factory.mktemp("jupyter") / "jupyter.log"
+    started = time.monotonic()
+    with jupyter_lab(log, env={"PYTHONPATH": str(ROOT)}) as (url, token, root):
+        print(f"\n[jupyter lab up in {time.monotonic() - started:.1f} s; log {log}]")
+        np.save(root / "points.npy", points())
+        yield url, token, root, log
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    page.blocked = block_external(page)
+    page.console_errors = []
+    page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
+    page.on("pageerror", lambda e: page.console_errors.append(f"uncaught: {e}"))
+    yield page
+    page.close()
+
+
+def shot(page, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / f"{name}.png"
+    with contextlib.suppress(Exception):
+        page.screenshot(path=str(path))
+    return path
+
+
+@contextlib.contextmanager
+def diagnosed(page, log: Path, name: str):
+    """On any failure: a screenshot, the blocked requests and the tail of the Jupyter log."""
+    try:
+        yield
+    except Exception as error:
+        path = shot(page, f"{name}_failure")
+        raise AssertionError(
+            f"{type(error).__name__}: {error}\n--- screenshot: {path}\n--- blocked requests: "
+            f"{page.blocked}\n--- console errors: {page.console_errors[-10:]}\n"
+            f"--- jupyter log (tail):\n{log.read_text()[-4000:]}") from error
+
+
+def open_and_run(page, lab, name: str, cells: list[str]) -> tuple[LabNotebook, dict]:
+    """Write and open the notebook, run all cells, wait for the plot; return its geometry."""
+    url, token, root, _ = lab
+    write_notebook(root, name, cells)
+    notebook = LabNotebook(page, url, token, name)
+    started = time.monotonic()
+    notebook.open(OPEN_TIMEOUT)
+    opened = time.monotonic()
+    notebook.run_all(RUN_TIMEOUT)
+    ran = time.monotonic()
+    assert not notebook.errors(), notebook.errors()
+    notebook.cell(PLOT_CELL).scroll_into_view_if_needed()
+    geometry = wait_until(page, lambda: plot_geometry(page), RUN_TIMEOUT,
+                          "a Bokeh plot with a box-select tool")
+    print(f"[{name}: opened in {opened - started:.1f} s, ran all cells in {ran - opened:.1f} s, "
+          f"plot drawn {time.monotonic() - ran:.1f} s later]")
+    return notebook, geometry
+
+
+def drag_box(page, geometry: dict) -> tuple[tuple[float, float], tuple[float, float]]:
+    """Drag the box DRAG over the plot frame; return its corners in page pixels."""
+    g = geometry
+    (fx0, fy0), (fx1, fy1) = DRAG
+    start = (g["left"] + fx0 * g["width"], g["top"] + fy0 * g["height"])
+    end = (g["left"] + fx1 * g["width"], g["top"] + fy1 * g["height"])
+    viewport = page.viewport_size
+    assert 0 < start[1] < end[1] < viewport["height"], f"plot off screen: {g}"
+    drag(page, start, end)
+    return start, end
+
+
+def read_result(notebook: LabNotebook) -> dict:
+    text = notebook.output_text(READ_CELL)
+    lines = [line for line in text.splitlines() if line.startswith("RESULT ")]
+    assert lines, f"the read cell printed no RESULT line: {text!r}"
+    return json.loads(lines[-1].removeprefix("RESULT "))
+
+
+def count_inside(xy: np.ndarray, x0, y0, x1, y1) -> int:
+    return int(((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1)).sum())
+
+
+def drawn_colours(page, geometry: dict) -> int:
+    """Distinct colours in a screenshot of the plot frame (a blank frame has one or two)."""
+    from PIL import Image
+
+    g = geometry
+    png = page.screenshot(clip={"x": g["left"], "y": g["top"],
+                                "width": g["width"], "height": g["height"]})
+    return len(Image.open(io.BytesIO(png)).convert("RGB").getcolors(maxcolors=1 << 20) or [])
+
+
+def test_box_selection_in_jupyterlab_reaches_the_kernel(lab, page):
+    _, _, _, log = lab
+    with diagnosed(page, log, "notebook_explorer"):
+        notebook, geometry = open_and_run(page, lab, "explorer.ipynb", CELLS)
+        assert [p for p in notebook.plugins() if p.startswith(PYVIZ_LABEXTENSION)], \
+            f"{PYVIZ_LABEXTENSION} is not active: selections could not reach the kernel"
+
+        # rendered, offline: a Bokeh canvas in the plot cell's output, points on it, and no
+        # request left loopback
+        output = notebook.cell(PLOT_CELL).locator(".jp-OutputArea")
+        assert output.locator(".bk-Canvas").count() >= 1, "no Bokeh canvas in the plot cell"
+        assert output.locator("canvas").count() >= 1
+        assert drawn_colours(page, geometry) > 20, "the plot frame is blank"
+        assert page.blocked == [], f"the page asked for external resources: {page.blocked}"
+        shot(page, "notebook_explorer")
+
+        # a box drawn with the mouse; then the read cell, until the selection has arrived
+        started = time.monotonic()
+        start, end = drag_box(page, geometry)
+        (x0, y1), (x1, y0) = pixel_to_data(geometry, *start), pixel_to_data(geometry, *end)
+
+        def arrived():
+            notebook.run_cell(READ_CELL, RUN_TIMEOUT)
+            result = read_result(notebook)
+            return result if result["bounds"] is not None or result["count"] > 0 else None
+
+        result = wait_until(page, arrived, SELECTION_TIMEOUT, "the selection in the kernel",
+                            poll_ms=500)
+        print(f"[selection read back {time.monotonic() - started:.1f} s after the drag: "
+              f"{result}; dragged box ({x0:.3f}, {y0:.3f}, {x1:.3f}, {y1:.3f})]")
+        shot(page, "notebook_explorer_selection")
+
+        # what the drag should select: every point inside the box, give or take a couple of
+        # pixels at its edges
+        xy = points()
+        dx = PIXEL_TOLERANCE * (geometry["x_end"] - geometry["x_start"]) / geometry["width"]
+        dy = PIXEL_TOLERANCE * (geometry["y_end"] - geometry["y_start"]) / geometry["height"]
+        low = count_inside(xy, x0 + dx, y0 + dy, x1 - dx, y1 - dy)
+        high = count_inside(xy, x0 - dx, y0 - dy, x1 + dx, y1 + dy)
+        assert low > 50, f"the drag box holds too few points to test: {low}"
+        assert low <= result["count"] <= high, (result, low, high)
+        if result["bounds"] is not None:  # the kernel's bounds: where we dragged ...
+            bx0, by0, bx1, by1 = result["bounds"]
+            assert abs(bx0 - x0) <= dx and abs(bx1 - x1) <= dx, (result["bounds"], x0, x1)
+            assert abs(by0 - y0) <= dy and abs(by1 - y1) <= dy, (result["bounds"], y0, y1)
+            # ... and the count is exactly the geometric count inside them
+            assert result["count"] == count_inside(xy, bx0, by0, bx1, by1)
+        assert page.blocked == [], f"the page asked for external resources: {page.blocked}"
+        assert not page.console_errors, page.console_errors
+        assert not notebook.errors(), notebook.errors()
+        notebook.shutdown_kernel()
+
+
+def test_without_the_pyviz_labextension_the_selection_never_reaches_the_kernel(lab, page):
+    """Why the labextension is required: without it the plot still draws (the text/html +
+    JavaScript fallback) and the box is drawn in the page, but no comm carries it to Python."""
+    _, _, root, log = lab
+    set_disabled_labextensions(root, [PYVIZ_LABEXTENSION])
+    try:
+        with diagnosed(page, log, "notebook_no_pyviz"):
+            notebook, geometry = open_and_run(page, lab, "no_pyviz.ipynb", CELLS)
+            assert not [p for p in notebook.plugins() if p.startswith(PYVIZ_LABEXTENSION)]
+            assert drawn_colours(page, geometry) > 20, "the plot frame is blank"
+            drag_box(page, geometry)
+            for _ in range(3):  # a negative: no condition to wait on, so a few bounded looks
+                page.wait_for_timeout(1500)
+                notebook.run_cell(READ_CELL, RUN_TIMEOUT)
+                assert read_result(notebook) == {"count": 0, "bounds": None}
+            notebook.shutdown_kernel()
+    finally:
+        set_disabled_labextensions(root, [])
