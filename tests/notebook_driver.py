@@ -202,30 +202,82 @@ class LabNotebook:
         return found
 
 
-#: JavaScript: geometry of the Bokeh plot that has a box-select tool (the largest, if several):
-#: its frame in page CSS pixels and the data ranges it shows.
-_PLOT_GEOMETRY = """() => {
-    if (!window.Bokeh || !Bokeh.index) return null;
+#: JavaScript: the Bokeh plot that has a box-select tool (the largest, if several).
+_SELECT_PLOT = """
     const plots = [...Bokeh.index.query(v => v.frame_view != null && v.model.toolbar != null
         && v.model.toolbar.tools.some(t => t.type === 'BoxSelectTool'))];
-    if (!plots.length) return null;
     const area = v => v.frame_view.bbox.width * v.frame_view.bbox.height;
     plots.sort((a, b) => area(b) - area(a));
     const pv = plots[0];
+"""
+
+#: JavaScript: that plot's frame in page CSS pixels and the data ranges it shows.
+_PLOT_GEOMETRY = """() => {
+    if (!window.Bokeh || !Bokeh.index) return null;
+    %s
+    if (pv == null) return null;
     const canvas = pv.canvas_view.el.getBoundingClientRect();
-    const bbox = pv.frame_view.bbox, fr = pv.frame_view;
+    const bbox = pv.frame_view.bbox;
     const xr = pv.model.x_range, yr = pv.model.y_range;
     if (canvas.width === 0 || bbox.width === 0) return null;
     return {left: canvas.left + bbox.left, top: canvas.top + bbox.top,
             width: bbox.width, height: bbox.height,
             x_start: xr.start, x_end: xr.end, y_start: yr.start, y_end: yr.end,
             n_plots: plots.length};
-}"""
+}""" % _SELECT_PLOT
+
+#: JavaScript: record every final selection the plot emits (box/lasso/...), in data coordinates,
+#: in ``window.__selections``. Wraps the model's ``trigger_event`` on the instance: no Bokeh
+#: property changes, so nothing extra is synced to the kernel.
+_WATCH_SELECTIONS = """() => {
+    if (!window.Bokeh || !Bokeh.index) return false;
+    %s
+    if (pv == null) return false;
+    window.__selections = window.__selections || [];
+    const model = pv.model;
+    if (!model.__watched) {
+        const trigger = model.trigger_event.bind(model);
+        model.trigger_event = event => {
+            if (event.event_name === 'selectiongeometry' && event.final)
+                window.__selections.push(JSON.parse(JSON.stringify(event.geometry)));
+            return trigger(event);
+        };
+        model.__watched = true;
+    }
+    return true;
+}""" % _SELECT_PLOT
 
 
 def plot_geometry(page) -> dict | None:
     """Frame position (page pixels) and data ranges of the box-selectable Bokeh plot."""
     return page.evaluate(_PLOT_GEOMETRY)
+
+
+def stable_plot_geometry(page, timeout_s: float = 120) -> dict:
+    """The plot geometry once it is there and has not moved for half a second."""
+    previous = None
+
+    def settled():
+        nonlocal previous
+        current = plot_geometry(page)
+        still = current is not None and current == previous
+        previous = current
+        return current if still else None
+
+    return wait_until(page, settled, timeout_s, "the box-selectable Bokeh plot to settle",
+                      poll_ms=500)
+
+
+def watch_selections(page) -> None:
+    """Start recording the final selection geometries the plot emits (``selections``)."""
+    if not page.evaluate(_WATCH_SELECTIONS):
+        raise AssertionError("no box-selectable Bokeh plot to watch")
+
+
+def selections(page) -> list[dict]:
+    """Final selection geometries recorded since ``watch_selections``: each a dict with
+    ``type`` ("rect", "poly", ...) and data coordinates (``x0, y0, x1, y1`` for a box)."""
+    return page.evaluate("() => window.__selections || []")
 
 
 def pixel_to_data(geometry: dict, px: float, py: float) -> tuple[float, float]:
