@@ -32,9 +32,23 @@ def write_notebook(root: Path, name: str, cells: list[str]) -> Path:
     return path
 
 
+#: Chromium flags that make any host but loopback unresolvable: a second fence behind
+#: ``block_external`` (which sees what the page asks for; this also stops what it cannot see).
+OFFLINE_ARGS = ["--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost"]
+
+
 def block_external(page) -> list[str]:
-    """Abort every request not to loopback; return the (live) list of what was blocked."""
+    """Abort every request not to loopback; return the (live) list of what was blocked.
+
+    WebSockets are not routed by Playwright: one to another host is recorded here too.
+    """
     blocked: list[str] = []
+
+    def websocket(ws):
+        if urlsplit(ws.url).hostname not in LOCAL_HOSTS:
+            blocked.append(ws.url)
+
+    page.on("websocket", websocket)
 
     def handle(route):
         url = route.request.url

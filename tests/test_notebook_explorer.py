@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import sys
 import time
 from pathlib import Path
 
@@ -26,6 +27,7 @@ import pytest
 from app_server import BROWSER_ARGS, CHROMIUM, ROOT
 from jupyter_server import jupyter_lab, set_disabled_labextensions
 from notebook_driver import (
+    OFFLINE_ARGS,
     LabNotebook,
     block_external,
     drag,
@@ -38,8 +40,10 @@ from notebook_driver import (
     write_notebook,
 )
 
+JUPYTER = Path(sys.executable).with_name("jupyter")
 pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")]
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium"),
+              pytest.mark.skipif(not JUPYTER.exists(), reason="needs jupyterlab (notebooks extra)")]
 
 SHOTS = ROOT / "results" / "screenshots"
 PYVIZ_LABEXTENSION = "@pyviz/jupyterlab_pyviz"
@@ -106,20 +110,24 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM,
+                                             args=BROWSER_ARGS + OFFLINE_ARGS)
         yield browser
         browser.close()
 
 
 @pytest.fixture
 def page(browser):
-    page = browser.new_page(viewport={"width": 1400, "height": 1100})
+    # service workers' requests would bypass page.route: none allowed
+    context = browser.new_context(viewport={"width": 1400, "height": 1100},
+                                  service_workers="block")
+    page = context.new_page()
     page.blocked = block_external(page)
     page.console_errors = []
     page.on("console", lambda m: m.type == "error" and page.console_errors.append(m.text))
     page.on("pageerror", lambda e: page.console_errors.append(f"uncaught: {e}"))
     yield page
-    page.close()
+    context.close()
 
 
 def shot(page, name: str) -> Path:
