@@ -1,6 +1,6 @@
 """Drive a notebook in a real JupyterLab with Playwright (Debian Chromium), offline.
 
-``jupyter_server.jupyter_lab`` starts the server with ``--LabApp.expose_app_in_browser`` so
+``lab_server.jupyter_lab`` starts the server with ``--LabApp.expose_app_in_browser`` so
 the page has ``window.jupyterapp``: cells are run through JupyterLab's own command registry
 (``notebook:run-all-cells`` is what the menu "Run > Run All Cells" calls), and "finished" is
 read from what the user sees (each cell's ``[n]:`` prompt) plus the kernel status.

@@ -1,6 +1,6 @@
 """The explorer inline in a real JupyterLab: offline rendering and a selection back in Python.
 
-A JupyterLab server on loopback (``jupyter_server.jupyter_lab``) and Debian's Chromium driven by
+A JupyterLab server on loopback (``lab_server.jupyter_lab``) and Debian's Chromium driven by
 Playwright (``notebook_driver``). The page may load nothing but 127.0.0.1: every other request
 is aborted and recorded, and the test asserts there was none, so "it renders" means "it renders
 offline". A box selection is made with the mouse on the Bokeh canvas; a further cell then reads
@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from app_server import BROWSER_ARGS, CHROMIUM, ROOT
-from jupyter_server import jupyter_lab, set_disabled_labextensions
+from lab_server import jupyter_lab, set_disabled_labextensions
 from notebook_driver import (
     OFFLINE_ARGS,
     LabNotebook,

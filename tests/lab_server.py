@@ -1,5 +1,8 @@
 """Start a real ``jupyter lab`` on a free loopback port, for notebook browser tests.
 
+(Not named ``jupyter_server.py``: ``tests/`` is on ``sys.path`` under pytest, and that name
+would shadow the ``jupyter_server`` package for every test in the run.)
+
 The server never touches the network: it listens on 127.0.0.1 with a random token, checks for
 no updates and fetches no news, its extension manager is read-only (no PyPI queries), and its
 settings, workspaces and runtime files live in a temporary folder so nothing of the user's
