@@ -155,11 +155,15 @@ class LabNotebook:
         """Select cell ``index`` and run it (Ctrl+Enter); return its new execution count."""
         self.wait_kernel_idle(timeout_s)
         before = [self.execution_count(index)]
+        self.activate(index)
+        self.command("notebook:run-cell")
+        return self._wait_executed([index], before, timeout_s)[0]
+
+    def activate(self, index: int) -> None:
+        """Make cell ``index`` the active cell (as a click on it would)."""
         self.page.evaluate(
             "i => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = i; }",
             index)
-        self.command("notebook:run-cell")
-        return self._wait_executed([index], before, timeout_s)[0]
 
     def _wait_executed(self, indices, before, timeout_s: float) -> list[int]:
         indices = list(indices)
