@@ -63,16 +63,22 @@ def block_external(page) -> list[str]:
     return blocked
 
 
-def wait_until(page, condition, timeout_s: float, what: str, poll_ms: int = 250):
-    """Poll ``condition()`` until truthy (returned); on timeout raise with ``what``."""
+def wait_until(page, condition, timeout_s: float, what, poll_ms: int = 250):
+    """Poll ``condition()`` until truthy (returned); on timeout raise with ``what`` (a string,
+    or a callable giving one, evaluated then: the state at the timeout, not at the start)."""
     deadline = time.monotonic() + timeout_s
     while True:
         value = condition()
         if value:
             return value
         if time.monotonic() > deadline:
+            what = what() if callable(what) else what
             raise TimeoutError(f"timed out after {timeout_s:.0f} s waiting for {what}")
         page.wait_for_timeout(poll_ms)
+
+
+class CellError(AssertionError):
+    """A cell the driver ran raised: its error, not a timeout."""
 
 
 _PROMPT = re.compile(r"^\[(\d+)\]:$")
@@ -114,7 +120,7 @@ class LabNotebook:
 
     def wait_kernel_idle(self, timeout_s: float = 120) -> None:
         wait_until(self.page, lambda: self.kernel_status() == "idle", timeout_s,
-                   f"the kernel to be idle (status {self.kernel_status()!r})")
+                   lambda: f"the kernel to be idle (status {self.kernel_status()!r})")
 
     # -- running -------------------------------------------------------------------------
     def command(self, name: str, args: dict | None = None) -> None:
@@ -166,17 +172,24 @@ class LabNotebook:
             index)
 
     def _wait_executed(self, indices, before, timeout_s: float) -> list[int]:
+        """Wait until each cell has a new ``[n]:`` and the kernel is idle. A cell that raised
+        fails at once (JupyterLab stops a run there, so the cells after it never finish)."""
         indices = list(indices)
 
         def done():
             counts = [self.execution_count(i) for i in indices]
-            if any(c is None or c == b for c, b in zip(counts, before)):
+            ran = [i for i, c, b in zip(indices, counts, before) if c is not None and c != b]
+            failed = [e for i in ran for e in self.cell_errors(i)]
+            if failed:
+                raise CellError("\n".join(failed))
+            if len(ran) < len(indices):
                 return None
             return counts if self.kernel_status() == "idle" else None
 
         return wait_until(self.page, done, timeout_s,
-                          f"cells {indices} to finish (prompts "
-                          f"{[self.prompt(i) for i in indices]})")
+                          lambda: f"cells {indices} to finish (prompts "
+                                  f"{[self.prompt(i) for i in indices]}, kernel "
+                                  f"{self.kernel_status()})")
 
     def shutdown_kernel(self) -> None:
         """Shut this notebook's kernel down (the page may stay open)."""
@@ -210,14 +223,22 @@ class LabNotebook:
                 return cell.model.outputs.toJSON();
             }""", index)
 
-    def errors(self) -> list[str]:
-        """``ename: evalue`` of every error output in the notebook."""
+    def cell_errors(self, index: int) -> list[str]:
+        """``cell i: ename: evalue`` and the traceback's last lines, for each error output."""
         found = []
-        for i in range(self.cell_count()):
-            for out in self.output_json(i):
-                if out.get("output_type") == "error":
-                    found.append(f"cell {i}: {out.get('ename')}: {out.get('evalue')}")
+        for out in self.output_json(index):
+            if out.get("output_type") == "error":
+                trace = _ANSI.sub("", "\n".join(out.get("traceback", [])))
+                tail = "\n".join(trace.strip().splitlines()[-12:])
+                found.append(f"cell {index}: {out.get('ename')}: {out.get('evalue')}\n{tail}")
         return found
+
+    def errors(self) -> list[str]:
+        """:meth:`cell_errors` of every cell."""
+        return [e for i in range(self.cell_count()) for e in self.cell_errors(i)]
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 
 
 #: JavaScript: the Bokeh plot that has a box-select tool (the largest, if several).

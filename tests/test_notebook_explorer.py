@@ -13,6 +13,8 @@ explorer, replace ``CELLS`` (and ``PLOT_CELL`` / ``READ_CELL`` if the layout cha
 cell must print one line ``RESULT {"count": <rows selected>, "bounds": [x0, y0, x1, y1] | null}``
 ("bounds" optional: when given they must be the box the page emitted, and "count" the points of
 ``POINTS_FILE`` inside them), and ``POINTS_FILE`` must hold the coordinates the map draws.
+The read cell also runs in "Run All", before any selection (and, for the explorer, possibly
+before its map is computed): it must not raise then (a cell error fails the run at once).
 
 Findings this module holds to (see the second test): a notebook needs ``pn.extension(inline=True)``
 to render with no network, and the ``@pyviz/jupyterlab_pyviz`` labextension (shipped in the
