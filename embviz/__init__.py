@@ -26,7 +26,7 @@ from .embedding_set import EmbeddingSet
 
 __version__ = "0.1.0"
 
-__all__ = ["EmbeddingSet", "__version__", "embed_corpus", "embed_corpus_layers",
+__all__ = ["EmbeddingSet", "__version__", "embed_corpus", "embed_corpus_layers", "explore",
            "list_datasets", "load_dataset", "read_corpus"]
 
 
@@ -35,4 +35,8 @@ def __getattr__(name):  # lazy re-exports of the embedding entry points
         from . import embed
 
         return getattr(embed, name)
+    if name == "explore":  # the explorer, inline in a notebook (imports Panel)
+        from .app import explore
+
+        return explore
     raise AttributeError(f"module 'embviz' has no attribute {name!r}")

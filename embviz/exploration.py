@@ -33,7 +33,7 @@ from ._validation import check_choice, check_positive_int, unit_rows
 from .embedding_set import EmbeddingSet
 
 __all__ = ["DEFAULT_N", "LAYER_ROWS", "MAP_METHODS", "MAX_GROUP_VALUES", "MAX_MAP_POINTS",
-           "MAX_SELECTED_ROWS", "MAX_TEST_ROWS", "N_RESAMPLES", "POINT_MEASURES", "Exploration",
+           "MAX_TEST_ROWS", "MAX_UMAP_DEFAULT", "N_RESAMPLES", "POINT_MEASURES", "Exploration",
            "load_exploration"]
 
 MAP_METHODS = ("umap", "pca")
@@ -46,14 +46,16 @@ POINT_MEASURES = {
 }
 #: Texts sampled from a bundled corpus when no size is given (the app's first screen).
 DEFAULT_N = 5000
-#: Points a map draws; above this a uniform random sample (seeded by ``random_state``) is drawn.
+#: Points a 3-D map draws (a uniform random sample above this, seeded by ``random_state``, and
+#: the title says so); 2-D maps draw every point (:class:`embviz.viz.DataMap`).
 MAX_MAP_POINTS = 20_000
+#: Above this many points the default map is PCA: UMAP's layout of 1,000,000 points takes hours
+#: on two cores (``bench/explorer_first_map.py``); it stays one choice away.
+MAX_UMAP_DEFAULT = 200_000
 #: Most distinct values a non-numeric column may have to colour the map or to form groups.
 MAX_GROUP_VALUES = 200
 #: Rows per group in two-sample tests; a larger group is sampled down to this many.
 MAX_TEST_ROWS = 3000
-#: Selected rows that get neighbour lists in :meth:`Exploration.neighbors_table`.
-MAX_SELECTED_ROWS = 500
 #: Texts re-embedded at every layer by :meth:`Exploration.layerwise`.
 LAYER_ROWS = 1000
 #: Bootstrap resamples of the geometry report's intervals.
@@ -409,8 +411,7 @@ class Exploration:
             meta = meta.assign(**{color: self.measure(color)})
         return meta
 
-    def neighbors_table(self, rows, k: int = 5,
-                        max_rows: int = MAX_SELECTED_ROWS) -> pd.DataFrame:
+    def neighbors_table(self, rows, k: int = 5, max_rows: int | None = None) -> pd.DataFrame:
         """Selected rows with their ``k`` nearest neighbours (long format).
 
         Parameters
@@ -419,33 +420,40 @@ class Exploration:
             Row numbers, e.g. a selection on the map.
         k : int, default 5
             Neighbours per row (at most ``n - 1``).
-        max_rows : int, default :data:`MAX_SELECTED_ROWS`
-            Only the first ``max_rows`` of ``rows`` get neighbour lists.
+        max_rows : int, optional
+            Only the first ``max_rows`` of ``rows`` get neighbour lists; ``None``: all.
 
         Returns
         -------
-        DataFrame with ``row``, ``text``, ``rank`` (0 = the row itself), ``neighbor``,
-        ``neighbor_text``, ``cosine`` (similarity); plus ``label`` / ``neighbor_label`` when
-        labelled.
+        DataFrame with ``row``, ``id`` (when the corpus has one), ``text``, ``rank`` (0 = the
+        row itself), ``neighbor``, ``neighbor_id``, ``neighbor_text``, ``cosine``
+        (similarity); plus ``label`` / ``neighbor_label`` when labelled.
         """
         rows = np.asarray(rows, dtype=np.int64).ravel()
         if rows.size and (rows.min() < 0 or rows.max() >= len(self)):
             raise IndexError(f"rows must lie in [0, {len(self)}), got {rows.min()}..{rows.max()}")
-        rows = rows[:check_positive_int(max_rows, "max_rows")]
+        if max_rows is not None:
+            rows = rows[:check_positive_int(max_rows, "max_rows")]
         k = min(check_positive_int(k, "k"), len(self) - 1)
         graph = self.graph(k)
-        neighbors = np.hstack([rows[:, None], graph.indices[rows, :k]])
-        distances = np.hstack([np.zeros((len(rows), 1)), graph.distances[rows, :k]])
-        meta = self.data.meta
-        table = pd.DataFrame({
-            "row": np.repeat(rows, k + 1), "text": meta["text"].to_numpy()[np.repeat(rows, k + 1)],
-            "rank": np.tile(np.arange(k + 1), len(rows)), "neighbor": neighbors.ravel(),
-            "neighbor_text": meta["text"].to_numpy()[neighbors.ravel()],
-            "cosine": 1 - distances.ravel()})  # the graph holds cosine distances 1 - cos
-        if "label" in meta.columns:
-            table.insert(2, "label", meta["label"].to_numpy()[table["row"]])
-            table["neighbor_label"] = meta["label"].to_numpy()[table["neighbor"]]
-        return table
+        neighbors = np.hstack([rows[:, None], graph.indices[rows, :k]]).ravel()
+        distances = np.hstack([np.zeros((len(rows), 1)), graph.distances[rows, :k]]).ravel()
+        repeated = np.repeat(rows, k + 1)
+        columns = {"row": repeated}
+        for name in ("id", "text", "label"):
+            if name in self.data.meta.columns:
+                columns[name] = self.data.meta[name].to_numpy()[repeated]
+        columns.update(rank=np.tile(np.arange(k + 1), len(rows)), neighbor=neighbors)
+        for name in ("id", "text", "label"):
+            if name in self.data.meta.columns:
+                columns[f"neighbor_{name}"] = self.data.meta[name].to_numpy()[neighbors]
+        columns["cosine"] = 1 - distances  # the graph holds cosine distances 1 - cos
+        return pd.DataFrame(columns)
+
+    @property
+    def default_map_method(self) -> str:
+        """``"umap"``, or ``"pca"`` above :data:`MAX_UMAP_DEFAULT` points."""
+        return "umap" if len(self) <= MAX_UMAP_DEFAULT else "pca"
 
     def query(self, text: str, k: int = 10, encoder=None) -> pd.DataFrame:
         """The ``k`` rows nearest to a new text, embedded the way the corpus was.

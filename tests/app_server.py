@@ -24,18 +24,20 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def explorer_server(log_path: Path, env: dict | None = None, timeout: float = 120):
-    """Yield ``(url, process)`` of a running explorer; the server log goes to ``log_path``."""
+def explorer_server(log_path: Path, env: dict | None = None, timeout: float = 120,
+                    app: Path = ROOT / "apps" / "explorer.py"):
+    """Yield ``(url, process)`` of a running explorer (``app``, default the one users run);
+    the server log goes to ``log_path``."""
     port = free_port()
     panel = Path(sys.executable).with_name("panel")
-    command = [str(panel), "serve", str(ROOT / "apps" / "explorer.py"), "--port", str(port),
+    command = [str(panel), "serve", str(app), "--port", str(port),
                "--address", "127.0.0.1", f"--allow-websocket-origin=127.0.0.1:{port}",
                "--num-procs", "1"]
     environment = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
     with open(log_path, "w") as log:
         process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                    env=environment, cwd=ROOT)
-        url = f"http://127.0.0.1:{port}/explorer"
+        url = f"http://127.0.0.1:{port}/{Path(app).stem}"
         try:
             _wait_until_up(url, process, timeout)
             yield url, process
@@ -88,3 +90,48 @@ def server_errors(log_text: str) -> list[str]:
 def _exception_line(block: list[str]) -> str | None:
     """The ``module.Error: message`` line that ends a traceback (first unindented line)."""
     return next((line for line in block[1:] if line and not line[0].isspace()), None)
+
+
+# -- the 2-D map (Bokeh, drawn by Datashader) -------------------------------------------------
+_FRAME_JS = """() => {
+  const view = Bokeh.index.query_one(v => v.frame != null && v.model.x_range != null
+                                        && v.el.isConnected && v.el.getClientRects().length);
+  if (view == null) return null;
+  const canvas = view.canvas_view.el.getBoundingClientRect();
+  const box = view.frame.bbox;
+  const {x_range, y_range} = view.model;
+  return {left: canvas.left + box.left, top: canvas.top + box.top, width: box.width,
+          height: box.height, x: [x_range.start, x_range.end], y: [y_range.start, y_range.end]};
+}"""
+
+
+def map_frame(page) -> dict | None:
+    """The visible map's plot frame: page pixels (left, top, width, height) and data ranges
+    (x, y), read from Bokeh's own plot view; ``None`` before the map is drawn."""
+    return page.evaluate(_FRAME_JS)
+
+
+def frame_point(frame: dict, fx: float, fy: float) -> tuple[float, float]:
+    """Page pixel of the point at fractions (fx, fy) of the frame (fy from the top)."""
+    return frame["left"] + fx * frame["width"], frame["top"] + fy * frame["height"]
+
+
+def data_point(frame: dict, px: float, py: float) -> tuple[float, float]:
+    """Data coordinates under page pixel (px, py) (linear axes)."""
+    (x0, x1), (y0, y1) = frame["x"], frame["y"]
+    return (x0 + (px - frame["left"]) / frame["width"] * (x1 - x0),
+            y1 - (py - frame["top"]) / frame["height"] * (y1 - y0))
+
+
+def drag(page, pixels, steps: int = 6) -> None:
+    """Press at the first page pixel, move through the others, release."""
+    page.mouse.move(*pixels[0])
+    page.mouse.down()
+    for pixel in pixels[1:]:
+        page.mouse.move(*pixel, steps=steps)
+    page.mouse.up()
+
+
+def choose_map_tool(page, title: str) -> None:
+    """Activate a tool of the map's toolbar by its title, e.g. "Lasso Select"."""
+    page.locator(f"div.bk-OnOffButton[title^='{title}']").first.click()

@@ -16,7 +16,11 @@ from app_server import (
     BROWSER_ARGS,
     CHROMIUM,
     ROOT,
+    choose_map_tool,
+    drag,
     explorer_server,
+    frame_point,
+    map_frame,
     rss_mb,
     server_errors,
 )
@@ -74,8 +78,22 @@ def wait_until(page, condition, timeout_ms: float, what: str) -> None:
 
 
 def wait_for_map(page, timeout=MAP_TIMEOUT_MS):
+    """The default corpus's 2-D map is on the page: the server reports every point drawn."""
     page.get_by_text("Exploring: wordnet").wait_for(timeout=timeout)
-    wait_until(page, lambda: any(len(t) > 1 for t in plot_traces(page)), timeout, "the map")
+    drawn = page.get_by_text(re.compile(r"5,000 of 5,000 points drawn in")).first
+    drawn.wait_for(timeout=timeout)
+    wait_until(page, lambda: map_frame(page) is not None, 30_000, "the map's plot frame")
+
+
+def query_markers(page) -> int:
+    """How many query-neighbour markers the map's Bokeh document holds."""
+    return page.evaluate("""() => {
+      for (const model of Bokeh.documents[0].all_models) {
+        const column = model.data && model.data["query_neighbour"];  // HoloViews's name
+        if (column) return column.length;
+      }
+      return 0;
+    }""")
 
 
 def open_tab(page, name: str) -> None:
@@ -119,12 +137,8 @@ def test_map_selection_fills_the_table(page):
     open_tab(page, "Map")
     wait_for_status(page, "map: done", 120_000)  # the drawing job has finished
     shot(page, "map")
-    plot = page.locator(".js-plotly-plot .nsewdrag").first
-    box = plot.bounding_box()
-    page.mouse.move(box["x"] + box["width"] * 0.3, box["y"] + box["height"] * 0.3)
-    page.mouse.down()
-    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.7, steps=8)
-    page.mouse.up()
+    frame = map_frame(page)
+    drag(page, [frame_point(frame, 0.3, 0.3), frame_point(frame, 0.6, 0.7)])  # box select
     page.get_by_text("points selected").wait_for(timeout=30_000)
     rows = page.locator(".tabulator-row")
     wait_until(page, lambda: rows.count() > 0, 90_000, "rows in the selection table")
@@ -141,8 +155,7 @@ def test_text_query_highlights_neighbours(page):
     query.press("Enter")
     page.get_by_role("button", name="Find neighbours").click()
     page.get_by_text("Nearest texts to").wait_for(timeout=60_000)
-    wait_until(page, lambda: any("query neighbours" in t for t in plot_traces(page)), 60_000,
-               "the query trace")
+    wait_until(page, lambda: query_markers(page) == 10, 60_000, "the query markers")
     assert page.locator(".tabulator-row").count() >= 10
     shot(page, "map_query")
 
@@ -166,8 +179,8 @@ def test_compare_view_tests_and_witness(page):
         assert page.locator(".tabulator-cell", has_text=method).count() >= 1
     shot(page, "compare")
     open_tab(page, "Map")
-    wait_until(page, lambda: any("MMD witness" in str(t) for t in plot_traces(page))
-               or page.get_by_text("MMD witness").count() > 0, 60_000, "the witness colouring")
+    wait_until(page, lambda: page.get_by_text("MMD witness").count() > 0, 60_000,
+               "the witness colouring")
     shot(page, "map_witness")
 
 
@@ -306,14 +319,11 @@ def test_precomputed_embeddings_3d_map_and_lasso(page):
     wait_until(page, lambda: "scatter3d" not in _plot_types(page), 120_000, "the 2-D map")
     wait_for_status(page, "map: done", 120_000)
 
-    page.locator(".modebar-btn[data-title='Lasso Select']").first.click()
-    box = page.locator(".js-plotly-plot .nsewdrag").first.bounding_box()
-    x, y, w, h = box["x"], box["y"], box["width"], box["height"]
-    page.mouse.move(x + 0.05 * w, y + 0.05 * h)
-    page.mouse.down()
-    for fx, fy in ((0.95, 0.05), (0.95, 0.95), (0.05, 0.95), (0.05, 0.06)):
-        page.mouse.move(x + fx * w, y + fy * h, steps=6)
-    page.mouse.up()
+    wait_until(page, lambda: map_frame(page) is not None, 60_000, "the 2-D map")
+    choose_map_tool(page, "Lasso Select")
+    frame = map_frame(page)
+    drag(page, [frame_point(frame, fx, fy) for fx, fy in
+                ((0.05, 0.05), (0.95, 0.05), (0.95, 0.95), (0.05, 0.95), (0.05, 0.06))])
     page.get_by_text("points selected").wait_for(timeout=30_000)
     selected = int(page.get_by_text("points selected").inner_text().split()[0].replace(",", ""))
     assert selected > 60  # the lasso covers nearly the whole plot area

@@ -10,7 +10,6 @@ from embviz import EmbeddingSet
 from embviz._files import job_key
 from embviz._tables import display_name
 from embviz.exploration import (
-    MAX_SELECTED_ROWS,
     MAX_TEST_ROWS,
     POINT_MEASURES,
     Exploration,
@@ -111,13 +110,15 @@ def test_neighbors_table_matches_brute_force(exploration, wordnet_set):
         assert got["neighbor"].tolist() == np.argsort(-cos[row])[:4].tolist()
         np.testing.assert_allclose(got["cosine"], np.sort(cos[row])[::-1][:4], atol=1e-5)
     assert (table.loc[table["rank"] == 0, "cosine"] == 1).all()
-    assert set(table.columns) >= {"text", "label", "neighbor_text", "neighbor_label"}
+    assert set(table.columns) >= {"id", "text", "label", "neighbor_id", "neighbor_text",
+                                  "neighbor_label"}
+    ids = wordnet_set.meta["id"].to_numpy()
+    assert (table["neighbor_id"].to_numpy() == ids[table["neighbor"]]).all()
 
 
-def test_neighbors_table_is_bounded(exploration):
+def test_neighbors_table_covers_every_row_unless_bounded(exploration):
     rows = np.arange(len(exploration))
     assert exploration.neighbors_table(rows, k=2, max_rows=7)["row"].nunique() == 7
-    assert MAX_SELECTED_ROWS == 500
     assert exploration.neighbors_table(rows, k=1)["row"].nunique() == len(exploration)
     assert exploration.neighbors_table([0], k=10_000)["rank"].max() == len(exploration) - 1
 

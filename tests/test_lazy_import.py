@@ -3,12 +3,13 @@
 import subprocess
 import sys
 
-HEAVY = ("torch", "transformers", "sae_lens", "umap", "panel", "sentence_transformers")
+HEAVY = ("torch", "transformers", "sae_lens", "umap", "panel", "sentence_transformers",
+         "holoviews", "datashader", "bokeh")
 
 
 def test_light_imports_pull_in_no_heavy_library():
     code = ("import sys, embviz, embviz.metrics, embviz.datasets, embviz.embed, embviz.maps, "
-            "embviz.viz, embviz.cli, embviz.drift, embviz.sae; "
+            "embviz.viz, embviz.cli, embviz.drift, embviz.sae, embviz.selection; "
             f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

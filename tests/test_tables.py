@@ -3,8 +3,14 @@
 import numpy as np
 import pandas as pd
 
-from embviz._tables import (DISPLAY_NAMES, RESULT_COLUMNS, display_name, format_parameters,
-                            result_table, with_labels)
+from embviz._tables import (
+    DISPLAY_NAMES,
+    RESULT_COLUMNS,
+    display_name,
+    format_parameters,
+    result_table,
+    with_labels,
+)
 
 
 def test_result_table_puts_the_standard_columns_first():

@@ -3,6 +3,6 @@
 Importing this package imports Panel; nothing else in embviz does.
 """
 
-from .explorer import Explorer
+from .explorer import Explorer, explore
 
-__all__ = ["Explorer"]
+__all__ = ["Explorer", "explore"]

@@ -1,4 +1,5 @@
-"""The explorer: one page, a tab per view, over one shared corpus."""
+"""The explorer: one page, a tab per view, over one shared corpus; served by
+``panel serve apps/explorer.py`` or shown inline in a notebook by :func:`explore`."""
 
 from __future__ import annotations
 
@@ -13,7 +14,68 @@ from .map_view import MapView
 from .state import AppState
 from .text import escape_markup
 
-__all__ = ["Explorer"]
+
+def explore(data, meta=None, source: str = "", **params) -> Explorer:
+    """The explorer over your own embeddings, as a Panel object: display it in a notebook cell
+    (``ex = embviz.explore(es); ex``), or serve it (``ex.servable()``).
+
+    Parameters
+    ----------
+    data : EmbeddingSet, Exploration, or array-like of shape (n, d)
+        The embeddings. An array needs ``meta``.
+    meta : DataFrame of n rows, optional
+        With a ``text`` column (and any metadata: ``id``, ``label``, groups, times); only with
+        an array.
+    source : str, optional
+        What the header says is being explored (default: the provenance's model, or "your
+        embeddings").
+    **params
+        Passed to :class:`Explorer`.
+
+    Returns
+    -------
+    Explorer
+        ``.selection`` is a DataFrame of the rows selected on the map (updated as the user
+        selects), ``.map`` the map figure as drawn (plotly, for
+        :func:`embviz.viz.export_figure`).
+
+    Notes
+    -----
+    In JupyterLab, call ``pn.extension(inline=True)`` (or :func:`embviz.notebook.setup_notebook`
+    with ``explorer=True``) first: Panel's and Bokeh's JavaScript are then written into the
+    notebook, so the explorer renders with no network.
+    """
+    exploration = _as_exploration(data, meta)
+    if not source:
+        model = exploration.data.provenance.get("model", {})
+        name = model.get("name") if isinstance(model, dict) else None
+        source = f"{len(exploration):,} texts" + (f", {name}" if name else "")
+    params.setdefault("load_default", False)
+    explorer = Explorer(**params)
+    explorer.state.source = source
+    explorer.state.exploration = exploration
+    explorer.tabs.active = 1  # the map
+    return explorer
+
+
+def _as_exploration(data, meta):
+    from ..embedding_set import EmbeddingSet
+    from ..exploration import Exploration
+
+    if isinstance(data, Exploration):
+        if meta is not None:
+            raise ValueError("meta is only for an array; an Exploration has its metadata")
+        return data
+    if isinstance(data, EmbeddingSet):
+        if meta is not None:
+            raise ValueError("meta is only for an array; an EmbeddingSet has its metadata")
+        return Exploration(data)
+    if meta is None:
+        raise ValueError("data is an array: pass meta, a DataFrame with a 'text' column and one "
+                         "row per vector (or pass an EmbeddingSet)")
+    return Exploration(EmbeddingSet(data, meta))
+
+__all__ = ["Explorer", "explore"]
 
 
 class Explorer(Viewer):
@@ -31,10 +93,10 @@ class Explorer(Viewer):
         super().__init__(**params)
         self.state = AppState()
         self.data = DataView(self.state)
-        self.map = MapView(self.state)
+        self.map_view = MapView(self.state)
         self.geometry = GeometryView(self.state)
         self.export = ExportView(self.state)
-        self.views = [("Data", self.data), ("Map", self.map), ("Geometry", self.geometry)]
+        self.views = [("Data", self.data), ("Map", self.map_view), ("Geometry", self.geometry)]
         self.views += self._optional_views()
         self.views.append(("Export", self.export))
         self.tabs = pn.Tabs(*self.views, dynamic=True, sizing_mode="stretch_width")
@@ -75,6 +137,18 @@ class Explorer(Viewer):
                     setattr(self.data, name, cast(args[name][0].decode()))
                 except (ValueError, TypeError) as err:
                     self.state.runner.fail(f"URL argument {name!r} ignored: {err}")
+
+    @property
+    def selection(self):
+        """The rows selected on the map: a DataFrame of the corpus's metadata (ids, texts,
+        metadata) indexed by row number; empty when nothing is selected."""
+        return self.state.selection_table()
+
+    @property
+    def map(self):
+        """The 2-D map as drawn (a plotly figure of the same pixels, axes and legend), or the
+        3-D one; ``None`` before the first draw."""
+        return self.state.figures.get("map")
 
     def _title(self, event):
         self.header.object = f"**Exploring:** {escape_markup(event.new)}"

@@ -1,5 +1,7 @@
-"""Map view: UMAP or PCA in 2-D/3-D, coloured by metadata or a per-point measure; selections
-fill a table of texts and their neighbours; a text query highlights its nearest points."""
+"""Map view: every point of a UMAP or PCA map (Datashader, re-aggregated on pan and zoom),
+coloured by metadata or a per-point measure; box and lasso selections become a
+:class:`~embviz.selection.Selection` shown with its texts, its mix against the corpus and, on
+demand, its neighbours; a text query marks its nearest points. 3-D maps are plotly points."""
 
 from __future__ import annotations
 
@@ -9,14 +11,23 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from ..exploration import MAX_MAP_POINTS, MAX_SELECTED_ROWS, POINT_MEASURES
+from ..exploration import MAX_MAP_POINTS, POINT_MEASURES
+from ..selection import COMBINE_MODES, Selection, composition
 from .state import AppState, controls
 from .text import escape_markup
 
 __all__ = ["MapView"]
 
 _NO_COLOR = "(none)"
-_SELECT_HINT = "Select points with the box or lasso tool."
+_SELECT_HINT = "Select points with the box or lasso tool (drag on the map)."
+_MAP_HEIGHT = 560
+_NEIGHBORS_K = 5
+
+
+def _table() -> pn.widgets.Tabulator:
+    """A read-only table that pages on the server: any number of rows, 12 sent at a time."""
+    return pn.widgets.Tabulator(pd.DataFrame(), pagination="remote", page_size=12,
+                                sizing_mode="stretch_width", disabled=True, show_index=False)
 
 
 class MapView(Viewer):
@@ -25,24 +36,88 @@ class MapView(Viewer):
     method = param.Selector(default="umap", objects=["umap", "pca"])
     dimensions = param.Selector(default=2, objects=[2, 3])
     color = param.Selector(default="label", objects=["label"])
-    max_points = param.Integer(default=MAX_MAP_POINTS, bounds=(1_000, 200_000),
-                               doc="points drawn; above this a random sample is shown")
+    selection_mode = param.Selector(default="replace", objects=list(COMBINE_MODES),
+                                    doc="how a new box or lasso combines with the selection")
     query = param.String(default="", doc="a text to find its nearest neighbours")
 
     def __init__(self, state: AppState, **params):
         super().__init__(**params)
         self.state = state
-        self.plot = pn.pane.Plotly(None, sizing_mode="stretch_width", height=560,
-                                   config={"scrollZoom": True, "displaylogo": False})
-        self.selection = pn.widgets.Tabulator(pd.DataFrame(), pagination="remote", page_size=12,
-                                              sizing_mode="stretch_width", height=380,
-                                              disabled=True, show_index=False)
-        self.selection_note = pn.pane.Markdown(_SELECT_HINT)
+        self.datamap = None  # embviz.viz.DataMap of the 2-D map on the screen
+        self._layout = None  # (corpus, method) of that map
         self._query_rows: np.ndarray | None = None
-        self.plot.param.watch(self._on_select, "selected_data")
+        self.drawn = pn.pane.Markdown("", margin=(0, 10))
+        self.legend = pn.pane.HTML("", width=200, height=_MAP_HEIGHT,
+                                   styles={"overflow-y": "auto"})
+        self.plot3d = pn.pane.Plotly(None, sizing_mode="stretch_width", height=_MAP_HEIGHT,
+                                     config={"scrollZoom": True, "displaylogo": False},
+                                     visible=False)
+        self.plot = self._holoviews_pane()
+        self.selection_note = pn.pane.Markdown(_SELECT_HINT)
+        self.texts, self.mix, self.neighbors = _table(), _table(), _table()
         state.param.watch(self._on_data, "exploration")
         state.param.watch(self._on_measures, "extra_measures")
+        state.param.watch(self._on_selection, "selection")
 
+    # -- the 2-D map --------------------------------------------------------------------------
+    def _holoviews_pane(self):
+        """An empty HoloViews pane; the map goes in at the first draw (:meth:`redraw`)."""
+        import holoviews as hv
+        from holoviews.core.spaces import Callable
+
+        # a new `version` draws the same view again (the selection or the query changed)
+        self._version = hv.streams.Stream.define("Redraw", version=0)()
+        self._dmap = hv.DynamicMap(Callable(self._element, memoize=False), streams=[
+            hv.streams.RangeXY(), hv.streams.PlotSize(), self._version])
+        hv.streams.BoundsXY(source=self._dmap).add_subscriber(self._on_box)
+        hv.streams.Lasso(source=self._dmap).add_subscriber(self._on_lasso)
+        return pn.pane.HoloViews(None, sizing_mode="stretch_width", height=_MAP_HEIGHT,
+                                 backend="bokeh")
+
+    def _element(self, x_range=None, y_range=None, width=None, height=None, scale=None,
+                 version=0):
+        """The view asked for by the plot: the whole map when no range is given yet."""
+        image = self.datamap.element(x_range, y_range, width, height)
+        self._describe_drawn(x_range is None)
+        axis = "UMAP" if self.method == "umap" else "PC"
+        fields = [name for name in image.data.attrs["selector_columns"] if name != "__index__"]
+        image = image.opts(tools=["hover", "box_select", "lasso_select"], framewise=True,
+                           xlabel=f"{axis}1", ylabel=f"{axis}2", hover_tooltips=fields,
+                           selector_in_hovertool=False)
+        return (image * self._query_points()).opts(
+            active_tools=["wheel_zoom", "box_select"], responsive=True, height=_MAP_HEIGHT,
+            title=self._title())
+
+    def _title(self) -> str:
+        return f"{self.state.source} · all {len(self.datamap):,} points"
+
+    def _describe_drawn(self, whole: bool) -> None:
+        agg = self.datamap.last_aggregate
+        shown = int(agg["count"].sum())
+        scope = "the whole map" if whole else "this view"
+        self.drawn.object = (f"{shown:,} of {len(self.datamap):,} points drawn in {scope} "
+                             f"({agg.sizes['x']}×{agg.sizes['y']} pixels, aggregated on the "
+                             f"server)")
+        self._export_figure(agg)
+
+    def _export_figure(self, agg) -> None:
+        from ..viz import datamap_figure
+
+        axis = "UMAP" if self.method == "umap" else "PC"
+        figure = datamap_figure(self.datamap, agg, title=self._title(), axis_title=axis)
+        self.state.add_figure("map", figure)
+
+    def _query_points(self):
+        import holoviews as hv
+
+        rows = self._query_rows if self._query_rows is not None else np.empty(0, int)
+        coords = self.datamap.coords[rows]
+        texts = [str(t) for t in self.datamap.texts[rows]]
+        points = hv.Points((coords[:, 0], coords[:, 1], texts), vdims=["query neighbour"])
+        return points.opts(marker="diamond", size=13, fill_alpha=0, line_color="red",
+                           line_width=2, tools=["hover"])
+
+    # -- data and colours ---------------------------------------------------------------------
     def _color_options(self) -> list[str]:
         exploration = self.state.exploration
         if exploration is None:
@@ -52,10 +127,13 @@ class MapView(Viewer):
 
     async def _on_data(self, event) -> None:
         self._query_rows = None
-        self.selection.value = pd.DataFrame()
-        self.selection_note.object = _SELECT_HINT
+        self._clear_tables()
         self._refresh_colors()
-        await self.redraw()
+        method = event.new.default_map_method if event.new is not None else self.method
+        if method != self.method:
+            self.method = method  # its watcher redraws
+        else:
+            await self.redraw()
 
     async def _on_measures(self, event) -> None:
         new = set(event.new) - set(event.old or {})
@@ -71,57 +149,172 @@ class MapView(Viewer):
             default = exploration.default_color if exploration is not None else None
             self.color = default or _NO_COLOR
 
-    @param.depends("method", "dimensions", "color", "max_points", watch=True)
-    async def redraw(self) -> None:
-        exploration = self.state.exploration
-        if exploration is None:
-            return
-        figure = await self.state.runner.run(f"Drawing the {self.method.upper()} map",
-                                             self._figure)
-        if figure is not None:
-            self.plot.object = figure
-            self.state.add_figure("map", figure)
+    def _color_values(self):
+        """``(name, values (n,))`` of the colour choice, or ``("", None)``."""
+        if self.color == _NO_COLOR:
+            return "", None
+        if self.color in self.state.extra_measures:
+            return self.color, self.state.extra_measures[self.color]
+        return self.color, self.state.exploration.meta_with(self.color)[self.color].to_numpy()
 
-    def _figure(self):
+    @param.depends("method", "dimensions", "color", watch=True)
+    async def redraw(self) -> None:
+        if self.state.exploration is None:
+            return
+        label = f"Drawing the {self.method.upper()} map"
+        if self.dimensions == 3:
+            figure = await self.state.runner.run(label, self._figure_3d)
+            if figure is not None:
+                self.plot3d.object = figure
+                self.state.add_figure("map", figure)
+        else:
+            datamap = await self.state.runner.run(label, self._datamap)
+            if datamap is not None:
+                self._show(datamap)
+        self.plot.visible, self.legend.visible = self.dimensions == 2, self.dimensions == 2
+        self.plot3d.visible = self.dimensions == 3
+
+    def _show(self, datamap) -> None:
+        """Put a new 2-D map on the screen: a new layout starts from the whole map, a new
+        colouring of the same layout keeps the view."""
+        layout = (id(self.state.exploration), self.method)
+        same_layout, self._layout = layout == self._layout, layout
+        self.datamap = datamap
+        self.legend.object = self._legend_html()
+        if self.plot.object is None:
+            self.plot.object = self._dmap
+        elif same_layout:
+            self._redraw_view()
+        else:
+            self._dmap.event(x_range=None, y_range=None, version=self._version.version + 1)
+
+    def _datamap(self):
+        from ..viz import DataMap
+
+        exploration = self.state.exploration
+        coords = exploration.coords(self.method, 2)
+        name, values = self._color_values()
+        datamap = DataMap(coords, exploration.data.meta["text"], values=values, name=name,
+                          width=900, height=_MAP_HEIGHT)
+        if self.state.selection is not None:
+            datamap.selected = self.state.selection.rows
+        datamap.element()  # aggregate once here, in the worker thread (compiles Datashader)
+        return datamap
+
+    def _figure_3d(self):
         from ..viz import scatter_map
 
         exploration = self.state.exploration
-        coords = exploration.coords(self.method, self.dimensions)
-        color = None if self.color == _NO_COLOR else self.color
-        meta = exploration.meta_with(color)
-        if color in self.state.extra_measures:
-            meta = meta.assign(**{color: self.state.extra_measures[color]})
-        fig = scatter_map(coords, meta, color=color, title=self.state.source,
+        name, values = self._color_values()
+        meta = exploration.data.meta[["text"]]
+        if values is not None:
+            meta = meta.assign(**{name: values})
+        fig = scatter_map(exploration.coords(self.method, 3), meta, color=name or None,
+                          title=self.state.source,
                           axis_title="UMAP" if self.method == "umap" else "PC",
-                          max_points=self.max_points, random_state=exploration.random_state)
-        if self._query_rows is not None:
-            self._add_query_trace(fig, coords)
-        fig.update_layout(dragmode="select" if self.dimensions == 2 else "orbit",
-                          margin=dict(l=40, r=10, t=40, b=40), uirevision=self.method)
+                          max_points=MAX_MAP_POINTS, random_state=exploration.random_state)
+        fig.update_layout(dragmode="orbit", margin=dict(l=40, r=10, t=40, b=40),
+                          uirevision=self.method)
         return fig
 
-    def _add_query_trace(self, fig, coords) -> None:
-        import plotly.graph_objects as go
+    def _legend_html(self) -> str:
+        if self.datamap is None or not self.datamap.categorical:
+            return ""
+        legend = self.datamap.legend()
+        items = "".join(
+            f'<div style="white-space:nowrap"><span style="display:inline-block;width:11px;'
+            f'height:11px;background:{color};margin-right:5px"></span>'
+            f"{escape_markup(category)} ({count:,})</div>"
+            for category, color, count in legend.itertuples(index=False))
+        return (f"<b>{escape_markup(self.datamap.name)}</b> "
+                f"({len(legend)} values)<div style='font-size:12px'>{items}</div>")
 
-        rows = self._query_rows
-        xyz = dict(zip("xyz", coords[rows].T))
-        trace = go.Scatter3d if coords.shape[1] == 3 else go.Scatter
-        fig.add_trace(trace(**xyz, mode="markers", name="query neighbours", customdata=rows,
-                            marker=dict(size=11, symbol="diamond", color="rgba(0,0,0,0)",
-                                        line=dict(color="red", width=2))))
+    # -- selection ----------------------------------------------------------------------------
+    def _on_box(self, bounds=None, **_) -> None:
+        if bounds is not None and self.datamap is not None:
+            self._select(Selection.from_box(self.datamap.coords, bounds))
 
-    def _on_select(self, event) -> None:
-        points = (event.new or {}).get("points", [])
-        rows = np.unique([int(p["customdata"]) for p in points if "customdata" in p])
-        if rows.size == 0:
+    def _on_lasso(self, geometry=None, **_) -> None:
+        if geometry is not None and len(geometry) >= 3 and self.datamap is not None:
+            geometry = np.asarray(geometry)
+            self._select(Selection.from_polygon(self.datamap.coords, geometry[:, 0],
+                                                geometry[:, 1]))
+
+    def _select(self, new: Selection) -> None:
+        current = self.state.selection
+        if current is not None and current.n == new.n:
+            new = current.combine(new, self.selection_mode)
+        self.state.selection = new
+
+    def clear_selection(self, *_) -> None:
+        self.state.selection = None
+
+    def clear_query(self, *_) -> None:
+        self._query_rows = None
+        self._refresh_map()
+
+    def _refresh_map(self) -> None:
+        """Draw the current view again (new selection, query markers), on the next tick: a
+        selection arrives inside a stream callback of the same map, which would drop it."""
+        if self.plot.object is None:
             return
-        table = self.state.exploration.neighbors_table(rows)
-        self.selection.value = table
-        self.state.add_table("selection", table)
-        more = (f" (neighbours of the first {MAX_SELECTED_ROWS})"
-                if len(rows) > MAX_SELECTED_ROWS else "")
-        self.selection_note.object = f"**{len(rows):,} points selected**{more}."
+        document = pn.state.curdoc
+        if document is not None and document.session_context:
+            document.add_next_tick_callback(self._redraw_view)
+        else:
+            import asyncio
 
+            asyncio.get_event_loop().call_soon(self._redraw_view)
+
+    def _redraw_view(self) -> None:
+        self._version.event(version=self._version.version + 1)
+
+    def _on_selection(self, event) -> None:
+        selection = event.new
+        if self.datamap is not None:
+            self.datamap.selected = None if selection is None else selection.rows
+            self._refresh_map()
+        self.neighbors.value = pd.DataFrame()
+        if selection is None:
+            self.texts.value, self.mix.value = pd.DataFrame(), pd.DataFrame()
+            self.selection_note.object = _SELECT_HINT
+            return
+        table = self.state.selection_table()
+        self.texts.value = table.reset_index()
+        self.state.add_table("selection", table.reset_index())
+        self.mix.value = self._mix(selection)
+        self.selection_note.object = (
+            f"**{len(selection):,} points selected** of {selection.n:,} "
+            f"({escape_markup(selection.how)}).")
+
+    def _mix(self, selection: Selection) -> pd.DataFrame:
+        """The selection's mix of the colour column (or the corpus's default one)."""
+        exploration = self.state.exploration
+        column = (self.color if self.color in exploration.color_columns
+                  else exploration.default_color)
+        if column is None or column in POINT_MEASURES:
+            return pd.DataFrame()
+        table = composition(exploration.data.meta[column].to_numpy(), selection.rows)
+        self.state.add_table("selection_mix", table)
+        return table.rename(columns={"value": column})
+
+    async def show_neighbors(self, *_) -> None:
+        selection = self.state.selection
+        if selection is None or self.state.exploration is None:
+            return
+        table = await self.state.runner.run(
+            f"Neighbours of {len(selection):,} points", self.state.exploration.neighbors_table,
+            selection.rows, _NEIGHBORS_K)
+        if table is not None:
+            self.neighbors.value = table
+            self.state.add_table("selection_neighbors", table)
+
+    def _clear_tables(self) -> None:
+        for table in (self.texts, self.mix, self.neighbors):
+            table.value = pd.DataFrame()
+        self.selection_note.object = _SELECT_HINT
+
+    # -- the text query -----------------------------------------------------------------------
     async def find(self, *_):
         if not self.query.strip() or self.state.exploration is None:
             return
@@ -130,16 +323,30 @@ class MapView(Viewer):
         if result is None:
             return
         self._query_rows = result["row"].to_numpy()
-        self.selection.value = result
+        self.neighbors.value = result
         self.state.add_table("query", result)
         self.selection_note.object = f"**Nearest texts to** “{escape_markup(self.query)}”"
-        await self.redraw()
+        if self.dimensions == 2:
+            self._refresh_map()
 
     def __panel__(self):
-        search = pn.widgets.Button(name="Find neighbours", button_type="primary")
-        search.on_click(self.find)
-        widgets = controls(self, "method", "dimensions", "color", "max_points", "query",
+        buttons = {name: pn.widgets.Button(name=name, sizing_mode="stretch_width")
+                   for name in ("Find neighbours", "Clear selection", "Clear query markers",
+                                "Neighbours of the selection")}
+        buttons["Find neighbours"].button_type = "primary"
+        for name, action in (("Find neighbours", self.find),
+                             ("Clear selection", self.clear_selection),
+                             ("Clear query markers", self.clear_query),
+                             ("Neighbours of the selection", self.show_neighbors)):
+            buttons[name].on_click(action)
+        widgets = controls(self, "method", "dimensions", "color", "selection_mode", "query",
                            widgets={"query": pn.widgets.TextInput})
-        return pn.Row(pn.Column(widgets, search, width=270),
-                      pn.Column(self.plot, self.selection_note, self.selection,
-                                sizing_mode="stretch_width"), sizing_mode="stretch_width")
+        side = pn.Column(widgets, *buttons.values(), width=270)
+        tables = pn.Tabs(("Selected texts", self.texts), ("Mix vs corpus", self.mix),
+                         ("Neighbours", self.neighbors), dynamic=True,
+                         sizing_mode="stretch_width")
+        return pn.Row(side, pn.Column(pn.Row(self.plot, self.legend, self.plot3d,
+                                             sizing_mode="stretch_width"),
+                                      self.drawn, self.selection_note, tables,
+                                      sizing_mode="stretch_width"),
+                      sizing_mode="stretch_width")

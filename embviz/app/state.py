@@ -13,6 +13,7 @@ import param
 
 from .._progress import report_progress
 from ..exploration import Exploration
+from ..selection import Selection
 from .text import escape_markup
 
 __all__ = ["USER_ERRORS", "AppState", "TaskRunner", "controls"]
@@ -121,6 +122,8 @@ class AppState(param.Parameterized):
     """What the views share: the corpus being explored, and the figures and tables made."""
 
     exploration = param.ClassSelector(class_=Exploration, allow_None=True)
+    selection = param.ClassSelector(class_=Selection, allow_None=True,
+                                    doc="The points selected on the map (exact row numbers).")
     source = param.String(default="", doc="How the current corpus was made, for the header.")
     extra_measures = param.Dict(default={}, doc="name -> per-point values to colour the map")
     figures = param.Dict(default={}, doc="name -> plotly figure, for export")
@@ -143,6 +146,19 @@ class AppState(param.Parameterized):
             raise ValueError(f"measure {name!r} has {len(values)} values for {n} points")
         self.extra_measures = {**self.extra_measures, name: values}
 
+    def selection_table(self):
+        """The selected rows of the corpus's metadata (ids, texts, metadata), indexed by row
+        number; empty (with the corpus's columns) when nothing is selected."""
+        if self.exploration is None:
+            import pandas as pd
+
+            return pd.DataFrame()
+        meta = self.exploration.data.meta
+        if self.selection is None:
+            return Selection([], len(meta)).table(meta)
+        return self.selection.table(meta)
+
     @param.depends("exploration", watch=True)
     def _reset(self) -> None:
         self.extra_measures, self.figures, self.tables = {}, {}, {}
+        self.selection = None
