@@ -110,9 +110,8 @@ def time_plotly_peer(browser, n: int, folder: Path, timeout_s: float = 300) -> f
     fig = go.Figure(go.Scattergl(x=xy[:, 0], y=xy[:, 1], mode="markers",
                                  marker=dict(size=3, color=labels, colorscale="Turbo")))
     path = folder / f"plotly_{n}.html"
-    fig.write_html(path, include_plotlyjs=True, post_script=(
-        "document.querySelector('.js-plotly-plot').on('plotly_afterplot', "
-        "() => { window.__drawn = true; });"))
+    # plotly runs post_script once Plotly.newPlot has resolved: the points are drawn
+    fig.write_html(path, include_plotlyjs=True, post_script="window.__drawn = true;")
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     started = time.perf_counter()
     page.goto(path.as_uri(), wait_until="commit")
@@ -123,6 +122,7 @@ def time_plotly_peer(browser, n: int, folder: Path, timeout_s: float = 300) -> f
 
 
 def run_size(browser, n: int, repeats: int, folder: Path) -> dict:
+    print(f"synthetic corpus, {n:,} points …", flush=True)
     with explorer_server(folder / f"server_{n}.log", env={"EMBVIZ_SYNTHETIC_N": str(n)},
                          app=SYNTHETIC, timeout=600) as (url, process):
         cold, page = time_first_map(browser, url, n)  # may build the map cache
@@ -146,6 +146,7 @@ def run_size(browser, n: int, repeats: int, folder: Path) -> dict:
 def run_default(browser, repeats: int, folder: Path) -> dict:
     from embviz.exploration import load_exploration
 
+    print("default corpus …", flush=True)
     load_exploration("wordnet", n=5000, progress=False)  # embeddings into the cache
     with explorer_server(folder / "server_default.log") as (url, process):
         cold, page = time_first_map(browser, url, 5000)

@@ -126,6 +126,18 @@ class Explorer(Viewer):
                                 sizing_mode="stretch_width"),
                          self.tabs, sizing_mode="stretch_width")
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Shown in a notebook cell; with ``pn.extension(inline=True)`` its stylesheets come
+        from the notebook too, also those of parts drawn or updated later
+        (:func:`_inline_later_stylesheets`)."""
+        view = self._create_view()
+        bundle = view._repr_mimebundle_(include, exclude)
+        if pn.config.inline:
+            for model, _ in list(view._models.values()):
+                if model.document is not None:
+                    _inline_later_stylesheets(model.document)
+        return bundle
+
     def template(self):
         """The explorer in a page template, ready for ``.servable()``."""
         return pn.template.FastListTemplate(
@@ -160,9 +172,11 @@ def explore(data, meta=None, source: str = "", **params) -> Explorer:
 
     Notes
     -----
-    In JupyterLab, call ``pn.extension(inline=True)`` (or :func:`embviz.notebook.setup_notebook`
-    with ``explorer=True``) first: Panel's and Bokeh's JavaScript are then written into the
-    notebook, so the explorer renders with no network.
+    In JupyterLab, call ``pn.extension("tabulator", inline=True)`` first (add ``"plotly"`` for
+    the 3-D map): Panel's, Bokeh's and Tabulator's JavaScript and CSS are then written into the
+    notebook, so the explorer renders with no network. The ``@pyviz/jupyterlab_pyviz``
+    labextension (from ``pyviz_comms``) carries the map and the selections between the page
+    and the kernel.
     """
     exploration = _as_exploration(data, meta)
     if not source:
@@ -193,3 +207,46 @@ def _as_exploration(data, meta):
         raise ValueError("data is an array: pass meta, a DataFrame with a 'text' column and one "
                          "row per vector (or pass an EmbeddingSet)")
     return Exploration(EmbeddingSet(data, meta))
+
+
+class _DataURLStyleSheets(dict):
+    """Panel's per-document cache of ``ImportedStyleSheet`` models (URL -> model) whose sheets
+    on Panel's CDN are pointed at ``data:`` URLs of the same files, shipped with Panel."""
+
+    def __setitem__(self, url, stylesheet) -> None:
+        _to_data_url(stylesheet)
+        super().__setitem__(url, stylesheet)
+
+
+def _to_data_url(stylesheet) -> None:
+    import base64
+
+    from panel.io.resources import CDN_DIST, DIST_DIR, LOCAL_DIST
+
+    url = str(stylesheet.url)
+    # a sheet made outside a server session has the local form, pointed at the CDN just after
+    prefix = next((p for p in (CDN_DIST, LOCAL_DIST) if url.startswith(p)), None)
+    if prefix is None:
+        return
+    path = DIST_DIR / url[len(prefix):].split("?")[0]
+    if path.is_file():
+        stylesheet.url = "data:text/css;base64," + base64.b64encode(path.read_bytes()).decode()
+
+
+def _inline_later_stylesheets(document) -> None:
+    """No stylesheet from a CDN for what changes in ``document`` after its first render.
+
+    ``pn.extension(inline=True)`` inlines the stylesheets of the models in a cell's first
+    render only. A model created or updated later (a Markdown or HTML pane whose text changes:
+    the status line, the map's caption and legend) gets its stylesheets from Panel's cache for
+    the document, as ``ImportedStyleSheet`` URLs on cdn.holoviz.org (a notebook document has no
+    local ``dist_url``): here every entry of that cache, present and future, is a ``data:`` URL.
+    """
+    from panel.io.state import state
+
+    cache = state._stylesheets.get(document, {})
+    if not isinstance(cache, _DataURLStyleSheets):
+        cache = _DataURLStyleSheets(cache)
+        for stylesheet in cache.values():
+            _to_data_url(stylesheet)
+        state._stylesheets[document] = cache

@@ -50,9 +50,10 @@ class MapView(Viewer):
         self.drawn = pn.pane.Markdown("", margin=(0, 10))
         self.legend = pn.pane.HTML("", width=200, height=_MAP_HEIGHT,
                                    styles={"overflow-y": "auto"})
-        self.plot3d = pn.pane.Plotly(None, sizing_mode="stretch_width", height=_MAP_HEIGHT,
-                                     config={"scrollZoom": True, "displaylogo": False},
-                                     visible=False)
+        # the 3-D map's pane is made at the first 3-D map: until then the page needs no
+        # plotly.js (a notebook that loads no "plotly" extension shows the 2-D map)
+        self.plot3d = None
+        self._plot3d_area = pn.Column(sizing_mode="stretch_width", margin=0, visible=False)
         self.plot = self._holoviews_pane()
         self._map_2d = pn.Row(self.plot, self.legend, sizing_mode="stretch_width")
         self.selection_note = pn.pane.Markdown(_SELECT_HINT)
@@ -168,7 +169,7 @@ class MapView(Viewer):
         if self.dimensions == 3:
             figure = await self.state.runner.run(label, self._figure_3d)
             if figure is not None:
-                self.plot3d.object = figure
+                self._show_3d(figure)
                 self.state.add_figure("map", figure)
         else:
             datamap = await self.state.runner.run(label, self._datamap)
@@ -177,7 +178,15 @@ class MapView(Viewer):
         # the 2-D map's row is hidden, never the HoloViews pane itself (Panel 1.9 fails to
         # copy `visible` onto the pane's Bokeh model: "stylesheets items must be str")
         self._map_2d.visible = self.dimensions == 2
-        self.plot3d.visible = self.dimensions == 3
+        self._plot3d_area.visible = self.dimensions == 3
+
+    def _show_3d(self, figure) -> None:
+        if self.plot3d is None:
+            self.plot3d = pn.pane.Plotly(figure, sizing_mode="stretch_width", height=_MAP_HEIGHT,
+                                         config={"scrollZoom": True, "displaylogo": False})
+            self._plot3d_area.objects = [self.plot3d]
+        else:
+            self.plot3d.object = figure
 
     def _show(self, datamap) -> None:
         """Put a new 2-D map on the screen: a new layout starts from the whole map, a new
@@ -352,7 +361,7 @@ class MapView(Viewer):
         tables = pn.Tabs(("Selected texts", self.texts), ("Mix vs corpus", self.mix),
                          ("Neighbours", self.neighbors), dynamic=True,
                          sizing_mode="stretch_width")
-        return pn.Row(side, pn.Column(self._map_2d, self.plot3d,
+        return pn.Row(side, pn.Column(self._map_2d, self._plot3d_area,
                                       self.drawn, self.selection_note, tables,
                                       sizing_mode="stretch_width"),
                       sizing_mode="stretch_width")
