@@ -132,11 +132,12 @@ class MapView(Viewer):
     async def _on_data(self, event) -> None:
         self._query_rows = None
         self._clear_tables()
-        self._refresh_colors()
+        before = (self.method, self.color)
         method = event.new.default_map_method if event.new is not None else self.method
-        if method != self.method:
-            self.method = method  # its watcher redraws
-        else:
+        with param.parameterized.batch_call_watchers(self):  # one redraw for both changes
+            self._refresh_colors()
+            self.method = method
+        if (self.method, self.color) == before:  # nothing changed: no watcher redrew
             await self.redraw()
 
     async def _on_measures(self, event) -> None:
