@@ -39,6 +39,7 @@ from app_server import (  # noqa: E402
     explorer_server,
     frame_point,
     map_frame,
+    poll,
     rss_mb,
     stable_map_frame,
 )
@@ -54,23 +55,13 @@ def _drawn_text(page) -> str:
     return located.first.inner_text() if located.count() else ""
 
 
-def _wait(condition, timeout_s: float, what: str):
-    deadline = time.perf_counter() + timeout_s
-    while time.perf_counter() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise TimeoutError(f"no {what} after {timeout_s:.0f} s")
-
-
 def time_first_map(browser, url: str, n: int, timeout_s: float = 900):
     """(seconds from page open to the whole map drawn, the open page)."""
     page = browser.new_page(viewport={"width": 1400, "height": 900})
     started = time.perf_counter()
     page.goto(url, wait_until="commit")
     done = f"{n:,} of {n:,} points drawn"
-    _wait(lambda: done in _drawn_text(page) and map_frame(page), timeout_s, "first map")
+    poll(lambda: done in _drawn_text(page) and map_frame(page), timeout_s, "first map")
     return time.perf_counter() - started, page
 
 
@@ -81,7 +72,7 @@ def time_rerender(page, timeout_s: float = 120) -> float:
     page.mouse.move(*frame_point(frame, 0.5, 0.5))
     started = time.perf_counter()
     page.mouse.wheel(0, -300)
-    _wait(lambda: _drawn_text(page) != before and "this view" in _drawn_text(page), timeout_s,
+    poll(lambda: _drawn_text(page) != before and "this view" in _drawn_text(page), timeout_s,
           "re-render")
     return time.perf_counter() - started
 
@@ -92,10 +83,10 @@ def time_selection(page, timeout_s: float = 300) -> tuple[float, int]:
     started = time.perf_counter()
     drag(page, [frame_point(frame, 0.1, 0.1), frame_point(frame, 0.9, 0.9)])
     note = page.get_by_text("points selected").first
-    _wait(lambda: note.count(), timeout_s, "selection")
+    poll(lambda: note.count(), timeout_s, "selection")
     selected = int(note.inner_text().split()[0].replace(",", ""))
     if selected:
-        _wait(lambda: page.locator(".tabulator-row").count(), timeout_s, "selection table")
+        poll(lambda: page.locator(".tabulator-row").count(), timeout_s, "selection table")
     return time.perf_counter() - started, selected
 
 

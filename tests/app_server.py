@@ -111,6 +111,18 @@ def map_frame(page) -> dict | None:
     return page.evaluate(_FRAME_JS)
 
 
+def poll(condition, timeout_s: float, what: str, interval_s: float = 0.05):
+    """``condition()``'s first truthy value, polled every ``interval_s``; ``TimeoutError``
+    naming ``what`` after ``timeout_s``."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval_s)
+    raise TimeoutError(f"no {what} after {timeout_s:.0f} s")
+
+
 def stable_map_frame(page, timeout_s: float = 60) -> dict:
     """:func:`map_frame` once it has stayed the same for half a second (the plot has finished
     laying out and re-rendering), so a drag lands where it was aimed."""

@@ -25,6 +25,7 @@ from app_server import (
     explorer_server,
     frame_point,
     map_frame,
+    poll,
     rss_mb,
     server_errors,
     stable_map_frame,
@@ -90,15 +91,13 @@ def drawn(page) -> tuple[int, int]:
 
 
 def wait_for(condition, timeout_s: float, what: str, page=None):
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.25)
-    if page is not None:
-        shot(page, "map_1m_timeout")
-    raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
+    """:func:`poll` every 0.25 s, failing with an assertion (and a screenshot of ``page``)."""
+    try:
+        return poll(condition, timeout_s, what, interval_s=0.25)
+    except TimeoutError as err:
+        if page is not None:
+            shot(page, "map_1m_timeout")
+        raise AssertionError(str(err)) from None
 
 
 def test_every_point_is_drawn(page, server):
