@@ -134,7 +134,7 @@ def test_lasso_selects_the_exact_rows(page, corpus):
 
 def test_hover_shows_the_text_under_the_cursor(page, corpus):
     data, coords = corpus
-    frame = map_frame(page)
+    frame = stable_map_frame(page)
     (x0, x1), (y0, y1) = frame["x"], frame["y"]
     tooltip = page.locator(".bk-tooltip-content").first
     for x, y in coords[[0, 1, 2]]:  # points in dense clusters
@@ -156,7 +156,7 @@ def test_hover_shows_the_text_under_the_cursor(page, corpus):
     assert label == data.meta["label"].iloc[row]
     assert f"label: {label}" in " ".join(tooltip.inner_text().split()).replace(": ", ": ")
     pixel = np.array([(x1 - x0) / frame["width"], (y1 - y0) / frame["height"]])
-    assert (np.abs(coords[row] - (x, y)) <= 2 * pixel).all()  # the point is under the cursor
+    assert (np.abs(coords[row] - (x, y)) <= 3 * pixel).all()  # the point is under the cursor
     shot(page, "map_1m_hover")
 
 

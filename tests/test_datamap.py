@@ -138,8 +138,9 @@ def test_box_and_lasso_give_the_exact_rows():
 def test_the_export_figure_holds_the_pixels_on_the_screen():
     pytest.importorskip("plotly")
     datamap = _grid_map(values=lambda n: np.array([f"c{i % 3}" for i in range(n)]))
-    agg = datamap.aggregate()
-    fig = datamap_figure(datamap, agg, title="t", axis_title="PC")
+    datamap.element()
+    assert datamap.drawn.points == len(datamap) and datamap.drawn.image.shape == (10, 20, 4)
+    fig = datamap_figure(datamap, title="t", axis_title="PC")
     [image] = fig.layout.images
     assert image.source.startswith("data:image/png;base64,")
     assert (image.x, image.y, image.sizex, image.sizey) == (0, 10, 20, 10)
@@ -160,6 +161,7 @@ def test_export_legend_shows_categories_as_typed():
     pytest.importorskip("plotly")
     values = lambda n: np.array(["<b>bold</b>", "<a href='http://x'>x</a>"] * (n // 2))  # noqa: E731
     datamap = _grid_map(values=values)
-    fig = datamap_figure(datamap, datamap.aggregate())
+    datamap.element()
+    fig = datamap_figure(datamap)
     assert {trace.name for trace in fig.data} == {"&lt;b&gt;bold&lt;/b&gt;",
                                                   "&lt;a href='http://x'&gt;x&lt;/a&gt;"}

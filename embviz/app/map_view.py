@@ -95,19 +95,18 @@ class MapView(Viewer):
         return f"{self.state.source} · all {len(self.datamap):,} points"
 
     def _describe_drawn(self, whole: bool) -> None:
-        agg = self.datamap.last_aggregate
-        shown = int(agg["count"].sum())
+        view = self.datamap.drawn
+        height, width = view.image.shape[:2]
         scope = "the whole map" if whole else "this view"
-        self.drawn.object = (f"{shown:,} of {len(self.datamap):,} points drawn in {scope} "
-                             f"({agg.sizes['x']}×{agg.sizes['y']} pixels, aggregated on the "
-                             f"server)")
-        self._export_figure(agg)
+        self.drawn.object = (f"{view.points:,} of {len(self.datamap):,} points drawn in {scope} "
+                             f"({width}×{height} pixels, aggregated on the server)")
+        self._export_figure()
 
-    def _export_figure(self, agg) -> None:
+    def _export_figure(self) -> None:
         from ..viz import datamap_figure
 
         axis = "UMAP" if self.method == "umap" else "PC"
-        figure = datamap_figure(self.datamap, agg, title=escape_plotly(self._title()),
+        figure = datamap_figure(self.datamap, title=escape_plotly(self._title()),
                                 axis_title=axis)
         self.state.add_figure("map", figure)
 

@@ -18,6 +18,7 @@ images", Color Research & Application 32(4).
 from __future__ import annotations
 
 import functools
+from dataclasses import dataclass
 from functools import cached_property
 
 import numpy as np
@@ -25,7 +26,8 @@ import pandas as pd
 
 from .._validation import check_embeddings
 
-__all__ = ["DataMap", "category_colors", "datamap_figure", "rows_in_box", "rows_in_polygon"]
+__all__ = ["DataMap", "DrawnView", "category_colors", "datamap_figure", "rows_in_box",
+           "rows_in_polygon"]
 
 #: Categories past this many share the last colour (grey) and the legend entry "other".
 MAX_CATEGORIES = 255
@@ -87,6 +89,26 @@ def rows_in_polygon(coords: np.ndarray, xs, ys) -> np.ndarray:
     return candidates[inside]
 
 
+@dataclass(frozen=True)
+class DrawnView:
+    """One view as :meth:`DataMap.element` drew it.
+
+    Attributes
+    ----------
+    image : ndarray of shape (height, width, 4), uint8
+        RGBA, row 0 at the bottom.
+    x, y : ndarray of shape (width,), (height,)
+        Pixel centres in data coordinates.
+    points : int
+        Points aggregated into the view.
+    """
+
+    image: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
+    points: int
+
+
 class DataMap:
     """All points of a 2-D map, re-aggregated for each view.
 
@@ -128,6 +150,7 @@ class DataMap:
         self.name = name
         self.width, self.height = int(width), int(height)
         self.selected: np.ndarray | None = None
+        self.drawn: DrawnView | None = None  # the last view drawn by element()
         self._frame = pd.DataFrame({"x": coords[:, 0], "y": coords[:, 1],
                                     "row": np.arange(len(coords), dtype=np.float64)})
         self.categories: list[str] = []
@@ -291,7 +314,9 @@ class DataMap:
         data["__index__"] = (("y", "x"), agg["first"].to_numpy())
         data.attrs["selector_columns"] = ["__index__", *fields]
         data.attrs["selector"] = "first point"
-        self.last_aggregate = agg
+        # what was drawn, without the per-category counts (tens of MB per view)
+        self.drawn = DrawnView(image, agg["x"].to_numpy(), agg["y"].to_numpy(),
+                               int(agg["count"].sum()))
         return hv.RGB(data, kdims=["x", "y"], vdims=list("RGBA"))
 
 
@@ -352,17 +377,17 @@ def _clip_texts(texts: np.ndarray) -> np.ndarray:
                      for t in map(str, texts)], dtype=object)
 
 
-def datamap_figure(datamap: DataMap, agg, title: str = "", axis_title: str = "",
-                   max_legend: int = 30):
-    """The view that :meth:`DataMap.element` drew, as a plotly figure for export: the same
-    pixels (a PNG at the aggregation's size, stretched over its data range), the same axes,
-    and a legend of the ``max_legend`` largest categories (or a colour bar).
+def datamap_figure(datamap: DataMap, view: DrawnView | None = None, title: str = "",
+                   axis_title: str = "", max_legend: int = 30):
+    """A view that :meth:`DataMap.element` drew, as a plotly figure for export: the same
+    pixels (a PNG at the view's size, stretched over its data range), the same axes, and a
+    legend of the ``max_legend`` largest categories (or a colour bar).
 
     Parameters
     ----------
     datamap : DataMap
-    agg : xarray.Dataset
-        The :meth:`DataMap.aggregate` result that was on the screen.
+    view : DrawnView, optional
+        Default: the last view drawn (``datamap.drawn``).
     title, axis_title : str
     max_legend : int, default 30
 
@@ -377,11 +402,13 @@ def datamap_figure(datamap: DataMap, agg, title: str = "", axis_title: str = "",
     import plotly.graph_objects as go
     from PIL import Image
 
-    image = datamap.shade(agg)[::-1]  # PNG rows run top-down
+    view = view or datamap.drawn
+    if view is None:
+        raise ValueError("nothing drawn yet: call datamap.element() first")
     buffer = io.BytesIO()
-    Image.fromarray(image, "RGBA").save(buffer, format="PNG")
+    Image.fromarray(np.ascontiguousarray(view.image[::-1]), "RGBA").save(buffer, format="PNG")
     source = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
-    (x0, x1), (y0, y1) = _pixel_edges(agg["x"].to_numpy()), _pixel_edges(agg["y"].to_numpy())
+    (x0, x1), (y0, y1) = _pixel_edges(view.x), _pixel_edges(view.y)
     fig = go.Figure()
     fig.add_layout_image(source=source, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0,
                          sizey=y1 - y0, sizing="stretch", layer="below")
