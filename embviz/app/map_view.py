@@ -82,7 +82,7 @@ class MapView(Viewer):
         """The view asked for by the plot: the whole map when no range is given yet."""
         image = self.datamap.element(x_range, y_range, width, height)
         self._describe_drawn(x_range is None)
-        axis = "UMAP" if self.method == "umap" else "PC"
+        axis = self._axis_name
         fields = [name for name in image.data.attrs["selector_columns"] if name != "__index__"]
         image = image.opts(tools=["hover", "box_select", "lasso_select"], framewise=True,
                            xlabel=f"{axis}1", ylabel=f"{axis}2", hover_tooltips=fields,
@@ -90,6 +90,10 @@ class MapView(Viewer):
         return (image * self._query_points()).opts(
             active_tools=["wheel_zoom", "box_select"], responsive=True, height=_MAP_HEIGHT,
             title=self._title())
+
+    @property
+    def _axis_name(self) -> str:
+        return "UMAP" if self.method == "umap" else "PC"
 
     def _title(self) -> str:
         return f"{self.state.source} · all {len(self.datamap):,} points"
@@ -105,9 +109,8 @@ class MapView(Viewer):
     def _export_figure(self) -> None:
         from ..viz import datamap_figure
 
-        axis = "UMAP" if self.method == "umap" else "PC"
         figure = datamap_figure(self.datamap, title=escape_plotly(self._title()),
-                                axis_title=axis)
+                                axis_title=self._axis_name)
         self.state.add_figure("map", figure)
 
     def _query_points(self):
@@ -225,7 +228,7 @@ class MapView(Viewer):
             meta = meta.assign(**{name: values})
         fig = scatter_map(exploration.coords(self.method, 3), meta, color=name or None,
                           title=escape_plotly(self.state.source),
-                          axis_title="UMAP" if self.method == "umap" else "PC",
+                          axis_title=self._axis_name,
                           max_points=MAX_MAP_POINTS, random_state=exploration.random_state)
         fig.update_layout(dragmode="orbit", margin=dict(l=40, r=10, t=40, b=40),
                           uirevision=self.method)
