@@ -33,8 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
 from app_server import (  # noqa: E402
-    BROWSER_ARGS,
-    CHROMIUM,
+    chromium,
     drag,
     explorer_server,
     frame_point,
@@ -185,15 +184,11 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--sizes", type=int, nargs="+", default=[5000, 100_000, 1_000_000])
     args = parser.parse_args()
-    from playwright.sync_api import sync_playwright
-
     sizes = [5000, 100_000] if args.quick else args.sizes
     repeats = 1 if args.quick else args.repeats
-    with tempfile.TemporaryDirectory() as tmp, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+    with tempfile.TemporaryDirectory() as tmp, chromium() as browser:
         rows = [run_default(browser, repeats, Path(tmp))]
         rows += [run_size(browser, n, repeats, Path(tmp)) for n in sizes]
-        browser.close()
     report(rows)
 
 

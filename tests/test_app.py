@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 from app_server import (
-    BROWSER_ARGS,
     CHROMIUM,
     ROOT,
     choose_map_tool,
+    chromium,
     drag,
     explorer_server,
     frame_point,
@@ -44,12 +44,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

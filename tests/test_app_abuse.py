@@ -18,7 +18,14 @@ import uuid
 from pathlib import Path
 
 import pytest
-from app_server import BROWSER_ARGS, CHROMIUM, ROOT, explorer_server, rss_mb, server_errors
+from app_server import (
+    CHROMIUM,
+    ROOT,
+    chromium,
+    explorer_server,
+    rss_mb,
+    server_errors,
+)
 from test_app import expect_alert, open_tab, shot, wait_for_map, wait_until
 
 pytestmark = [pytest.mark.slow,
@@ -51,12 +58,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+    with chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture(scope="module")

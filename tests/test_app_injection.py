@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from app_server import BROWSER_ARGS, CHROMIUM, ROOT, explorer_server, server_errors
+from app_server import CHROMIUM, ROOT, chromium, explorer_server, server_errors
 from test_app import (  # the browser-test helpers
     expect_alert,
     open_tab,
@@ -63,17 +63,13 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(server):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=BROWSER_ARGS)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1500, "height": 1000})
         page.requested = []
         page.on("request", lambda request: page.requested.append(request.url))
         page.goto(server + "?n=50")  # the smallest default corpus: the upload is the point
         page.get_by_text("Exploring: wordnet").wait_for(timeout=240_000)
         yield page
-        browser.close()
 
 
 def _upload(page, name: str, content: bytes) -> None:

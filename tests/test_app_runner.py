@@ -130,3 +130,15 @@ KeyError: 'label'
 """
     assert server_errors(gone) == []
     assert server_errors(gone + real) == [real.strip()]
+
+
+def test_a_figure_offered_as_a_function_is_made_when_asked():
+    """The 2-D map offers its export figure as a function: made on export, not per redraw."""
+    from embviz.app.state import AppState
+
+    state, made = AppState(), []
+    state.add_figure("map", lambda: made.append(1) or "the current view")
+    state.add_figure("report", "a figure")
+    assert made == []
+    assert state.figure("map") == "the current view" and made == [1]
+    assert state.figure("report") == "a figure"

@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from app_server import BROWSER_ARGS, CHROMIUM, ROOT
+from app_server import CHROMIUM, ROOT, chromium
 from lab_server import jupyter_lab, set_disabled_labextensions
 from notebook_driver import (
     OFFLINE_ARGS,
@@ -118,13 +118,8 @@ def lab(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM,
-                                             args=BROWSER_ARGS + OFFLINE_ARGS)
+    with chromium(OFFLINE_ARGS) as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture

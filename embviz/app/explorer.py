@@ -116,7 +116,7 @@ class Explorer(Viewer):
     def map(self):
         """The 2-D map as drawn (a plotly figure of the same pixels, axes and legend), or the
         3-D one; ``None`` before the first draw."""
-        return self.state.figures.get("map")
+        return self.state.figure("map") if "map" in self.state.figures else None
 
     def _title(self, event):
         self.header.object = f"**Exploring:** {escape_markup(event.new)}"

@@ -74,9 +74,9 @@ class ExportView(Viewer):
         self._table_download.filename = f"{self.table or 'table'}.{self.table_format}"
 
     def _figure_file(self):
-        if self.figure is None:
+        fig = None if self.figure is None else self.state.figure(self.figure)
+        if fig is None:
             raise ValueError("no figure yet: draw the map or compute a report first")
-        fig = self.state.figures[self.figure]
         return io.BytesIO(figure_bytes(fig, self.figure_format, self.width))
 
     def _table_file(self):

@@ -239,7 +239,8 @@ class AppState(param.Parameterized):
                                     doc="The points selected on the map (exact row numbers).")
     source = param.String(default="", doc="How the current corpus was made, for the header.")
     extra_measures = param.Dict(default={}, doc="name -> per-point values to colour the map")
-    figures = param.Dict(default={}, doc="name -> plotly figure, for export")
+    figures = param.Dict(default={}, doc="name -> plotly figure, or a function that makes "
+                         "it when asked (:meth:`figure`), for export")
     tables = param.Dict(default={}, doc="name -> DataFrame, for export")
 
     def __init__(self, **params):
@@ -247,7 +248,14 @@ class AppState(param.Parameterized):
         self.runner = TaskRunner()
 
     def add_figure(self, name: str, fig) -> None:
+        """Offer ``fig`` for export: a plotly figure, or a function of no arguments that makes
+        it (the 2-D map: its current view, made only when asked)."""
         self.figures = {**self.figures, name: fig}
+
+    def figure(self, name: str):
+        """The figure ``name``, made now if it was offered as a function."""
+        fig = self.figures[name]
+        return fig() if callable(fig) else fig
 
     def add_table(self, name: str, table) -> None:
         self.tables = {**self.tables, name: table}

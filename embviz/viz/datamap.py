@@ -288,15 +288,6 @@ class DataMap:
                              "color": category_colors(len(self.categories)),
                              "count": counts.reindex(self.categories).to_numpy()})
 
-    # -- selection ------------------------------------------------------------------------
-    def rows_in_box(self, bounds) -> np.ndarray:
-        """:func:`rows_in_box` over this map's points."""
-        return rows_in_box(self.coords, bounds)
-
-    def rows_in_polygon(self, xs, ys) -> np.ndarray:
-        """:func:`rows_in_polygon` over this map's points."""
-        return rows_in_polygon(self.coords, xs, ys)
-
     # -- HoloViews --------------------------------------------------------------------------
     def element(self, x_range=None, y_range=None, width=None, height=None):
         """One view as a ``holoviews.RGB`` whose hover shows each pixel's first point."""
