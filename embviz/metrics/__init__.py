@@ -5,7 +5,7 @@ Pure numpy/scipy/pandas at import: importing this package never imports torch, t
 sae_lens, umap or panel (the kNN search imports torch or faiss when it runs).
 """
 
-from .bootstrap import bootstrap_ci
+from .resampling import bootstrap_ci, subsampling_ci
 from .hubness import (
                       antihub_occurrence,
                       antihubs,
@@ -58,6 +58,6 @@ __all__ = [
     "isoscore", "k_occurrence", "knn_classification_error", "knn_predictions",
     "layer_dimension_grid", "layerwise_report", "local_intrinsic_dimension", "mcnemar_test", "mle",
     "partition_isotropy", "pca_dimension", "pca_variances", "reduce_hubness", "retrieval_scores",
-    "robin_hood", "rogue_dimensions", "similarity_correlation", "task_scores",
+    "robin_hood", "rogue_dimensions", "similarity_correlation", "subsampling_ci", "task_scores",
     "top_pc_variance_share", "truncation_scores", "twonn",
 ]

@@ -1,0 +1,195 @@
+"""Confidence intervals by resampling rows: half-sampling without replacement for measures that
+duplicated rows would break, the classical bootstrap where it is valid.
+
+Which scheme fits which measure
+-------------------------------
+Resampling rows *with* replacement duplicates points. A duplicated point is its own nearest
+neighbour at distance 0 and adds a repeated direction to every second moment, so spectral
+measures (IsoScore, effective rank, ...) shrink and neighbour-based ones (intrinsic dimension,
+hubness, k-NN error) break; a percentile interval then sits beside its own estimate. Those
+measures use **half-sampling**: ``n_resamples`` subsets of m = ⌊n/2⌋ distinct rows (no row
+twice), the statistic recomputed on each, and the spread of the subsample values rescaled to
+size n by √(m / (n − m)) — the delete-d jackknife of Shao & Wu (1989) with d = n − m, which is
+subsampling (Politis, Romano & Wolf 1999) with its finite-population correction
+√(m (1 − m/n)) / √n. For a statistic whose variance falls like 1/n (every mean-like or smooth
+statistic here) the half-sample variance equals the full-sample variance, which is why
+m = n/2 is the natural choice.
+
+The interval is for θₙ = E[Tₙ], the value the estimator has *on average over samples of this
+size n* from the population. Intrinsic-dimension and hubness estimators depend on n (denser
+samples see smaller scales, k-occurrence skews more with n), and spectral measures are biased
+at finite n/d, so θₙ is what a sample of size n can be asked about; it is the population value
+wherever the estimator is unbiased. Because subsamples are smaller than the sample, their
+values enter only through their spread (the subsample-size bias is not the sample's): the
+interval is T ± t · SE, with SE the rescaled standard deviation of the subsample values, so it
+always contains the estimate T.
+
+References
+----------
+Shao & Wu (1989), "A general theory for jackknife variance estimation", Annals of Statistics
+17(3); Politis, Romano & Wolf (1999), "Subsampling", Springer, ch. 2 and §10.3 (finite
+population correction); Efron & Tibshirani (1993), "An Introduction to the Bootstrap", ch. 13.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from .._validation import check_embeddings, check_number, check_replicates
+
+__all__ = ["HALF_SAMPLING", "bootstrap_ci", "half_samples", "subsampling_ci",
+           "subsampling_interval"]
+
+#: How a half-sampling interval is made, for a result's ``parameters``.
+HALF_SAMPLING = "half-sampling"
+
+
+def half_samples(n: int, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """``n_resamples`` subsets of ⌊n/2⌋ distinct rows of n, each sorted.
+
+    Parameters
+    ----------
+    n : int >= 2
+    n_resamples : int
+    rng : numpy.random.Generator
+
+    Returns
+    -------
+    ndarray of shape (n_resamples, n // 2), int64
+        Row numbers, increasing within each subset (no row twice).
+    """
+    m = n // 2
+    if m < 1:
+        raise ValueError(f"half-sampling needs at least 2 rows, got n={n}")
+    keys = rng.random((n_resamples, n))
+    return np.sort(np.argpartition(keys, m - 1, axis=1)[:, :m], axis=1).astype(np.int64)
+
+
+def subsampling_interval(estimate: float, replicates, n: int, m: int | None = None,
+                         confidence: float = 0.95) -> tuple[float, float]:
+    """Interval of θₙ = E[Tₙ] from the values of T on subsamples of m distinct rows.
+
+    θₙ ∈ T ± t_((1+c)/2, R−1) · s · sd(replicates), where s = √(m / (n − m)) rescales the
+    spread of size-m subsamples drawn without replacement from n rows to that of size-n
+    samples (the delete-d jackknife standard error, Shao & Wu 1989) and Student's t with
+    R − 1 degrees of freedom allows for estimating that standard error from R replicates. The
+    normal form is used rather than quantiles of the replicates: with the R ≈ 100 replicates a
+    report can afford, tail quantiles are too noisy (measured: 92–93% coverage for a nominal
+    95% at R = 50, 95–96% for this form; see ``tests/test_interval_coverage.py``).
+
+    Parameters
+    ----------
+    estimate : float
+        T on all n rows.
+    replicates : array of shape (R,)
+        T on each subsample; NaN entries (a subsample where T is undefined) are ignored.
+    n : int
+        Rows of the sample.
+    m : int, optional
+        Rows of each subsample (default ⌊n/2⌋), 1 <= m < n.
+    confidence : float in (0, 1), default 0.95
+
+    Returns
+    -------
+    (low, high) : tuple of float
+        Symmetric about ``estimate``; (NaN, NaN) when fewer than 2 replicates are finite or
+        the estimate is not.
+    """
+    from scipy import stats
+
+    m = n // 2 if m is None else m
+    if not 1 <= m < n:
+        raise ValueError(f"m must satisfy 1 <= m < n, got m={m}, n={n}")
+    values = np.asarray(replicates, dtype=np.float64)
+    values = values[np.isfinite(values)]
+    if values.size < 2 or not np.isfinite(estimate):
+        return (float("nan"), float("nan"))
+    half = (stats.t.ppf((1 + confidence) / 2, values.size - 1) * np.sqrt(m / (n - m))
+            * values.std(ddof=1))
+    return (float(estimate - half), float(estimate + half))
+
+
+def subsampling_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int = 100,
+                   confidence: float = 0.95,
+                   random_state: int | None = 0) -> tuple[float, float, float]:
+    """Half-sampling interval of ``measure(X)``: for spectral and neighbour-based measures.
+
+    No row enters a subsample twice, so no point becomes its own neighbour at distance 0 and
+    no direction is counted twice (see the module notes for the scheme and what the interval
+    is an interval for).
+
+    Parameters
+    ----------
+    measure : callable (ndarray (m, d)) -> float
+        E.g. :func:`embviz.metrics.twonn` or :func:`embviz.metrics.isoscore`.
+    X : EmbeddingSet or array of shape (n, d), n >= 4
+    n_resamples : int, default 100
+        Subsamples of ⌊n/2⌋ rows, between 10 and 1,000,000.
+    confidence : float in (0, 1), default 0.95
+    random_state : int or None, default 0
+
+    Returns
+    -------
+    (estimate, low, high) : tuple of float
+        ``measure(X)`` on all rows and the interval of θₙ, which contains it.
+
+    References
+    ----------
+    Shao & Wu (1989), Annals of Statistics 17(3); Politis, Romano & Wolf (1999), "Subsampling".
+
+    Examples
+    --------
+    >>> from embviz.metrics import isoscore
+    >>> X = np.random.default_rng(0).normal(size=(400, 5))
+    >>> value, low, high = subsampling_ci(isoscore, X, n_resamples=50)
+    >>> bool(low <= value <= high)
+    True
+    """
+    X = check_embeddings(X, min_rows=4)
+    n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
+    check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
+    subsets = half_samples(len(X), n_resamples, np.random.default_rng(random_state))
+    values = [measure(X[rows]) for rows in subsets]
+    estimate = float(measure(X))
+    return (estimate, *subsampling_interval(estimate, values, len(X), subsets.shape[1],
+                                            confidence))
+
+
+def bootstrap_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int = 200,
+                 confidence: float = 0.95,
+                 random_state: int | None = 0) -> tuple[float, float, float]:
+    """Percentile bootstrap interval of ``measure(X)`` over rows drawn with replacement.
+
+    Valid for measures that are smooth functions of per-row values, where a repeated row is
+    just a repeated value (e.g. the mean of a per-point score). Rows drawn twice break
+    spectral and neighbour-based measures (a duplicate is its own neighbour at distance 0);
+    use :func:`subsampling_ci` for those.
+
+    Parameters
+    ----------
+    measure : callable (ndarray (n, d)) -> float
+    X : EmbeddingSet or array of shape (n, d)
+    n_resamples : int, default 200
+        Between 10 and 1,000,000.
+    confidence : float in (0, 1), default 0.95
+    random_state : int or None, default 0
+
+    Returns
+    -------
+    (estimate, low, high) : tuple of float
+        ``measure(X)`` on all rows and the percentile interval.
+
+    References
+    ----------
+    Efron & Tibshirani (1993), "An Introduction to the Bootstrap", ch. 13.
+    """
+    X = check_embeddings(X, min_rows=2)
+    n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
+    check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
+    rng = np.random.default_rng(random_state)
+    values = [measure(X[rng.choice(len(X), len(X), replace=True)]) for _ in range(n_resamples)]
+    alpha = (1 - confidence) / 2
+    low, high = np.quantile(values, [alpha, 1 - alpha])
+    return float(measure(X)), float(low), float(high)
