@@ -37,7 +37,7 @@ from ._validation import (
 )
 
 __all__ = ["KNNGraph", "as_knn_graph", "check_knn_graph", "exact_knn_rows", "knn_graph",
-           "recall_at_k"]
+           "recall_at_k", "subgraph", "subgraph_width"]
 
 METRICS = ("cosine", "euclidean")
 METHODS = ("auto", "exact", "faiss", "approximate")
@@ -473,6 +473,60 @@ def exact_knn_rows(X, rows, k: int = 10, metric: str = "cosine",
             else _torch_candidates(X, rows, n_cand, metric, device, progress=False))
     indices, distances, _ = _refine(X, rows, cand, k, metric, exponent)
     return KNNGraph(indices, distances, metric, "exact", {"k": k}, rows)
+
+
+def subgraph_width(k: int, n: int) -> int:
+    """Neighbours a graph needs so that the subgraph of any half of its rows has ``k``.
+
+    Of a row's K neighbours, a random half of the rows holds Binomial(K, 1/2); K = 2k +
+    ⌈6√(2k)⌉ + 18 puts k about six standard deviations below the mean, so a row that falls
+    short (and is searched exactly by :func:`subgraph`) is rare. Capped at n − 1.
+    """
+    return int(min(2 * k + np.ceil(6 * np.sqrt(2 * k)) + 18, n - 1))
+
+
+def subgraph(graph: KNNGraph, rows, k: int, X) -> KNNGraph:
+    """The k-NN graph of a subset of rows, read from the graph of all rows.
+
+    A row's k nearest neighbours *within the subset* are the first k entries of its sorted list
+    that belong to the subset; rows whose list holds fewer than k of them are searched exactly
+    in ``X[rows]``. No search is repeated for the others, so the subgraph of a half-sample
+    costs O(m·K), and since ``rows`` holds each row once, no point becomes its own neighbour
+    (the failure of resampling with replacement).
+
+    Parameters
+    ----------
+    graph : KNNGraph over all n rows of ``X``
+    rows : array of int, shape (m,)
+        Distinct row numbers; row i of the result is ``rows[i]``.
+    k : int, k < m
+    X : array of shape (n, d)
+        The vectors the graph was built from (for the rows searched exactly).
+
+    Returns
+    -------
+    KNNGraph over the m rows, numbered 0..m-1 in the order of ``rows``
+        ``params["exact_rows"]`` counts the rows searched exactly.
+    """
+    rows = np.asarray(rows, dtype=np.int64)
+    if len(np.unique(rows)) != len(rows):
+        raise ValueError("rows must be distinct: a repeated row would be its own neighbour")
+    k = _check_k(k, len(rows))
+    position = np.full(graph.n, -1, dtype=np.int64)
+    position[rows] = np.arange(len(rows))
+    renumbered = position[graph.indices[rows]]
+    inside = renumbered >= 0
+    taken = inside & (np.cumsum(inside, axis=1) <= k)
+    short = np.flatnonzero(taken.sum(axis=1) < k)
+    taken[short] = False
+    taken[short, :k] = True  # placeholders, replaced below
+    indices = renumbered[taken].reshape(len(rows), k)
+    distances = graph.distances[rows][taken].reshape(len(rows), k)
+    if len(short):
+        exact = exact_knn_rows(check_embeddings(X)[rows], short, k, graph.metric)
+        indices[short], distances[short] = exact.indices, exact.distances
+    return KNNGraph(indices, distances, graph.metric, graph.method,
+                    {**graph.params, "k": k, "exact_rows": len(short)})
 
 
 def recall_at_k(approx: KNNGraph, exact: KNNGraph) -> float:

@@ -140,19 +140,21 @@ def test_rogue_dimensions_sum_to_average_cosine(rng):
     assert table.set_index("dimension").loc[2, "contribution"] == pytest.approx(brute, rel=1e-9)
 
 
-def test_bootstrap_interval_covers_the_estimate(rng):
-    from embviz.metrics import bootstrap_ci
+def test_resampling_intervals_contain_the_estimate(rng):
+    from embviz.metrics import bootstrap_ci, subsampling_ci
 
     X = rng.normal(size=(500, 8)) * np.linspace(1, 3, 8)
-    estimate, low, high = bootstrap_ci(isoscore, X, n_resamples=50, random_state=0)
-    assert low <= estimate <= high and high - low < 0.2
-    again = bootstrap_ci(isoscore, X, n_resamples=50, random_state=0)
+    estimate, low, high = subsampling_ci(isoscore, X, n_resamples=50, random_state=0)
+    assert low < estimate < high and high - low < 0.2
+    assert estimate - low == pytest.approx(high - estimate)  # t interval: symmetric
+    again = subsampling_ci(isoscore, X, n_resamples=50, random_state=0)
     assert again == (estimate, low, high)
-    assert bootstrap_ci(isoscore, X, n_resamples=50) == again  # random_state=0 by default
-    with pytest.raises(ValueError, match=r"sample_fraction must be a number in \(0, 1\), "
-                                         r"got 1.0"):
-        bootstrap_ci(isoscore, X, replace=False)
+    assert subsampling_ci(isoscore, X, n_resamples=50) == again  # random_state=0 by default
+    mean_norm = bootstrap_ci(lambda V: np.linalg.norm(V, axis=1).mean(), X, n_resamples=50)
+    assert mean_norm[1] < mean_norm[0] < mean_norm[2]
     with pytest.raises(ValueError, match=r"confidence must be a number in \(0, 1\), got 1.0"):
-        bootstrap_ci(isoscore, X, confidence=1.0)
+        subsampling_ci(isoscore, X, confidence=1.0)
     with pytest.raises(TypeError, match="confidence must be a number"):
         bootstrap_ci(isoscore, X, confidence=True)
+    with pytest.raises(ValueError, match="n_resamples"):
+        subsampling_ci(isoscore, X, n_resamples=3)

@@ -194,3 +194,22 @@ def test_knn_graph_is_seeded_by_default(X, monkeypatch):
     knn_graph(X[:200], k=5, method="approximate", random_state=7, progress=False)
     assert graph.method == "pynndescent" and seeds == [0, 7]
     np.testing.assert_array_equal(graph.indices, knn_graph(X[:200], k=5, progress=False).indices)
+
+
+def test_subgraph_equals_the_graph_of_the_subset(rng):
+    """A half's graph read from the full graph is the half's own exact graph, including rows
+    whose list holds too few members of the half (searched exactly)."""
+    from embviz.neighbors import subgraph, subgraph_width
+
+    X = rng.normal(size=(400, 6)).astype(np.float32)
+    rows = np.sort(rng.choice(400, 200, replace=False))
+    for width, k in ((subgraph_width(10, 400), 10), (12, 10)):  # 12: many rows fall short
+        full = knn_graph(X, k=width, metric="euclidean", progress=False)
+        half = subgraph(full, rows, k, X)
+        exact = knn_graph(X[rows], k=k, metric="euclidean", progress=False)
+        np.testing.assert_array_equal(half.indices, exact.indices)
+        np.testing.assert_allclose(half.distances, exact.distances, rtol=1e-5, atol=1e-6)
+        assert (half.params["exact_rows"] > 0) == (width == 12)
+    with pytest.raises(ValueError, match="rows must be distinct"):
+        subgraph(full, np.r_[rows, rows[:1]], 10, X)
+    assert subgraph_width(128, 10**6) == 2 * 128 + 96 + 18 and subgraph_width(128, 300) == 299

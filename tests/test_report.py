@@ -84,11 +84,12 @@ def test_precomputed_graph_is_reused_and_checked(X, graph_calls):
 def test_confidence_intervals_and_labels(X, rng):
     table = geometry_report(X, local_k=32, ci=True, n_resamples=20,
                             labels=rng.integers(0, 2, len(X)), progress=False).set_index("metric")
-    iso = table.loc["isoscore"]
-    assert iso["ci_low"] <= iso["value"] <= iso["ci_high"]
+    measures = table.drop(["n", "d"])
+    assert len(measures) == 16 and measures[["ci_low", "ci_high"]].notna().all().all()
+    assert (measures["ci_low"] <= measures["value"]).all()
+    assert (measures["value"] <= measures["ci_high"]).all()
+    assert measures["parameters"].str.contains("ci=half-sampling").all()
     assert 0.3 < table.loc["knn_error", "value"] < 0.7  # random labels: chance level
-    lid = table.loc["local_intrinsic_dimension_mean"]
-    assert lid["ci_low"] < lid["value"] < lid["ci_high"]
 
 
 def test_layerwise_and_dimensionwise(X, rng):
@@ -125,23 +126,28 @@ def test_wordnet_minilm_report(tmp_path):
     assert values["hubness_skewness"] > 0 and 0 < values["knn_error"] < 1
 
 
-def test_shared_resample_intervals_equal_per_measure_bootstrap(rng):
-    """One spectrum per resample gives the same intervals as bootstrap_ci on each measure."""
+def test_report_intervals_equal_per_measure_half_sampling(rng):
+    """The report's shared half-samples give the intervals of subsampling_ci on each measure
+    (isotropy from one Gram matrix per half; neighbour measures from the half's subgraph)."""
     from embviz.metrics import (
         average_cosine,
-        bootstrap_ci,
         effective_rank,
         isoscore,
         partition_isotropy,
+        subsampling_ci,
         top_pc_variance_share,
+        twonn,
     )
 
     X = rng.normal(size=(300, 12)) * np.linspace(0.2, 3, 12) + 0.5
     table = geometry_report(X, k=5, mle_k=5, local_k=20, ci=True, n_resamples=20,
-                            random_state=4, progress=False).set_index("metric")
+                            random_state=4, metric="euclidean",
+                            progress=False).set_index("metric")
     for name, measure in (("isoscore", isoscore), ("partition_isotropy", partition_isotropy),
                           ("average_cosine", average_cosine), ("effective_rank", effective_rank),
-                          ("top_pc_variance_share", top_pc_variance_share)):
-        value, low, high = bootstrap_ci(measure, X, n_resamples=20, random_state=4)
+                          ("top_pc_variance_share", top_pc_variance_share),
+                          ("twonn", lambda V: twonn(V, metric="euclidean"))):
+        value, low, high = subsampling_ci(measure, X, n_resamples=20, random_state=4)
         np.testing.assert_allclose(table.loc[name, ["value", "ci_low", "ci_high"]].to_numpy(
             dtype=float), [value, low, high], rtol=1e-9, err_msg=name)
+    assert table.loc["twonn", "parameters"].endswith("ci=half-sampling (n_resamples=20)")

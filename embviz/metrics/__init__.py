@@ -5,7 +5,6 @@ Pure numpy/scipy/pandas at import: importing this package never imports torch, t
 sae_lens, umap or panel (the kNN search imports torch or faiss when it runs).
 """
 
-from .resampling import bootstrap_ci, subsampling_ci
 from .hubness import (
                       antihub_occurrence,
                       antihubs,
@@ -27,7 +26,13 @@ from .hubness_reduction import (
                       hubness_reduction_table,
                       reduce_hubness,
 )
-from .intrinsic_dim import id_by_scale, local_intrinsic_dimension, mle, pca_dimension, twonn
+from .intrinsic_dim import (
+                      id_by_scale,
+                      local_intrinsic_dimension,
+                      mle,
+                      pca_dimension,
+                      twonn,
+)
 from .isotropy import (
                       average_cosine,
                       effective_rank,
@@ -38,6 +43,7 @@ from .isotropy import (
                       top_pc_variance_share,
 )
 from .report import dimensionwise_report, geometry_report, layerwise_report
+from .resampling import bootstrap_ci, subsampling_ci
 from .tasks import (
                       TASKS,
                       McNemarResult,

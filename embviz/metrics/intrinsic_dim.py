@@ -369,11 +369,10 @@ def _fill_direct(r1, r2, missing, members, vectors, metric: str) -> None:
         r1[bb, jj], r2[bb, jj] = _direct_r1_r2(vectors, members[bb], jj, metric)
 
 
-def _members(graph: KNNGraph, start: int, stop: int, k: int,
-             include_self: bool) -> np.ndarray:
-    """Neighbourhoods of rows start..stop-1: (rows, L [+ 1]), the point itself first."""
-    members = graph.indices[start:stop, :k]
-    return np.hstack([np.arange(start, stop)[:, None], members]) if include_self else members
+def _members(graph: KNNGraph, rows: np.ndarray, k: int, include_self: bool) -> np.ndarray:
+    """Neighbourhoods of ``rows``: (len(rows), L [+ 1]), the point itself first."""
+    members = graph.indices[rows, :k]
+    return np.hstack([rows[:, None], members]) if include_self else members
 
 
 def _local_block(members, graph, vectors, table, estimator, fraction):
@@ -467,21 +466,31 @@ def local_intrinsic_dimension(data, k: int = 128, metric: str = "cosine",
     >>> lid.shape, round(float(np.median(lid)))
     ((1000,), 2)
     """
-    from .._progress import progress_bar
-
     check_choice(estimator, "estimator", TWONN_ESTIMATORS)
     fraction = check_number(discard_fraction, "discard_fraction", 0, 1, high_open=True)
     k = check_positive_int(k, "k", minimum=3)
     vectors, graph = _local_inputs(data, X, k, metric, progress)
+    values, excluded = local_id_rows(graph, vectors, np.arange(graph.n), k, estimator,
+                                     fraction, include_self, progress)
+    _warn_local(values, excluded)
+    return values
+
+
+def local_id_rows(graph: KNNGraph, vectors: np.ndarray, rows: np.ndarray, k: int,
+                  estimator: str = "linear", fraction: float = 0.1, include_self: bool = True,
+                  progress: bool = False) -> tuple[np.ndarray, int]:
+    """Local TwoNN of the neighbourhoods of ``rows`` only (unchecked inputs; see
+    :func:`local_intrinsic_dimension`); also how many member ratios were excluded."""
+    from .._progress import progress_bar
+
     size = k + include_self
     block = max(1, min(_SCAN_BYTES // (9 * size * graph.k), _SCAN_BYTES // graph.n))
-    table = np.zeros((min(block, graph.n), graph.n), dtype=bool)
-    values, excluded = np.empty(graph.n), 0
-    for start in progress_bar(range(0, graph.n, block), desc="local ID", disable=not progress,
-                      leave=False):
-        members = _members(graph, start, min(start + block, graph.n), k, include_self)
+    table = np.zeros((min(block, len(rows)), graph.n), dtype=bool)
+    values, excluded = np.empty(len(rows)), 0
+    for start in progress_bar(range(0, len(rows), block), desc="local ID",
+                              disable=not progress, leave=False):
+        members = _members(graph, rows[start:start + block], k, include_self)
         values[start:start + len(members)], count = _local_block(members, graph, vectors, table,
                                                                  estimator, fraction)
         excluded += count
-    _warn_local(values, excluded)
-    return values
+    return values, excluded

@@ -15,7 +15,12 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
-from .._validation import check_embeddings, check_positive_int, power_of_two_scale, unit_rows
+from .._validation import (
+    check_embeddings,
+    check_positive_int,
+    power_of_two_scale,
+    unit_rows,
+)
 
 __all__ = ["average_cosine", "effective_rank", "isoscore", "partition_isotropy",
            "pca_variances", "rogue_dimensions", "top_pc_variance_share"]

@@ -8,6 +8,7 @@ layers and over first-d truncations.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -18,8 +19,10 @@ from .._validation import (
     check_embeddings,
     check_positive_int,
     check_replicates,
+    power_of_two_scale,
     unit_rows,
 )
+from ..neighbors import subgraph_width
 from .hubness import (
     antihub_occurrence,
     hub_occurrence,
@@ -35,9 +38,9 @@ from .isotropy import (
     isoscore,
     isoscore_from_variances,
     partition_isotropy,
-    scaled_pca_variances,
     top_pc_variance_share,
 )
+from .report_intervals import half_sampling_intervals
 
 __all__ = ["dimensionwise_report", "geometry_report", "layerwise_report"]
 
@@ -52,60 +55,56 @@ def _vectors(data) -> np.ndarray:
 
 
 def _isotropy_values(X: np.ndarray) -> list[float]:
-    """The five isotropy measures of one sample, in ``_ISOTROPY`` order, from one spectrum."""
-    variances, _ = scaled_pca_variances(X)  # the scale-free measures need no more
-    return [isoscore_from_variances(variances), partition_isotropy(X), average_cosine(X),
-            effective_rank_from_gram_eigenvalues(variances),
+    """The five isotropy measures of one sample, in ``_ISOTROPY`` order, from one Gram matrix.
+
+    The uncentred second moment WᵀW gives the partition function's directions, and minus the
+    mean's outer product the covariance spectrum of the others (the scale-free measures need
+    nothing else): the same values as the public functions, at a third of their cost, which
+    matters when every half-sample recomputes them.
+    """
+    W = X.astype(np.float64)
+    scaled = np.ldexp(W, -power_of_two_scale(W))
+    gram = scaled.T @ scaled
+    mean = scaled.mean(axis=0)
+    cov = (gram - len(W) * np.outer(mean, mean)) / (len(W) - 1)
+    variances = np.clip(np.linalg.eigvalsh(cov)[::-1], 0.0, None)
+    _, directions = np.linalg.eigh(gram)
+    projections = W @ directions
+    top = projections.max(axis=0)
+    log_z = np.log(np.exp(projections - top).sum(axis=0)) + top
+    return [isoscore_from_variances(variances), float(np.exp(log_z.min() - log_z.max())),
+            average_cosine(X), effective_rank_from_gram_eigenvalues(variances),
             float(variances[0] / variances.sum())]
 
 
-def _isotropy_rows(X: np.ndarray, ci: bool, n_resamples: int, random_state) -> list[tuple]:
-    """Values and, with ``ci``, percentile bootstrap intervals over shared resamples.
-
-    Every measure sees the same resampled rows, drawn exactly as :func:`bootstrap_ci` draws
-    them with this ``random_state``, so the intervals equal per-measure ``bootstrap_ci`` calls
-    while the PCA spectrum of each resample is computed once.
-    """
-    values = _isotropy_values(X)
-    lows = highs = [np.nan] * len(values)
-    if ci:
-        n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
-        rng = np.random.default_rng(random_state)
-        draws = np.array([_isotropy_values(X[rng.choice(len(X), len(X), replace=True)])
-                          for _ in range(n_resamples)])
-        lows, highs = np.quantile(draws, [0.025, 0.975], axis=0)
-    return [(name, value, low, high, f"bootstrap={n_resamples if ci else 0}")
-            for name, value, low, high in zip(_ISOTROPY, values, lows, highs)]
-
-
-def _id_rows(graph, X: np.ndarray, mle_k: int, local_k: int,
-             progress: bool) -> list[tuple]:
-    nan, metric = np.nan, graph.metric
-    rows = [("twonn", twonn(graph, estimator="linear", metric=metric), nan, nan,
-             "discard=0.1"),
-            ("twonn_mle", twonn(graph, estimator="mle", metric=metric), nan, nan,
-             "discard=0.1 (censored)"),
-            ("mle", mle(graph, k=mle_k, metric=metric), nan, nan, f"k={mle_k}"),
-            ("pca_dimension", pca_dimension(X, threshold=0.9), nan, nan, "variance=0.9")]
-    local = local_intrinsic_dimension(graph, k=local_k, metric=metric, X=X,
-                                      progress=progress)
-    local = local[np.isfinite(local)]
-    half = 1.96 * local.std(ddof=1) / np.sqrt(len(local))
-    rows += [("local_intrinsic_dimension_mean", float(local.mean()), local.mean() - half,
-              local.mean() + half, f"local_k={local_k}"),
-             ("local_intrinsic_dimension_median", float(np.median(local)), nan, nan,
-              f"local_k={local_k}")]
-    return rows
+def _measures(X: np.ndarray, space: np.ndarray, graph, labels, k: int,
+              mle_k: int) -> dict[str, float]:
+    """Every report measure but local ID, on one sample: its vectors ``X``, the rows ``space``
+    in which distances are taken, its k-NN graph and its labels (or None)."""
+    metric = graph.metric
+    values = dict(zip(_ISOTROPY, _isotropy_values(X)))
+    values.update(twonn=twonn(graph, estimator="linear", metric=metric),
+                  twonn_mle=twonn(graph, estimator="mle", metric=metric),
+                  mle=mle(graph, k=mle_k, metric=metric),
+                  pca_dimension=pca_dimension(space, threshold=0.9),
+                  hubness_skewness=hubness_skewness(graph, k=k, metric=metric),
+                  robin_hood=robin_hood(graph, k=k, metric=metric),
+                  hub_occurrence=hub_occurrence(graph, k=k, metric=metric),
+                  antihub_occurrence=antihub_occurrence(graph, k=k, metric=metric))
+    if labels is not None:
+        values["knn_error"] = knn_classification_error(graph, labels, k=k, metric=metric)
+    return values
 
 
-def _hubness_rows(graph, k: int) -> list[tuple]:
-    nan, params, metric = np.nan, f"k={k}", graph.metric
-    return [("hubness_skewness", hubness_skewness(graph, k=k, metric=metric), nan, nan, params),
-            ("robin_hood", robin_hood(graph, k=k, metric=metric), nan, nan, params),
-            ("hub_occurrence", hub_occurrence(graph, k=k, metric=metric), nan, nan,
-             params + ", hub_size=2"),
-            ("antihub_occurrence", antihub_occurrence(graph, k=k, metric=metric), nan, nan,
-             params)]
+def _parameters(k: int, mle_k: int, local_k: int) -> dict[str, str]:
+    """The ``parameters`` text of each row (the metric is appended where it matters)."""
+    return {"twonn": "discard=0.1", "twonn_mle": "discard=0.1 (censored)", "mle": f"k={mle_k}",
+            "pca_dimension": "variance=0.9",
+            "local_intrinsic_dimension_mean": f"local_k={local_k}",
+            "local_intrinsic_dimension_median": f"local_k={local_k}",
+            "hubness_skewness": f"k={k}", "robin_hood": f"k={k}",
+            "hub_occurrence": f"k={k}, hub_size=2", "antihub_occurrence": f"k={k}",
+            "knn_error": f"k={k}"}
 
 
 def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
@@ -127,14 +126,24 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
         Neighbours of the Levina–Bickel MLE.
     local_k : int, default 128
         L of the local intrinsic dimension (Ruppik et al., "Less is More"), computed for every
-        point; the report gives its mean (with the mean's normal 95% interval) and median.
+        point; the report gives its mean and median.
     labels : array of length n, optional
         Adds the leave-one-out k-NN classification error.
     ci : bool, default False
-        Bootstrap 95% intervals of the isotropy measures (``n_resamples`` resamples; costs
-        ``n_resamples`` times the isotropy part). Neighbour-based measures have no interval.
+        Add a 95% interval to every measure: half-sampling (:mod:`embviz.metrics.resampling`)
+        — ``n_resamples`` halves of ⌊n/2⌋ distinct rows, every measure recomputed on each
+        half, neighbour-based ones on the half's own k-NN graph read from the report's graph
+        (built about twice as wide for this), and the spread rescaled to size n. It is an
+        interval for θₙ, the measure's mean over samples of n rows from the population (ID
+        and hubness estimators depend on n). Local ID is recomputed for
+        :data:`~embviz.metrics.report_intervals.LOCAL_PROBES` points of the first
+        :data:`~embviz.metrics.report_intervals.LOCAL_RESAMPLES` halves. Each row's
+        ``parameters`` names the method; coverage is tested in
+        ``tests/test_interval_coverage.py``. Duplicated rows never enter a neighbour search.
+    n_resamples : int, default 100
+        Half-samples (10 to 1,000,000).
     random_state : int or None, default 0
-        Seeds the bootstrap.
+        Seeds the half-samples.
     graph : KNNGraph, optional
         A precomputed graph to reuse: over every row of ``data``, with at least
         max(k, mle_k, local_k) neighbours, built with ``metric`` (checked by
@@ -153,29 +162,71 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
     if k_max >= len(X):
         raise ValueError(f"the report needs more than max(k, mle_k, local_k) = {k_max} "
                          f"rows, got n={len(X)}; lower local_k")
+    if ci:
+        n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
+    labels = None if labels is None else _label_array(labels, len(X))
     space = unit_rows(X, X.dtype) if metric == "cosine" else X  # where distances are Euclidean
-    graph = _report_graph(space, k_max, metric, graph, progress)
+    width = subgraph_width(k_max, len(X)) if ci else k_max
+    graph = _report_graph(space, k_max, width, metric, graph, progress)
+    estimates = _measures(X, space, graph, labels, k, mle_k)
+    local = local_intrinsic_dimension(graph.at_k(local_k), k=local_k, metric=metric, X=space,
+                                      progress=progress)
+    finite = local[np.isfinite(local)]
+    estimates.update(local_intrinsic_dimension_mean=float(finite.mean()),
+                     local_intrinsic_dimension_median=float(np.median(finite)))
+    intervals = {}
+    if ci:
+        def measures(X_half, space_half, graph_half, rows):
+            with warnings.catch_warnings():  # the full sample's warnings were given once
+                warnings.simplefilter("ignore")
+                return _measures(X_half, space_half, graph_half,
+                                 None if labels is None else labels[rows], k, mle_k)
+
+        intervals = half_sampling_intervals(
+            {name: value for name, value in estimates.items() if not name.startswith("local")},
+            measures, local, X, space, graph, {"k_max": k_max, "local_k": local_k},
+            n_resamples, random_state, progress)
+    return _table(X, estimates, intervals, _parameters(k, mle_k, local_k), metric)
+
+
+def _label_array(labels, n: int) -> np.ndarray:
+    labels = np.asarray(labels)
+    if labels.shape != (n,):
+        raise ValueError(f"labels must have length n={n}, got shape {labels.shape}")
+    return labels
+
+
+def _table(X, estimates: dict, intervals: dict, parameters: dict, metric: str) -> pd.DataFrame:
+    """The long table, rows in the order of the report; the metric and the interval's method
+    are appended to each row's parameters."""
     rows = [("n", len(X), np.nan, np.nan, ""), ("d", X.shape[1], np.nan, np.nan, "")]
-    rows += _isotropy_rows(X, ci, n_resamples, random_state)
-    rows += _id_rows(graph, space, mle_k, local_k, progress)
-    rows += _hubness_rows(graph, k)
-    if labels is not None:
-        rows.append(("knn_error", knn_classification_error(graph, labels, k=k, metric=metric),
-                     np.nan, np.nan, f"k={k}"))
-    table = pd.DataFrame(rows, columns=_COLUMNS)
-    geometric = ~table["metric"].isin(["n", "d", *_ISOTROPY])  # depends on the metric
-    table.loc[geometric, "parameters"] = [f"{p}, metric={metric}".lstrip(", ")
-                                          for p in table.loc[geometric, "parameters"]]
-    return table
+    for name in [*_ISOTROPY, "twonn", "twonn_mle", "mle", "pca_dimension",
+                 "local_intrinsic_dimension_mean", "local_intrinsic_dimension_median",
+                 "hubness_skewness", "robin_hood", "hub_occurrence", "antihub_occurrence",
+                 "knn_error"]:
+        if name not in estimates:
+            continue
+        low, high, method = intervals.get(name, (np.nan, np.nan, ""))
+        text = parameters.get(name, "")
+        if name not in _ISOTROPY:
+            text = f"{text}, metric={metric}".lstrip(", ")
+        if method:
+            text = f"{text}, ci={method}".lstrip(", ")
+        rows.append((name, estimates[name], low, high, text))
+    return pd.DataFrame(rows, columns=_COLUMNS)
 
 
-def _report_graph(space: np.ndarray, k_max: int, metric: str, graph, progress: bool):
-    """The given graph (checked against ``space``), else the graph of ``space``."""
+def _report_graph(space: np.ndarray, k_max: int, width: int, metric: str, graph,
+                  progress: bool):
+    """The given graph (checked against ``space``; widened to ``width`` neighbours by a new
+    search when intervals need more), else the graph of ``space``."""
     from ..neighbors import check_knn_graph, knn_graph
 
     if graph is not None:
-        return check_knn_graph(graph, k_max, metric, "geometry_report", X=space)
-    return knn_graph(space, k=k_max, metric=metric, progress=progress)
+        graph = check_knn_graph(graph, k_max, metric, "geometry_report", X=space)
+        if graph.k >= width:
+            return graph
+    return knn_graph(space, k=width, metric=metric, progress=progress)
 
 
 def layerwise_report(layers, **kwargs) -> pd.DataFrame:
