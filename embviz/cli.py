@@ -74,8 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     _model_arguments(summary)
     summary.add_argument("--out", type=Path, default=Path("results"), help="output folder")
     summary.add_argument("--ci", action="store_true",
-                         help=f"bootstrap 95%% intervals of the isotropy measures "
-                              f"({N_RESAMPLES} resamples, as in the explorer)")
+                         help=f"95%% intervals of every measure by half-sampling "
+                              f"({N_RESAMPLES} halves of n/2 texts, as in the explorer)")
     return parser
 
 
@@ -137,6 +137,7 @@ def _cmd_embed(args) -> None:
 
 def _cmd_summary(args) -> None:
     from .exploration import MAX_MAP_POINTS, Exploration
+    from .metrics.resampling import INTERVAL_NOTE
     from .viz import export_figure, scatter_map
 
     corpus = _load_corpus(args)
@@ -162,6 +163,8 @@ def _cmd_summary(args) -> None:
     print(f"{args.corpus}: {len(es)} texts embedded with {es.provenance['model']['name']} "
           f"({es.dim}-d, {es.provenance['n_truncated']} truncated)\n")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    if args.ci:
+        print(f"\n{INTERVAL_NOTE}")
     print("\nwrote " + ", ".join(str(p) for p in written))
 
 

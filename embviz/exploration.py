@@ -503,9 +503,11 @@ class Exploration:
         Parameters
         ----------
         ci : bool, default False
-            Bootstrap 95% intervals of the isotropy measures.
+            95% half-sampling intervals of every measure (see
+            :func:`~embviz.metrics.geometry_report`); the shared graph grows to the width the
+            half-samples' graphs need (:func:`~embviz.neighbors.subgraph_width`).
         n_resamples : int, default :data:`N_RESAMPLES`
-            Bootstrap resamples, seeded by ``random_state``.
+            Half-samples, seeded by ``random_state``.
 
         Returns
         -------
@@ -514,11 +516,13 @@ class Exploration:
             the k-NN error when the corpus has :attr:`labels`.
         """
         from .metrics import geometry_report
+        from .neighbors import subgraph_width
 
         sizes = self.report_sizes()
+        width = subgraph_width(sizes["local_k"], len(self)) if ci else sizes["local_k"]
         return geometry_report(self.data.vectors, **sizes, metric=_METRIC, labels=self.labels,
                                ci=ci, n_resamples=n_resamples, random_state=self.random_state,
-                               graph=self.graph(sizes["local_k"]), progress=self.progress)
+                               graph=self.graph(width), progress=self.progress)
 
     def hubness_reduction(self) -> pd.DataFrame:
         """:func:`~embviz.metrics.hubness_reduction_table` of the corpus against its labels.

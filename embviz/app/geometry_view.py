@@ -9,6 +9,7 @@ from panel.viewable import Viewer
 
 from .._tables import display_name
 from ..exploration import LAYER_ROWS, N_RESAMPLES
+from ..metrics.resampling import INTERVAL_NOTE
 from .limits import LAYER_SAMPLE, check_integer
 from .state import AppState, controls
 
@@ -27,14 +28,24 @@ _GROUPS = {
 def _card(title: str, report: pd.DataFrame) -> pn.Card:
     rows = report.set_index("metric")
     lines = ["| measure | value | 95% CI |", "|---|---|---|"]
+    methods = set()
     for metric in _GROUPS[title]:
         if metric not in rows.index:
             continue
         r = rows.loc[metric]
         ci = f"[{r.ci_low:.3g}, {r.ci_high:.3g}]" if pd.notna(r.ci_low) else "—"
         lines.append(f"| {display_name(metric)} | **{r.value:.4g}** | {ci} |")
+        methods.update(_interval_method(r.parameters))
+    if methods:
+        lines.append("\n<small>95% CI: " + "; ".join(sorted(methods)) + "</small>")
     return pn.Card(pn.pane.Markdown("\n".join(lines)), title=title, collapsible=False,
                    width=360)
+
+
+def _interval_method(parameters: str) -> list[str]:
+    """The ``ci=...`` part of a report row's parameters (the package's own text)."""
+    _, found, method = parameters.partition("ci=")
+    return [method] if found else []
 
 
 class GeometryView(Viewer):
@@ -57,7 +68,7 @@ class GeometryView(Viewer):
         self.distributions[:], self.reduction[:], self.layers[:] = [], [], []
 
     async def report(self, *_):
-        """The report at once, then again with bootstrap intervals (the slower part)."""
+        """The report at once, then again with half-sampling intervals (the slower part)."""
         if self.state.exploration is None:
             return
         result = await self.state.runner.run("Geometry report", self._report_and_figures)
@@ -69,10 +80,12 @@ class GeometryView(Viewer):
             self.state.add_figure(name, fig)
         self.distributions[:] = [pn.pane.Plotly(fig, height=320, sizing_mode="stretch_width")
                                  for fig in figures.values()]
-        with_ci = await self.state.runner.run(f"Bootstrap intervals ({N_RESAMPLES} resamples)",
-                                              self.state.exploration.geometry, ci=True)
+        with_ci = await self.state.runner.run(
+            f"Intervals (half-sampling, {N_RESAMPLES} halves)", self.state.exploration.geometry,
+            ci=True)
         if with_ci is not None:
             self._show_report(with_ci)
+            self.cards.append(pn.pane.Markdown(INTERVAL_NOTE, width=360))
 
     def _show_report(self, report: pd.DataFrame) -> None:
         self.state.add_table("geometry_report", report)

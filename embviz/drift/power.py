@@ -14,28 +14,17 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._validation import check_choice, check_embeddings, check_positive_int, check_replicates
+from .._validation import (
+    check_choice,
+    check_embeddings,
+    check_positive_int,
+    check_replicates,
+)
+from ..metrics.resampling import wilson_interval
 from ._inputs import MIN_SAMPLE
 from .table import TESTS, _run
 
 __all__ = ["power_curve", "wilson_interval"]
-
-
-def wilson_interval(successes, trials, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of a binomial proportion (Wilson 1927).
-
-    Returns
-    -------
-    low, high : ndarray of float64, shaped like ``successes``
-    """
-    from scipy.stats import norm
-
-    x, n = np.asarray(successes, np.float64), np.asarray(trials, np.float64)
-    z = norm.ppf(0.5 + confidence / 2)
-    p = x / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
 
 
 def _check_grid(values, name: str, kind: str) -> list:

@@ -96,6 +96,31 @@ def _measures(X: np.ndarray, space: np.ndarray, graph, labels, k: int,
     return values
 
 
+def _fractional_pca_dimension(X: np.ndarray, threshold: float = 0.9) -> float:
+    """:func:`pca_dimension` before rounding up: where the cumulative explained variance
+    crosses ``threshold``, interpolated between components.
+
+    The integer's half-sample values tie (all halves often give the same count), which would
+    make its spread, and so its interval, zero; the continuous crossing point has the same
+    spread without the ties.
+    """
+    from .isotropy import scaled_pca_variances
+
+    variances, _ = scaled_pca_variances(X)
+    explained = np.r_[0.0, np.cumsum(variances) / variances.sum()]
+    q = int(np.argmax(explained >= threshold - 1e-12))  # explained[q - 1] < threshold
+    step = explained[q] - explained[q - 1]
+    return float(q - 1 + (threshold - explained[q - 1]) / step) if step > 0 else float(q)
+
+
+#: The range of each bounded measure: its interval is clipped to it (θₙ lies inside).
+_RANGES = {**dict.fromkeys(["isoscore", "partition_isotropy", "top_pc_variance_share",
+                            "robin_hood", "hub_occurrence", "antihub_occurrence", "knn_error"],
+                           (0.0, 1.0)),
+           "average_cosine": (-1.0, 1.0), "effective_rank": (1.0, np.inf),
+           "hubness_skewness": (-np.inf, np.inf)}
+
+
 def _parameters(k: int, mle_k: int, local_k: int) -> dict[str, str]:
     """The ``parameters`` text of each row (the metric is appended where it matters)."""
     return {"twonn": "discard=0.1", "twonn_mle": "discard=0.1 (censored)", "mle": f"k={mle_k}",
@@ -109,7 +134,7 @@ def _parameters(k: int, mle_k: int, local_k: int) -> dict[str, str]:
 
 def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
                     local_k: int = 128, labels=None,
-                    ci: bool = False, n_resamples: int = 100, random_state: int | None = 0,
+                    ci: bool = False, n_resamples: int = 50, random_state: int | None = 0,
                     graph=None, progress: bool = True) -> pd.DataFrame:
     """Isotropy, intrinsic dimension (global and local) and hubness, from one kNN graph.
 
@@ -140,8 +165,9 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
         :data:`~embviz.metrics.report_intervals.LOCAL_RESAMPLES` halves. Each row's
         ``parameters`` names the method; coverage is tested in
         ``tests/test_interval_coverage.py``. Duplicated rows never enter a neighbour search.
-    n_resamples : int, default 100
-        Half-samples (10 to 1,000,000).
+    n_resamples : int, default 50
+        Half-samples (10 to 1,000,000). 50 estimate the standard error to about ±10%, and the
+        t quantile with n_resamples − 1 degrees of freedom allows for that error.
     random_state : int or None, default 0
         Seeds the half-samples.
     graph : KNNGraph, optional
@@ -179,8 +205,10 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
         def measures(X_half, space_half, graph_half, rows):
             with warnings.catch_warnings():  # the full sample's warnings were given once
                 warnings.simplefilter("ignore")
-                return _measures(X_half, space_half, graph_half,
-                                 None if labels is None else labels[rows], k, mle_k)
+                values = _measures(X_half, space_half, graph_half,
+                                   None if labels is None else labels[rows], k, mle_k)
+            values["pca_dimension"] = _fractional_pca_dimension(space_half)
+            return values
 
         intervals = half_sampling_intervals(
             {name: value for name, value in estimates.items() if not name.startswith("local")},
@@ -207,6 +235,7 @@ def _table(X, estimates: dict, intervals: dict, parameters: dict, metric: str) -
         if name not in estimates:
             continue
         low, high, method = intervals.get(name, (np.nan, np.nan, ""))
+        low, high = np.clip([low, high], *_RANGES.get(name, (0.0, np.inf)))
         text = parameters.get(name, "")
         if name not in _ISOTROPY:
             text = f"{text}, metric={metric}".lstrip(", ")

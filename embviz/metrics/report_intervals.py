@@ -22,7 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..neighbors import subgraph
-from .resampling import HALF_SAMPLING, half_samples, subsampling_interval
+from .resampling import HALF_SAMPLING, half_samples, subsampling_interval, wilson_interval
 
 __all__ = ["LOCAL_PROBES", "LOCAL_RESAMPLES", "half_sampling_intervals"]
 
@@ -82,6 +82,9 @@ def half_sampling_intervals(estimates: dict, measures, local_values, X, space, g
     method = f"{HALF_SAMPLING} (n_resamples={n_resamples})"
     intervals = {name: (*subsampling_interval(estimate, replicates[name], n, m), method)
                  for name, estimate in estimates.items()}
+    if "antihub_occurrence" in estimates:
+        intervals["antihub_occurrence"] = _rare_share(estimates["antihub_occurrence"], n,
+                                                      intervals["antihub_occurrence"])
     local_method = (f"{HALF_SAMPLING} (n_resamples={len(local['local_intrinsic_dimension_mean'])}"
                     f", local ID of {probes:,} points per half)")
     finite = local_values[np.isfinite(local_values)]
@@ -91,6 +94,18 @@ def half_sampling_intervals(estimates: dict, measures, local_values, X, space, g
         intervals[name] = (*_probe_interval(float(stat(finite)), local[name], selection, n, m),
                            local_method)
     return intervals
+
+
+def _rare_share(share: float, n: int, interval: tuple) -> tuple:
+    """A share of points widened to the Wilson score interval of its count among n.
+
+    Anti-hubs are rare and isolated (often none at all in a sample of thousands): their count
+    is close to binomial, and half-samples that all hold none would give a zero-width
+    interval. The hull of both keeps the half-sampling interval where anti-hubs cluster.
+    """
+    low, high = wilson_interval(round(share * n), n)
+    return (min(interval[0], float(low)), max(interval[1], float(high)),
+            f"{interval[2]} and Wilson score interval of the count")
 
 
 def _probe_local_id(half_graph, half_space: np.ndarray, probes: int, local_k: int,

@@ -39,11 +39,16 @@ import numpy as np
 
 from .._validation import check_embeddings, check_number, check_replicates
 
-__all__ = ["HALF_SAMPLING", "bootstrap_ci", "half_samples", "subsampling_ci",
-           "subsampling_interval"]
+__all__ = ["HALF_SAMPLING", "INTERVAL_NOTE", "bootstrap_ci", "half_samples", "subsampling_ci",
+           "subsampling_interval", "wilson_interval"]
 
 #: How a half-sampling interval is made, for a result's ``parameters``.
 HALF_SAMPLING = "half-sampling"
+#: One sentence for readers of a table of half-sampling intervals (app, CLI).
+INTERVAL_NOTE = ("95% intervals by half-sampling: each measure recomputed on halves of n/2 "
+                 "distinct rows (no duplicates), their spread rescaled to n; an interval for "
+                 "the measure's mean over samples of n rows (intrinsic dimension and hubness "
+                 "depend on n).")
 
 
 def half_samples(n: int, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
@@ -193,3 +198,20 @@ def bootstrap_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int = 2
     alpha = (1 - confidence) / 2
     low, high = np.quantile(values, [alpha, 1 - alpha])
     return float(measure(X)), float(low), float(high)
+
+
+def wilson_interval(successes, trials, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
+    """Wilson score interval of a binomial proportion (Wilson 1927).
+
+    Returns
+    -------
+    low, high : ndarray of float64, shaped like ``successes``
+    """
+    from scipy.stats import norm
+
+    x, n = np.asarray(successes, np.float64), np.asarray(trials, np.float64)
+    z = norm.ppf(0.5 + confidence / 2)
+    p = x / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
