@@ -53,9 +53,18 @@ def test_embed_user_file_with_layers_and_prompt(tmp_path):
 
 def test_summary_writes_table_and_map(tmp_path):
     out = run("summary", "fortunes", "--n", "120", "--device", "cpu", "--out",
-              str(tmp_path / "res"), cache=tmp_path / "cache")
-    table = pd.read_csv(tmp_path / "res" / "summary.csv")
-    assert 0 < table.set_index("metric").loc["isoscore", "value"] < 1
+              str(tmp_path / "res"), "--ci", cache=tmp_path / "cache")
+    table = pd.read_csv(tmp_path / "res" / "summary.csv").set_index("metric")
+    assert 0 < table.loc["isoscore", "value"] < 1
+    # every measure has its interval and method, but local ID at local_k=119 on 120 texts:
+    # a half-sample cannot hold its neighbourhood, and the row says so
+    local = table.index.str.startswith("local_intrinsic")
+    measures = table.drop(["n", "d"])
+    assert measures.loc[~local[2:], ["ci_low", "ci_high"]].notna().all().all()
+    assert measures.loc[~local[2:], "parameters"].str.contains("ci=half-sampling").all()
+    assert table.loc[local, "ci_low"].isna().all()
+    assert table.loc[local, "parameters"].str.contains("ci=none: a half-sample of 60").all()
+    assert "95% intervals by half-sampling" in out.stdout
     assert (tmp_path / "res" / "map.html").stat().st_size > 10_000
     if HAS_CHROMIUM:
         assert (tmp_path / "res" / "map.png").exists() and (tmp_path / "res" / "map.pdf").exists()

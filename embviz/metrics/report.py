@@ -212,7 +212,7 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
 
         intervals = half_sampling_intervals(
             {name: value for name, value in estimates.items() if not name.startswith("local")},
-            measures, local, X, space, graph, {"k_max": k_max, "local_k": local_k},
+            measures, local, X, space, graph, {"k": max(k, mle_k), "local_k": local_k},
             n_resamples, random_state, progress)
     return _table(X, estimates, intervals, _parameters(k, mle_k, local_k), metric)
 

@@ -51,7 +51,7 @@ def half_sampling_intervals(estimates: dict, measures, local_values, X, space, g
     graph : KNNGraph over the n rows of ``space``, wide enough for
         :func:`~embviz.neighbors.subgraph_width` of the largest neighbourhood.
     sizes : dict
-        ``k_max`` (neighbours of a half's graph) and ``local_k``.
+        ``k`` (the largest neighbourhood of ``measures``) and ``local_k``.
     n_resamples : int
     random_state : int or None
     progress : bool
@@ -66,25 +66,37 @@ def half_sampling_intervals(estimates: dict, measures, local_values, X, space, g
     n = len(X)
     halves = half_samples(n, n_resamples, rng)
     m = halves.shape[1]
+    if sizes["k"] >= m:
+        raise ValueError(f"intervals need half-samples of more than max(k, mle_k) = "
+                         f"{sizes['k']} rows: n >= {2 * sizes['k'] + 2}, got n={n}")
+    local_fits = sizes["local_k"] < m  # else local ID gets no interval (see below)
+    width = sizes["local_k"] if local_fits else sizes["k"]
     probes = min(m, LOCAL_PROBES)
     replicates: dict[str, list[float]] = {}
     local: dict[str, list[float]] = {"local_intrinsic_dimension_mean": [],
                                      "local_intrinsic_dimension_median": []}
     for r, rows in enumerate(progress_bar(halves, desc="half-samples", disable=not progress,
                                           leave=False)):
-        half_graph = subgraph(graph, rows, sizes["k_max"], space)
+        half_graph = subgraph(graph, rows, width, space)
         for name, value in measures(X[rows], space[rows], half_graph, rows).items():
             replicates.setdefault(name, []).append(value)
-        if r < LOCAL_RESAMPLES:
+        if local_fits and r < LOCAL_RESAMPLES:
             values = _probe_local_id(half_graph, space[rows], probes, sizes["local_k"], rng)
             local["local_intrinsic_dimension_mean"].append(np.nanmean(values))
             local["local_intrinsic_dimension_median"].append(np.nanmedian(values))
     method = f"{HALF_SAMPLING} (n_resamples={n_resamples})"
     intervals = {name: (*subsampling_interval(estimate, replicates[name], n, m), method)
                  for name, estimate in estimates.items()}
+    if "pca_dimension" in estimates:
+        intervals["pca_dimension"] = _with_rounding(estimates["pca_dimension"],
+                                                    intervals["pca_dimension"], n_resamples)
     if "antihub_occurrence" in estimates:
         intervals["antihub_occurrence"] = _rare_share(estimates["antihub_occurrence"], n,
                                                       intervals["antihub_occurrence"])
+    if not local_fits:
+        reason = (f"none: a half-sample of {m} rows cannot hold a neighbourhood of "
+                  f"local_k={sizes['local_k']} (n >= {2 * sizes['local_k'] + 2} needed)")
+        return {**intervals, **dict.fromkeys(local, (np.nan, np.nan, reason))}
     local_method = (f"{HALF_SAMPLING} (n_resamples={len(local['local_intrinsic_dimension_mean'])}"
                     f", local ID of {probes:,} points per half)")
     finite = local_values[np.isfinite(local_values)]
@@ -94,6 +106,19 @@ def half_sampling_intervals(estimates: dict, measures, local_values, X, space, g
         intervals[name] = (*_probe_interval(float(stat(finite)), local[name], selection, n, m),
                            local_method)
     return intervals
+
+
+def _with_rounding(estimate: float, interval: tuple, n_resamples: int,
+                   confidence: float = 0.95) -> tuple:
+    """The PCA dimension's interval: the spread of its continuous crossing point (the halves'
+    values) plus the variance 1/12 of rounding it up to an integer (a uniform fraction)."""
+    from scipy import stats
+
+    t = stats.t.ppf((1 + confidence) / 2, n_resamples - 1)
+    se = (interval[1] - interval[0]) / (2 * t)
+    half = t * np.sqrt(se**2 + 1 / 12)
+    return (estimate - half, estimate + half,
+            f"{interval[2]}, spread of the interpolated crossing point + rounding")
 
 
 def _rare_share(share: float, n: int, interval: tuple) -> tuple:
