@@ -53,13 +53,16 @@ def coverage(draw, n: int = N, draws: int = DRAWS, seed: int = 0, **report) -> p
                          "sd_estimate": value.std(axis=1), "theta_n": theta})
 
 
-def assert_covers(result: pd.DataFrame, conservative=()) -> None:
-    """Every measure in [0.90, 0.99]; ``conservative`` ones only >= 0.90 (valid but wide)."""
+def assert_covers(result: pd.DataFrame, wide=()) -> None:
+    """Every measure covers in [0.90, 0.99]; the ``wide`` ones (measured above 0.99, for the
+    reason given where they are listed) at least 0.90, and with a mean width at most 1.8
+    times the ideal 2 · 1.96 · sd of the estimate (or a constant estimate)."""
     print(result.round(4).to_string())
-    high = result["coverage"] > 0.99
-    high[list(conservative)] = False
-    bad = result[(result["coverage"] < 0.90) | high]
-    assert bad.empty, f"coverage outside [0.90, 0.99]:\n{bad}"
+    ideal = 2 * 1.96 * result["sd_estimate"]
+    too_wide = (result["coverage"] > 0.99) & ~result.index.isin(wide)
+    wasteful = result.index.isin(wide) & (result["width"] > 1.8 * ideal) & (ideal > 0)
+    bad = result[(result["coverage"] < 0.90) | too_wide | wasteful]
+    assert bad.empty, f"coverage outside [0.90, 0.99] or interval too wide:\n{bad}"
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +91,10 @@ def test_report_intervals_cover_on_wordnet(wordnet_pool):
 
     result = coverage(draw)
     assert len(result) == 16  # every measure, k-NN error included
-    assert_covers(result)
+    # measured 1.00: the partition isotropy's sampling distribution is flat (a ratio of
+    # extreme partition functions; its mean width is 1.03 times the ideal), and the PCA
+    # dimension is 51 in every draw
+    assert_covers(result, wide=("partition_isotropy", "pca_dimension"))
 
 
 def test_local_id_probes_cover_when_probing_part_of_each_half(wordnet_pool, monkeypatch):
@@ -104,8 +110,11 @@ def test_local_id_probes_cover_when_probing_part_of_each_half(wordnet_pool, monk
         return pool[rng.choice(len(pool), n, replace=False)], None
 
     result = coverage(draw, n=600, seed=1, draws=200)
+    # measured 0.995 for the mean: with 60 probes the selection noise leaves few degrees of
+    # freedom (Satterthwaite), so t is large and the interval 1.5 times the ideal width
     assert_covers(result.loc[["local_intrinsic_dimension_mean",
-                              "local_intrinsic_dimension_median"]])
+                              "local_intrinsic_dimension_median"]],
+                  wide=("local_intrinsic_dimension_mean", "local_intrinsic_dimension_median"))
 
 
 def curved_manifold(rng, n: int, dim: int = 6, ambient: int = 24):
@@ -114,22 +123,23 @@ def curved_manifold(rng, n: int, dim: int = 6, ambient: int = 24):
     angles = rng.uniform(0, 2 * np.pi, size=(n, dim))
     features = np.hstack([np.cos(angles), np.sin(angles)])  # a flat 6-torus in 12-d
     mixing = np.random.default_rng(5).normal(size=(2 * dim, ambient)) / np.sqrt(2 * dim)
-    return np.tanh(features @ mixing).astype(np.float32), (angles[:, 0] > np.pi).astype(int)
+    offset = 0.3  # a common direction, as embeddings have (the average cosine is then > 0)
+    return (np.tanh(features @ mixing) + offset).astype(np.float32), (angles[:, 0] > np.pi
+                                                                      ).astype(int)
 
 
-#: Conservative on the torus (measured coverage 1.00 at n = 1,000): there, TwoNN's and the
-#: k-skewness's variance falls faster than 1/n (TwoNN sd 0.56 at n = 300, 0.25 at 1,000:
-#: ∝ n^-0.67), curvature terms that shrink with n, so a half-sample's spread overstates
-#: the spread at n; the average cosine of a centred cloud is a degenerate U-statistic (θ = 0,
-#: variance ∝ 1/n²); the PCA dimension is the same integer in every sample.
-CONSERVATIVE_ON_TORUS = ("twonn", "twonn_mle", "hubness_skewness", "average_cosine",
-                         "pca_dimension", "local_intrinsic_dimension_mean",
-                         "local_intrinsic_dimension_median", "robin_hood")
+#: Conservative on the torus (measured coverage above 0.99 at n = 500): there, TwoNN's,
+#: local ID's and the hubness measures' variance falls faster than 1/n (TwoNN's sd 0.56 at
+#: n = 300, 0.25 at 1,000: ∝ n^-0.67), curvature terms that shrink with n, so a half-sample's
+#: spread overstates the spread at n (widths 1.4–1.5 times the ideal).
+WIDE_ON_TORUS = ("twonn", "twonn_mle", "hubness_skewness", "robin_hood",
+                 "hub_occurrence", "local_intrinsic_dimension_mean",
+                 "local_intrinsic_dimension_median")
 
 
 def test_report_intervals_cover_on_a_manifold_of_known_dimension():
     result = coverage(curved_manifold, n=500, seed=2, draws=200, metric="euclidean")
-    assert_covers(result, conservative=CONSERVATIVE_ON_TORUS)
+    assert_covers(result, wide=WIDE_ON_TORUS)
     # Known answer: the ID estimators' θₙ are near the true dimension 6 (TwoNN is nearly
     # unbiased on a boundary-free manifold; local ID at L = 32 reads a smaller scale).
     for name in ("twonn", "twonn_mle", "mle", "local_intrinsic_dimension_median"):
