@@ -20,6 +20,13 @@ from embviz.drift import (
     relative_agreement,
     relative_representation,
 )
+from embviz.drift.compare import (
+    _complementary_interval,
+    _search_depth,
+    _subsample_neighbours,
+)
+from embviz.metrics.resampling import half_samples
+from embviz.neighbors import knn_graph
 
 
 def rotation(rng, d):
@@ -158,6 +165,87 @@ def test_compare_models_returns_the_long_result_table(rng):
     assert list(table.columns) == ["metric", "value", "ci_low", "ci_high", "parameters"]
 
 
+def test_half_sample_neighbours_are_its_own_graph(rng):
+    """Read from a deeper graph of all rows, a half-sample's k-NN lists equal the exact graph
+    of the half-sample itself, also when nearly every row falls back to the exact search (a
+    graph only 2 deeper than k); no row is its own neighbour or listed twice."""
+    X = rng.normal(size=(300, 6))
+    for depth in (_search_depth(10, 300), 12):
+        graph = knn_graph(X, depth, progress=False)
+        for rows in half_samples(300, 5, rng):
+            found = _subsample_neighbours(graph, X, rows, 10)
+            np.testing.assert_array_equal(found, knn_graph(X[rows], 10, progress=False).indices)
+            assert not (found == np.arange(len(rows))[:, None]).any()
+            assert (np.diff(np.sort(found, axis=1), axis=1) > 0).all()
+
+
+def test_complementary_interval_of_a_mean(rng):
+    """For T = the mean of n = 400 values, complementary half-samples estimate its standard
+    error s/√n: 200 pairs, within 15% (their own noise is ≈ 5%); the interval is
+    T ± t(0.975, 199) · SE."""
+    x = rng.normal(0, 2, size=400)
+    halves = half_samples(400, 200, rng)
+    first = np.array([x[rows].mean() for rows in halves])
+    second = np.array([np.delete(x, rows).mean() for rows in halves])
+    low, high = _complementary_interval(x.mean(), first, second, 400, 0.95)
+    se = (high - low) / 2 / 1.9720
+    assert se == pytest.approx(x.std(ddof=1) / 20, rel=0.15)
+    assert (low + high) / 2 == pytest.approx(x.mean(), abs=1e-12)
+    assert np.isnan(_complementary_interval(np.nan, first, second, 400, 0.95)).all()
+
+
+def test_compare_models_intervals(rng):
+    """Every row gets an interval around its value, made as ``parameters`` says; values
+    equal the standalone functions'; seeded; a rotated copy is exact on every half-sample,
+    so its intervals collapse onto 1 (CKA, k-NN overlap, recall after the map) and 0
+    (Procrustes)."""
+    X = rng.normal(size=(120, 8))
+    texts = [f"t{i}" for i in range(120)]
+    a, b = _es(X, texts), _es(X @ rotation(rng, 8) + 0.5 * rng.normal(size=(120, 8)), texts)
+    table = compare_models(a, b, k=5, n_resamples=40, progress=False).set_index("metric")
+    assert ((table["ci_low"] < table["value"]) & (table["value"] < table["ci_high"])).all()
+    assert table["parameters"].str.endswith(
+        "ci_method=complementary half-samples, n_resamples=40, confidence=0.95").all()
+    assert table.loc["linear_cka", "value"] == pytest.approx(linear_cka(a, b), rel=1e-10)
+    assert table.loc["debiased_cka", "value"] == pytest.approx(
+        linear_cka(a, b, debiased=True), rel=1e-10)
+    assert table.loc["procrustes_error", "value"] == pytest.approx(procrustes_error(a, b),
+                                                                   rel=1e-10)
+    assert table.loc["knn_jaccard_mean", "value"] == pytest.approx(
+        knn_overlap(a, b, 5)["jaccard"].mean(), abs=1e-12)
+    again = compare_models(a, b, k=5, n_resamples=40, progress=False).set_index("metric")
+    pd.testing.assert_frame_equal(table, again)
+    narrow = compare_models(a, b, k=5, n_resamples=40, confidence=0.8,
+                            progress=False).set_index("metric")
+    assert ((narrow["ci_high"] - narrow["ci_low"]) < (table["ci_high"] - table["ci_low"])).all()
+
+    copy = compare_models(a, _es(3 * X @ rotation(rng, 8), texts), k=5, n_resamples=20,
+                          progress=False).set_index("metric")
+    for name, exact in (("linear_cka", 1), ("debiased_cka", 1), ("knn_jaccard_mean", 1),
+                        ("procrustes_error", 0), ("recall_after", 1)):
+        np.testing.assert_allclose(copy.loc[name, ["value", "ci_low", "ci_high"]].to_numpy(
+            float), exact, atol=1e-8, err_msg=name)
+
+
+def test_compare_models_interval_arguments(rng):
+    """Different dimensions: recall_before and its interval are NaN and its parameters say
+    why; too few texts for a half-sample with k neighbours, or bad n_resamples/confidence,
+    are refused by name."""
+    X = rng.normal(size=(60, 8))
+    texts = [f"t{i}" for i in range(60)]
+    wide = compare_models(_es(X, texts), _es(np.c_[X, rng.normal(size=(60, 4))], texts), k=5,
+                          n_resamples=10, progress=False).set_index("metric")
+    assert wide.loc["recall_before", ["value", "ci_low", "ci_high"]].isna().all()
+    assert "cannot be searched" in wide.loc["recall_before", "parameters"]
+    assert wide.drop(index="recall_before")[["ci_low", "ci_high"]].notna().all().all()
+    with pytest.raises(ValueError, match=r"n >= 2k \+ 2.*k=10.*n=20"):
+        compare_models(_es(X[:20], texts[:20]), _es(X[:20], texts[:20]), k=10)
+    with pytest.raises(ValueError, match="n_resamples must be an integer >= 10, got 5"):
+        compare_models(_es(X, texts), _es(X, texts), n_resamples=5)
+    with pytest.raises(ValueError, match=r"confidence must be a number in \(0, 1\)"):
+        compare_models(_es(X, texts), _es(X, texts), confidence=1.0)
+
+
 @pytest.fixture(scope="module")
 def two_models():
     """MiniLM (384-d) and MPNet (768-d) embeddings of the same 300 WordNet glosses (CPU;
@@ -171,12 +259,17 @@ def two_models():
 
 
 def test_compare_minilm_and_mpnet(two_models):
-    """Measured (300 glosses, seed 0): CKA 0.754, debiased 0.667, k-NN Jaccard 0.364,
-    Procrustes 0.282, recall@10 after the map 0.489 (150 held-out queries; before: NaN,
-    384 vs 768 dims), relative agreement 0.730. Asserted as broad bands: related but
-    different models."""
+    """Measured (300 glosses, seed 0; 95% intervals from 100 half-samples): CKA 0.754
+    [0.744, 0.764], debiased 0.667 [0.648, 0.685], k-NN Jaccard 0.364 [0.339, 0.388],
+    Procrustes 0.282 [0.275, 0.290], recall@10 after the map 0.489 [0.459, 0.519] (150
+    held-out queries; before: NaN, 384 vs 768 dims), relative agreement 0.730 [0.705, 0.755].
+    Asserted as broad bands: related but different models; intervals narrower than 0.1."""
     minilm, mpnet = two_models
-    table = compare_models(minilm, mpnet, random_state=0).set_index("metric")["value"]
+    full = compare_models(minilm, mpnet, random_state=0, progress=False).set_index("metric")
+    finite = full.drop(index="recall_before")
+    assert ((finite["ci_low"] < finite["value"]) & (finite["value"] < finite["ci_high"])
+            & (finite["ci_high"] - finite["ci_low"] < 0.1)).all()
+    table = full["value"]
     assert 0.5 < table["linear_cka"] < 0.95
     assert 0.4 < table["debiased_cka"] < table["linear_cka"]
     assert 0.2 < table["knn_jaccard_mean"] < 0.6
