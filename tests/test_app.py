@@ -165,7 +165,7 @@ def test_geometry_view_with_progress(page):
     assert page.get_by_text("Intrinsic dimension").first.is_visible()
     wait_until(page, lambda: len(plot_traces(page)) >= 2, 60_000, "the distributions")
     wait_for_status(page, "Intervals (half-sampling, 30 halves): done", 600_000)
-    assert page.get_by_text("95% CI: half-sampling").count() == 3  # 3 cards
+    assert page.get_by_text("95% CI: complementary half-samples").count() == 3  # 3 cards
     assert page.get_by_text("an interval for the measure's mean over samples of n").count()
     cards = page.locator(".card").all_inner_texts()
     assert not any("—" in text for text in cards), cards  # every measure has its interval

@@ -21,11 +21,10 @@ from embviz.drift import (
     relative_representation,
 )
 from embviz.drift.compare import (
-    _complementary_interval,
     _search_depth,
     _subsample_neighbours,
 )
-from embviz.metrics.resampling import half_samples
+from embviz.metrics.resampling import complementary_halves, complementary_interval, half_samples
 from embviz.neighbors import knn_graph
 
 
@@ -184,14 +183,15 @@ def test_complementary_interval_of_a_mean(rng):
     error s/√n: 200 pairs, within 15% (their own noise is ≈ 5%); the interval is
     T ± t(0.975, 199) · SE."""
     x = rng.normal(0, 2, size=400)
-    halves = half_samples(400, 200, rng)
-    first = np.array([x[rows].mean() for rows in halves])
-    second = np.array([np.delete(x, rows).mean() for rows in halves])
-    low, high = _complementary_interval(x.mean(), first, second, 400, 0.95)
+    splits = complementary_halves(400, 200, rng)
+    assert all(np.intersect1d(a, b).size == 0 for a, b in splits)  # disjoint halves
+    first = np.array([x[rows].mean() for rows in splits[:, 0]])
+    second = np.array([x[rows].mean() for rows in splits[:, 1]])
+    low, high = complementary_interval(x.mean(), first, second, 400, 0.95)
     se = (high - low) / 2 / 1.9720
     assert se == pytest.approx(x.std(ddof=1) / 20, rel=0.15)
     assert (low + high) / 2 == pytest.approx(x.mean(), abs=1e-12)
-    assert np.isnan(_complementary_interval(np.nan, first, second, 400, 0.95)).all()
+    assert np.isnan(complementary_interval(np.nan, first, second, 400, 0.95)).all()
 
 
 def test_compare_models_intervals(rng):

@@ -88,7 +88,7 @@ def test_confidence_intervals_and_labels(X, rng):
     assert len(measures) == 16 and measures[["ci_low", "ci_high"]].notna().all().all()
     assert (measures["ci_low"] <= measures["value"]).all()
     assert (measures["value"] <= measures["ci_high"]).all()
-    assert measures["parameters"].str.contains("ci=half-sampling").all()
+    assert measures["parameters"].str.contains("ci=complementary half-samples").all()
     assert 0.3 < table.loc["knn_error", "value"] < 0.7  # random labels: chance level
 
 
@@ -152,4 +152,4 @@ def test_report_intervals_equal_per_measure_half_sampling(rng):
         low, high = np.clip([low, high], *_RANGES.get(name, (0, np.inf)))  # bounded measures
         np.testing.assert_allclose(table.loc[name, ["value", "ci_low", "ci_high"]].to_numpy(
             dtype=float), [value, low, high], rtol=1e-9, err_msg=name)
-    assert table.loc["twonn", "parameters"].endswith("ci=half-sampling (n_resamples=20)")
+    assert table.loc["twonn", "parameters"].endswith("ci=complementary half-samples (n_resamples=20)")

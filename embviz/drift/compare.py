@@ -22,14 +22,14 @@ from .._validation import (
     check_replicates,
     unit_rows,
 )
-from ..metrics.resampling import half_samples
+from ..metrics.resampling import HALF_SAMPLING, complementary_halves, complementary_interval
 from ._inputs import texts_of
 
 __all__ = ["LinearMap", "compare_models", "knn_overlap", "linear_cka", "linear_compensation",
            "procrustes_error", "relative_agreement", "relative_representation"]
 
 #: How :func:`compare_models` makes its intervals, for the result's ``parameters``.
-CI_METHOD = "complementary half-samples"
+CI_METHOD = HALF_SAMPLING
 
 
 def _paired(a, b, min_rows: int = 4) -> tuple[np.ndarray, np.ndarray]:
@@ -692,11 +692,9 @@ def _complementary_measures(spaces: _Spaces, anchors: np.ndarray, n_pairs: int,
     is_anchor[anchors] = True
     first, second = [], []
     with _one_blas_thread():
-        for rows in progress_bar(half_samples(n, n_pairs, rng), desc="compare_models "
-                                 "(half-samples)", disable=not progress, leave=False):
-            rest = np.delete(np.arange(n), rows)
-            if len(rest) > len(rows):  # odd n: one text sits out
-                rest = np.delete(rest, rng.integers(len(rest)))
+        for rows, rest in progress_bar(complementary_halves(n, n_pairs, rng),
+                                       desc="compare_models (half-samples)",
+                                       disable=not progress, leave=False):
             for half, values in ((rows, first), (rest, second)):
                 values.append(_measures(spaces, half, np.flatnonzero(is_anchor[half]), rng))
     return ({name: np.array([v[name] for v in first]) for name in first[0]},
@@ -718,27 +716,6 @@ def _one_blas_thread():
     return threadpool_limits(1)
 
 
-def _complementary_interval(estimate: float, first: np.ndarray, second: np.ndarray, n: int,
-                            confidence: float) -> tuple[float, float]:
-    """Interval of θₙ = E[Tₙ] from T on complementary half-samples (m = n // 2 texts each).
-
-    A half and its complement are two independent samples of m texts, so
-    (T(half) − T(complement))² / 2 is an unbiased estimate of Var(Tₘ), whatever T is;
-    SE² = (m / n) · mean of those over pairs rescales it to n texts (Var ∝ 1/n), and the
-    interval is T ± t_((1+c)/2, P−1) · SE over P pairs. NaN pairs are left out; (NaN, NaN)
-    when fewer than 2 remain or the estimate is not finite.
-    """
-    from scipy import stats
-
-    diff = np.asarray(first, np.float64) - np.asarray(second, np.float64)
-    diff = diff[np.isfinite(diff)]
-    if diff.size < 2 or not np.isfinite(estimate):
-        return (float("nan"), float("nan"))
-    se = np.sqrt((n // 2) / n * np.mean(diff ** 2) / 2)
-    half = stats.t.ppf((1 + confidence) / 2, diff.size - 1) * se
-    return (float(estimate - half), float(estimate + half))
-
-
 def _rows(spaces: _Spaces, estimates: dict, pairs: tuple[dict, dict], n: int,
           confidence: float, note: str) -> list[dict]:
     """The result rows: value, interval and what each depends on."""
@@ -752,7 +729,7 @@ def _rows(spaces: _Spaces, estimates: dict, pairs: tuple[dict, dict], n: int,
                   "relative_agreement_mean": {"n_anchors": spaces.n_anchors}}
     rows = []
     for name, value in estimates.items():
-        low, high = _complementary_interval(value, pairs[0][name], pairs[1][name], n,
+        low, high = complementary_interval(value, pairs[0][name], pairs[1][name], n,
                                             confidence)
         described = note if name == "recall_before" and note else {**parameters[name], **ci}
         rows.append({"metric": name, "value": value, "ci_low": low, "ci_high": high,

@@ -1,20 +1,22 @@
 """Half-sampling intervals for every measure of :func:`~embviz.metrics.geometry_report`.
 
-Each of ``n_resamples`` half-samples S (⌊n/2⌋ distinct rows, :func:`half_samples`) gets every
-measure recomputed on it: the isotropy measures and the PCA dimension from its rows, the
-neighbour-based measures from its own k-NN graph, which is read from the report's graph
-(:func:`~embviz.neighbors.subgraph`; the report builds it wide enough that a half keeps every
-neighbourhood it needs), never rebuilt. The spread of the half-sample values, rescaled to
-size n, gives the interval of θₙ = E[Tₙ] (:func:`subsampling_interval`).
+Each of ``n_resamples`` half-samples S (⌊n/2⌋ distinct rows: ``n_resamples / 2`` random halves
+and their complements, :func:`complementary_halves`) gets every measure recomputed on it: the
+isotropy measures and the PCA dimension from its rows, the neighbour-based measures from its
+own k-NN graph, which is read from the report's graph (:func:`~embviz.neighbors.subgraph`; the
+report builds it wide enough that a half keeps every neighbourhood it needs), never rebuilt.
+The differences between a half and its complement, rescaled to size n, give the interval of
+θₙ = E[Tₙ] (:func:`complementary_interval`).
 
 Local intrinsic dimension is the exception in cost: it is recomputed on the half's graph for
 ``LOCAL_PROBES`` random points of S (every point when S is smaller) in the first
-``LOCAL_RESAMPLES`` halves. Resampling the per-point values instead would treat them as
-independent, but neighbouring points share most of their neighbourhood: measured on 2,000
-WordNet glosses (minilm, L = 128), the mean's standard deviation across samples is 0.49 while
-per-point resampling gives 0.08. The probe's own selection noise (which points of S were
-probed) is estimated by simulation from the report's per-point values and subtracted from
-the spread; the t interval then uses Satterthwaite's degrees of freedom.
+``LOCAL_RESAMPLES`` halves (half of them complements). Resampling the per-point values instead
+would treat them as independent, but neighbouring points share most of their neighbourhood:
+measured on 2,000 WordNet glosses (minilm, L = 128), the mean's standard deviation across
+samples is 0.49 while per-point resampling gives 0.08. The probes' own selection noise (which
+points of S were probed) is estimated by simulation from the report's per-point values and
+subtracted from the halves' variance; the t interval then uses Satterthwaite's degrees of
+freedom.
 """
 
 from __future__ import annotations
@@ -22,7 +24,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..neighbors import subgraph
-from .resampling import HALF_SAMPLING, half_samples, subsampling_interval, wilson_interval
+from .resampling import (
+    HALF_SAMPLING,
+    complementary_halves,
+    complementary_interval,
+    wilson_interval,
+)
 
 __all__ = ["LOCAL_PROBES", "LOCAL_RESAMPLES", "half_sampling_intervals"]
 
@@ -64,57 +71,60 @@ def half_sampling_intervals(estimates: dict, measures, local_values, X, space, g
 
     rng = np.random.default_rng(random_state)
     n = len(X)
-    halves = half_samples(n, n_resamples, rng)
-    m = halves.shape[1]
+    splits = complementary_halves(n, n_resamples // 2, rng)
+    m = splits.shape[2]
     if sizes["k"] >= m:
         raise ValueError(f"intervals need half-samples of more than max(k, mle_k) = "
                          f"{sizes['k']} rows: n >= {2 * sizes['k'] + 2}, got n={n}")
     local_fits = sizes["local_k"] < m  # else local ID gets no interval (see below)
     width = sizes["local_k"] if local_fits else sizes["k"]
     probes = min(m, LOCAL_PROBES)
-    replicates: dict[str, list[float]] = {}
-    local: dict[str, list[float]] = {"local_intrinsic_dimension_mean": [],
-                                     "local_intrinsic_dimension_median": []}
-    for r, rows in enumerate(progress_bar(halves, desc="half-samples", disable=not progress,
-                                          leave=False)):
-        half_graph = subgraph(graph, rows, width, space)
-        for name, value in measures(X[rows], space[rows], half_graph, rows).items():
-            replicates.setdefault(name, []).append(value)
-        if local_fits and r < LOCAL_RESAMPLES:
-            values = _probe_local_id(half_graph, space[rows], probes, sizes["local_k"], rng)
-            local["local_intrinsic_dimension_mean"].append(np.nanmean(values))
-            local["local_intrinsic_dimension_median"].append(np.nanmedian(values))
-    method = f"{HALF_SAMPLING} (n_resamples={n_resamples})"
-    intervals = {name: (*subsampling_interval(estimate, replicates[name], n, m), method)
+    halves: list[dict] = [{}, {}]  # name -> values on the first halves, on their complements
+    for p, split in enumerate(progress_bar(splits, desc="half-samples", disable=not progress,
+                                           leave=False)):
+        for side, rows in enumerate(split):
+            half_graph = subgraph(graph, rows, width, space)
+            values = measures(X[rows], space[rows], half_graph, rows)
+            if local_fits and p < LOCAL_RESAMPLES // 2:
+                local = _probe_local_id(half_graph, space[rows], probes, sizes["local_k"],
+                                        rng)
+                values.update(local_intrinsic_dimension_mean=np.nanmean(local),
+                              local_intrinsic_dimension_median=np.nanmedian(local))
+            for name, value in values.items():
+                halves[side].setdefault(name, []).append(value)
+    method = f"{HALF_SAMPLING} (n_resamples={2 * len(splits)})"
+    intervals = {name: (*complementary_interval(estimate, halves[0][name], halves[1][name],
+                                                n), method)
                  for name, estimate in estimates.items()}
     if "pca_dimension" in estimates:
         intervals["pca_dimension"] = _with_rounding(estimates["pca_dimension"],
-                                                    intervals["pca_dimension"], n_resamples)
+                                                    intervals["pca_dimension"], len(splits))
     if "antihub_occurrence" in estimates:
         intervals["antihub_occurrence"] = _rare_share(estimates["antihub_occurrence"], n,
                                                       intervals["antihub_occurrence"])
+    local_names = ("local_intrinsic_dimension_mean", "local_intrinsic_dimension_median")
     if not local_fits:
         reason = (f"none: a half-sample of {m} rows cannot hold a neighbourhood of "
                   f"local_k={sizes['local_k']} (n >= {2 * sizes['local_k'] + 2} needed)")
-        return {**intervals, **dict.fromkeys(local, (np.nan, np.nan, reason))}
-    local_method = (f"{HALF_SAMPLING} (n_resamples={len(local['local_intrinsic_dimension_mean'])}"
-                    f", local ID of {probes:,} points per half)")
+        return {**intervals, **dict.fromkeys(local_names, (np.nan, np.nan, reason))}
+    n_local = len(halves[0][local_names[0]])
+    local_method = (f"{HALF_SAMPLING} (n_resamples={2 * n_local}, local ID of {probes:,} "
+                    f"points per half)")
     finite = local_values[np.isfinite(local_values)]
-    for name, stat in (("local_intrinsic_dimension_mean", np.mean),
-                       ("local_intrinsic_dimension_median", np.median)):
+    for name, stat in zip(local_names, (np.mean, np.median)):
         selection = _selection_variance(finite, stat, m, probes, rng)
-        intervals[name] = (*_probe_interval(float(stat(finite)), local[name], selection, n, m),
-                           local_method)
+        intervals[name] = (*_probe_interval(float(stat(finite)), halves[0][name],
+                                            halves[1][name], selection, n), local_method)
     return intervals
 
 
-def _with_rounding(estimate: float, interval: tuple, n_resamples: int,
+def _with_rounding(estimate: float, interval: tuple, n_pairs: int,
                    confidence: float = 0.95) -> tuple:
     """The PCA dimension's interval: the spread of its continuous crossing point (the halves'
     values) plus the variance 1/12 of rounding it up to an integer (a uniform fraction)."""
     from scipy import stats
 
-    t = stats.t.ppf((1 + confidence) / 2, n_resamples - 1)
+    t = stats.t.ppf((1 + confidence) / 2, n_pairs - 1)
     se = (interval[1] - interval[0]) / (2 * t)
     half = t * np.sqrt(se**2 + 1 / 12)
     return (estimate - half, estimate + half,
@@ -156,19 +166,20 @@ def _selection_variance(values: np.ndarray, stat, m: int, probes: int,
     return float(diffs.var(ddof=1))
 
 
-def _probe_interval(estimate: float, replicates, selection: float, n: int,
-                    m: int, confidence: float = 0.95) -> tuple[float, float]:
-    """t interval with the probes' selection variance removed (Satterthwaite's df)."""
+def _probe_interval(estimate: float, first, second, selection: float, n: int,
+                    confidence: float = 0.95) -> tuple[float, float]:
+    """Complementary-halves t interval with the probes' selection variance removed from each
+    half's (Satterthwaite's degrees of freedom)."""
     from scipy import stats
 
-    values = np.asarray(replicates, dtype=np.float64)
-    values = values[np.isfinite(values)]
-    if values.size < 3 or not np.isfinite(estimate):
+    diff = np.asarray(first, np.float64) - np.asarray(second, np.float64)
+    diff = diff[np.isfinite(diff)]
+    if diff.size < 2 or not np.isfinite(estimate):
         return (float("nan"), float("nan"))
-    total = values.var(ddof=1)
-    between = total - selection
+    total = np.mean(diff**2) / 2  # Var(stat of one half's probes)
+    between = total - selection  # Var(stat of one half)
     if between <= 0:
         return (float("nan"), float("nan"))
-    df = (values.size - 1) * (between / total) ** 2
-    half = stats.t.ppf((1 + confidence) / 2, max(df, 1.0)) * np.sqrt(m / (n - m) * between)
+    df = diff.size * (between / total) ** 2
+    half = stats.t.ppf((1 + confidence) / 2, max(df, 1.0)) * np.sqrt((n // 2) / n * between)
     return (estimate - half, estimate + half)
