@@ -27,7 +27,7 @@ def _run(name: str, A, B, n_permutations: int, seed: int, device: str, progress:
         return energy_test(A, B, n_permutations=n_permutations, random_state=seed,
                            device=device, progress=progress)
     if name == "depth":
-        return depth_test(A, B)
+        return depth_test(A, B, random_state=seed)
     if name == "classifier":  # Mann-Whitney p-value: permutations would refit 5 models each
         return classifier_test(A, B, n_permutations=0, random_state=seed)
     if name == "centroid":
