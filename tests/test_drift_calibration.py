@@ -107,7 +107,7 @@ def test_kjv_vs_web_every_test_significant(kjv_web):
     distance (unbiased) 0.051 [0.041, 0.063], depth Q 0.334 [0.299, 0.368] (p 5e-20),
     classifier out-of-fold AUC 0.839 and held-out AUC 0.819 [0.778, 0.853] (held-out-half
     Mann–Whitney p 3e-35), centroid shift 0.035, bias-corrected 0.028 [0.023, 0.035],
-    drifted dimensions 0.33 (Simes p 6e-13). Permutation tests use
+    drifted dimensions 0.33 (Simes p 6e-13); all significant after BH. Permutation tests use
     2,000 permutations (floor p = 0.0005)."""
     a, b = kjv_web
     assert len(a) == len(b) == 500
@@ -115,6 +115,7 @@ def test_kjv_vs_web_every_test_significant(kjv_web):
     table = two_sample_table(a, b, n_permutations=2000, random_state=0)
     print(table.drop(columns="parameters").to_string())
     assert (table["p_value"] < 0.001).all(), table[["metric", "p_value"]]
+    assert table["significant"].all()
     row = table.set_index("metric")
     assert (row.loc[["mmd", "energy", "centroid"], "ci_low"] > 0).all()  # as p < 0.025
     assert row.loc["depth", "ci_high"] < 0.5 and row.loc["classifier", "ci_low"] > 0.5

@@ -317,8 +317,10 @@ def test_result_contract_and_table(rng):
     assert table["metric"].tolist() == ["mmd", "energy", "depth", "classifier", "centroid",
                                         "dimensions"]
     assert list(table.columns) == ["metric", "value", "ci_low", "ci_high", "parameters",
-                                   "statistic", "p_value", "q_value", "n_a", "n_b"]
+                                   "statistic", "p_value", "q_value", "significant", "n_a",
+                                   "n_b"]
     assert (table["p_value"] > 0).all() and (table["p_value"] < 0.05).all()
+    assert table["significant"].all()
     assert table["parameters"].str.contains("ci_method=").all()
     again = two_sample_table(A, B, n_permutations=200, random_state=0)
     pd.testing.assert_frame_equal(table, again)  # reproducible from random_state
@@ -329,13 +331,19 @@ def test_result_contract_and_table(rng):
 
 
 def test_two_sample_table_is_a_long_table_with_q_values(rng):
-    """The five result columns come first; BH q-values are never below their p-values."""
+    """The five result columns come first; BH q-values are never below their p-values and
+    equal scipy's BH; ``significant`` is q < alpha."""
     A, B = rng.normal(size=(40, 4)), rng.normal(size=(40, 4)) + 0.3
     table = two_sample_table(A, B, tests=("mmd", "energy", "depth", "centroid"),
-                             n_permutations=100, random_state=0, progress=False)
+                             n_permutations=100, alpha=0.2, random_state=0, progress=False)
     assert list(table.columns[:5]) == ["metric", "value", "ci_low", "ci_high", "parameters"]
     assert (table["q_value"] >= table["p_value"]).all()
     assert (table["q_value"] <= 1).all()
+    np.testing.assert_allclose(table["q_value"],
+                               stats.false_discovery_control(table["p_value"]))
+    assert (table["significant"] == (table["q_value"] < 0.2)).all()
+    with pytest.raises(ValueError, match=r"alpha must be a number in \(0, 1\)"):
+        two_sample_table(A, B, tests=("depth",), alpha=1.0)
 
 
 def _set(X, texts, **columns):
@@ -386,6 +394,12 @@ def test_drift_over_time_windows(rng):
     assert len(out) == 4 and out["is_reference"].tolist() == [True, False, False, False]
     assert out["n"].tolist() == [0, 100, 100, 100]
     assert out["p_value"].iloc[1] > 0.01 and (out["p_value"].iloc[2:] < 0.01).all()
+    assert list(out.columns[out.columns.get_loc("p_value"):][:3]) == ["p_value", "q_value",
+                                                                        "significant"]
+    assert np.isnan(out["q_value"].iloc[0]) and not out["significant"].iloc[0]
+    np.testing.assert_allclose(out["q_value"].iloc[1:],  # BH over the 3 tested windows
+                               stats.false_discovery_control(out["p_value"].iloc[1:]))
+    assert out["significant"].tolist() == [False, False, True, True]
     # the permutation test's decision at (1 - 0.95)/2 is the interval's
     assert ((tested := out.iloc[1:])["ci_low"] > 0).tolist() == (
         tested["p_value"] < 0.025).tolist()
@@ -400,7 +414,9 @@ def test_drift_over_time_windows(rng):
                                 test="energy", n_permutations=100, random_state=0)
     assert by_decade["n"].tolist() == [100, 200]  # 2005-09 outside the reference; 2010-19
     assert by_decade["p_value"].iloc[0] > 0.05 and by_decade["p_value"].iloc[1] < 0.02
-
+    assert by_decade["q_value"].notna().all()  # no reference window among these two
+    with pytest.raises(ValueError, match=r"alpha must be a number in \(0, 1\)"):
+        drift_over_time(es, window=4, alpha=0)
 
 
 def test_figures_build(rng):
