@@ -93,23 +93,82 @@ def test_mmd_identical_near_zero_and_shift_large(rng):
     assert same.effect_size < shifted.effect_ci[0]
 
 
-def test_energy_matches_scipy_in_one_dimension(rng):
-    """sqrt(E) equals scipy.stats.energy_distance (V-statistic) to 1e-10 in 1-D."""
+def test_energy_is_the_unbiased_form_of_scipys_energy_distance(rng):
+    """In 1-D scipy's energy_distance² is the V-statistic 2B − W_a − W_b with means over all
+    pairs (a row with itself included); the test's statistic is the U-statistic, within
+    means over distinct pairs: V − mean‖a_i − a_j‖/n_a − mean‖b_i − b_j‖/n_b (i ≠ j)."""
+    from scipy.spatial.distance import pdist
+
     a, b = rng.normal(size=(50, 1)), rng.normal(size=(37, 1)) * 1.5 + 0.3
-    res = energy_test(a, b, n_permutations=50, random_state=0)
-    assert res.effect_size == pytest.approx(stats.energy_distance(a[:, 0], b[:, 0]), rel=1e-10)
-    assert res.statistic == pytest.approx(res.effect_size**2, rel=1e-12)
+    res = energy_test(a, b, n_permutations=50, random_state=0, progress=False)
+    v_statistic = stats.energy_distance(a[:, 0], b[:, 0]) ** 2
+    expected = v_statistic - pdist(a).mean() / 50 - pdist(b).mean() / 37
+    assert res.statistic == pytest.approx(expected, rel=1e-10)
+    assert res.effect_size == res.statistic
 
 
 def test_energy_matches_direct_formula_in_many_dimensions(rng):
     A, B = rng.normal(size=(30, 6)), rng.normal(size=(25, 6)) + 0.5
 
-    def mean_dist(X, Y):
-        return np.linalg.norm(X[:, None] - Y[None], axis=-1).mean()
+    def mean_dist(X, Y, distinct=False):
+        d = np.linalg.norm(X[:, None] - Y[None], axis=-1)
+        return d.sum() / (len(X) * (len(X) - 1)) if distinct else d.mean()
 
-    direct = 2 * mean_dist(A, B) - mean_dist(A, A) - mean_dist(B, B)
-    assert energy_test(A, B, n_permutations=20, random_state=0).statistic == pytest.approx(
-        direct, rel=1e-10)
+    direct = 2 * mean_dist(A, B) - mean_dist(A, A, True) - mean_dist(B, B, True)
+    assert energy_test(A, B, n_permutations=20, random_state=0,
+                       progress=False).statistic == pytest.approx(direct, rel=1e-10)
+
+
+def test_kernel_half_sample_replicates_are_the_statistic_on_halves(rng):
+    """The interval's replicates, read back from the one kernel pass, equal the unbiased
+    MMD² recomputed on ⌊n_a/2⌋ rows of a and ⌊n_b/2⌋ rows of b (no row twice)."""
+    from embviz.drift.kernel_tests import _design, _kernel_pass
+
+    A, B = rng.normal(size=(21, 3)), rng.normal(size=(16, 3)) + 0.5
+    (wa, wb, between), _ = _kernel_pass(A, B, "rbf", 1.3, 7, 4, None, "cpu",
+                                        np.random.default_rng(5), False)
+    replicates = (wa + wb - 2 * between)[8:]
+    rng5 = np.random.default_rng(5)
+    rng5.integers(2**63)  # the bandwidth subsample's seed, drawn first in _kernel_pass
+    V, _ = _design(21, 16, 7, 4, rng5, np.float64)
+    for r in range(4):
+        rows_a, rows_b = np.flatnonzero(V[:21, 9 + r]), np.flatnonzero(V[21:, 13 + r])
+        assert (len(rows_a), len(rows_b)) == (10, 8)
+        assert replicates[r] == pytest.approx(naive_mmd2(A[rows_a], B[rows_b], 1.3),
+                                              rel=1e-10)
+
+
+@pytest.mark.parametrize("test", ["mmd", "energy", "centroid"])
+def test_interval_excludes_zero_exactly_when_the_permutation_test_rejects(test):
+    """240 seeded cases per test: no difference and shifts of 0.3, 0.7 and 1.5 sd at 8, 25
+    and 60 rows per side, at 95 % (α = 0.025) and 90 % (α = 0.05): ci_low > 0 ⇔ p < α
+    every time, and the interval holds the effect. With 19 permutations p ≥ 0.05 always, and
+    the interval never excludes 0."""
+    def run(a, b, confidence, n_permutations, seed):
+        if test == "centroid":  # cosine distance needs a direction: shift off a common mean
+            return centroid_shift(a + 2, b + 2, n_permutations=n_permutations, n_resamples=40,
+                                  confidence=confidence, random_state=seed)
+        fn = mmd_test if test == "mmd" else energy_test
+        return fn(a, b, n_permutations=n_permutations, n_resamples=40, confidence=confidence,
+                  random_state=seed, progress=False)
+
+    decisions = []
+    for n in (8, 25, 60):
+        for delta in (0.0, 0.3, 0.7, 1.5):
+            for seed in range(10):
+                gen = np.random.default_rng([n, int(10 * delta), seed])
+                a, b = gen.normal(size=(n, 4)), gen.normal(size=(n, 4))
+                b[:, 0] += delta
+                for confidence in (0.95, 0.90):
+                    res = run(a, b, confidence, 199, seed)
+                    low, high = res.effect_ci
+                    alpha = round((1 - confidence) / 2, 12)
+                    assert (low > 0) == (res.p_value < alpha), (n, delta, seed, res)
+                    assert low <= res.effect_size <= high, (n, delta, seed, res)
+                    decisions.append(low > 0)
+    assert 0.2 < np.mean(decisions) < 0.8  # both decisions occur often
+    few = run(*np.split(np.random.default_rng(0).normal(size=(40, 4)), 2), 0.95, 19, 0)
+    assert few.p_value >= 0.05 and few.effect_ci[0] <= 0
 
 
 def test_permutation_p_value_is_never_zero():
@@ -164,7 +223,7 @@ def test_classifier_test_auc_and_permutation(rng):
     A, B = rng.normal(size=(60, 5)), rng.normal(size=(60, 5)) + 0.8
     res = classifier_test(A, B, n_permutations=30, random_state=0)
     assert res.statistic > 0.8 and res.p_value == pytest.approx(1 / 31)
-    assert res.effect_ci[0] < res.statistic < res.effect_ci[1]
+    assert res.effect_ci[0] < res.effect_size < res.effect_ci[1] and res.effect_size > 0.7
     null = classifier_test(A, rng.normal(size=(60, 5)), n_permutations=0, random_state=0)
     assert 0.3 < null.statistic < 0.7 and null.p_value > 0.05
     assert null.parameters["p_value_method"].endswith("held-out half")
@@ -172,8 +231,52 @@ def test_classifier_test_auc_and_permutation(rng):
     assert "p_value_method=one-sided Mann-Whitney on a held-out half" in row["parameters"]
 
 
+def test_classifier_effect_is_the_held_out_auc():
+    """effect_size and effect_ci are the held-out half's AUC and auc_interval, from the
+    split, model and interval function that tests/test_two_sample_coverage.py measures;
+    the n_permutations=0 p-value is the Mann–Whitney test of the same scores."""
+    from embviz.drift.classifier import _auc, _fit, _holdout_split
+    from embviz.drift.depth import auc_interval
+
+    gen = np.random.default_rng(3)
+    A, B = gen.normal(size=(40, 4)), gen.normal(size=(30, 4)) + 0.6
+    res = classifier_test(A, B, n_permutations=0, confidence=0.9, random_state=7)
+    Z, labels = np.concatenate([A, B]), np.r_[np.zeros(40, int), np.ones(30, int)]
+    train, test = _holdout_split(labels, int(np.random.default_rng(7).integers(2**31)))
+    scores = _fit(Z[train], labels[train], 1.0).predict_proba(Z[test])[:, 1]
+    held = labels[test]
+    assert res.effect_size == pytest.approx(_auc(scores, held), abs=1e-12)
+    np.testing.assert_allclose(res.effect_ci, auc_interval(res.effect_size, int(held.sum()),
+                                                           int((held == 0).sum()), 0.9))
+    u = stats.mannwhitneyu(scores[held == 1], scores[held == 0], alternative="greater",
+                           method="asymptotic")
+    assert res.p_value == pytest.approx(u.pvalue, rel=1e-9)
+
+
+def test_auc_score_interval_known_values():
+    """The ends solve (AUC − θ)² = z² V(θ), V the Hanley–McNeil variance at θ; V(0.5) is
+    the Mann–Whitney null variance (n₁ + n₂ + 1)/(12 n₁ n₂). The interval stays in [0, 1],
+    is asymmetric near the bounds, and an AUC of exactly 1 still gets a lower end below 1."""
+    from embviz.drift.depth import _hanley_mcneil_variance, auc_interval
+
+    z = stats.norm.ppf(0.975)
+    assert _hanley_mcneil_variance(0.5, 50, 50) == pytest.approx(101 / (12 * 2500))
+    for auc, n_pos, n_neg in ((0.5, 50, 50), (0.8, 30, 45), (0.95, 20, 20)):
+        low, high = auc_interval(auc, n_pos, n_neg)
+        for end in (low, high):
+            assert (auc - end) ** 2 == pytest.approx(
+                z * z * _hanley_mcneil_variance(end, n_pos, n_neg), rel=1e-6)
+    low, high = auc_interval(0.95, 20, 20)
+    assert 0 <= low < 0.95 < high <= 1 and 0.95 - low > high - 0.95
+    low, high = auc_interval(1.0, 20, 20)
+    assert high == 1.0 and 0.8 < low < 1.0
+    assert auc_interval(0.0, 20, 20)[1] == pytest.approx(1 - low)
+
+
 def test_descriptors(rng):
-    """Centroid shift: exact cosine distance of the means; its interval holds it.
+    """Centroid shift: the statistic is the exact cosine distance of the means, the effect
+    its bias-corrected value (smaller), inside the interval. Equal means: the plain distance
+    is clearly positive (noise), the corrected effect near 0 and its interval holds 0.
     Dimensions: only the 3 shifted of 20 dimensions are flagged (BH at 0.05)."""
     A = rng.normal(size=(200, 20)) + 1
     B = rng.normal(size=(200, 20)) + 1
@@ -181,12 +284,17 @@ def test_descriptors(rng):
     res = centroid_shift(A, B, random_state=0)
     ma, mb = A.mean(0), B.mean(0)
     assert res.statistic == pytest.approx(1 - ma @ mb / np.linalg.norm(ma) / np.linalg.norm(mb))
-    assert res.effect_ci[0] <= res.statistic <= res.effect_ci[1] and res.p_value < 0.01
+    assert res.effect_ci[0] <= res.effect_size <= res.effect_ci[1] and res.p_value < 0.01
+    assert 0 < res.effect_size < res.statistic and res.effect_ci[0] > 0
+    same = centroid_shift(A, rng.normal(size=(200, 20)) + 1, random_state=0)
+    assert same.p_value > 0.05 and same.effect_ci[0] <= 0 <= same.effect_ci[1]
+    assert abs(same.effect_size) < 0.3 * same.statistic
     table = dimension_drift(A, B)
     assert set(table.loc[table["q_value"] < 0.05, "dimension"]) == {0, 1, 2}
     share = drifted_dimensions(A, B)
     assert share.statistic == pytest.approx(3 / 20) and share.p_value < 1e-6
     assert np.isnan(share.effect_ci).all()
+    assert share.parameters["ci_method"].startswith("none: ")  # the reason is recorded
 
 
 def test_vectorised_ks_matches_scipy(rng):
@@ -209,8 +317,11 @@ def test_result_contract_and_table(rng):
     assert table["metric"].tolist() == ["mmd", "energy", "depth", "classifier", "centroid",
                                         "dimensions"]
     assert list(table.columns) == ["metric", "value", "ci_low", "ci_high", "parameters",
-                                   "statistic", "p_value", "q_value", "n_a", "n_b"]
+                                   "statistic", "p_value", "q_value", "significant", "n_a",
+                                   "n_b"]
     assert (table["p_value"] > 0).all() and (table["p_value"] < 0.05).all()
+    assert table["significant"].all()
+    assert table["parameters"].str.contains("ci_method=").all()
     again = two_sample_table(A, B, n_permutations=200, random_state=0)
     pd.testing.assert_frame_equal(table, again)  # reproducible from random_state
     res = mmd_test(A, B, n_permutations=50, random_state=0)
@@ -220,13 +331,19 @@ def test_result_contract_and_table(rng):
 
 
 def test_two_sample_table_is_a_long_table_with_q_values(rng):
-    """The five result columns come first; BH q-values are never below their p-values."""
+    """The five result columns come first; BH q-values are never below their p-values and
+    equal scipy's BH; ``significant`` is q < alpha."""
     A, B = rng.normal(size=(40, 4)), rng.normal(size=(40, 4)) + 0.3
     table = two_sample_table(A, B, tests=("mmd", "energy", "depth", "centroid"),
-                             n_permutations=100, random_state=0, progress=False)
+                             n_permutations=100, alpha=0.2, random_state=0, progress=False)
     assert list(table.columns[:5]) == ["metric", "value", "ci_low", "ci_high", "parameters"]
     assert (table["q_value"] >= table["p_value"]).all()
     assert (table["q_value"] <= 1).all()
+    np.testing.assert_allclose(table["q_value"],
+                               stats.false_discovery_control(table["p_value"]))
+    assert (table["significant"] == (table["q_value"] < 0.2)).all()
+    with pytest.raises(ValueError, match=r"alpha must be a number in \(0, 1\)"):
+        two_sample_table(A, B, tests=("depth",), alpha=1.0)
 
 
 def _set(X, texts, **columns):
@@ -277,6 +394,15 @@ def test_drift_over_time_windows(rng):
     assert len(out) == 4 and out["is_reference"].tolist() == [True, False, False, False]
     assert out["n"].tolist() == [0, 100, 100, 100]
     assert out["p_value"].iloc[1] > 0.01 and (out["p_value"].iloc[2:] < 0.01).all()
+    assert list(out.columns[out.columns.get_loc("p_value"):][:3]) == ["p_value", "q_value",
+                                                                        "significant"]
+    assert np.isnan(out["q_value"].iloc[0]) and not out["significant"].iloc[0]
+    np.testing.assert_allclose(out["q_value"].iloc[1:],  # BH over the 3 tested windows
+                               stats.false_discovery_control(out["p_value"].iloc[1:]))
+    assert out["significant"].tolist() == [False, False, True, True]
+    # the permutation test's decision at (1 - 0.95)/2 is the interval's
+    assert ((tested := out.iloc[1:])["ci_low"] > 0).tolist() == (
+        tested["p_value"] < 0.025).tolist()
     tested = out.iloc[1:]  # every tested window has its effect size inside its interval
     assert tested["effect_size"].notna().all() and np.isnan(out["effect_size"].iloc[0])
     assert ((tested["ci_low"] <= tested["effect_size"])
@@ -288,6 +414,9 @@ def test_drift_over_time_windows(rng):
                                 test="energy", n_permutations=100, random_state=0)
     assert by_decade["n"].tolist() == [100, 200]  # 2005-09 outside the reference; 2010-19
     assert by_decade["p_value"].iloc[0] > 0.05 and by_decade["p_value"].iloc[1] < 0.02
+    assert by_decade["q_value"].notna().all()  # no reference window among these two
+    with pytest.raises(ValueError, match=r"alpha must be a number in \(0, 1\)"):
+        drift_over_time(es, window=4, alpha=0)
 
 
 def test_figures_build(rng):

@@ -363,6 +363,19 @@ def test_reduce_hubness_methods_and_errors(rng):
         LocalScaling().fit(X)
 
 
+def test_reduction_table_flags_significance_at_alpha(rng):
+    """``significant`` is the BH q-value below ``alpha`` (never the untested baseline)."""
+    labels = rng.integers(0, 3, 200)
+    X = rng.normal(size=(200, 30))
+    X[:, 0] += 2 * labels
+    table = hubness_reduction_table(X, labels, methods=("centering", "mutual_proximity"),
+                                    k=5, n_candidates=30, alpha=0.5, progress=False)
+    assert list(table.columns[-3:]) == ["p_value", "q_value", "significant"]
+    assert table["significant"].tolist() == [False, *(table["q_value"].iloc[1:] < 0.5)]
+    with pytest.raises(ValueError, match=r"alpha must be a number in \(0, 1\), got 1.5"):
+        hubness_reduction_table(X, labels, alpha=1.5)
+
+
 @pytest.fixture(scope="module")
 def wordnet_600(tmp_path_factory):
     from embviz.datasets import load_dataset
@@ -382,10 +395,12 @@ def test_table_on_real_embeddings(wordnet_600):
         print("\n" + table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     assert list(table.columns) == ["method", "k_skewness", "robin_hood", "knn_error",
                                    "knn_accuracy", "relative_error_reduction", "p_value",
-                                   "q_value"]
+                                   "q_value", "significant"]
     assert table["method"].tolist()[0] == "none" and len(table) == 8
     assert np.isfinite(table.drop(columns=["method", "q_value"]).to_numpy(float)).all()
     assert np.isnan(table["q_value"].iloc[0]) and table["q_value"].iloc[1:].notna().all()
+    assert table["significant"].tolist() == (table["q_value"] < 0.05).tolist()
+    assert not table["significant"].iloc[0]  # the baseline is not tested against itself
     rows = table.set_index("method")
     assert rows.loc["none", "relative_error_reduction"] == 0.0
     assert rows.loc["none", "p_value"] == 1.0

@@ -24,7 +24,10 @@ class TwoSampleResult:
     effect_size : float
         A scale-meaningful size of the difference (see each test's docstring).
     effect_ci : (float, float)
-        Confidence interval of ``effect_size`` (method in ``parameters["ci_method"]``).
+        Confidence interval (two-sided, level ``parameters["confidence"]``) of what
+        ``parameters["ci_target"]`` names, made as ``parameters["ci_method"]`` says; for
+        the permutation tests (MMD, energy, centroid) ``effect_ci[0] > 0`` exactly when
+        ``p_value < (1 − confidence) / 2``.
     n_a, n_b : int
         Sample sizes.
     method : str

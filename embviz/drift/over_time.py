@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 
-from .._validation import check_positive_int, check_replicates
+from .._validation import check_number, check_positive_int, check_replicates
 from ..embedding_set import EmbeddingSet
 from ._inputs import MIN_SAMPLE
 from .table import TESTS, _run
@@ -49,7 +50,7 @@ def _reference_mask(time: pd.Series, labels: pd.Series, reference) -> np.ndarray
 
 def drift_over_time(data: EmbeddingSet, time_column: str = "time", reference=None,
                     window=5, test: str = "mmd", n_permutations: int = 500,
-                    random_state: int | None = 0, device: str = "auto",
+                    alpha: float = 0.05, random_state: int | None = 0, device: str = "auto",
                     progress: bool = True) -> pd.DataFrame:
     """Test every time window of a corpus against a reference period.
 
@@ -67,6 +68,8 @@ def drift_over_time(data: EmbeddingSet, time_column: str = "time", reference=Non
     test : {"mmd", "energy", "depth", "classifier", "centroid", "dimensions"}, default "mmd"
     n_permutations : int, default 500
         Permutations of the permutation tests (MMD, energy, centroid), at most 1,000,000.
+    alpha : float in (0, 1), default 0.05
+        False-discovery rate of the ``significant`` column.
     random_state : int or None, default 0
     device : str, default "auto"
     progress : bool, default True
@@ -75,8 +78,19 @@ def drift_over_time(data: EmbeddingSet, time_column: str = "time", reference=Non
     -------
     pandas.DataFrame, one row per window in time order
         ``window`` (start time), ``end`` (last time in the window), ``n``, ``n_reference``,
-        ``is_reference``, ``statistic``, ``p_value``, ``effect_size``, ``ci_low``, ``ci_high``,
-        ``method``, ``note`` (why a row is empty: the reference itself or fewer than 5 rows).
+        ``is_reference``, ``statistic``, ``p_value``; ``q_value``: Benjamini–Hochberg over
+        the windows tested in this call (each against the same reference, so their p-values
+        are positively dependent, where BH holds; NaN for the reference and for windows too
+        small to test); ``significant``: ``q_value < alpha`` (False where nothing was
+        tested); ``effect_size``, ``ci_low``, ``ci_high`` (the test's effect and interval:
+        for the permutation tests ``ci_low > 0`` exactly when the window's own p-value is
+        below (1 − 0.95) / 2, see :func:`~embviz.drift.mmd_test`), ``method``, ``note`` (why
+        a row is empty).
+
+    References
+    ----------
+    Benjamini & Hochberg (1995), "Controlling the false discovery rate", JRSS B 57;
+    Benjamini & Yekutieli (2001), Annals of Statistics 29 (BH under positive dependence).
     """
     if not isinstance(data, EmbeddingSet):
         raise TypeError(f"data must be an EmbeddingSet (it needs the time column), got "
@@ -87,6 +101,7 @@ def drift_over_time(data: EmbeddingSet, time_column: str = "time", reference=Non
     if test not in TESTS:
         raise ValueError(f"test must be one of {list(TESTS)}, got {test!r}")
     check_replicates(n_permutations, "n_permutations")
+    alpha = check_number(alpha, "alpha", 0, 1, low_open=True, high_open=True)
     time = data.meta[time_column]
     if time.isna().any():
         raise ValueError(f"time column {time_column!r} has {int(time.isna().sum())} missing "
@@ -102,7 +117,20 @@ def drift_over_time(data: EmbeddingSet, time_column: str = "time", reference=Non
     for (start, idx), seed in zip(labels.groupby(labels).groups.items(), seeds):
         rows.append(_window_row(X, ref, np.asarray(idx), start, time.loc[idx].max(), test,
                                 n_permutations, int(seed), device, progress))
-    return pd.DataFrame(rows)
+    return _with_q_values(pd.DataFrame(rows), alpha)
+
+
+def _with_q_values(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
+    """``q_value`` (BH over the tested windows, NaN elsewhere) and ``significant`` after
+    ``p_value``."""
+    tested = table["p_value"].notna().to_numpy()
+    q = np.full(len(table), np.nan)
+    if tested.any():
+        q[tested] = stats.false_discovery_control(table.loc[tested, "p_value"], method="bh")
+    at = table.columns.get_loc("p_value") + 1
+    table.insert(at, "q_value", q)
+    table.insert(at + 1, "significant", q < alpha)  # NaN < alpha is False
+    return table
 
 
 def _window_row(X, ref, idx, start, end, test, n_permutations, seed, device, progress) -> dict:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validation import check_choice, check_replicates
+from .._validation import check_choice, check_number, check_replicates
 from ._inputs import MIN_SAMPLE, check_samples
 from .classifier import classifier_test
 from .depth import depth_test
@@ -27,7 +27,7 @@ def _run(name: str, A, B, n_permutations: int, seed: int, device: str, progress:
         return energy_test(A, B, n_permutations=n_permutations, random_state=seed,
                            device=device, progress=progress)
     if name == "depth":
-        return depth_test(A, B)
+        return depth_test(A, B, random_state=seed)
     if name == "classifier":  # Mann-Whitney p-value: permutations would refit 5 models each
         return classifier_test(A, B, n_permutations=0, random_state=seed)
     if name == "centroid":
@@ -35,7 +35,7 @@ def _run(name: str, A, B, n_permutations: int, seed: int, device: str, progress:
     return drifted_dimensions(A, B)
 
 
-def two_sample_table(a, b, tests=TESTS, n_permutations: int = 1000,
+def two_sample_table(a, b, tests=TESTS, n_permutations: int = 1000, alpha: float = 0.05,
                      random_state: int | None = 0, device: str = "auto",
                      progress: bool = True) -> pd.DataFrame:
     """Run several two-sample tests of ``a`` (reference) against ``b``; one row per test.
@@ -49,6 +49,8 @@ def two_sample_table(a, b, tests=TESTS, n_permutations: int = 1000,
         classifier test here uses the Mann–Whitney p-value of its out-of-fold scores
         (``classifier_test(..., n_permutations=0)``): a permutation of it refits 5 models; call
         :func:`~embviz.drift.classifier_test` for the permutation p-value.
+    alpha : float in (0, 1), default 0.05
+        False-discovery rate of the ``significant`` column.
     random_state : int or None, default 0
         One seed; each test gets its own stream derived from it.
     device : str, default "auto"
@@ -58,17 +60,19 @@ def two_sample_table(a, b, tests=TESTS, n_permutations: int = 1000,
     -------
     pandas.DataFrame, one row per test, in the order of ``tests``
         The long result table: ``metric`` (the test), ``value`` (its effect size),
-        ``ci_low``, ``ci_high``, ``parameters``; then ``statistic``, ``p_value``, ``q_value``
+        ``ci_low``, ``ci_high``, ``parameters`` (each test's interval method and target in
+        its ``ci_method`` and ``ci_target``); then ``statistic``, ``p_value``, ``q_value``
         (Benjamini–Hochberg over the tests of this call: they test one null on the same
-        data, so their p-values are positively dependent, where BH holds), ``n_a``, ``n_b``.
+        data, so their p-values are positively dependent, where BH holds), ``significant``
+        (``q_value < alpha``), ``n_a``, ``n_b``.
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> t = two_sample_table(rng.normal(size=(40, 3)), rng.normal(size=(40, 3)) + 1,
     ...                      tests=("mmd", "centroid"), n_permutations=200, random_state=0)
-    >>> t["metric"].tolist(), bool((t["q_value"] < 0.05).all())
-    (['mmd', 'centroid'], True)
+    >>> t["metric"].tolist(), t["significant"].tolist()
+    (['mmd', 'centroid'], [True, True])
     """
     if isinstance(tests, str):
         tests = (tests,)
@@ -76,10 +80,12 @@ def two_sample_table(a, b, tests=TESTS, n_permutations: int = 1000,
         check_choice(name, "tests", TESTS)
     A, B = check_samples(a, b, MIN_SAMPLE)
     check_replicates(n_permutations, "n_permutations")
+    alpha = check_number(alpha, "alpha", 0, 1, low_open=True, high_open=True)
     seeds = np.random.SeedSequence(random_state).generate_state(len(tests))
     rows = [_run(name, A, B, n_permutations, int(seed), device, progress).to_dict()
             for name, seed in zip(tests, seeds)]
     table = pd.DataFrame(rows)
-    table.insert(table.columns.get_loc("p_value") + 1, "q_value",
-                 stats.false_discovery_control(table["p_value"], method="bh"))
+    at = table.columns.get_loc("p_value") + 1
+    table.insert(at, "q_value", stats.false_discovery_control(table["p_value"], method="bh"))
+    table.insert(at + 1, "significant", table["q_value"] < alpha)
     return table

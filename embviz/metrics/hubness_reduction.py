@@ -523,7 +523,7 @@ def _graph_sizes(parsed, k: int, n_candidates, n: int) -> dict:
 
 def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
                             metric: str = "cosine", n_candidates: int = 100,
-                            random_state: int | None = 0,
+                            alpha: float = 0.05, random_state: int | None = 0,
                             progress: bool = True) -> pd.DataFrame:
     """Hubness and leave-one-out k-NN classification of each reduction method.
 
@@ -534,7 +534,11 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
     methods : sequence of str, default :data:`METHODS`
         As in :func:`reduce_hubness`; ``"none"``, the baseline, is put first when missing.
     k : int, default 10, for both the hubness measures and the classifier
-    metric, n_candidates, random_state
+    metric, n_candidates
+        As in :func:`reduce_hubness`.
+    alpha : float in (0, 1), default 0.05
+        False-discovery rate of the ``significant`` column.
+    random_state : int or None, default 0
         As in :func:`reduce_hubness`.
     progress : bool, default True, a tqdm bar over the methods
 
@@ -545,13 +549,15 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
         ``relative_error_reduction`` = (acc − acc_none)/(1 − acc_none) (0 when neither makes
         errors, −inf when only the method does), ``p_value``: exact two-sided McNemar
         test of the per-point correctness against "none" (:func:`mcnemar_test`; 1 when there
-        are no discordant points), and ``q_value``: Benjamini–Hochberg over the methods of
-        this call (the baseline row excluded; NaN there).
+        are no discordant points), ``q_value``: Benjamini–Hochberg over the methods of
+        this call (the baseline row excluded; NaN there), and ``significant``:
+        ``q_value < alpha`` (False for the baseline).
 
     References
     ----------
     Nielsen & Hansen (2024), "Hubness Reduction Improves Sentence-BERT Semantic Spaces",
-    NLDL, PMLR 233 (hubness and k-NN error before and after reduction).
+    NLDL, PMLR 233 (hubness and k-NN error before and after reduction); Benjamini & Hochberg
+    (1995), JRSS B 57.
     """
     from .._progress import progress_bar
 
@@ -559,6 +565,7 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
     codes, _ = _label_codes(labels, len(X), against="X")
     k = check_positive_int(k, "k")
     check_choice(metric, "metric", METRICS)
+    alpha = check_number(alpha, "alpha", 0, 1, low_open=True, high_open=True)
     methods = list(dict.fromkeys(["none", *([methods] if isinstance(methods, str) else methods)]))
     parsed = [_parse_method(method) for method in methods]
     sizes, shared, rows, base = _graph_sizes(parsed, k, n_candidates, len(X)), {}, [], None
@@ -584,4 +591,5 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
     if tested.any():
         table.loc[tested, "q_value"] = stats.false_discovery_control(
             table.loc[tested, "p_value"], method="bh")
+    table["significant"] = table["q_value"] < alpha  # NaN (the baseline) < alpha is False
     return table
