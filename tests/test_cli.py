@@ -61,7 +61,8 @@ def test_summary_writes_table_and_map(tmp_path):
     local = table.index.str.startswith("local_intrinsic")
     measures = table.drop(["n", "d"])
     assert measures.loc[~local[2:], ["ci_low", "ci_high"]].notna().all().all()
-    assert measures.loc[~local[2:], "parameters"].str.contains("ci=complementary half-samples").all()
+    assert measures.loc[~local[2:], "parameters"].str.contains(
+        "ci=complementary half-samples").all()
     assert table.loc[local, "ci_low"].isna().all()
     assert table.loc[local, "parameters"].str.contains("ci=none: a half-sample of 60").all()
     assert "95% intervals by half-sampling" in out.stdout

@@ -400,9 +400,9 @@ def test_drift_over_time_windows(rng):
     np.testing.assert_allclose(out["q_value"].iloc[1:],  # BH over the 3 tested windows
                                stats.false_discovery_control(out["p_value"].iloc[1:]))
     assert out["significant"].tolist() == [False, False, True, True]
-    # the permutation test's decision at (1 - 0.95)/2 is the interval's
+    # the permutation test's decision at alpha = 0.05 is the (1 - 2 alpha) interval's
     assert ((tested := out.iloc[1:])["ci_low"] > 0).tolist() == (
-        tested["p_value"] < 0.025).tolist()
+        tested["p_value"] < 0.05).tolist()
     tested = out.iloc[1:]  # every tested window has its effect size inside its interval
     assert tested["effect_size"].notna().all() and np.isnan(out["effect_size"].iloc[0])
     assert ((tested["ci_low"] <= tested["effect_size"])

@@ -69,7 +69,10 @@ def drift_over_time(data: EmbeddingSet, time_column: str = "time", reference=Non
     n_permutations : int, default 500
         Permutations of the permutation tests (MMD, energy, centroid), at most 1,000,000.
     alpha : float in (0, 1), default 0.05
-        False-discovery rate of the ``significant`` column.
+        False-discovery rate of the ``significant`` column, and the level the effect
+        intervals match: (1 − 2·alpha) intervals whose lower end is the one-sided (1 − alpha)
+        bound, so a permutation test's ``ci_low > 0`` exactly when the window's own
+        ``p_value < alpha``.
     random_state : int or None, default 0
     device : str, default "auto"
     progress : bool, default True
@@ -84,8 +87,8 @@ def drift_over_time(data: EmbeddingSet, time_column: str = "time", reference=Non
         small to test); ``significant``: ``q_value < alpha`` (False where nothing was
         tested); ``effect_size``, ``ci_low``, ``ci_high`` (the test's effect and interval:
         for the permutation tests ``ci_low > 0`` exactly when the window's own p-value is
-        below (1 − 0.95) / 2, see :func:`~embviz.drift.mmd_test`), ``method``, ``note`` (why
-        a row is empty).
+        below ``alpha``, see :func:`~embviz.drift.mmd_test`), ``method``, ``note`` (why a
+        row is empty).
 
     References
     ----------
@@ -115,7 +118,7 @@ def drift_over_time(data: EmbeddingSet, time_column: str = "time", reference=Non
     seeds = np.random.SeedSequence(random_state).generate_state(labels.nunique())
     rows = []
     for (start, idx), seed in zip(labels.groupby(labels).groups.items(), seeds):
-        rows.append(_window_row(X, ref, np.asarray(idx), start, time.loc[idx].max(), test,
+        rows.append(_window_row(X, ref, np.asarray(idx), start, time.loc[idx].max(), test, alpha,
                                 n_permutations, int(seed), device, progress))
     return _with_q_values(pd.DataFrame(rows), alpha)
 
@@ -133,7 +136,8 @@ def _with_q_values(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
     return table
 
 
-def _window_row(X, ref, idx, start, end, test, n_permutations, seed, device, progress) -> dict:
+def _window_row(X, ref, idx, start, end, test, alpha, n_permutations, seed, device,
+                progress) -> dict:
     """One window's row; rows that are also in the reference are left out of its sample."""
     window = np.zeros(len(X), bool)
     window[idx] = True
@@ -147,7 +151,8 @@ def _window_row(X, ref, idx, start, end, test, n_permutations, seed, device, pro
     elif mask.sum() < MIN_SAMPLE:
         row["note"] = f"fewer than {MIN_SAMPLE} rows outside the reference"
     else:
-        res = _run(test, X[ref], X[mask], n_permutations, seed, device, progress)
+        res = _run(test, X[ref], X[mask], n_permutations, seed, device, progress,
+                   confidence=1 - 2 * alpha)
         row.update({k: v for k, v in res.to_dict().items()
                     if k in ("statistic", "p_value", "ci_low", "ci_high")},
                    effect_size=float(res.effect_size))  # to_dict() calls it "value"

@@ -19,19 +19,22 @@ __all__ = ["TESTS", "two_sample_table"]
 TESTS = ("mmd", "energy", "depth", "classifier", "centroid", "dimensions")
 
 
-def _run(name: str, A, B, n_permutations: int, seed: int, device: str, progress: bool):
+def _run(name: str, A, B, n_permutations: int, seed: int, device: str, progress: bool,
+         confidence: float = 0.95):
     if name == "mmd":
-        return mmd_test(A, B, n_permutations=n_permutations, random_state=seed, device=device,
-                        progress=progress)
+        return mmd_test(A, B, n_permutations=n_permutations, confidence=confidence,
+                        random_state=seed, device=device, progress=progress)
     if name == "energy":
-        return energy_test(A, B, n_permutations=n_permutations, random_state=seed,
-                           device=device, progress=progress)
+        return energy_test(A, B, n_permutations=n_permutations, confidence=confidence,
+                           random_state=seed, device=device, progress=progress)
     if name == "depth":
-        return depth_test(A, B, random_state=seed)
+        return depth_test(A, B, confidence=confidence, random_state=seed)
     if name == "classifier":  # Mann-Whitney p-value: permutations would refit 5 models each
-        return classifier_test(A, B, n_permutations=0, random_state=seed)
+        return classifier_test(A, B, n_permutations=0, confidence=confidence,
+                               random_state=seed)
     if name == "centroid":
-        return centroid_shift(A, B, n_permutations=n_permutations, random_state=seed)
+        return centroid_shift(A, B, n_permutations=n_permutations, confidence=confidence,
+                              random_state=seed)
     return drifted_dimensions(A, B)
 
 
@@ -50,7 +53,10 @@ def two_sample_table(a, b, tests=TESTS, n_permutations: int = 1000, alpha: float
         (``classifier_test(..., n_permutations=0)``): a permutation of it refits 5 models; call
         :func:`~embviz.drift.classifier_test` for the permutation p-value.
     alpha : float in (0, 1), default 0.05
-        False-discovery rate of the ``significant`` column.
+        False-discovery rate of the ``significant`` column, and the level the effect
+        intervals match: they are (1 − 2·alpha) intervals (90% at 0.05), whose lower end is
+        the one-sided (1 − alpha) bound, so a permutation test's ``ci_low > 0`` exactly
+        when its ``p_value < alpha`` (:mod:`embviz.drift._intervals`).
     random_state : int or None, default 0
         One seed; each test gets its own stream derived from it.
     device : str, default "auto"
@@ -82,7 +88,8 @@ def two_sample_table(a, b, tests=TESTS, n_permutations: int = 1000, alpha: float
     check_replicates(n_permutations, "n_permutations")
     alpha = check_number(alpha, "alpha", 0, 1, low_open=True, high_open=True)
     seeds = np.random.SeedSequence(random_state).generate_state(len(tests))
-    rows = [_run(name, A, B, n_permutations, int(seed), device, progress).to_dict()
+    rows = [_run(name, A, B, n_permutations, int(seed), device, progress,
+                 confidence=1 - 2 * alpha).to_dict()
             for name, seed in zip(tests, seeds)]
     table = pd.DataFrame(rows)
     at = table.columns.get_loc("p_value") + 1
