@@ -1,5 +1,10 @@
 """Coverage of the geometry report's intervals, measured, not assumed.
 
+Measured with these tests (coverage of a nominal 95%): WordNet n = 1,000, 0.92–0.98 for every
+measure; torus n = 500, 0.905–0.98. The delete-d jackknife (overlapping random halves) they
+replaced covered 0.99–1.00 for TwoNN, local ID and the hubness measures on the torus, and 0.29
+for the anti-hub share (its half-samples all held none).
+
 Each test draws ``DRAWS`` (or 200) independent samples of n rows from a population, runs
 ``geometry_report(..., ci=True)`` on each and counts how often the nominal 95% interval holds
 the target. The target is θₙ = E[Tₙ], the estimator's mean over samples of size n (what the
@@ -115,13 +120,8 @@ def test_report_intervals_cover_on_wordnet(wordnet_pool):
 
     result = coverage(draw)
     assert len(result) == 16  # every measure, k-NN error included
-    # measured 1.00: the partition isotropy's sampling distribution is flat (a ratio of
-    # extreme partition functions; its mean width is 1.03 times the ideal), and the PCA
-    # dimension is 51 in every draw; 0.992: the local ID mean, whose variance falls faster
-    # than 1/n as on the torus below (width 1.3 times the ideal)
-    assert_covers(result, wide=("partition_isotropy", "pca_dimension",
-                                "local_intrinsic_dimension_mean",
-                                "local_intrinsic_dimension_median"))
+    # the PCA dimension is 51 in every draw: any interval around it covers
+    assert_covers(result, wide=("pca_dimension",))
 
 
 def test_local_id_probes_cover_when_probing_part_of_each_half(wordnet_pool):
@@ -134,11 +134,8 @@ def test_local_id_probes_cover_when_probing_part_of_each_half(wordnet_pool):
         return pool[rng.choice(len(pool), n, replace=False)], None
 
     result = coverage(draw, n=600, seed=1, draws=200, local_probes=60)
-    # measured 0.995 for the mean: with 60 probes the selection noise leaves few degrees of
-    # freedom (Satterthwaite), so t is large and the interval 1.5 times the ideal width
     assert_covers(result.loc[["local_intrinsic_dimension_mean",
-                              "local_intrinsic_dimension_median"]],
-                  wide=("local_intrinsic_dimension_mean", "local_intrinsic_dimension_median"))
+                              "local_intrinsic_dimension_median"]])
 
 
 def curved_manifold(rng, n: int, dim: int = 6, ambient: int = 24):
@@ -152,18 +149,9 @@ def curved_manifold(rng, n: int, dim: int = 6, ambient: int = 24):
                                                                       ).astype(int)
 
 
-#: Conservative on the torus (measured coverage above 0.99 at n = 500): there, TwoNN's,
-#: local ID's and the hubness measures' variance falls faster than 1/n (TwoNN's sd 0.56 at
-#: n = 300, 0.25 at 1,000: ∝ n^-0.67), curvature terms that shrink with n, so a half-sample's
-#: spread overstates the spread at n (widths 1.4–1.5 times the ideal).
-WIDE_ON_TORUS = ("twonn", "twonn_mle", "hubness_skewness", "robin_hood",
-                 "hub_occurrence", "local_intrinsic_dimension_mean",
-                 "local_intrinsic_dimension_median")
-
-
 def test_report_intervals_cover_on_a_manifold_of_known_dimension():
     result = coverage(curved_manifold, n=500, seed=2, draws=200, metric="euclidean")
-    assert_covers(result, wide=WIDE_ON_TORUS)
+    assert_covers(result)
     # Known answer: the ID estimators' θₙ are near the true dimension 6 (TwoNN is nearly
     # unbiased on a boundary-free manifold; local ID at L = 32 reads a smaller scale).
     for name in ("twonn", "twonn_mle", "mle", "local_intrinsic_dimension_median"):
