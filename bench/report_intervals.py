@@ -6,7 +6,7 @@
 Both reports run on the same vectors with their own kNN graph (the one with intervals builds
 it wide enough for the half-samples' graphs, :func:`embviz.neighbors.subgraph_width`), labels
 included (k-NN error), default sizes (k=10, mle_k=20, local_k=128) and the default
-``n_resamples`` (50 half-samples; local ID on 1,000 probe points of the first 20). Medians of
+``n_resamples`` (40 half-samples; local ID on 1,000 probe points of the first 16). Medians of
 ``--repeats`` runs. Goal (issue 15): with intervals <= 3x without, at 20k x 384.
 """
 

@@ -354,7 +354,8 @@ def _direct_r1_r2(vectors: np.ndarray, members: np.ndarray, position: np.ndarray
     """
     V = _metric_rows(vectors[members], metric)
     rows = np.arange(len(members))
-    distances = np.linalg.norm(V - V[rows, position][:, None, :], axis=2)
+    diff = V - V[rows, position][:, None, :]
+    distances = np.sqrt(np.einsum("fmd,fmd->fm", diff, diff))
     distances[rows, position] = np.inf
     two = np.partition(distances, 1, axis=1)[:, :2]
     return two[:, 0], two[:, 1]
@@ -376,10 +377,13 @@ def _members(graph: KNNGraph, rows: np.ndarray, k: int, include_self: bool) -> n
 
 
 def _local_block(members, graph, vectors, table, estimator, fraction):
-    """Local TwoNN of a block of neighbourhoods; also how many member ratios were excluded."""
+    """Local TwoNN of a block of neighbourhoods; also how many member ratios were excluded.
+
+    ``vectors`` are rows in which Euclidean distance is the graph's metric (unit rows for
+    cosine)."""
     r1, r2, missing = _scan_r1_r2(members, graph, table)
     if missing.any():
-        _fill_direct(r1, r2, missing, members, vectors, graph.metric)
+        _fill_direct(r1, r2, missing, members, vectors, "euclidean")
     duplicate = r1 == 0
     mu = np.where(duplicate, np.nan, r2 / np.where(duplicate, 1.0, r1))
     return _twonn_rows(mu, estimator, fraction), int(duplicate.sum())
@@ -483,6 +487,8 @@ def local_id_rows(graph: KNNGraph, vectors: np.ndarray, rows: np.ndarray, k: int
     :func:`local_intrinsic_dimension`); also how many member ratios were excluded."""
     from .._progress import progress_bar
 
+    if graph.metric == "cosine":  # once here, not in every direct computation
+        vectors = unit_rows(vectors, vectors.dtype if vectors.dtype.kind == "f" else np.float64)
     size = k + include_self
     block = max(1, min(_SCAN_BYTES // (9 * size * graph.k), _SCAN_BYTES // graph.n))
     table = np.zeros((min(block, len(rows)), graph.n), dtype=bool)

@@ -36,7 +36,7 @@ __all__ = ["LOCAL_PROBES", "LOCAL_RESAMPLES", "half_sampling_intervals"]
 #: Points of a half-sample whose local ID is recomputed (all of them when the half is smaller).
 LOCAL_PROBES = 1000
 #: Half-samples that recompute local ID (at most ``n_resamples``).
-LOCAL_RESAMPLES = 20
+LOCAL_RESAMPLES = 16
 _SELECTION_SIMULATIONS = 400
 
 
