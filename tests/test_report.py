@@ -154,3 +154,22 @@ def test_report_intervals_equal_per_measure_half_sampling(rng):
             dtype=float), [value, low, high], rtol=1e-9, err_msg=name)
     assert table.loc["twonn", "parameters"].endswith(
         "ci=complementary half-samples (n_resamples=20)")
+
+
+def test_default_corpus_intervals_contain_their_estimates():
+    """The app's default corpus (5,000 WordNet glosses, minilm) with the app's settings:
+    every measure has a finite interval that contains its estimate, made as it says."""
+    from embviz.datasets import load_dataset
+    from embviz.embed import embed_corpus
+    from embviz.exploration import Exploration
+
+    es = embed_corpus(load_dataset("default"), device="cpu", progress=False)
+    table = Exploration(es, progress=False).geometry(ci=True).set_index("metric")
+    print(table.to_string())
+    measures = table.drop(["n", "d"])
+    assert len(measures) == 16
+    assert measures[["ci_low", "ci_high"]].notna().all().all()
+    assert ((measures["ci_low"] <= measures["value"])
+            & (measures["value"] <= measures["ci_high"])).all()
+    assert (measures["ci_low"] < measures["ci_high"]).all()  # none collapsed to a point
+    assert measures["parameters"].str.contains("ci=complementary half-samples").all()
