@@ -151,7 +151,7 @@ def test_report_intervals_equal_per_measure_half_sampling(rng):
         value, low, high = subsampling_ci(measure, X, n_resamples=20, random_state=4)
         low, high = np.clip([low, high], *_RANGES.get(name, (0, np.inf)))  # bounded measures
         np.testing.assert_allclose(table.loc[name, ["value", "ci_low", "ci_high"]].to_numpy(
-            dtype=float), [value, low, high], rtol=1e-9, err_msg=name)
+            dtype=float), [value, low, high], rtol=1e-6, atol=1e-7, err_msg=name)  # float32 halves
     assert table.loc["twonn", "parameters"].endswith(
         "ci=complementary half-samples (n_resamples=20)")
 
