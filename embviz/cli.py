@@ -29,7 +29,7 @@ def _corpus_arguments(p: argparse.ArgumentParser) -> None:
                                   f"CSV / TSV / Parquet / JSONL file")
     p.add_argument("--n", type=int, help="sample this many rows (label-stratified)")
     p.add_argument("--seed", type=int, default=0,
-                   help="seed of the sample, and of the summary's bootstrap (default 0)")
+                   help="seed of the sample, and of the summary's half-samples (default 0)")
     p.add_argument("--text-column", default="text", help="text column of a file (default text)")
     p.add_argument("--label-column", help="label column of a file")
     p.add_argument("--group-column", help="group column of a file")

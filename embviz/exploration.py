@@ -58,7 +58,7 @@ MAX_GROUP_VALUES = 200
 MAX_TEST_ROWS = 3000
 #: Texts re-embedded at every layer by :meth:`Exploration.layerwise`.
 LAYER_ROWS = 1000
-#: Bootstrap resamples of the geometry report's intervals.
+#: Half-samples of the geometry report's intervals (15 halves and their complements).
 N_RESAMPLES = 30
 
 _METRIC = "cosine"  # the shared graph's, and so every neighbour-based measure's
@@ -79,7 +79,7 @@ class Exploration:
     data : EmbeddingSet
         At least 3 rows.
     random_state : int, default 0
-        Seeds everything random in the session: the UMAP layout, the map's sample, bootstrap
+        Seeds everything random in the session: the UMAP layout, the map's sample, half-sample
         intervals, sampled groups and layer samples.
     progress : bool, default True
         Progress bars of the graph, the maps and the measures.
