@@ -20,12 +20,8 @@ from embviz.drift import (
     relative_agreement,
     relative_representation,
 )
-from embviz.drift.compare import (
-    _search_depth,
-    _subsample_neighbours,
-)
 from embviz.metrics.resampling import complementary_halves, complementary_interval, half_samples
-from embviz.neighbors import knn_graph
+from embviz.neighbors import knn_graph, subgraph, subgraph_width
 
 
 def rotation(rng, d):
@@ -169,10 +165,10 @@ def test_half_sample_neighbours_are_its_own_graph(rng):
     of the half-sample itself, also when nearly every row falls back to the exact search (a
     graph only 2 deeper than k); no row is its own neighbour or listed twice."""
     X = rng.normal(size=(300, 6))
-    for depth in (_search_depth(10, 300), 12):
+    for depth in (subgraph_width(10, 300), 12):
         graph = knn_graph(X, depth, progress=False)
         for rows in half_samples(300, 5, rng):
-            found = _subsample_neighbours(graph, X, rows, 10)
+            found = subgraph(graph, rows, 10, X).indices
             np.testing.assert_array_equal(found, knn_graph(X[rows], 10, progress=False).indices)
             assert not (found == np.arange(len(rows))[:, None]).any()
             assert (np.diff(np.sort(found, axis=1), axis=1) > 0).all()

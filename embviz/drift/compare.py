@@ -23,6 +23,7 @@ from .._validation import (
     unit_rows,
 )
 from ..metrics.resampling import HALF_SAMPLING, complementary_halves, complementary_interval
+from ..neighbors import subgraph, subgraph_width
 from ._inputs import texts_of
 
 __all__ = ["LinearMap", "compare_models", "knn_overlap", "linear_cka", "linear_compensation",
@@ -169,51 +170,6 @@ def _shared_counts(gx: np.ndarray, gy: np.ndarray) -> np.ndarray:
     """Per row, how many members two neighbour lists (n, k) share (no repeats within a list)."""
     both = np.sort(np.concatenate([gx, gy], axis=1), axis=1)
     return (both[:, 1:] == both[:, :-1]).sum(axis=1)
-
-
-def _search_depth(k: int, n: int) -> int:
-    """Neighbours per row of the full graph from which half-sample graphs are read: a row
-    keeps about half of its list, so 4k + 24 leave fewer than k in a half-sample with
-    probability below 1e-8 for any k (binomial tail; 2e-9 at k = 10)."""
-    return min(n - 1, 4 * k + 24)
-
-
-def _subsample_neighbours(graph, X: np.ndarray, rows: np.ndarray, k: int) -> np.ndarray:
-    """Each subsample row's k nearest neighbours *within* the subsample, from a deeper graph.
-
-    The k-NN graph of a subsample is not the full graph restricted to it: a row's nearest
-    neighbours that fell out are replaced by farther ones. Walking the full graph's list
-    (``graph.k`` > k, nearest first, ties by row number) and keeping the first k members that
-    are in the subsample gives the subsample's own exact graph; a row with fewer than k
-    members in its list is searched exactly within the subsample.
-
-    Parameters
-    ----------
-    graph : KNNGraph over all n rows of X
-    X : ndarray of shape (n, d)
-    rows : ndarray of shape (m,), int
-        The subsample: distinct row numbers, increasing.
-    k : int < m
-
-    Returns
-    -------
-    ndarray of shape (m, k), int64
-        Positions in ``rows`` (not row numbers), nearest first; never the row itself.
-    """
-    from ..neighbors import exact_knn_rows
-
-    position = np.full(graph.n, -1)
-    position[rows] = np.arange(len(rows))
-    lists = position[graph.indices[rows]]
-    inside = lists >= 0
-    kept = inside & (np.cumsum(inside, axis=1) <= k)
-    short = kept.sum(axis=1) < k
-    out = np.empty((len(rows), k), np.int64)
-    out[~short] = lists[~short][kept[~short]].reshape(-1, k)
-    if short.any():
-        out[short] = exact_knn_rows(X[rows], np.flatnonzero(short), k, graph.metric,
-                                    device="cpu").indices
-    return out
 
 
 def procrustes_error(a, b) -> float:
@@ -655,7 +611,7 @@ class _Spaces:
     def of(cls, A, B, k, n_anchors, train_fraction, ridge) -> _Spaces:
         from ..neighbors import knn_graph
 
-        depth = _search_depth(k, len(A))
+        depth = subgraph_width(k, len(A))
         graphs = [knn_graph(M, depth, metric="cosine", progress=False) for M in (A, B)]
         return cls(A, B, unit_rows(A, name="a"), unit_rows(B, name="b"), *graphs, k,
                    n_anchors, train_fraction, ridge)
@@ -667,8 +623,8 @@ def _measures(spaces: _Spaces, rows: np.ndarray, anchors: np.ndarray,
     s, k = spaces, spaces.k
     A, B = s.A[rows], s.B[rows]
     cka, debiased, procrustes = _linear_measures(A, B)
-    shared = _shared_counts(_subsample_neighbours(s.graph_a, s.A, rows, k),
-                            _subsample_neighbours(s.graph_b, s.B, rows, k))
+    shared = _shared_counts(subgraph(s.graph_a, rows, k, s.A).indices,
+                            subgraph(s.graph_b, rows, k, s.B).indices)
     before, after, _ = _compensation(A, B, (s.unit_a[rows], s.unit_b[rows]), k,
                                      s.train_fraction, s.ridge, rng)
     agreement = (_agreement(s.unit_a[rows], s.unit_b[rows], anchors) if len(anchors) >= 3
