@@ -223,3 +223,22 @@ def test_concept_figures(sae, X):
     diff = presence_diff(codes[:1500], codes[1500:])
     assert len(dataset_diff_figure(diff, top=10).data[0].y) == 10
     assert len(training_curve_figure(sae.record).data[0].y) == 150
+
+
+def test_seeded_torch_rng_seeds_inside_and_restores_outside():
+    """The package seeds torch's global generators only inside a fork (CPU and every CUDA
+    device), so a caller's random stream is untouched."""
+    import torch
+
+    from embviz.embed.device import seeded_torch_rng
+
+    before = torch.random.get_rng_state()
+    with seeded_torch_rng(7):
+        first = torch.rand(3)
+    with seeded_torch_rng(7):
+        again = torch.rand(3)
+    assert torch.equal(first, again)
+    assert torch.equal(torch.random.get_rng_state(), before)
+    with seeded_torch_rng(None):
+        torch.rand(3)
+    assert torch.equal(torch.random.get_rng_state(), before)

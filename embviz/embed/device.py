@@ -34,3 +34,23 @@ def inference_dtype(device):
     import torch
 
     return torch.float16 if device.type == "cuda" else torch.float32
+
+
+def seeded_torch_rng(random_state: int | None):
+    """A context in which torch's global generators are seeded, restored on exit.
+
+    For code that draws from torch's *global* generators and takes no ``Generator`` (sae-lens
+    weight initialisation, dropout): the state of the CPU and of every CUDA device is forked
+    (``torch.random.fork_rng``), so the caller's random state is the same afterwards on a GPU
+    machine too, and seeded inside with ``random_state`` (None: left as it is).
+    """
+    import contextlib
+
+    import torch
+
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    stack = contextlib.ExitStack()
+    stack.enter_context(torch.random.fork_rng(devices=devices))
+    if random_state is not None:
+        torch.manual_seed(random_state)
+    return stack

@@ -86,7 +86,8 @@ def finetune_local_id(train: pd.DataFrame, val: pd.DataFrame, model: str = DEFAU
     (the cached encoder is untouched). Reproducible for a given ``random_state``: batches come
     from a seeded NumPy generator, the head's initial weights from a seeded
     ``torch.Generator``, and dropout draws from torch's global generator inside
-    ``torch.random.fork_rng()``, so the caller's random state is the same afterwards.
+    :func:`~embviz.embed.device.seeded_torch_rng`, so the caller's random state (CPU and CUDA)
+    is the same afterwards.
 
     Parameters
     ----------
@@ -124,6 +125,7 @@ def finetune_local_id(train: pd.DataFrame, val: pd.DataFrame, model: str = DEFAU
     import torch
 
     from .._progress import progress_bar
+    from ..embed.device import seeded_torch_rng
 
     train_texts, train_labels = _split(train, "train")
     val_texts, val_labels = _split(val, "val")
@@ -140,8 +142,7 @@ def finetune_local_id(train: pd.DataFrame, val: pd.DataFrame, model: str = DEFAU
     lookup = {c: i for i, c in enumerate(classes)}
     val_codes = np.array([lookup.get(c, -1) for c in val_labels])
     rng = np.random.default_rng(random_state)
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(random_state)  # dropout; restored on exit
+    with seeded_torch_rng(random_state):  # dropout; restored on exit
         tokenizer, encoder = _load(info)
         head = torch.nn.Linear(encoder.config.hidden_size, len(classes))
         generator = torch.Generator().manual_seed(random_state)

@@ -181,7 +181,6 @@ def _train(train, train_rows, hold_rows, config, device, progress, key) -> Conce
 
 
 def _build_training_sae(config: SAETrainingConfig, device: str):
-    import torch
     from sae_lens import (
         StandardTrainingSAE,
         StandardTrainingSAEConfig,
@@ -193,11 +192,12 @@ def _build_training_sae(config: SAETrainingConfig, device: str):
         MatchingPursuitTrainingSAEConfig,
     )
 
+    from ..embed.device import seeded_torch_rng
+
     d_in = config.d_in
     common = {"d_in": d_in, "d_sae": d_in * config.expansion, "device": device,
               "dtype": "float32", "normalize_activations": "none"}
-    with torch.random.fork_rng(devices=[]):  # sae-lens initialises from the global RNG
-        torch.manual_seed(config.random_state)
+    with seeded_torch_rng(config.random_state):  # sae-lens initialises from the global RNG
         if config.architecture == "topk":
             return TopKTrainingSAE(TopKTrainingSAEConfig(k=config.k, **common))
         if config.architecture == "matching_pursuit":
@@ -241,10 +241,10 @@ def _fit(X: np.ndarray, mean: np.ndarray, scale: float, config: SAETrainingConfi
 
     Returns the training SAE, the per-step losses and the wall time of the loop.
     """
-    import torch
     from sae_lens import SAETrainer
 
     from .._progress import progress_bar
+    from ..embed.device import seeded_torch_rng
 
     sae = _build_training_sae(config, device)
     provider = _batches(X, mean, scale, config.batch_size, config.random_state)
@@ -252,7 +252,7 @@ def _fit(X: np.ndarray, mean: np.ndarray, scale: float, config: SAETrainingConfi
     trainer.sae.to(device)
     losses: dict[str, list[float]] = {"loss": [], "mse": []}
     start = time.perf_counter()
-    with torch.random.fork_rng(devices=[]):
+    with seeded_torch_rng(None):
         for step in progress_bar(range(config.steps), total=config.steps,
                                  desc="training SAE", unit="step", disable=not progress):
             trainer.maybe_reset_sparsity()
