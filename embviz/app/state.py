@@ -104,6 +104,10 @@ class TaskRunner(param.Parameterized):
                                        styles={"overflow-wrap": "anywhere"})
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                    sizing_mode="stretch_width")
+        self._close_alert = pn.widgets.Button(label="Dismiss", width=90, margin=(15, 5))
+        self._close_alert.on_click(lambda *_: self.clear_alert())
+        self._alerts = pn.Row(self.alert, self._close_alert, visible=False,
+                              sizing_mode="stretch_width")
         #: A message that stays until dismissed (a URL argument that was ignored): jobs that
         #: start or end do not hide it, as they hide :attr:`alert`.
         self.notice = pn.pane.Alert("", alert_type="warning", sizing_mode="stretch_width")
@@ -123,13 +127,17 @@ class TaskRunner(param.Parameterized):
         self._warned_job = ""
 
     def panel(self):
-        return pn.Column(pn.Row(self.status, self.bar, sizing_mode="stretch_width"), self.alert,
-                         self._notices, sizing_mode="stretch_width")
+        return pn.Column(pn.Row(self.status, self.bar, sizing_mode="stretch_width"),
+                         self._alerts, self._notices, sizing_mode="stretch_width")
 
     def fail(self, message: str) -> None:
-        """Show ``message`` (plain text: it may quote file names or columns) in the alert."""
+        """Show ``message`` (plain text: it may quote file names or columns) in the alert,
+        until dismissed, another view is opened or another job starts."""
         self.alert.object = escape_markup(message)
-        self.alert.visible = True
+        self.alert.visible = self._alerts.visible = True
+
+    def clear_alert(self) -> None:
+        self.alert.visible = self._alerts.visible = False
 
     def warn(self, message: str) -> None:
         """Show ``message`` (plain text) in the notice, which stays until dismissed."""
@@ -180,7 +188,8 @@ class TaskRunner(param.Parameterized):
 
     async def _run_now(self, label: str, function, args, kwargs):
         self._running, self._stopping = label, False
-        self.busy, self.alert.visible = True, False
+        self.busy = True
+        self.clear_alert()
         self.bar.value, self.bar.visible = -1, True  # indeterminate until progress arrives
         self._show(f"{label}…")
         started = time.perf_counter()

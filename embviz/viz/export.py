@@ -35,6 +35,7 @@ def _start_image_server() -> None:
     _SERVER["started"] = True
 _MAX_SIDE_LEGEND = 12  # more legend entries than this go under the plot, wrapped
 _LEGEND_ITEM_PX = 130
+_LEGEND_ROW_PX = 19  # one row of a wrapped legend at 6 pt, marker included
 
 
 def paper_style(fig, width: str = "single", height: int | None = None):
@@ -62,10 +63,11 @@ def paper_style(fig, width: str = "single", height: int | None = None):
     bottom = 35
     if entries > _MAX_SIDE_LEGEND:  # many categories: a wrapped legend under the plot
         rows = -(-entries // max(1, width // _LEGEND_ITEM_PX))
-        bottom = 75 + rows * 11
+        bottom = 75 + rows * _LEGEND_ROW_PX
         legend.update(orientation="h", x=0, xanchor="left", y=-70 / height, yanchor="top",
-                      entrywidth=_LEGEND_ITEM_PX - 40, font_size=6, tracegroupgap=0)
-        height += rows * 11
+                      entrywidth=_LEGEND_ITEM_PX - 40, font_size=6, tracegroupgap=0,
+                      maxheight=(rows + 2) * _LEGEND_ROW_PX)  # never a scrolled-off legend
+        height += rows * _LEGEND_ROW_PX
     margin = dict(l=40, r=10, t=30 if fig.layout.title.text else 10, b=bottom)
     for side in margin:  # a figure that asked for more room (subplot titles) keeps it
         margin[side] = max(margin[side], getattr(fig.layout.margin, side) or 0)
