@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from ._tables import with_labels
+from ._tables import display_table, with_labels
 from .datasets import _CORPORA, load_dataset, read_corpus
 from .embed.pooling import POOLINGS
 from .exploration import N_RESAMPLES
@@ -162,7 +162,8 @@ def _cmd_summary(args) -> None:
         written += export_figure(fig, args.out / "map", width="double", formats=("html",))
     print(f"{args.corpus}: {len(es)} texts embedded with {es.provenance['model']['name']} "
           f"({es.dim}-d, {es.provenance['n_truncated']} truncated)\n")
-    print(table.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
+    shown, titles = display_table(table)
+    print(shown.rename(columns=titles).to_string(index=False))
     if args.ci:
         print(f"\n{INTERVAL_NOTE}")
     print("\nwrote " + ", ".join(str(p) for p in written))

@@ -495,3 +495,19 @@ def test_replicate_counts_are_bounded_and_memory_is_checked_first(rng, monkeypat
                                              rf"available; .*lower n_permutations"):
             test(A, A + 1, n_permutations=10**6)
     assert mmd_test(A, A + 1, n_permutations=100, progress=False).p_value < 0.05  # fits
+
+
+def test_drift_over_time_with_two_distinct_times(rng):
+    """The Bible's case: times 1769 and 2020 only. Five windows asked for: the two periods
+    that exist are compared (1769 the reference), and a single period is a clear error."""
+    years = np.repeat([1769, 2020], 60)
+    X = rng.normal(size=(120, 5))
+    X[years == 2020] += 1.0
+    es = _set(X, [f"t{i}" for i in range(120)], time=years)
+    out = drift_over_time(es, window=5, n_permutations=100, random_state=0)
+    assert out["window"].tolist() == [1769, 2020]
+    assert out["is_reference"].tolist() == [True, False] and out["n"].tolist() == [0, 60]
+    assert out["p_value"].iloc[1] < 0.05
+    single = _set(X[:60], [f"t{i}" for i in range(60)], time=years[:60])
+    with pytest.raises(ValueError, match=r"single window \(1 distinct value: 1769\)"):
+        drift_over_time(single, window=5)

@@ -54,7 +54,7 @@ class MapView(Viewer):
         self.drawn = pn.pane.Markdown("", margin=(0, 10))
         self.notes = pn.Column(sizing_mode="stretch_width", margin=0)  # the map job's warnings
         self.legend = pn.pane.HTML("", width=200, height=_MAP_HEIGHT,
-                                   styles={"overflow-y": "auto"})
+                                   styles={"overflow-y": "auto"}, css_classes=["map-legend"])
         # the 3-D map's pane is made at the first 3-D map: until then the page needs no
         # plotly.js (a notebook that loads no "plotly" extension shows the 2-D map)
         self.plot3d = None
@@ -70,17 +70,24 @@ class MapView(Viewer):
     # -- the 2-D map --------------------------------------------------------------------------
     def _holoviews_pane(self):
         """An empty HoloViews pane; the map goes in at the first draw (:meth:`redraw`)."""
+
+        self._make_dmap()
+        return pn.pane.HoloViews(None, sizing_mode="stretch_width", height=_MAP_HEIGHT,
+                                 backend="bokeh")
+
+    def _make_dmap(self, x_range=None, y_range=None) -> None:
+        """The map's DynamicMap, starting from the given view (default: the whole map), with
+        its selection streams."""
         import holoviews as hv
         from holoviews.core.spaces import Callable
 
         # a new `version` draws the same view again (the selection or the query changed)
         self._version = hv.streams.Stream.define("Redraw", version=0)()
+        self._ranges = hv.streams.RangeXY(x_range=x_range, y_range=y_range)
         self._dmap = hv.DynamicMap(Callable(self._element, memoize=False), streams=[
-            hv.streams.RangeXY(), hv.streams.PlotSize(), self._version])
+            self._ranges, hv.streams.PlotSize(), self._version])
         hv.streams.BoundsXY(source=self._dmap).add_subscriber(self._on_box)
         hv.streams.Lasso(source=self._dmap).add_subscriber(self._on_lasso)
-        return pn.pane.HoloViews(None, sizing_mode="stretch_width", height=_MAP_HEIGHT,
-                                 backend="bokeh")
 
     def _element(self, x_range=None, y_range=None, width=None, height=None, scale=None,
                  version=0):
@@ -88,7 +95,7 @@ class MapView(Viewer):
         image = self.datamap.element(x_range, y_range, width, height)
         self._describe_drawn(x_range is None)
         axis = self._axis_name
-        fields = [name for name in image.data.attrs["selector_columns"] if name != "__index__"]
+        fields = list(self.datamap.hover_fields)
         image = image.opts(tools=["hover", "box_select", "lasso_select"], framewise=True,
                            xlabel=f"{axis}1", ylabel=f"{axis}2", hover_tooltips=fields,
                            selector_in_hovertool=False)
@@ -213,10 +220,15 @@ class MapView(Viewer):
         colouring of the same layout keeps the view."""
         layout = (id(self.state.exploration), self.method)
         same_layout, self._layout = layout == self._layout, layout
+        new_fields = self.datamap is None or datamap.hover_fields != self.datamap.hover_fields
         self.datamap = datamap
         self.legend.object = self._legend_html()
         self.state.add_figure("map", self._export_figure)
         if self.plot.object is None:
+            self.plot.object = self._dmap
+        elif new_fields:  # Bokeh's hover tool is built for the first view's fields: new plot
+            view = (self._ranges.x_range, self._ranges.y_range) if same_layout else (None, None)
+            self._make_dmap(*view)
             self.plot.object = self._dmap
         elif same_layout:
             self._redraw_view()

@@ -279,6 +279,16 @@ class DataMap:
             return self.encoding.colors(agg["mean"].to_numpy())
         return np.tile(np.array(hex_rgb("#1f3b73"), np.float64), (*count.shape, 1))
 
+    @property
+    def hover_fields(self) -> tuple[str, ...]:
+        """The names of :meth:`hover_data`'s fields, in order."""
+        fields = ["text"]
+        if self.values is not None:
+            fields.append(self.name or "value")
+            if not self.categorical:
+                fields.append("colour shows")
+        return (*fields, "points here")
+
     def hover_data(self, agg) -> dict[str, np.ndarray]:
         """Per-pixel hover fields: the text and value of the pixel's first point and, for
         numbers, the value its colour shows (the mean over the pixel's points that have

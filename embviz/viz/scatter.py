@@ -8,19 +8,10 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_embeddings
+from .datamap import category_colors
+from .encoding import NO_VALUE_COLOR, choose_encoding
 
 __all__ = ["scatter_map"]
-
-# 48 distinguishable colours: plotly's Dark24 followed by Light24.
-_PALETTE = [
-    "#2E91E5", "#E15F99", "#1CA71C", "#FB0D0D", "#DA16FF", "#222A2A", "#B68100", "#750D86",
-    "#EB663B", "#511CFB", "#00A08B", "#FB00D1", "#FC0080", "#B2828D", "#6C7C32", "#778AAE",
-    "#862A16", "#A777F1", "#620042", "#1616A7", "#DA60CA", "#6C4516", "#0D2A63", "#AF0038",
-    "#FD3216", "#00FE35", "#6A76FC", "#FED4C4", "#FE00CE", "#0DF9FF", "#F6F926", "#FF9616",
-    "#479B55", "#EEA6FB", "#DC587D", "#D626FF", "#6E899C", "#00B5F7", "#B68E00", "#C9FBE5",
-    "#FF0092", "#22FFA7", "#E3EE9E", "#86CE00", "#BC7196", "#7E7DCD", "#FC6955", "#E48F72",
-]
-
 
 def _hover(texts: pd.Series, width: int = 80, limit: int = 300) -> list[str]:
     return ["<br>".join(textwrap.wrap(str(t)[:limit] + ("…" if len(str(t)) > limit else ""),
@@ -76,23 +67,46 @@ def scatter_map(coords, meta: pd.DataFrame, color: str | None = "label", hover: 
     axes = dict(zip("xyz", xyz.T))
     common = dict(mode="markers", hovertemplate="%{text}<extra>%{fullData.name}</extra>")
     fig = go.Figure()
+    size = _marker_size(len(rows))
     values = sub[color] if color is not None else None
-    if values is None or not pd.api.types.is_numeric_dtype(values) or values.nunique() <= 12:
+    encoding = choose_encoding(meta[color], color) if color is not None else None
+    if encoding is None or not encoding.continuous:
         groups = values.astype(str) if values is not None else pd.Series("all", sub.index)
-        for i, (name, idx) in enumerate(groups.groupby(groups, sort=True).groups.items()):
+        names = list(encoding.categories) if encoding is not None else ["all"]
+        colors = dict(zip(names, category_colors(len(names))))
+        for name, idx in groups.groupby(groups, sort=False).groups.items():
             pos = sub.index.get_indexer(idx)
             fig.add_trace(trace(**{k: v[pos] for k, v in axes.items()}, name=str(name),
                                 text=_hover(sub[hover].iloc[pos]), customdata=rows[pos],
-                                **common,
-                                marker=dict(size=3, color=_PALETTE[i % len(_PALETTE)])))
+                                **common, marker=dict(size=size, color=colors.get(name))))
+        order = {name: i for i, name in enumerate(names)}  # legend in frequency order
+        fig.data = sorted(fig.data, key=lambda t: order.get(t.name, len(order)))
     else:
-        fig.add_trace(trace(**axes, name=color, text=_hover(sub[hover]), customdata=rows,
-                            **common,
-                            marker=dict(size=3, color=values.to_numpy(), colorscale="Viridis",
-                                        colorbar=dict(title=color), showscale=True)))
+        scaled = encoding.scale(values.to_numpy())
+        tickvals, ticktext = encoding.ticks()
+        grey = np.isnan(scaled)  # no value (or a sparse measure's zeros): grey, underneath
+        if grey.any():
+            label = "zero" if encoding.kind == "sparse" else "no value"
+            fig.add_trace(trace(**{k: v[grey] for k, v in axes.items()},
+                                name=f"{label} ({int(grey.sum()):,})",
+                                text=_hover(sub[hover][grey]), customdata=rows[grey], **common,
+                                marker=dict(size=size, color=NO_VALUE_COLOR)))
+        shown = ~grey
+        fig.add_trace(trace(**{k: v[shown] for k, v in axes.items()}, name=color,
+                            text=_hover(sub[hover][shown]), customdata=rows[shown], **common,
+                            showlegend=False, marker=dict(
+                                size=size, color=scaled[shown], cmin=encoding.low,
+                                cmax=encoding.high, colorscale=encoding.palette,
+                                showscale=True, colorbar=dict(title=color, tickvals=tickvals,
+                                                              ticktext=ticktext))))
     fig.update_layout(title=title, template="simple_white", legend=dict(itemsizing="constant"))
     if axis_title:
         axes = {f"{a}axis": dict(title=f"{axis_title}{i + 1}")
                 for i, a in enumerate("xyz"[:coords.shape[1]])}
         fig.update_layout(**({"scene": axes} if coords.shape[1] == 3 else axes))
     return fig
+
+
+def _marker_size(n: int) -> float:
+    """Marker size in pixels for n points: 6 for a hundred, 2 from about 100,000."""
+    return float(np.clip(8 - 1.2 * np.log10(max(n, 1)), 2, 6))

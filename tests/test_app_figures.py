@@ -1,0 +1,205 @@
+"""What the researcher sees is what the paper gets, in a real browser (Playwright + Debian
+Chromium against ``panel serve``): encodings chosen by the data with their colour bars,
+human names in tables, warnings in the page, the export preview and the exported map read
+back from the PDF, drift over time on the Bible's two editions, and the layout at two
+window sizes. Screenshots go to ``results/screenshots/figures_*.png`` (look at them).
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from app_server import (
+    CHROMIUM,
+    chromium,
+    explorer_server,
+    frame_point,
+    server_errors,
+    stable_map_frame,
+)
+from test_app import open_tab, shot, wait_for_status, wait_until
+
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")]
+
+MAP_TIMEOUT_MS = 240_000
+N = 2000
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    log = tmp_path_factory.mktemp("server") / "panel.log"
+    with explorer_server(log) as (url, process):
+        yield url, process, log
+    errors = server_errors(log.read_text())
+    assert not errors, "\n\n".join(errors)[-3000:]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as browser:
+        yield browser
+
+
+@pytest.fixture(scope="module")
+def page(server, browser):
+    page = browser.new_page(viewport={"width": 1600, "height": 1000}, accept_downloads=True)
+    page.goto(f"{server[0]}?n={N}")
+    page.get_by_text(re.compile(f"{N:,} of {N:,} points drawn in")).first.wait_for(
+        timeout=MAP_TIMEOUT_MS)
+    yield page
+    page.close()
+
+
+def choose_colour(page, label: str) -> None:
+    select = page.locator("select").nth(2)  # method, dimensions, colour
+    select.select_option(label=label)
+
+
+def legend_text(page) -> str:
+    """The text of the map's legend or colour bar (inside the pane's shadow root)."""
+    return " ".join(legend.evaluate("e => (e.shadowRoot || e).textContent")
+                    for legend in page.locator(".map-legend").all())
+
+
+def test_heavy_tailed_counts_get_a_log_colour_bar(page):
+    open_tab(page, "Map")
+    choose_colour(page, "k-occurrence (k=10)")
+    wait_until(page, lambda: "log scale" in legend_text(page), 120_000, "the log colour bar")
+    assert "k-occurrence (k=10)" in legend_text(page)
+    # hover shows the value the pixel's colour stands for, next to the point's own value
+    frame = stable_map_frame(page)
+    tooltip = page.locator(".bk-tooltip-content").first
+    for step in range(60):
+        page.mouse.move(*frame_point(frame, 0.2 + 0.6 * (step % 20) / 20,
+                                     0.3 + 0.2 * (step // 20)), steps=2)
+        page.wait_for_timeout(600)  # the server answers the hover with the pixel's fields
+        if (tooltip.count() and tooltip.is_visible() and "colour shows" in
+                (shown := tooltip.inner_text()) and "undefined" not in shown
+                and "points here: 0" not in shown):
+            break
+    else:
+        raise AssertionError("no tooltip with the coloured value over the map")
+    text = " ".join(tooltip.inner_text().split())
+    assert re.search(r"k-occurrence \(k=10\): \d", text) and "colour shows" in text, text
+    shot(page, "figures_k_occurrence")
+
+
+def test_warnings_of_a_measure_are_shown_beside_the_map(page):
+    open_tab(page, "Map")
+    choose_colour(page, "local intrinsic dimension (TwoNN, k=128)")
+    warning = page.locator(".alert-warning", has_text="local_intrinsic_dimension")
+    warning.first.wait_for(timeout=300_000)
+    assert re.search(r"excluded \d+ member point", warning.first.inner_text())
+    shot(page, "figures_local_id_warning")
+
+
+def test_signed_witness_uses_a_diverging_scale_named_by_the_groups(page):
+    open_tab(page, "Compare")
+    page.get_by_role("button", name="Run two-sample tests").click()
+    wait_for_status(page, "Two-sample tests: done", 600_000)
+    headers = " ".join(page.locator(".tabulator-col-title").all_inner_texts())
+    assert "p-value" in headers and "p_value" not in headers, headers
+    assert "n (adj.all)" in headers and "n (the rest)" in headers, headers
+    cells = page.locator(".tabulator-cell[tabulator-field=p_value]").all_inner_texts()
+    assert cells and all(c not in ("0", "0.0") for c in cells), cells
+    shot(page, "figures_compare_tables")
+    open_tab(page, "Map")
+    wait_until(page, lambda: "more adj.all-like" in legend_text(page), 120_000,
+               "the witness colour bar")
+    text = legend_text(page)
+    assert "more the rest-like" in text and "diverging scale centred at 0" in text, text
+    shot(page, "figures_witness")
+
+
+def test_export_preview_and_the_map_pdf_hold_the_legend(page, tmp_path):
+    pypdf = pytest.importorskip("pypdf")
+    open_tab(page, "Map")
+    choose_colour(page, "label")
+    wait_until(page, lambda: "noun.artifact" in legend_text(page), 120_000, "the label legend")
+    entries = re.findall(r"((?:noun|verb|adj|adv)\.\w+) \(", legend_text(page))
+    assert len(entries) >= 40
+    open_tab(page, "Export")
+    page.locator("select").first.select_option(label="map")
+    page.get_by_role("button", name="Preview").click()
+    page.get_by_text("as exported").wait_for(timeout=120_000)
+    wait_until(page, lambda: page.locator("img[src^='data:image/png']").count() > 0, 60_000,
+               "the preview image")
+    shot(page, "figures_export_preview")
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name="Download figure").click()
+    path = tmp_path / "map.pdf"
+    download.value.save_as(path)
+    text = re.sub(r"\s+", "", " ".join(p.extract_text() for p in pypdf.PdfReader(path).pages))
+    missing = [e for e in entries if e not in text]
+    assert not missing, f"legend entries missing from the PDF: {missing}"
+
+
+def test_alerts_dismiss_and_do_not_follow_to_another_view(page):
+    open_tab(page, "Concepts")
+    page.get_by_role("button", name="Colour the map by this feature").click()
+    alert = page.locator(".alert-danger", has_text="Train an SAE first")
+    alert.first.wait_for(timeout=30_000)
+    open_tab(page, "Map")
+    wait_until(page, lambda: not alert.first.is_visible(), 10_000, "the alert to close")
+    open_tab(page, "Concepts")
+    page.get_by_role("button", name="Colour the map by this feature").click()
+    alert.first.wait_for(timeout=30_000)
+    page.get_by_role("button", name="Dismiss").first.click()
+    wait_until(page, lambda: not alert.first.is_visible(), 10_000, "the dismissed alert")
+
+
+def test_drift_over_time_compares_the_two_editions(server, browser):
+    page = browser.new_page(viewport={"width": 1600, "height": 1000})
+    page.goto(server[0])  # WordNet: no time column, the button is disabled
+    page.get_by_text("Exploring: wordnet").wait_for(timeout=MAP_TIMEOUT_MS)
+    open_tab(page, "Compare")
+    assert page.get_by_role("button", name="Drift over time").is_disabled()
+    page.goto(server[0] + "?dataset=bible&n=600")
+    page.get_by_text("Exploring: bible").wait_for(timeout=MAP_TIMEOUT_MS)
+    open_tab(page, "Compare")
+    page.get_by_role("button", name="Drift over time").click()
+    wait_for_status(page, "Drift over time: done", 600_000)
+    windows = page.locator(".tabulator-cell[tabulator-field=window]").all_inner_texts()
+    assert {"1769", "2020"} <= {w.replace(",", "") for w in windows}, windows
+    p_values = page.locator(".tabulator-cell[tabulator-field=p_value]").all_inner_texts()
+    assert any(p not in ("—", "") for p in p_values), p_values
+    shot(page, "figures_drift_bible")
+    page.close()
+
+
+@pytest.mark.parametrize("size", [(1600, 1000), (1280, 800)])
+def test_controls_are_never_clipped_and_the_page_scrolls(server, browser, size):
+    width, height = size
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(f"{server[0]}?n={N}")
+    page.get_by_text(re.compile(f"{N:,} of {N:,} points drawn in")).first.wait_for(
+        timeout=MAP_TIMEOUT_MS)
+    for name in [t.inner_text() for t in page.locator(".bk-tab").all()]:
+        open_tab(page, name)
+        clipped = page.evaluate("""(width) => {
+          const out = [];
+          const visit = (root) => {
+            for (const el of root.querySelectorAll('button, select, input')) {
+              const r = el.getBoundingClientRect();
+              const outside = r.right > width + 1 || r.left < -1;
+              if (r.width > 0 && outside) out.push(el.outerHTML.slice(0, 80));
+            }
+            for (const el of root.querySelectorAll('*')) if (el.shadowRoot) visit(el.shadowRoot);
+          };
+          visit(document);
+          return out;
+        }""", width)
+        assert not clipped, f"{name} at {width}x{height}: {clipped[:3]}"
+        shot(page, f"figures_layout_{width}_{name.lower()}")
+    open_tab(page, "Map")
+    page.mouse.move(width // 2, height - 50)
+    before = page.evaluate("() => document.scrollingElement.scrollTop")
+    page.mouse.wheel(0, 600)
+    page.wait_for_timeout(500)
+    scrolled = page.evaluate("""() => Math.max(document.scrollingElement.scrollTop,
+      ...[...document.querySelectorAll('*')].map(e => e.scrollTop))""")
+    assert scrolled > before, "the page does not scroll"
+    page.close()
