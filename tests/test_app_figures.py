@@ -26,6 +26,10 @@ pytestmark = [pytest.mark.slow,
 
 MAP_TIMEOUT_MS = 240_000
 N = 2000
+#: The explorer's views and a text each shows once rendered.
+VIEWS = {"Data": "Current corpus", "Map": "Selection mode", "Geometry":
+         "Compute geometry report", "Concepts": "Sparse autoencoder", "Compare": "Two groups",
+         "Export": "Figures (paper style)"}
 
 
 @pytest.fixture(scope="module")
@@ -72,18 +76,30 @@ def test_heavy_tailed_counts_get_a_log_colour_bar(page):
     # hover shows the value the pixel's colour stands for, next to the point's own value
     frame = stable_map_frame(page)
     tooltip = page.locator(".bk-tooltip-content").first
-    for step in range(60):
-        page.mouse.move(*frame_point(frame, 0.2 + 0.6 * (step % 20) / 20,
-                                     0.3 + 0.2 * (step // 20)), steps=2)
-        page.wait_for_timeout(600)  # the server answers the hover with the pixel's fields
-        if (tooltip.count() and tooltip.is_visible() and "colour shows" in
-                (shown := tooltip.inner_text()) and "undefined" not in shown
-                and "points here: 0" not in shown):
+    pattern = re.compile(r"k-occurrence \(k=10\): \d+ colour shows: [\d.]+ points here: [1-9]")
+
+    def hovered() -> str:
+        shown = " ".join(tooltip.inner_text().split()) if tooltip.count() else ""
+        return shown if pattern.search(shown) else ""
+
+    text = ""
+    for row in (0.45, 0.6, 0.3):  # along a row of the map, 2 pixels a step
+        for step in range(int(0.6 * frame["width"] / 2)):
+            page.mouse.move(*frame_point(frame, 0.2 + 2 * step / frame["width"], row))
+            page.wait_for_timeout(40)
+            if tooltip.count() and tooltip.is_visible():  # over a point: wait for its fields
+                for _ in range(10):
+                    if text := hovered():
+                        break
+                    page.wait_for_timeout(200)
+            if text:
+                break
+        if text:
             break
     else:
-        raise AssertionError("no tooltip with the coloured value over the map")
-    text = " ".join(tooltip.inner_text().split())
-    assert re.search(r"k-occurrence \(k=10\): \d", text) and "colour shows" in text, text
+        shot(page, "timeout")
+        raise AssertionError(f"no tooltip with the coloured value; last: "
+                             f"{tooltip.inner_text() if tooltip.count() else None!r}")
     shot(page, "figures_k_occurrence")
 
 
@@ -92,7 +108,8 @@ def test_warnings_of_a_measure_are_shown_beside_the_map(page):
     choose_colour(page, "local intrinsic dimension (TwoNN, k=128)")
     warning = page.locator(".alert-warning", has_text="local_intrinsic_dimension")
     warning.first.wait_for(timeout=300_000)
-    assert re.search(r"excluded \d+ member point", warning.first.inner_text())
+    text = warning.first.evaluate("e => (e.shadowRoot || e).textContent")
+    assert re.search(r"excluded \d+ member point", text), text
     shot(page, "figures_local_id_warning")
 
 
@@ -107,10 +124,11 @@ def test_signed_witness_uses_a_diverging_scale_named_by_the_groups(page):
     assert cells and all(c not in ("0", "0.0") for c in cells), cells
     shot(page, "figures_compare_tables")
     open_tab(page, "Map")
-    wait_until(page, lambda: "more adj.all-like" in legend_text(page), 120_000,
+    wait_until(page, lambda: "more like adj.all" in legend_text(page), 120_000,
                "the witness colour bar")
     text = legend_text(page)
-    assert "more the rest-like" in text and "diverging scale centred at 0" in text, text
+    assert "more like the rest" in text and "diverging scale centred at 0" in text, text
+    page.wait_for_timeout(3000)  # the new colouring is on the plot, not only the legend
     shot(page, "figures_witness")
 
 
@@ -170,6 +188,32 @@ def test_drift_over_time_compares_the_two_editions(server, browser):
     page.close()
 
 
+#: Buttons, dropdowns and inputs that stick out of the window or out of a box that hides its
+#: overflow (a column narrower than its widgets), searched through Panel's shadow roots.
+CLIPPED_CONTROLS_JS = """(width) => {
+  const out = [];
+  const parentOf = (el) => el.parentElement || (el.parentNode && el.parentNode.host) || null;
+  const clipped = (el, r) => {
+    if (r.right > width + 1 || r.left < -1) return true;
+    for (let p = parentOf(el); p && p !== document.body; p = parentOf(p)) {
+      if (getComputedStyle(p).overflowX === 'visible') continue;
+      const q = p.getBoundingClientRect();
+      if (r.right > q.right + 1 || r.left < q.left - 1) return true;
+    }
+    return false;
+  };
+  const visit = (root) => {
+    for (const el of root.querySelectorAll('button, select, input')) {
+      const r = el.getBoundingClientRect();
+      if (r.width > 0 && r.height > 0 && clipped(el, r)) out.push(el.outerHTML.slice(0, 90));
+    }
+    for (const el of root.querySelectorAll('*')) if (el.shadowRoot) visit(el.shadowRoot);
+  };
+  visit(document);
+  return out;
+}"""
+
+
 @pytest.mark.parametrize("size", [(1600, 1000), (1280, 800)])
 def test_controls_are_never_clipped_and_the_page_scrolls(server, browser, size):
     width, height = size
@@ -177,29 +221,65 @@ def test_controls_are_never_clipped_and_the_page_scrolls(server, browser, size):
     page.goto(f"{server[0]}?n={N}")
     page.get_by_text(re.compile(f"{N:,} of {N:,} points drawn in")).first.wait_for(
         timeout=MAP_TIMEOUT_MS)
-    for name in [t.inner_text() for t in page.locator(".bk-tab").all()]:
+    for name, marker in VIEWS.items():
         open_tab(page, name)
-        clipped = page.evaluate("""(width) => {
-          const out = [];
-          const visit = (root) => {
-            for (const el of root.querySelectorAll('button, select, input')) {
-              const r = el.getBoundingClientRect();
-              const outside = r.right > width + 1 || r.left < -1;
-              if (r.width > 0 && outside) out.push(el.outerHTML.slice(0, 80));
-            }
-            for (const el of root.querySelectorAll('*')) if (el.shadowRoot) visit(el.shadowRoot);
-          };
-          visit(document);
-          return out;
-        }""", width)
+        page.get_by_text(marker).first.wait_for(timeout=60_000)  # the view has rendered
+        page.wait_for_timeout(500)
+        clipped = page.evaluate(CLIPPED_CONTROLS_JS, width)
         assert not clipped, f"{name} at {width}x{height}: {clipped[:3]}"
         shot(page, f"figures_layout_{width}_{name.lower()}")
-    open_tab(page, "Map")
-    page.mouse.move(width // 2, height - 50)
-    before = page.evaluate("() => document.scrollingElement.scrollTop")
-    page.mouse.wheel(0, 600)
-    page.wait_for_timeout(500)
-    scrolled = page.evaluate("""() => Math.max(document.scrollingElement.scrollTop,
-      ...[...document.querySelectorAll('*')].map(e => e.scrollTop))""")
-    assert scrolled > before, "the page does not scroll"
+    open_tab(page, "Compare")  # three sections: taller than the window
+    page.get_by_text(VIEWS["Compare"]).first.wait_for(timeout=60_000)
+    scrolled = page.evaluate("""() => {
+      const page = document.scrollingElement;
+      window.scrollTo(0, 400);
+      return [page.scrollHeight, window.innerHeight, window.scrollY];
+    }""")
+    assert scrolled[0] > scrolled[1] and scrolled[2] > 0, f"the page does not scroll: {scrolled}"
     page.close()
+
+
+def _download_pdf_text(page, tmp_path, name: str) -> str:
+    pypdf = pytest.importorskip("pypdf")
+    open_tab(page, "Export")
+    page.locator("select").first.select_option(label="map")
+    with page.expect_download(timeout=120_000) as download:
+        page.get_by_role("button", name="Download figure").click()
+    path = tmp_path / f"{name}.pdf"
+    download.value.save_as(path)
+    return " ".join(p.extract_text() for p in pypdf.PdfReader(path).pages)
+
+
+def test_a_sparse_sae_feature_is_exported_with_the_screen_scale(page, tmp_path):
+    """The SAE feature map: active points on top, and the PDF's colour bar carries the same
+    tick labels as the colour bar on the screen."""
+    open_tab(page, "Concepts")
+    page.get_by_role("button", name="Train or load SAE").click()
+    page.get_by_text("features active on this corpus").wait_for(timeout=900_000)
+    page.locator(".tabulator-row .tabulator-cell[tabulator-field=label]").first.click()
+    page.get_by_text("Top texts").wait_for(timeout=60_000)
+    page.get_by_role("button", name="Colour the map by this feature").click()
+    open_tab(page, "Map")
+    wait_until(page, lambda: "active points on top" in legend_text(page), 120_000,
+               "the sparse colour bar")
+    ticks = re.findall(r"– ([0-9.]+)", legend_text(page))
+    assert len(ticks) >= 3, legend_text(page)
+    page.wait_for_timeout(3000)  # the new colouring is on the plot, not only the legend
+    shot(page, "figures_sae_feature")
+    text = re.sub(r"\s+", "", _download_pdf_text(page, tmp_path, "sae_map"))
+    missing = [t for t in ticks if t not in text]
+    assert not missing, f"colour-bar labels {missing} of the screen are not in the PDF"
+    assert "zero(" in text and "activepointsontop" in text
+
+
+def test_query_markers_are_exported_only_while_shown(page, tmp_path):
+    open_tab(page, "Map")
+    query = page.locator("input[type=text]").last
+    query.fill("a large wild cat with a mane")
+    page.get_by_role("button", name="Find neighbours").click()
+    page.get_by_text("Nearest texts to").wait_for(timeout=60_000)
+    assert "queryneighbour" in re.sub(r"\s+", "", _download_pdf_text(page, tmp_path, "q1"))
+    open_tab(page, "Map")
+    page.get_by_role("button", name="Clear query markers").click()
+    page.wait_for_timeout(1000)
+    assert "queryneighbour" not in re.sub(r"\s+", "", _download_pdf_text(page, tmp_path, "q2"))

@@ -74,7 +74,7 @@ class CompareView(Viewer):
             result_table(witness["top"], groups, height=300)])
         # signed: a diverging scale whose ends say which group is which
         self.state.add_measure(f"MMD witness ({groups[0]} vs {groups[1]})", witness["values"],
-                               ends=(f"more {groups[1]}-like", f"more {groups[0]}-like"))
+                               ends=(f"more like {groups[1]}", f"more like {groups[0]}"))
 
     def _tests(self):
         from ..drift import mmd_witness, two_sample_table

@@ -124,6 +124,7 @@ class DataView(Viewer):
         for select in (self._text_col, self._label_col, self._group_col, self._time_col):
             select.param.watch(self._columns_changed, "value")
         self.summary = pn.pane.Markdown("")
+        self.notes = pn.Column(sizing_mode="stretch_width", margin=0)
         self.state.param.watch(self._describe, "exploration")
 
     def _dropper(self, suffixes, name: str) -> LimitedFileDropper:
@@ -292,6 +293,7 @@ class DataView(Viewer):
         columns = ", ".join(escape_markup(c) for c in data.meta.columns)
         self.summary.object = (f"**{len(data):,} texts**, d = {data.dim}, model "
                                f"{escape_markup(model)}, {labels} labels; columns: {columns}")
+        self.notes.objects = self.state.runner.noted([])  # what loading it warned about
 
     def __panel__(self):
         embedding = controls(self, "model", "pooling", "layer", "prompt", widgets={
@@ -309,4 +311,5 @@ class DataView(Viewer):
                                           "column, row-aligned.", self._vectors,
                                           self._vectors_meta, self._load_vectors)),
                 width=420),
-            pn.Column("### Current corpus", self.summary, sizing_mode="stretch_width"))
+            pn.Column("### Current corpus", self.notes, self.summary,
+                      sizing_mode="stretch_width"))

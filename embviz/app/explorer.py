@@ -21,6 +21,13 @@ __all__ = ["Explorer", "explore"]
 #: itself destroys it only after ``--unused-session-lifetime``, 15 s by default, checked
 #: every 17 s).
 _GONE_AFTER_MS = 3_000
+#: The template scrolls its main area inside a fixed-height box under a page that does not
+#: scroll (so the wheel, Page Down and the browser's scroll bar do nothing over the header);
+#: here the page itself scrolls, as a page.
+_PAGE_SCROLLS = """
+body { overflow-y: auto !important; height: auto !important; }
+#container, #content, #main { height: auto !important; overflow: visible !important; }
+"""
 
 
 def _connected(session) -> bool:
@@ -145,7 +152,8 @@ class Explorer(Viewer):
         return pn.template.FastListTemplate(
             title="embviz explorer", main=[self], header_background="#2E4057",
             main_layout=None, font="Liberation Sans, Arial, sans-serif",
-            font_url="data:text/css,")  # no web font: the app works offline
+            font_url="data:text/css,",  # no web font: the app works offline
+            raw_css=[_PAGE_SCROLLS])
 
 
 def explore(data, meta=None, source: str = "", **params) -> Explorer:

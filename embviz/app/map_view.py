@@ -84,8 +84,11 @@ class MapView(Viewer):
         # a new `version` draws the same view again (the selection or the query changed)
         self._version = hv.streams.Stream.define("Redraw", version=0)()
         self._ranges = hv.streams.RangeXY(x_range=x_range, y_range=y_range)
+        size = getattr(self, "_size", None)  # a rebuilt plot starts at the plot's own size
+        self._size = hv.streams.PlotSize(width=size.width if size else None,
+                                         height=size.height if size else None)
         self._dmap = hv.DynamicMap(Callable(self._element, memoize=False), streams=[
-            self._ranges, hv.streams.PlotSize(), self._version])
+            self._ranges, self._size, self._version])
         hv.streams.BoundsXY(source=self._dmap).add_subscriber(self._on_box)
         hv.streams.Lasso(source=self._dmap).add_subscriber(self._on_lasso)
 

@@ -78,6 +78,11 @@ def controls(parameterized: param.Parameterized, *names: str, widgets: dict | No
                 and not isinstance(parameter, param.ListSelector)):
             widgets[name] = {"type": CheckedSelect,
                              "refuse": runner.fail if runner is not None else None}
+        # Param's widgets are 300 px wide by default: in a narrower column they would be
+        # cut off; they fill the column instead
+        spec = widgets.get(name, {})
+        spec = {"type": spec} if isinstance(spec, type) else dict(spec)
+        widgets[name] = {**spec, "width": None, "sizing_mode": "stretch_width"}
     return pn.Param(parameterized.param, parameters=list(names), show_name=False,
                     sizing_mode="stretch_width", widgets=widgets, **kwargs)
 

@@ -55,7 +55,9 @@ def drift_over_time_figure(df: pd.DataFrame, alpha: float = 0.05, title: str = "
                   annotation_text=f"α = {alpha}")
     fig.update_yaxes(title_text="effect size", row=1, col=1)
     fig.update_yaxes(title_text="−log10 p", row=2, col=1)
-    fig.update_xaxes(title_text="window", row=2, col=1)
+    fig.update_xaxes(title_text="window (start)", row=2, col=1)
+    if not pd.api.types.is_datetime64_any_dtype(df["window"]):  # 1769, 2020: two periods,
+        fig.update_xaxes(type="category")                       # not a 250-year axis
     fig.update_layout(title=title or f"Drift over time ({method})", showlegend=False)
     return fig
 

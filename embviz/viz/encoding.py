@@ -116,6 +116,8 @@ class ColorEncoding:
         if self.kind == "log":
             top = 10 ** self.high - 1
             values = [v for v in _log_ticks(top) if v <= top]
+            if top >= 1.5 * values[-1]:  # the top of the scale is labelled too
+                values.append(float(f"{top:.2g}"))
             return [float(np.log10(1 + v)) for v in values], [_number(v) for v in values]
         if self.kind == "diverging":
             count = 3  # the two named ends and 0
