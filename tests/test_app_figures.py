@@ -228,8 +228,8 @@ def test_controls_are_never_clipped_and_the_page_scrolls(server, browser, size):
         clipped = page.evaluate(CLIPPED_CONTROLS_JS, width)
         assert not clipped, f"{name} at {width}x{height}: {clipped[:3]}"
         shot(page, f"figures_layout_{width}_{name.lower()}")
-    open_tab(page, "Compare")  # three sections: taller than the window
-    page.get_by_text(VIEWS["Compare"]).first.wait_for(timeout=60_000)
+    open_tab(page, "Map")  # the map, then the selection's tables: taller than the window
+    page.get_by_text("Selected texts").first.wait_for(timeout=60_000)
     scrolled = page.evaluate("""() => {
       const page = document.scrollingElement;
       window.scrollTo(0, 400);
