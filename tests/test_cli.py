@@ -69,7 +69,7 @@ def test_summary_writes_table_and_map(tmp_path):
     assert (tmp_path / "res" / "map.html").stat().st_size > 10_000
     if HAS_CHROMIUM:
         assert (tmp_path / "res" / "map.png").exists() and (tmp_path / "res" / "map.pdf").exists()
-    assert "isoscore" in out.stdout
+    assert "IsoScore" in out.stdout and "p_value" not in out.stdout  # display names
 
 
 @pytest.mark.parametrize("args, message", [
