@@ -217,7 +217,7 @@ def test_second_corpus_remaining_actions(server, browser):
                            ("Compare with another model", "comparing: done")):
         page.get_by_role("button", name=button).click()
         wait_for_status(page, status, 600_000)
-    assert page.locator(".tabulator-cell", has_text="linear_cka").count() == 1
+    assert page.locator(".tabulator-cell", has_text="linear CKA").count() == 1  # display name
     assert page.locator(".alert-danger").filter(has_text="failed").count() == 0
     shot(page, "compare_bible")
     page.close()
