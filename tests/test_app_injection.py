@@ -143,6 +143,9 @@ def test_compare_header_shows_group_values_as_text(page):
     page.get_by_role("button", name="Run two-sample tests").click()
     wait_for_status(page, "Two-sample tests: done", 300_000)
     _shown_as_text(page, "compare_header", page.locator("p", has_text="(n = "))
+    # Tabulator sets column titles as innerHTML: the groups' names in "n (A)" are text
+    _shown_as_text(page, "compare_table_titles",
+                   page.locator(".tabulator-col-title", has_text="n (group A"))
 
 
 def test_concepts_top_texts_are_text(page):

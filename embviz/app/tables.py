@@ -4,6 +4,8 @@ the Export view writes) keeps its machine names and full precision."""
 
 from __future__ import annotations
 
+import html
+
 import pandas as pd
 import panel as pn
 
@@ -16,8 +18,11 @@ _WRAPPED = ("text", "neighbor_text", "parameters", "note", "top_texts", "example
 
 
 def _options(shown: pd.DataFrame, titles: dict[str, str]) -> dict:
+    """Tabulator options: escaped titles (Tabulator sets a title as ``innerHTML``, and a title
+    may hold a column name or a group name from the user's file), wrapped long texts."""
     wrapped = [c for c in shown.columns if c in _WRAPPED]
-    return dict(titles=titles, formatters={c: {"type": "textarea"} for c in wrapped},
+    return dict(titles={c: html.escape(str(t), quote=True) for c, t in titles.items()},
+                formatters={c: {"type": "textarea"} for c in wrapped},
                 widths={c: 320 for c in wrapped})
 
 
