@@ -26,25 +26,26 @@ from .text import escape_markup
 __all__ = ["collected", "warning_pane"]
 
 _local = threading.local()
-_installed = {"done": False}
 _lock = threading.Lock()
 
 
+def _show(message, category, filename, lineno, file=None, line=None):
+    """Hand the warning to this thread's collector, then to the hook it replaced (the log)."""
+    collector = getattr(_local, "collector", None)
+    if collector is not None:
+        collector.append(str(message))
+    _show.replaced(message, category, filename, lineno, file, line)
+
+
 def _install() -> None:
+    """Put :func:`_show` in front of ``warnings.showwarning`` (again, if something such as
+    ``catch_warnings`` swapped it out since), and show the package's warnings always."""
     with _lock:
-        if _installed["done"]:
+        if warnings.showwarning is _show:
             return
         warnings.filterwarnings("always", category=UserWarning, module=r"embviz(\.|$)")
-        original = warnings.showwarning
-
-        def show(message, category, filename, lineno, file=None, line=None):
-            collector = getattr(_local, "collector", None)
-            if collector is not None:
-                collector.append(str(message))
-            original(message, category, filename, lineno, file, line)
-
-        warnings.showwarning = show
-        _installed["done"] = True
+        _show.replaced = warnings.showwarning
+        warnings.showwarning = _show
 
 
 @contextlib.contextmanager
