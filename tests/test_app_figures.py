@@ -180,7 +180,9 @@ def test_drift_over_time_compares_the_two_editions(server, browser):
     open_tab(page, "Compare")
     page.get_by_role("button", name="Drift over time").click()
     wait_for_status(page, "Drift over time: done", 600_000)
-    windows = page.locator(".tabulator-cell[tabulator-field=window]").all_inner_texts()
+    cells = page.locator(".tabulator-cell[tabulator-field=window]")
+    wait_until(page, lambda: cells.count() >= 2, 60_000, "the windows' table")
+    windows = cells.all_inner_texts()
     assert {"1769", "2020"} <= {w.replace(",", "") for w in windows}, windows
     p_values = page.locator(".tabulator-cell[tabulator-field=p_value]").all_inner_texts()
     assert any(p not in ("—", "") for p in p_values), p_values
