@@ -112,3 +112,11 @@ def test_lof_equals_sklearn_and_a_planted_outlier_is_flagged():
     assert scores["knn_distance_outlier"].sum() == 8
     graph = knn_graph(X, k=10, metric="euclidean", progress=False)
     np.testing.assert_array_equal(scores["knn_distance"], graph.distances[:, 9])
+
+
+def test_depths_are_the_drift_modules_tte_depth():
+    from embviz.drift import tte_depth
+
+    X = np.random.default_rng(3).normal(size=(300, 12)) + 0.5
+    scores = outliers(X, progress=False)  # depths made block by block
+    np.testing.assert_allclose(scores["tte_depth"], tte_depth(X), rtol=1e-12)

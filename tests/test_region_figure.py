@@ -53,3 +53,24 @@ def test_region_names_are_text_in_the_written_pdf(tmp_path, width):
     assert all(word in text for word in WORDS)
     images = [image for page in reader.pages for image in page.images]
     assert len(images) == 1  # the points: one raster, whatever n
+
+
+@needs_chromium
+def test_the_readme_block_runs(tmp_path, monkeypatch):
+    """README "Regions, map trust, duplicates" as written (PCA for UMAP and a card without
+    intervals, to stay fast)."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    block = re.search(r"## Regions, map trust, duplicates\n.*?```python\n(.*?)```", readme,
+                      re.S).group(1)
+    block = block.replace('ex.coords("umap")', 'ex.coords("pca")').replace(
+        "graph=graph, name=", "graph=graph, ci=False, name=")
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    exec(compile(block, "README.md", "exec"), namespace)
+    assert namespace["found"].table["level"].nunique() == 3
+    assert namespace["card"].size == namespace["found"].table["size"][0]
+    assert namespace["trust"].summary.startswith("map trust (k=10)")
+    assert len(namespace["scores"]) == 2000
+    assert (tmp_path / "regions.pdf").stat().st_size > 0

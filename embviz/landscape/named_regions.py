@@ -6,8 +6,11 @@ high-dimensional neighbourhoods rather than a 2-D picture of them, and it exists
 while the map above 200,000 points is PCA (UMAP takes hours there), whose overlapping clouds a
 density clustering cannot cut. Modularity's resolution gives the levels of granularity, and
 the quotient-graph construction (:mod:`embviz.landscape.leiden`) makes them nest. Every point
-gets a region (no "noise" class). Regions need not be contiguous on the map: where one is
-split there, the map is what misleads (:func:`~embviz.landscape.map_trust` says where).
+gets a region (no "noise" class). No edge joins two connected components of the graph, so
+they are never merged: a coarse level has at least as many regions as the graph has
+components (separate clusters stay separate at every level). Regions need not be contiguous
+on the map: where one is split there, the map is what misleads
+(:func:`~embviz.landscape.map_trust` says where).
 
 Names are c-TF-IDF words (Grootendorst 2022; :func:`embviz.sae.distinctive_words`): a
 region's texts are one class, scored against the other regions of its level. With an SAE's
@@ -153,10 +156,16 @@ def regions(data, coords=None, k: int = 15, resolutions: Sequence[float] = RESOL
     n = len(X)
     texts = texts_of(data, n, texts)
     coords = _check_coords(coords, n)
+    n_words, n_concepts = check_positive_int(n_words, "n_words"), check_positive_int(
+        n_concepts, "n_concepts")
+    presence = None if concepts is None else _presence(concepts, n)
+    concept_names = None if presence is None else _concept_names(concept_labels,
+                                                                 presence.shape[1])
     levels = leiden_levels(graph, k, gammas, random_state)
     offsets = np.cumsum([0] + [int(level.max()) + 1 for level in levels])
     ids = levels + offsets[:-1, None]
-    tables = [_level_table(ids, i, gammas[::-1][i], texts, coords, concepts, concept_labels,
+    terms = _terms(texts)
+    tables = [_level_table(ids, i, gammas[::-1][i], terms, coords, presence, concept_names,
                            n_words, n_concepts) for i in range(len(levels))]
     points = pd.DataFrame({f"level_{i}": row for i, row in enumerate(ids)})
     parameters = {"method": "leiden (modularity), nested by quotient graphs", "k": k,
@@ -174,15 +183,15 @@ def _check_coords(coords, n: int) -> np.ndarray | None:
     return coords
 
 
-def _level_table(ids: np.ndarray, level: int, resolution: float, texts, coords, concepts,
-                 concept_labels, n_words: int, n_concepts: int) -> pd.DataFrame:
+def _level_table(ids: np.ndarray, level: int, resolution: float, terms, coords, presence,
+                 concept_names, n_words: int, n_concepts: int) -> pd.DataFrame:
     """One row per region of ``level``."""
     own = ids[level]
     first = int(own.min())
     local = own - first
     sizes = np.bincount(local)
     groups = np.split(np.argsort(local, kind="stable"), np.cumsum(sizes)[:-1])
-    words = _words(texts, groups, n_words)
+    words = _words(terms, groups, n_words)
     names = [" / ".join(w[:_NAME_WORDS]) if w else f"region {first + i}"
              for i, w in enumerate(words)]
     parent = (ids[level - 1][[g[0] for g in groups]] if level > 0
@@ -192,17 +201,27 @@ def _level_table(ids: np.ndarray, level: int, resolution: float, texts, coords, 
         "region": first + np.arange(len(groups)), "level": level, "resolution": resolution,
         "parent": parent, "size": sizes, "share": sizes / len(own), "name": names,
         "top_words": words,
-        "top_concepts": _top_concepts(concepts, concept_labels, local, n_concepts),
+        "top_concepts": _top_concepts(presence, concept_names, local, n_concepts),
         "x": x, "y": y})
 
 
-def _words(texts, groups: list[np.ndarray], n_words: int) -> list[list[str]]:
-    if texts is None:
+def _words(terms, groups: list[np.ndarray], n_words: int) -> list[list[str]]:
+    """c-TF-IDF words of each group, from the corpus's counts ``terms`` (or none)."""
+    if terms is None:
         return [[] for _ in groups]
-    from ..sae.labels import distinctive_words
+    from ..sae.labels import _group_words
 
-    return distinctive_words(texts, groups, n_words=check_positive_int(n_words, "n_words"),
-                             method="ctfidf")
+    return _group_words(*terms, groups, n_words, "ctfidf", min_count=2,
+                        prior_scale=100.0)  # (the prior is log-odds' only)
+
+
+def _terms(texts):
+    """The document-term counts and vocabulary of the texts, made once for every level."""
+    if texts is None:
+        return None
+    from ..sae.labels import _doc_term
+
+    return _doc_term(texts, binary=False)
 
 
 def _places(coords, local: np.ndarray, n_regions: int) -> tuple[np.ndarray, np.ndarray]:
@@ -216,40 +235,39 @@ def _places(coords, local: np.ndarray, n_regions: int) -> tuple[np.ndarray, np.n
     return coords[nearest, 0], coords[nearest, 1]
 
 
-def _top_concepts(concepts, concept_labels, local: np.ndarray,
+def _top_concepts(presence, concept_names, local: np.ndarray,
                   n_concepts: int) -> list[list[str]]:
-    """Per region, the concepts most over-represented in it against the rest (present more
-    often, q < 0.05 over the features), largest difference of presence first."""
+    """Per region, the concepts (columns of the presence matrix ``(n, d_sae)``) most
+    over-represented in it against the rest (present more often, q < 0.05 over the
+    features), largest difference of presence first."""
     n_regions = int(local.max()) + 1
-    if concepts is None:
+    if presence is None:
         return [[] for _ in range(n_regions)]
     from ..sae.analysis import benjamini_hochberg, two_proportion_test
 
-    presence = _presence(concepts, len(local))
     n = len(local)
     member = sp.csr_matrix((np.ones(n), (local, np.arange(n))), shape=(n_regions, n))
     inside = (member @ presence).toarray()
     sizes = np.bincount(local, minlength=n_regions)[:, None]
     outside = presence.sum(axis=0).A1[None, :] - inside
     diff = inside / sizes - outside / np.maximum(n - sizes, 1)
-    labels = _concept_names(concept_labels, presence.shape[1])
     out = []
     for r in range(n_regions):
         _, p_value = two_proportion_test(inside[r], int(sizes[r, 0]), outside[r],
                                          n - int(sizes[r, 0]))
         ok = np.flatnonzero((diff[r] > 0) & (benjamini_hochberg(p_value) < _CONCEPT_ALPHA))
         best = ok[np.lexsort((ok, -diff[r, ok]))][:n_concepts]
-        out.append([labels[f] for f in best])
+        out.append([concept_names[f] for f in best])
     return out
 
 
 def _presence(concepts, n: int) -> sp.csr_matrix:
-    if not (sp.issparse(concepts) or isinstance(concepts, np.ndarray)) or np.ndim(concepts) != 2:
-        raise TypeError(f"concepts must be a 2-D sparse matrix or array of SAE codes (n, d_sae), "
-                        f"got {type(concepts).__name__}")
-    if concepts.shape[0] != n:
-        raise ValueError(f"concepts has {concepts.shape[0]} rows but data has {n}")
-    return (sp.csr_matrix(concepts) != 0).astype(np.float64)
+    from ..sae.analysis import _presence as presence  # the package's one reading of codes
+
+    found = presence(concepts, "concepts")
+    if found.shape[0] != n:
+        raise ValueError(f"concepts has {found.shape[0]} rows but data has {n}")
+    return found
 
 
 def _concept_names(concept_labels, d_sae: int) -> list[str]:

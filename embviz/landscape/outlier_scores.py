@@ -9,7 +9,8 @@ Three scores that see different things:
 * **TTE depth** (Seegmiller & Preum 2023) — 2 − the mean cosine distance to every other
   point: far from the corpus's centre of mass, whatever the neighbourhood (low = atypical).
 
-kNN distance and LOF are read from the graph (O(n·k)); depth costs O(n·d).
+kNN distance and LOF are read from the graph (O(n·k)); depth costs O(n·d) time and, computed
+block by block, O(block·d) memory beyond the vectors.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_number
+from .._validation import check_number, unit_rows
 from ._inputs import texts_of, vectors_and_graph
 
 __all__ = ["local_outlier_factor", "outliers"]
 
 _LRD_EPSILON = 1e-10  # as scikit-learn: duplicates (reachability 0) get a finite density
+_DEPTH_BLOCK = 65_536  # rows normalised at a time for the depths
 
 
 def local_outlier_factor(graph, k: int) -> np.ndarray:
@@ -94,13 +96,11 @@ def outliers(data, k: int = 10, share: float = 0.01, graph=None, texts=None,
     >>> int(scores["n_flags"].idxmax())
     99
     """
-    from ..drift.depth import tte_depth
-
     share = check_number(share, "share", 0, 1, low_open=True, high_open=True)
     X, graph = vectors_and_graph(data, graph, k, metric, "outliers", progress)
     frame = pd.DataFrame({"row": np.arange(len(X)),
                           "knn_distance": graph.distances[:, k - 1].astype(np.float64),
-                          "lof": local_outlier_factor(graph, k), "tte_depth": tte_depth(X)})
+                          "lof": local_outlier_factor(graph, k), "tte_depth": _depths(X)})
     frame["knn_distance_outlier"] = _top(frame["knn_distance"].to_numpy(), share)
     frame["lof_outlier"] = _top(frame["lof"].to_numpy(), share)
     frame["depth_outlier"] = _top(-frame["tte_depth"].to_numpy(), share)
@@ -110,6 +110,15 @@ def outliers(data, k: int = 10, share: float = 0.01, graph=None, texts=None,
     if texts is not None:
         frame["text"] = texts
     return frame
+
+
+def _depths(X: np.ndarray) -> np.ndarray:
+    """:func:`embviz.drift.tte_depth` of every row within ``X`` (each row left out of its own
+    depth), with unit rows made block by block instead of a float64 copy of ``X``."""
+    blocks = range(0, len(X), _DEPTH_BLOCK)
+    total = sum(unit_rows(X[i:i + _DEPTH_BLOCK]).sum(axis=0) for i in blocks)
+    return np.concatenate([1 + (unit_rows(X[i:i + _DEPTH_BLOCK]) @ total - 1) / (len(X) - 1)
+                           for i in blocks])
 
 
 def _top(score: np.ndarray, share: float) -> np.ndarray:

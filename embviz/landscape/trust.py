@@ -135,11 +135,10 @@ def map_trust(data, coords, k: int = 10, graph=None, metric: str = "cosine",
     rng = np.random.default_rng(check_random_state(random_state))
     reference = (np.arange(n) if n_reference >= n
                  else np.sort(rng.choice(n, n_reference, replace=False)))
-    space = Space(unit_rows(X, np.float32) if graph.metric == "cosine"
+    space = _Space(unit_rows(X, np.float32) if graph.metric == "cosine"
                   else X.astype(np.float32), graph.metric)
-    on_map = Space(coords, "euclidean")
-    map_indices = map_neighbors(coords, graph.k)
-    width = graph.k
+    on_map = _Space(coords, "euclidean")
+    map_indices = _map_neighbors(coords, graph.k)
     points = pd.DataFrame({
         "knn_recall": _recall(graph.indices[:, :k], map_indices[:, :k]),
         "trustworthiness": _trust(map_indices[:, :k], graph.indices, space, reference, k,
@@ -147,7 +146,7 @@ def map_trust(data, coords, k: int = 10, graph=None, metric: str = "cosine",
         "continuity": _trust(graph.indices[:, :k], map_indices, on_map, reference, k,
                              progress, "continuity")})
     ranks = ("ranks exact" if len(reference) == n else
-             f"ranks exact within {width} neighbours, beyond estimated from "
+             f"ranks exact within {graph.k} neighbours, beyond estimated from "
              f"{len(reference)} reference rows")
     parameters = {"k": k, "metric": graph.metric, "ranks": ranks}
     table = result_table({"metric": name, "value": float(points[name].mean()),
@@ -157,7 +156,7 @@ def map_trust(data, coords, k: int = 10, graph=None, metric: str = "cosine",
 
 
 @dataclass(frozen=True)
-class Space:
+class _Space:
     """Rows and the metric in which their distances are taken (ranks only need the order)."""
 
     rows: np.ndarray
@@ -185,7 +184,7 @@ def _check_map(coords, n: int) -> np.ndarray:
     return coords
 
 
-def map_neighbors(coords: np.ndarray, k: int) -> np.ndarray:
+def _map_neighbors(coords: np.ndarray, k: int) -> np.ndarray:
     """Each point's ``k`` nearest other points on the map (k-d tree), nearest first."""
     from scipy.spatial import cKDTree
 
@@ -200,53 +199,55 @@ def _recall(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a[:, :, None] == b[:, None, :]).any(axis=2).mean(axis=1)
 
 
-def _trust(found: np.ndarray, ranking: np.ndarray, space: Space, reference: np.ndarray,
+def _trust(found: np.ndarray, ranking: np.ndarray, space: _Space, reference: np.ndarray,
            k: int, progress: bool, desc: str) -> np.ndarray:
     """1 − 2/(k(2n − 3k − 1)) Σ (r − k) over the points of ``found`` (k per row) that are
     not among the first k of ``ranking`` (K per row, sorted), r their rank in ``space``."""
     from .._progress import progress_bar
 
-    n, width = ranking.shape
+    n = len(ranking)
+    position = np.full(n, -1)  # where each row sits among the reference rows
+    position[reference] = np.arange(len(reference))
     penalty = np.zeros(n)
     for start in progress_bar(range(0, n, _BLOCK), desc=desc, disable=not progress,
                               leave=False):
         rows = np.arange(start, min(start + _BLOCK, n))
-        ranks = _ranks(rows, found[rows], ranking[rows], space, reference, n)
+        ranks = _ranks(rows, found[rows], ranking[rows], space, reference, position)
         penalty[rows] = np.where(ranks > k, ranks - k, 0).sum(axis=1)
     return 1 - 2 * penalty / (k * (2 * n - 3 * k - 1))
 
 
-def _ranks(rows: np.ndarray, found: np.ndarray, ranking: np.ndarray, space: Space,
-           reference: np.ndarray, n: int) -> np.ndarray:
+def _ranks(rows: np.ndarray, found: np.ndarray, ranking: np.ndarray, space: _Space,
+           reference: np.ndarray, position: np.ndarray) -> np.ndarray:
     """Rank (1 = nearest) of each ``found[b, j]`` among all points by distance from
     ``rows[b]``: exact within the K listed in ``ranking``, estimated beyond."""
-    width = ranking.shape[1]
     match = found[:, :, None] == ranking[:, None, :]
     listed = match.any(axis=2)
     ranks = np.where(listed, match.argmax(axis=2) + 1, 0).astype(np.float64)
-    b, j = np.nonzero(~listed)
-    if len(b):
-        ranks[b, j] = width + 1 + _beyond(rows, ranking, b, found[b, j], space, reference, n)
+    needed = np.flatnonzero(~listed.all(axis=1))
+    if len(needed):
+        beyond = _beyond(rows[needed], found[needed], ~listed[needed], ranking[needed],
+                         space, reference, position)
+        ranks[needed] = np.where(listed[needed], ranks[needed],
+                                 ranking.shape[1] + 1 + beyond)
     return ranks
 
 
-def _beyond(rows, ranking, b, targets, space: Space, reference, n) -> np.ndarray:
-    """Estimated number of points outside the K listed that are nearer to rows[b] than the
-    targets, from the reference rows (exact when they are all rows)."""
-    needed = np.unique(b)
-    distances = space.to_rows(rows[needed], reference)
-    position = np.full(n, -1)
-    position[reference] = np.arange(len(reference))
-    excluded = np.c_[rows[needed], ranking[needed]]
-    where = position[excluded]
+def _beyond(rows, found, unlisted, ranking, space: _Space, reference, position) -> np.ndarray:
+    """For each unlisted ``found[b, j]``: the estimated number of points outside the K
+    listed that are nearer to ``rows[b]`` than it, from the reference rows (exact when they
+    are all rows); shape of ``found``."""
+    distances = space.to_rows(rows, reference)  # (q, n_reference)
+    where = position[np.c_[rows, ranking]]
     hit = np.nonzero(where >= 0)
     distances[hit[0], where[hit]] = np.inf  # the row itself and its listed neighbours
     valid = np.isfinite(distances).sum(axis=1)
-    slot = np.searchsorted(needed, b)
-    target = space.pairs(rows[b], targets)
-    nearer = (distances[slot] < target[:, None]).sum(axis=1)
-    own = position[targets]  # a target drawn as a reference row is not nearer than itself
-    has = np.flatnonzero(own >= 0)
-    nearer[has] -= distances[slot[has], own[has]] < target[has]
-    others = n - 1 - ranking.shape[1]
-    return others * nearer / np.maximum(valid[slot], 1)
+    b, j = np.nonzero(unlisted)
+    target = np.full(found.shape, -np.inf, distances.dtype)  # -inf: nothing is nearer
+    target[b, j] = space.pairs(rows[b], found[b, j])
+    nearer = (distances[:, None, :] < target[:, :, None]).sum(axis=2)
+    own = position[found]  # a target drawn as a reference row is not nearer than itself
+    b, j = np.nonzero(unlisted & (own >= 0))
+    nearer[b, j] -= distances[b, own[b, j]] < target[b, j]
+    others = len(position) - 1 - ranking.shape[1]
+    return others * nearer / np.maximum(valid, 1)[:, None]
