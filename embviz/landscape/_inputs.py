@@ -1,4 +1,5 @@
-"""Entry-point checks shared by the landscape functions: vectors, their graph, their texts."""
+"""Shared by the landscape functions: entry-point checks (vectors, their graph, their texts,
+rows) and the numbering of groups by size."""
 
 from __future__ import annotations
 
@@ -56,3 +57,13 @@ def check_rows(rows: Any, n: int, name: str = "rows", min_rows: int = 1) -> np.n
     if rows.size < min_rows:
         raise ValueError(f"{name} must hold at least {min_rows} distinct rows, got {rows.size}")
     return rows
+
+
+def number_by_size(membership: np.ndarray) -> np.ndarray:
+    """Groups ``0..c-1`` renumbered by decreasing size (ties: the group met first)."""
+    sizes = np.bincount(membership)
+    first = np.full(len(sizes), len(membership))
+    np.minimum.at(first, membership, np.arange(len(membership)))
+    rank = np.empty(len(sizes), np.int64)
+    rank[np.lexsort((first, -sizes))] = np.arange(len(sizes))
+    return rank[membership]

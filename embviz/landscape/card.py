@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -24,6 +25,9 @@ from .._tables import result_table
 from .._validation import check_positive_int, check_random_state, check_replicates
 from ..embedding_set import EmbeddingSet
 from ._inputs import check_rows, vectors_and_graph
+
+if TYPE_CHECKING:
+    from ..drift import TwoSampleResult
 
 __all__ = ["RegionCard", "region_card"]
 
@@ -69,7 +73,7 @@ class RegionCard:
     composition: pd.DataFrame
     central: pd.DataFrame
     atypical: pd.DataFrame
-    difference: object
+    difference: TwoSampleResult
     parameters: dict = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
@@ -222,10 +226,10 @@ def _composition(data, rows: np.ndarray, columns: Sequence[str]) -> pd.DataFrame
 
 def _extremes(data, X, rows, columns, n_examples: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The rows of highest and lowest TTE depth within the region (leave-one-out)."""
-    from ..drift.depth import tte_depth
+    from .outlier_scores import depths_within
 
     n_examples = check_positive_int(n_examples, "n_examples")
-    depth = tte_depth(X[rows])
+    depth = depths_within(X[rows])
     order = np.argsort(-depth, kind="stable")
     frame = pd.DataFrame({"row": rows, "depth": depth})
     meta = _meta(data)

@@ -14,7 +14,7 @@ edge list to igraph). The quotient graphs have one node per region.
 
 Randomness: igraph draws from one process-wide generator; :func:`leiden_levels` swaps in a
 generator seeded by ``random_state`` for the duration of the call (under a lock, so two
-threads do not interleave) and puts the previous one back.
+threads do not interleave) and then restores igraph's default (Python's ``random`` module).
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ import scipy.sparse as sp
 
 from .._validation import check_number, check_random_state
 from ..neighbors import KNNGraph
+from ._inputs import number_by_size
 
 __all__ = ["leiden_levels", "symmetric_adjacency"]
 
@@ -80,20 +81,9 @@ def _quotient(W: sp.csr_matrix, membership: np.ndarray) -> tuple[sp.csr_matrix, 
                       shape=(n, int(membership.max()) + 1))
     Q = (M.T @ W @ M).tocsr()
     strength = np.asarray(Q.sum(axis=1)).ravel()
-    Q.setdiag(0)
+    Q = (Q - sp.diags(Q.diagonal())).tocsr()
     Q.eliminate_zeros()
     return Q, strength
-
-
-def _by_size(membership: np.ndarray) -> np.ndarray:
-    """Relabel communities 0, 1, ... by decreasing size (ties: the smaller first row)."""
-    sizes = np.bincount(membership)
-    first = np.full(len(sizes), len(membership))
-    np.minimum.at(first, membership, np.arange(len(membership)))
-    order = np.lexsort((first, -sizes))
-    rank = np.empty(len(sizes), np.int64)
-    rank[order] = np.arange(len(sizes))
-    return rank[membership]
 
 
 def check_resolutions(resolutions: Sequence[float]) -> list[float]:
@@ -136,8 +126,8 @@ def leiden_levels(graph: KNNGraph, k: int, resolutions: Sequence[float],
     gammas = check_resolutions(resolutions)
     W = symmetric_adjacency(graph, k)
     with _seeded_igraph(random_state):
-        levels = [_by_size(_leiden(W, np.asarray(W.sum(axis=1)).ravel(), gammas[0]))]
+        levels = [number_by_size(_leiden(W, np.asarray(W.sum(axis=1)).ravel(), gammas[0]))]
         for gamma in gammas[1:]:
             merged = _leiden(*_quotient(W, levels[-1]), gamma)
-            levels.append(_by_size(merged[levels[-1]]))
+            levels.append(number_by_size(merged[levels[-1]]))
     return np.stack(levels[::-1])

@@ -29,7 +29,7 @@ import pandas as pd
 from .._tables import result_table
 from .._validation import check_number
 from ..drift._inputs import check_samples
-from ._inputs import texts_of, vectors_and_graph
+from ._inputs import number_by_size, texts_of, vectors_and_graph
 
 __all__ = ["DUPLICATE_THRESHOLD", "Duplicates", "duplicates", "leakage"]
 
@@ -132,15 +132,7 @@ def _components(indices: np.ndarray, linked: np.ndarray) -> np.ndarray:
     sizes = np.bincount(labels)
     labels[sizes[labels] == 1] = -1
     grouped = labels >= 0
-    if not grouped.any():
-        return labels
-    found, first, inverse, counts = np.unique(labels[grouped], return_index=True,
-                                              return_inverse=True, return_counts=True)
-    first_row = np.flatnonzero(grouped)[first]
-    order = np.lexsort((first_row, -counts))
-    rank = np.empty(len(found), np.int64)
-    rank[order] = np.arange(len(found))
-    labels[grouped] = rank[inverse]
+    labels[grouped] = number_by_size(np.unique(labels[grouped], return_inverse=True)[1])
     return labels
 
 

@@ -100,7 +100,7 @@ def outliers(data, k: int = 10, share: float = 0.01, graph=None, texts=None,
     X, graph = vectors_and_graph(data, graph, k, metric, "outliers", progress)
     frame = pd.DataFrame({"row": np.arange(len(X)),
                           "knn_distance": graph.distances[:, k - 1].astype(np.float64),
-                          "lof": local_outlier_factor(graph, k), "tte_depth": _depths(X)})
+                          "lof": local_outlier_factor(graph, k), "tte_depth": depths_within(X)})
     frame["knn_distance_outlier"] = _top(frame["knn_distance"].to_numpy(), share)
     frame["lof_outlier"] = _top(frame["lof"].to_numpy(), share)
     frame["depth_outlier"] = _top(-frame["tte_depth"].to_numpy(), share)
@@ -112,7 +112,7 @@ def outliers(data, k: int = 10, share: float = 0.01, graph=None, texts=None,
     return frame
 
 
-def _depths(X: np.ndarray) -> np.ndarray:
+def depths_within(X: np.ndarray) -> np.ndarray:
     """:func:`embviz.drift.tte_depth` of every row within ``X`` (each row left out of its own
     depth), with unit rows made block by block instead of a float64 copy of ``X``."""
     blocks = range(0, len(X), _DEPTH_BLOCK)
