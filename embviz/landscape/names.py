@@ -19,11 +19,12 @@ DISPLAY_NAMES = {
     "lof": "local outlier factor",
 }
 
-#: column name -> header (tables of regions, duplicates, leakage and outliers).
+#: column name -> header (tables of regions, duplicates, leakage and outliers). ``group`` (a
+#: duplicate group in ``Duplicates.groups``) keeps the package's existing header.
 COLUMN_NAMES = {
     "region": "region", "level": "level", "resolution": "resolution", "parent": "parent region",
     "size": "points", "share": "share of the corpus", "name": "name", "top_words": "top words",
-    "top_concepts": "top concepts", "x": "map x", "y": "map y", "group": "duplicate group",
+    "top_concepts": "top concepts", "x": "map x", "y": "map y",
     "exact_group": "exact-copy group", "nearest_distance": "distance to the nearest copy",
     "row_a": "row ({a})", "text_a": "text ({a})", "row_b": "row ({b})", "text_b": "text ({b})",
     "distance": "distance", "n_matches": "near duplicates in {a}",
