@@ -29,7 +29,7 @@ COLUMN_NAMES = {
     "row_a": "row ({a})", "text_a": "text ({a})", "row_b": "row ({b})", "text_b": "text ({b})",
     "distance": "distance", "n_matches": "near duplicates in {a}",
     "knn_distance": "distance to the k-th neighbour", "lof": "local outlier factor",
-    "tte_depth": "TTE depth", "depth": "TTE depth in the region",
+    "tte_depth": "TTE depth",
     "knn_distance_outlier": "far (kNN distance)", "lof_outlier": "locally sparse (LOF)",
     "depth_outlier": "atypical (depth)", "n_flags": "outlier flags", "column": "column",
     "knn_recall": "kNN recall", "trustworthiness": "trustworthiness",
