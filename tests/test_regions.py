@@ -113,7 +113,7 @@ def test_a_card_equals_the_global_measures_on_the_region(planted):
     assert card.size == 150 and card.share == pytest.approx(1 / 6)
     mix = card.composition.set_index("value")
     assert mix.loc["harbour", "share_selected"] == 1.0 and mix.loc["harbour", "over_represented"]
-    assert (card.central["depth"].min() > card.atypical["depth"].max())
+    assert card.central["tte_depth"].min() > card.atypical["tte_depth"].max()
     assert card.difference.p_value < 0.05 and card.difference.method == "mmd"
     table = card.table()
     assert {"n", "share", "isoscore", "knn_distance", "mmd"} <= set(table["metric"])

@@ -58,7 +58,7 @@ class RegionCard:
         (:func:`embviz.selection.composition`).
     central, atypical : pandas.DataFrame
         The region's most central and most atypical points by TTE depth within the region:
-        ``row``, ``depth`` and ``text`` (and the asked columns) when known.
+        ``row``, ``tte_depth`` and ``text`` (and the asked columns) when known.
     difference : TwoSampleResult
         MMD test of the region against the rest of the corpus
         (:func:`embviz.drift.mmd_test`).
@@ -231,7 +231,7 @@ def _extremes(data, X, rows, columns, n_examples: int) -> tuple[pd.DataFrame, pd
     n_examples = check_positive_int(n_examples, "n_examples")
     depth = depths_within(X[rows])
     order = np.argsort(-depth, kind="stable")
-    frame = pd.DataFrame({"row": rows, "depth": depth})
+    frame = pd.DataFrame({"row": rows, "tte_depth": depth})
     meta = _meta(data)
     if meta is not None:
         for column in ("text", *columns):
