@@ -26,8 +26,12 @@ from .embedding_set import EmbeddingSet
 
 __version__ = "0.1.0"
 
-__all__ = ["EmbeddingSet", "__version__", "embed_corpus", "embed_corpus_layers", "explore",
-           "list_datasets", "load_dataset", "read_corpus"]
+__all__ = ["EmbeddingSet", "__version__", "duplicates", "embed_corpus", "embed_corpus_layers",
+           "explore", "leakage", "list_datasets", "load_dataset", "map_trust", "outliers",
+           "read_corpus", "region_card", "regions"]
+
+#: The landscape of a corpus (embviz.landscape): regions, cards, map trust, duplicates.
+_LANDSCAPE = ("regions", "region_card", "map_trust", "duplicates", "outliers", "leakage")
 
 
 def __getattr__(name):  # lazy re-exports of the embedding entry points
@@ -35,6 +39,10 @@ def __getattr__(name):  # lazy re-exports of the embedding entry points
         from . import embed
 
         return getattr(embed, name)
+    if name in _LANDSCAPE:
+        from . import landscape
+
+        return getattr(landscape, name)
     if name == "explore":  # the explorer, inline in a notebook (imports Panel)
         from .app import explore
 

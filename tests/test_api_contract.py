@@ -21,7 +21,7 @@ from embviz import EmbeddingSet
 
 PUBLIC_MODULES = ["embviz", "embviz.datasets", "embviz.neighbors", "embviz.metrics",
                   "embviz.drift", "embviz.sae", "embviz.embed", "embviz.maps", "embviz.viz",
-                  "embviz.exploration", "embviz.experiments"]
+                  "embviz.exploration", "embviz.experiments", "embviz.landscape"]
 
 #: A second name for an idea that already has one (what it should be called instead).
 SECOND_NAMES = {
@@ -118,6 +118,7 @@ def small_set() -> EmbeddingSet:
 def _one_sample_measures():
     from embviz import metrics
     from embviz.drift import tte_depth
+    from embviz.landscape import duplicates, map_trust, outliers
     from embviz.maps import pca_map, umap_map
     from embviz.neighbors import knn_graph
 
@@ -155,6 +156,9 @@ def _one_sample_measures():
         "knn_graph": lambda X: knn_graph(X, k=5, progress=False).indices,
         "pca_map": pca_map,
         "umap_map": lambda X: umap_map(X, n_neighbors=10, progress=False),
+        "duplicates": lambda X: duplicates(X, threshold=0.5, progress=False),
+        "outliers": lambda X: outliers(X, progress=False),
+        "map_trust": lambda X: map_trust(X, pca_map(X), progress=False).points,
     }
 
 
@@ -221,7 +225,7 @@ def test_every_comparison_takes_embedding_sets(name, small_set):
 # ------------------------------------------------------------------ one graph contract
 
 def _graph_consumers(X, labels):
-    from embviz import metrics
+    from embviz import landscape, metrics
     from embviz.maps import umap_map
 
     return {
@@ -241,6 +245,12 @@ def _graph_consumers(X, labels):
         "geometry_report": lambda g: metrics.geometry_report(X, k=5, mle_k=10, local_k=10,
                                                              graph=g, progress=False),
         "umap_map": lambda g: umap_map(X, n_neighbors=10, graph=g, progress=False),
+        "regions": lambda g: landscape.regions(X, k=10, graph=g, progress=False),
+        "region_card": lambda g: landscape.region_card(X, np.arange(40), graph=g, ci=False,
+                                                       n_permutations=20, progress=False),
+        "map_trust": lambda g: landscape.map_trust(X, X[:, :2], graph=g, progress=False),
+        "duplicates": lambda g: landscape.duplicates(X, graph=g, progress=False),
+        "outliers": lambda g: landscape.outliers(X, graph=g, progress=False),
     }
 
 

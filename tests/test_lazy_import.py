@@ -9,7 +9,7 @@ HEAVY = ("torch", "transformers", "sae_lens", "umap", "panel", "sentence_transfo
 
 def test_light_imports_pull_in_no_heavy_library():
     code = ("import sys, embviz, embviz.metrics, embviz.datasets, embviz.embed, embviz.maps, "
-            "embviz.viz, embviz.cli, embviz.drift, embviz.sae, embviz.selection; "
+            "embviz.viz, embviz.cli, embviz.drift, embviz.sae, embviz.selection, embviz.landscape; "
             f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

@@ -97,11 +97,18 @@ def distinctive_words(texts: Sequence[str], groups: Sequence[np.ndarray], n_word
     >>> distinctive_words(texts, [[0, 1]], n_words=1)
     [['zebra']]
     """
-    binary = method == "log_odds"
-    D, vocab = _doc_term(list(texts), binary=binary)
+    D, vocab = _doc_term(list(texts), binary=method == "log_odds")
+    return _group_words(D, vocab, groups, n_words, method, min_count, prior_scale)
+
+
+def _group_words(D, vocab, groups, n_words, method, min_count, prior_scale) -> list[list[str]]:
+    """:func:`distinctive_words` from the corpus's document-term matrix ``D`` (binary for
+    log-odds, counts for c-TF-IDF) and its vocabulary: one vectorisation serves several
+    groupings of the same texts."""
     if D.shape[1] == 0:
         return [[] for _ in groups]
-    select = _selection(groups, len(texts))
+    binary = method == "log_odds"
+    select = _selection(groups, D.shape[0])
     presence = select @ (D > 0).astype(np.float64)
     Y = sp.csr_matrix(select @ D)
     corpus = np.asarray(D.sum(axis=0)).ravel()

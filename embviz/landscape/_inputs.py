@@ -1,0 +1,69 @@
+"""Shared by the landscape functions: entry-point checks (vectors, their graph, their texts,
+rows) and the numbering of groups by size."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._validation import check_choice, check_embeddings, check_positive_int
+from ..embedding_set import EmbeddingSet
+from ..neighbors import METRICS, KNNGraph, check_knn_graph, knn_graph
+
+
+def vectors_and_graph(data: Any, graph: KNNGraph | None, k: int, metric: str, what: str,
+                      progress: bool, min_rows: int = 3) -> tuple[np.ndarray, KNNGraph]:
+    """``data`` as an array ``(n, d)`` and its kNN graph with at least ``k`` neighbours.
+
+    A given graph is checked once (metric, width, the same points as ``data``:
+    :func:`~embviz.neighbors.check_knn_graph`); without one, the exact graph is built here.
+    """
+    check_choice(metric, "metric", METRICS)
+    k = check_positive_int(k, "k")
+    X = check_embeddings(data, name="data", min_rows=min_rows)
+    if k >= len(X):
+        raise ValueError(f"{what} uses k={k} neighbours per row and needs more than k rows; "
+                         f"data has n={len(X)}: lower k")
+    if graph is None:
+        return X, knn_graph(X, k=k, metric=metric, progress=progress)
+    return X, check_knn_graph(graph, k, metric, what, X=X)
+
+
+def texts_of(data: Any, n: int, texts=None) -> list[str] | None:
+    """The texts of ``data`` (an EmbeddingSet's ``text`` column), or ``texts`` given for an
+    array (checked to have n items), else ``None``."""
+    if texts is None:
+        return data.texts if isinstance(data, EmbeddingSet) else None
+    texts = [str(t) for t in texts]
+    if len(texts) != n:
+        raise ValueError(f"texts has {len(texts)} items but data has {n} rows")
+    return texts
+
+
+def check_rows(rows: Any, n: int, name: str = "rows", min_rows: int = 1) -> np.ndarray:
+    """Distinct row numbers in ``[0, n)``, sorted (a boolean mask of length n is accepted)."""
+    rows = np.asarray(rows)
+    if rows.dtype == bool:
+        if rows.shape != (n,):
+            raise ValueError(f"{name} as a boolean mask must have shape ({n},), got {rows.shape}")
+        rows = np.flatnonzero(rows)
+    if rows.ndim != 1 or (rows.size and rows.dtype.kind not in "iu"):
+        raise TypeError(f"{name} must be a 1-D array of row numbers or a boolean mask, got "
+                        f"{rows.dtype} of shape {rows.shape}")
+    rows = np.unique(rows.astype(np.int64))
+    if rows.size and (rows[0] < 0 or rows[-1] >= n):
+        raise ValueError(f"{name} must lie in [0, {n}), got {rows[0]}..{rows[-1]}")
+    if rows.size < min_rows:
+        raise ValueError(f"{name} must hold at least {min_rows} distinct rows, got {rows.size}")
+    return rows
+
+
+def number_by_size(membership: np.ndarray) -> np.ndarray:
+    """Groups ``0..c-1`` renumbered by decreasing size (ties: the group met first)."""
+    sizes = np.bincount(membership)
+    first = np.full(len(sizes), len(membership))
+    np.minimum.at(first, membership, np.arange(len(membership)))
+    rank = np.empty(len(sizes), np.int64)
+    rank[np.lexsort((first, -sizes))] = np.arange(len(sizes))
+    return rank[membership]

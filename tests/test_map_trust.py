@@ -1,0 +1,75 @@
+"""Map trust: 1 for a map that is the data itself, about chance for a shuffled map, and equal
+to scikit-learn's trustworthiness (the reference implementation, full n×n ranks)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from sklearn.manifold import trustworthiness
+
+from embviz.landscape import map_trust
+from embviz.neighbors import knn_graph
+
+
+@pytest.fixture(scope="module")
+def cloud():
+    """600 points in 20-d whose first two coordinates carry most of the variance, and a
+    noisy 2-D map of them (neither perfect nor random)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(600, 20))
+    X[:, :3] *= 5
+    return X, X[:, :2] + 0.5 * rng.normal(size=(600, 2))
+
+
+def test_a_two_dimensional_dataset_is_its_own_perfect_map():
+    X = np.random.default_rng(1).uniform(size=(500, 2))
+    trust = map_trust(X, X, metric="euclidean", progress=False)
+    assert (trust.points.to_numpy() == 1.0).all()
+    assert trust.summary == ("map trust (k=10): kNN recall 1.00, trustworthiness 1.00, "
+                             "continuity 1.00")
+
+
+def test_a_shuffled_map_is_not_trusted():
+    rng = np.random.default_rng(2)
+    X = rng.uniform(size=(500, 2))
+    trust = map_trust(X, X[rng.permutation(500)], metric="euclidean", progress=False)
+    values = trust.table.set_index("metric")["value"]
+    assert values["knn_recall"] < 0.05  # chance: k / n = 0.02
+    assert 0.4 < values["trustworthiness"] < 0.6 and 0.4 < values["continuity"] < 0.6
+
+
+@pytest.mark.parametrize("metric", ["euclidean", "cosine"])
+@pytest.mark.parametrize("k", [5, 12])
+def test_exact_ranks_equal_sklearn(cloud, metric, k):
+    X, Y = cloud
+    trust = map_trust(X, Y, k=k, metric=metric, n_reference=len(X), progress=False)
+    values = trust.table.set_index("metric")["value"]
+    # tolerance: float32 distances of the graph against sklearn's float64 ranks
+    assert values["trustworthiness"] == pytest.approx(
+        trustworthiness(X, Y, n_neighbors=k, metric=metric), abs=1e-6)
+    if metric == "euclidean":  # continuity is trustworthiness with the roles swapped
+        assert values["continuity"] == pytest.approx(
+            trustworthiness(Y, X, n_neighbors=k), abs=1e-6)
+    assert "ranks exact" in trust.table["parameters"].iloc[0]
+
+
+def test_estimated_ranks_stay_close_to_the_exact_ones(cloud):
+    X, Y = cloud
+    graph = knn_graph(X, k=40, metric="cosine", progress=False)
+    exact = map_trust(X, Y, graph=graph, n_reference=len(X), progress=False)
+    estimated = map_trust(X, Y, graph=graph, n_reference=200, progress=False)
+    # tolerance: the module's bound, about 0.5 / sqrt(k · n_reference) = 0.011 per point
+    # (standard deviation; 4 of them for the largest of 600) and far less for the means
+    difference = (estimated.points - exact.points).abs()
+    assert difference["knn_recall"].max() == 0
+    assert difference[["trustworthiness", "continuity"]].max().max() < 0.06
+    np.testing.assert_allclose(estimated.table["value"], exact.table["value"], atol=0.01)
+    assert "estimated from 200 reference rows" in estimated.table["parameters"].iloc[1]
+
+
+def test_bad_maps_are_refused(cloud):
+    X, Y = cloud
+    with pytest.raises(ValueError, match=r"coords must have shape \(600, 2\)"):
+        map_trust(X, Y[:10], progress=False)
+    with pytest.raises(ValueError, match="k < n / 2"):
+        map_trust(X[:20], Y[:20], k=10, progress=False)
