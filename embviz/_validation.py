@@ -202,11 +202,23 @@ def check_embeddings(X: Any, name: str = "X", min_rows: int = 1,
     if X.shape[1] < 1:
         raise ValueError(f"{name} needs at least one column, got shape {X.shape}")
     X = np.ascontiguousarray(X, dtype=np.float64 if X.dtype == np.float64 else np.float32)
-    if not allow_nan and not np.isfinite(X).all():
-        rows = np.flatnonzero(~np.isfinite(X).all(axis=1))
-        raise ValueError(f"{name} contains NaN or infinite values in {len(rows)} row(s), "
-                         f"first at rows {rows[:5].tolist()}")
+    if not allow_nan:
+        rows = nonfinite_rows(X)
+        if rows.size:
+            raise ValueError(f"{name} contains NaN or infinite values in {len(rows)} row(s), "
+                             f"first at rows {rows[:5].tolist()}")
     return X
+
+
+def nonfinite_rows(X: np.ndarray, block: int = 65_536) -> np.ndarray:
+    """Row numbers of ``X`` (n, d) holding NaN or infinite values, checked block by block.
+
+    A memory-mapped ``X`` is read a block at a time, and no (n, d) mask is allocated (384 MB
+    for 1M x 384 at once).
+    """
+    bad = [start + np.flatnonzero(~np.isfinite(X[start:start + block]).all(axis=1))
+           for start in range(0, len(X), block)]
+    return np.concatenate(bad) if bad else np.empty(0, np.int64)
 
 
 def power_of_two_scale(X: np.ndarray) -> int:
