@@ -121,3 +121,23 @@ def test_a_worker_killed_mid_job_loses_at_most_its_chunk(client, texts, single_p
 def test_client_needs_the_cache(client, texts):
     with pytest.raises(ValueError, match="client= needs cache=True"):
         embed_corpus(texts[:10], device="cpu", cache=False, client=client)
+
+
+def test_cli_embeds_on_the_scheduler(client, texts, tmp_path, capsys):
+    """The large-corpus pipeline: `embviz embed ... --scheduler ADDRESS` (then `embviz summary
+    out/`, which reads a saved set like any source: tests/test_cli_sources.py)."""
+    import pandas as pd
+
+    from embviz import EmbeddingSet
+    from embviz.cli import main
+
+    pd.DataFrame({"body": texts[:300], "topic": ["a", "b", "c"] * 100}).to_parquet(
+        tmp_path / "corpus.parquet")
+    assert main(["embed", str(tmp_path / "corpus.parquet"), "--text-column", "body",
+                 "--label-column", "topic", "--device", "cpu", "--chunk-size", "100",
+                 "--cache-dir", str(tmp_path / "cache"), "--scheduler",
+                 client.scheduler.address, "--out", str(tmp_path / "out")]) == 0
+    data = EmbeddingSet.load(tmp_path / "out")
+    assert data.provenance["dask"]["computed"] == 3 and len(data) == 300
+    assert data.meta["label"].tolist() == ["a", "b", "c"] * 100
+    assert "300 texts embedded with minilm" in capsys.readouterr().out

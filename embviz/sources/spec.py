@@ -123,8 +123,8 @@ def read_source(source: str | Path, vector_column: str | None = None,
 
 def _named(value: str | None, name: str, source) -> str:
     if not value:
-        raise ValueError(f"{name}= is required to read {source}: which {name} holds the "
-                         f"vectors?")
+        raise ValueError(f"{name}= (--{name} on the command line) is required to read "
+                         f"{source}: which {name} holds the vectors?")
     return value
 
 
