@@ -47,7 +47,7 @@ def test_embed_reads_a_vector_file_into_a_saved_set(tmp_path, vectors):
 
 
 @pytest.mark.parametrize("args, message", [
-    (["summary", "lancedb:/nonexistent/db"], "table= is required"),
+    (["summary", "lancedb:/nonexistent/db"], "(--table on the command line) is required"),
     (["embed", "{npy}", "--out", "x"], "pass meta="),
     (["embed", "{npy}", "--meta", "{npy}", "--layers", "0", "--out", "x"],
      "--layers applies to texts embedded here"),

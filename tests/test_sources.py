@@ -310,5 +310,5 @@ def test_read_source_dispatches_every_kind(tmp_path, table_data):
         data = read_source(source, **options)
         np.testing.assert_array_equal(data.vectors, vectors)
         assert data.meta["text"].tolist() == meta["doc"].tolist()
-    with pytest.raises(ValueError, match="table= is required"):
+    with pytest.raises(ValueError, match=r"table= \(--table on the command line\) is required"):
         read_source(f"lancedb:{tmp_path / 'lance'}")
