@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["SOURCE_PREFIXES", "read_source", "source_kind"]
+__all__ = ["SOURCE_PREFIXES", "find_sources", "read_source", "source_kind"]
 
 #: Prefixes of sources that are not plain paths.
 SOURCE_PREFIXES = {"lancedb:": "lancedb", "chroma:": "chroma", "hf:": "huggingface"}
@@ -137,3 +137,65 @@ def _embed_file(path: str, text_column: str, roles: dict, model: str, options: d
     data.provenance["source"] = {"kind": "corpus_file", "path": str(Path(path).resolve()),
                                  "text_column": text_column, **roles, "embedded": True}
     return data
+
+
+def find_sources(folder: str | Path) -> dict[str, tuple[str, str]]:
+    """Every source inside ``folder``, by its path relative to it (what the app offers).
+
+    Parameters
+    ----------
+    folder : str or Path
+        Searched recursively; a folder that is itself a source (a saved EmbeddingSet or
+        dataset, a LanceDB or Chroma database) is not searched further. Links leading out of
+        ``folder`` are ignored.
+
+    Returns
+    -------
+    dict of name -> (kind, source string for :func:`read_source`)
+        ``kind`` as in :func:`source_kind`; only sources with vectors (no text corpora).
+    """
+    from .files import VECTOR_FILE_SUFFIXES, has_vector_column
+
+    root = Path(folder).resolve()
+    found: dict[str, tuple[str, str]] = {}
+
+    def visit(path: Path) -> None:
+        for child in sorted(path.iterdir()):
+            if not child.resolve().is_relative_to(root):
+                continue
+            name = str(child.relative_to(root))
+            kind = _folder_kind(child) if child.is_dir() else None
+            if kind is not None:
+                prefix = {"lancedb": "lancedb:", "chroma": "chroma:"}.get(kind, "")
+                found[name] = (kind, f"{prefix}{child}")
+            elif child.is_dir():
+                visit(child)
+            elif child.suffix.lower() == ".npy":
+                found[name] = ("npy", str(child))
+            elif child.suffix.lower() in VECTOR_FILE_SUFFIXES and _readable(has_vector_column,
+                                                                             child):
+                found[name] = ("vector_file", str(child))
+
+    visit(root)
+    return found
+
+
+def _folder_kind(path: Path) -> str | None:
+    from .hf import _SAVED_MARKERS
+
+    if (path / "provenance.json").exists():
+        return "embedding_set"
+    if any((path / marker).exists() for marker in _SAVED_MARKERS):
+        return "huggingface"
+    if (path / "chroma.sqlite3").exists():
+        return "chroma"
+    if any(child.suffix == ".lance" for child in path.iterdir()):
+        return "lancedb"
+    return None
+
+
+def _readable(check, path: Path) -> bool:
+    try:
+        return check(path)
+    except (ValueError, OSError):
+        return False
