@@ -54,7 +54,106 @@ DISPLAY_NAMES = {
     "classifier": "classifier two-sample test",
     "centroid": "centroid shift",
     "dimensions": "drifted dimensions",
+    # per-point measures (map colours)
+    "k_occurrence": "k-occurrence",
+    "local_id": "local intrinsic dimension",
+    "tte_depth": "TTE depth",
+    "norm": "L2 norm",
 }
+
+#: column name -> header shown in the app, the CLI and exported tables' displays. ``{a}`` and
+#: ``{b}`` are the two groups' own names (KJV, WEB), filled in by :func:`column_title`.
+COLUMN_NAMES = {
+    "metric": "measure", "value": "value", "ci_low": "CI low", "ci_high": "CI high",
+    "parameters": "parameters", "statistic": "test statistic", "p_value": "p-value",
+    "q_value": "q-value", "significant": "significant", "n_a": "n ({a})", "n_b": "n ({b})",
+    "row": "row", "id": "id", "text": "text", "label": "label", "rank": "rank",
+    "neighbor": "neighbour row", "neighbor_id": "neighbour id",
+    "neighbor_text": "neighbour text", "neighbor_label": "neighbour label",
+    "cosine": "cosine similarity", "sample": "group", "witness": "MMD witness",
+    "method": "method", "k_skewness": "hubness (k-skewness)", "robin_hood": "Robin Hood index",
+    "knn_error": "k-NN error", "knn_accuracy": "k-NN accuracy",
+    "relative_error_reduction": "relative error reduction", "n_selected": "selected",
+    "share_selected": "share of the selection", "n_corpus": "in the corpus",
+    "share_corpus": "share of the corpus", "enrichment": "enrichment (×)",
+    "over_represented": "over-represented", "window": "window start", "end": "window end",
+    "n": "n", "n_reference": "n (reference)", "is_reference": "reference window",
+    "effect_size": "effect size", "note": "note", "jaccard": "k-NN overlap (Jaccard)",
+    "feature": "feature", "frequency": "share of texts active", "mean_activation":
+    "mean activation", "best_label": "best-matching label", "f1": "F1", "freq_a":
+    "share active ({a})", "freq_b": "share active ({b})", "diff": "difference ({a} − {b})",
+    "examples_a": "examples ({a})", "examples_b": "examples ({b})", "top_words": "top words",
+    "top_texts": "top texts", "group": "group", "time": "time",
+    **{name: label for name, label in DISPLAY_NAMES.items() if name not in ("n", "d")},
+}
+_P_FLOOR = 1e-6  # below this a p-value prints as "< 1e-6"
+
+
+def column_title(column: str, groups: tuple[str, str] = ("A", "B")) -> str:
+    """The header of a result column, with the groups' own names for ``a``/``b``."""
+    title = COLUMN_NAMES.get(column, column.replace("_", " "))
+    return title.format(a=groups[0], b=groups[1]) if "{" in title else title
+
+
+def format_p_value(p: float) -> str:
+    """``"< 1e-6"`` below one in a million, scientific notation below 0.001, else 3
+    significant digits; ``"—"`` for no value. A p-value never prints as ``0.0``."""
+    if p is None or not np.isfinite(p):
+        return "—"
+    if p < _P_FLOOR:
+        return "< 1e-6"
+    return f"{p:.1e}" if p < 1e-3 else f"{p:.3g}"
+
+
+def readable_parameters(parameters: str) -> str:
+    """``"k=10, metric=cosine"`` -> ``"k = 10; metric: cosine"``: one clause per setting.
+
+    A value may itself hold commas (a method's description), so a clause starts only where a
+    ``name=`` follows a comma."""
+    import re
+
+    clauses = re.split(r", (?=[A-Za-z_][\w]*=)", parameters or "")
+    out = []
+    for clause in filter(None, clauses):
+        name, found, value = clause.partition("=")
+        if not found:
+            out.append(clause)
+        elif len(name) <= 2 or name.startswith("n_"):
+            out.append(f"{name.replace('_', ' ')} = {value}")
+        else:
+            out.append(f"{name.replace('_', ' ')}: {value}")
+    return "; ".join(out)
+
+
+def display_table(table: pd.DataFrame, groups: tuple[str, str] = ("A", "B"),
+                  digits: int = 4) -> tuple[pd.DataFrame, dict[str, str]]:
+    """A result table as people read it, and its column headers.
+
+    Measure names become display names, p- and q-values print as :func:`format_p_value`,
+    parameters as :func:`readable_parameters`, group codes ``a``/``b`` as the groups' names,
+    other numbers to ``digits`` significant digits. The table itself (what is exported as
+    CSV or Parquet) keeps its machine names and full precision.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        The display copy, and ``column -> header`` (:func:`column_title`).
+    """
+    shown = table.copy()
+    for column in shown.columns:
+        values = shown[column]
+        if column == "metric":
+            shown[column] = values.map(display_name)
+        elif column in ("p_value", "q_value"):
+            shown[column] = values.map(format_p_value)
+        elif column == "parameters":
+            shown[column] = values.map(readable_parameters)
+        elif column == "sample":
+            shown[column] = values.map({"a": groups[0], "b": groups[1]}).fillna(values)
+        elif pd.api.types.is_float_dtype(values):
+            shown[column] = values.map(lambda v: float(f"{v:.{digits}g}") if np.isfinite(v)
+                                       else v)
+    return shown, {column: column_title(column, groups) for column in shown.columns}
 
 
 def display_name(metric: str) -> str:

@@ -369,6 +369,19 @@ class Exploration:
         save_checked_array(path, coords, job)
         return coords
 
+    def measure_label(self, name: str) -> str:
+        """The display name of a per-point measure with what it depends on, e.g.
+        ``"k-occurrence (k=10)"``; other names pass through."""
+        from ._tables import display_name
+
+        if name not in POINT_MEASURES:
+            return name
+        sizes = self.report_sizes()
+        detail = {"k_occurrence": f"k={sizes['k']}",
+                  "local_id": f"TwoNN, k={sizes['local_k']}",
+                  "tte_depth": "within the corpus"}.get(name)
+        return display_name(name) + (f" ({detail})" if detail else "")
+
     def measure(self, name: str) -> np.ndarray:
         """A per-point measure of :data:`POINT_MEASURES`.
 

@@ -80,7 +80,7 @@ def test_continuous_values_are_averaged_per_pixel():
     sums = np.zeros((10, 20))
     np.add.at(sums, (row, column), np.arange(len(datamap), dtype=float))
     np.testing.assert_allclose(agg["mean"].to_numpy(), sums / 3)
-    assert datamap.clim == (0.0, len(datamap) - 1.0)
+    assert (datamap.encoding.low, datamap.encoding.high) == (0.0, len(datamap) - 1.0)
 
 
 def test_hover_shows_the_text_and_value_of_the_pixels_first_point():
@@ -145,7 +145,9 @@ def test_the_export_figure_holds_the_pixels_on_the_screen():
     assert image.source.startswith("data:image/png;base64,")
     assert (image.x, image.y, image.sizex, image.sizey) == (0, 10, 20, 10)
     assert list(fig.layout.xaxis.range) == [0, 20] and fig.layout.xaxis.title.text == "PC1"
-    assert [trace.name for trace in fig.data] == datamap.legend()["category"].tolist()
+    legend = datamap.legend()
+    entries = [f"{c} ({n:,})" for c, n in zip(legend["category"], legend["count"])]
+    assert [trace.name for trace in fig.data] == entries == fig.layout.meta["legend_entries"]
 
 
 def test_bad_input_names_the_argument():
@@ -163,5 +165,5 @@ def test_export_legend_shows_categories_as_typed():
     datamap = _grid_map(values=values)
     datamap.element()
     fig = datamap_figure(datamap)
-    assert {trace.name for trace in fig.data} == {"&lt;b&gt;bold&lt;/b&gt;",
-                                                  "&lt;a href='http://x'&gt;x&lt;/a&gt;"}
+    assert {trace.name for trace in fig.data} == {"&lt;b&gt;bold&lt;/b&gt; (300)",
+                                                  "&lt;a href='http://x'&gt;x&lt;/a&gt; (300)"}

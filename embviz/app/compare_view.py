@@ -4,7 +4,6 @@ time, and the points that changed most, shown on the map."""
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import panel as pn
 import param
 from panel.viewable import Viewer
@@ -13,14 +12,10 @@ from ..exploration import MAX_TEST_ROWS
 from .groups import GroupPicker
 from .limits import N_PERMUTATIONS, TIME_WINDOWS, check_integer
 from .state import AppState, controls
+from .tables import result_table
 from .text import escape_markup, escape_plotly
 
 __all__ = ["CompareView"]
-
-
-def _table(df: pd.DataFrame, height: int = 260) -> pn.widgets.Tabulator:
-    return pn.widgets.Tabulator(df.round(5), disabled=True, show_index=False, height=height,
-                                sizing_mode="stretch_width", pagination="local", page_size=10)
 
 
 class CompareView(Viewer):
@@ -66,16 +61,20 @@ class CompareView(Viewer):
         if result is None:
             return
         table, witness, note = result
-        name_a, name_b = self.groups.names()
+        groups = self.groups.names()
         self.state.add_table("two_sample_tests", table)
-        self.state.add_measure(f"MMD witness ({name_a} vs {name_b})", witness["values"])
         self.state.add_table("witness_top_points", witness["top"])
-        header = f"**{escape_markup(name_a)}** vs **{escape_markup(name_b)}** {note}"
-        self.tests_out[:] = [pn.pane.Markdown(header),
-                             _table(table),
-                             pn.pane.Markdown("**Texts that characterise each group** (MMD "
-                                              "witness; the map is now coloured by it)"),
-                             _table(witness["top"], height=300)]
+        header = f"**{escape_markup(groups[0])}** vs **{escape_markup(groups[1])}** {note}"
+        self.tests_out[:] = self.state.runner.noted([
+            pn.pane.Markdown(header), result_table(table, groups),
+            pn.pane.Markdown("**Texts that characterise each group** (MMD witness: positive "
+                             f"where {escape_markup(groups[0])} is over-represented, negative "
+                             f"where {escape_markup(groups[1])} is; the map is now coloured "
+                             "by it)"),
+            result_table(witness["top"], groups, height=300)])
+        # signed: a diverging scale whose ends say which group is which
+        self.state.add_measure(f"MMD witness ({groups[0]} vs {groups[1]})", witness["values"],
+                               ends=(f"more {groups[1]}-like", f"more {groups[0]}-like"))
 
     def _tests(self):
         from ..drift import mmd_witness, two_sample_table
@@ -111,8 +110,9 @@ class CompareView(Viewer):
             table, fig = result
             self.state.add_table("drift_over_time", table)
             self.state.add_figure("drift_over_time", fig)
-            self.time_out[:] = [pn.pane.Plotly(fig, height=340, sizing_mode="stretch_width"),
-                                _table(table)]
+            self.time_out[:] = self.state.runner.noted([
+                pn.pane.Plotly(fig, height=340, sizing_mode="stretch_width"),
+                result_table(table)])
 
     def _over_time(self):
         from ..drift import drift_over_time
@@ -122,6 +122,10 @@ class CompareView(Viewer):
         table = drift_over_time(exploration.data, self.time_column, window=self.windows,
                                 n_permutations=self.n_permutations,
                                 random_state=exploration.random_state)
+        if table["p_value"].isna().all():  # an empty result is not "done"
+            notes = "; ".join(sorted(set(table["note"]) - {""}))
+            raise ValueError(f"no time window could be tested against the reference "
+                             f"({notes or 'no window'}); try fewer windows")
         title = f"drift over {escape_plotly(self.time_column)}"  # Plotly renders tags
         return table, drift_over_time_figure(table, title=title)
 
@@ -143,11 +147,12 @@ class CompareView(Viewer):
         self.state.add_table("most_changed_neighbourhoods", overlap.head(200))
         values = np.empty(len(overlap))
         values[overlap["row"].to_numpy()] = overlap["jaccard"].to_numpy()
-        self.state.add_measure(f"kNN overlap with {name}", values)
-        self.models_out[:] = [_table(table, height=240),
-                              pn.pane.Markdown("**Most-changed neighbourhoods** (Jaccard of the "
-                                               "10 nearest neighbours; the map is coloured by "
-                                               "it)"), _table(overlap.head(200), height=300)]
+        self.state.add_measure(f"k-NN overlap with {name} (Jaccard, k=10)", values)
+        self.models_out[:] = self.state.runner.noted([
+            result_table(table, height=240),
+            pn.pane.Markdown("**Most-changed neighbourhoods** (Jaccard of the 10 nearest "
+                             "neighbours; the map is coloured by it)"),
+            result_table(overlap.head(200), height=300)])
 
     def _models(self):
         from ..drift import compare_models, knn_overlap
@@ -168,6 +173,10 @@ class CompareView(Viewer):
             buttons[label] = pn.widgets.Button(name=label, button_type="primary",
                                                sizing_mode="stretch_width")
             buttons[label].on_click(action)
+        over_time = buttons["Drift over time"]
+        over_time.disabled = self.time_column is None  # no time column: nothing to run
+        self.param.watch(lambda event: setattr(over_time, "disabled", event.new is None),
+                         "time_column")
         return pn.Column(
             pn.Row(pn.Column("### Two groups", self.groups.panel(),
                              controls(self, "n_permutations"),

@@ -11,10 +11,12 @@ from panel.viewable import Viewer
 from .groups import GroupPicker
 from .limits import SAE_STEPS, check_integer
 from .state import AppState, controls
+from .tables import result_table, show_table
 from .text import escape_plotly
 
 __all__ = ["ConceptsView"]
 
+_ARCHITECTURES = {"topk": "TopK", "mp": "matching pursuit"}
 _SHOWN_COLUMNS = ["feature", "label", "frequency", "mean_activation", "best_label", "f1"]
 
 
@@ -36,7 +38,7 @@ class ConceptsView(Viewer):
     """SAE concept features of the current corpus (dense document embeddings)."""
 
     architecture = param.Selector(
-        default="topk", objects=["topk", "mp"],
+        default="topk", objects={"TopK": "topk", "matching pursuit": "mp"},
         doc="TopK, or matching pursuit (more variance explained at the same k, ~4x slower)")
     expansion = param.Selector(default=8, objects=[2, 4, 8, 16], doc="d_sae / d")
     k = param.Selector(default=16, objects=[4, 8, 16, 32], doc="active features per text")
@@ -53,6 +55,7 @@ class ConceptsView(Viewer):
         self.codes = None
         self.table = pd.DataFrame()
         self.summary = pn.pane.Markdown("Train an SAE to see its concepts.")
+        self.train_notes = pn.Column(sizing_mode="stretch_width", margin=0)
         self.browser = pn.widgets.Tabulator(pd.DataFrame(), disabled=True, show_index=False,
                                             height=330, sizing_mode="stretch_width",
                                             pagination="local", page_size=10,
@@ -66,7 +69,7 @@ class ConceptsView(Viewer):
         self.sae, self.codes, self.table = None, None, pd.DataFrame()
         self.browser.value = pd.DataFrame()
         self.summary.object = "Train an SAE to see its concepts."
-        self.detail[:], self.diff_out[:] = [], []
+        self.detail[:], self.diff_out[:], self.train_notes[:] = [], [], []
 
     def check_steps(self) -> None:
         check_integer("steps", self.steps, *SAE_STEPS)
@@ -78,9 +81,11 @@ class ConceptsView(Viewer):
         if result is None:
             return
         self.sae, self.codes, self.table = result
+        self.train_notes.objects = self.state.runner.noted([])
         record = self.sae.record
         self.summary.object = (
-            f"**{self.sae.d_sae:,} features** ({self.sae.architecture}, k = {self.k}); held-out "
+            f"**{self.sae.d_sae:,} features** ({_ARCHITECTURES[self.sae.architecture]}, "
+            f"k = {self.k}); held-out "
             f"explained variance **{record.explained_variance:.3f}**, L0 {record.l0:.1f}, dead "
             f"{record.dead_fraction:.1%}; {len(self.table):,} features active on this corpus.")
         self.state.add_table("sae_features", _flat(self.table))
@@ -112,10 +117,10 @@ class ConceptsView(Viewer):
                    | words.str.contains(self.search, case=False, regex=False))
             shown = self.table[hit]
         columns = [c for c in _SHOWN_COLUMNS if c in shown.columns]
-        self.browser.value = shown[columns].round(4)
+        show_table(self.browser, shown[columns])
 
     def _on_row_click(self, event):
-        if event.row is not None and not self.browser.value.empty:
+        if event.row is not None and not self.browser.value.empty:  # the shown row's feature
             self.feature = int(self.browser.value.iloc[event.row]["feature"])
 
     @param.depends("feature", watch=True)
@@ -143,7 +148,7 @@ class ConceptsView(Viewer):
             self.state.runner.fail("Train an SAE first.")
             return
         values = self.codes[:, self.feature].toarray().ravel()
-        self.state.add_measure(f"SAE feature {self.feature}", values)
+        self.state.add_measure(f"SAE feature {self.feature} (activation)", values)
 
     async def diff(self, *_):
         if self.sae is None:
@@ -157,11 +162,9 @@ class ConceptsView(Viewer):
             shown = _flat(table)[[c for c in ("feature", "label", "freq_a", "freq_b", "diff",
                                               "q_value", "significant", "examples_a")
                                   if c in table.columns]]
-            self.diff_out[:] = [pn.pane.Plotly(fig, height=420, sizing_mode="stretch_width"),
-                                pn.widgets.Tabulator(shown.round(4), disabled=True,
-                                                     show_index=False, height=300,
-                                                     sizing_mode="stretch_width",
-                                                     pagination="local", page_size=10)]
+            self.diff_out[:] = self.state.runner.noted([
+                pn.pane.Plotly(fig, height=fig.layout.height, sizing_mode="stretch_width"),
+                result_table(shown, self.groups.names(), height=300)])
 
     def _diff(self):
         from ..sae import dataset_diff
@@ -170,7 +173,8 @@ class ConceptsView(Viewer):
         data = self.state.exploration.data
         in_a, in_b = self.groups.masks()
         table = dataset_diff(self.sae, data.subset(in_a), data.subset(in_b))
-        return table, dataset_diff_figure(table)
+        groups = tuple(escape_plotly(name) for name in self.groups.names())
+        return table, dataset_diff_figure(table, groups=groups)
 
     def __panel__(self):
         train = pn.widgets.Button(name="Train or load SAE", button_type="primary",
@@ -186,7 +190,8 @@ class ConceptsView(Viewer):
         browse = controls(self, "search", "feature", widgets={"search": pn.widgets.TextInput})
         return pn.Column(
             pn.Row(pn.Column("### Sparse autoencoder", settings, train, width=300),
-                   pn.Column(self.summary, self.browser, sizing_mode="stretch_width")),
+                   pn.Column(self.train_notes, self.summary, self.browser,
+                             sizing_mode="stretch_width")),
             pn.Row(pn.Column("### Feature", browse, colour, width=300), self.detail),
             pn.Row(pn.Column("### Dataset diff", self.groups.panel(), diff, width=300),
                    self.diff_out),

@@ -274,7 +274,7 @@ class DataView(Viewer):
         self._offer_columns(columns)
 
     def _offer_columns(self, columns: list[str]) -> None:
-        self.state.runner.alert.visible = False
+        self.state.runner.clear_alert()
         self._text_col.options = [_CHOOSE, *columns]
         self._text_col.value = "text" if "text" in columns else _CHOOSE
         for select, default in ((self._label_col, "label"), (self._group_col, "group"),

@@ -51,6 +51,8 @@ class Explorer(Viewer):
         self.views += self._optional_views()
         self.views.append(("Export", self.export))
         self.tabs = pn.Tabs(*self.views, dynamic=True, sizing_mode="stretch_width")
+        # an error belongs to the view it came from: opening another view dismisses it
+        self.tabs.param.watch(lambda _: self.state.runner.clear_alert(), "active")
         # a long file name wraps (even without spaces) instead of pushing the status line away
         self.header = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width",
                                        styles={"overflow-wrap": "anywhere"})

@@ -1,5 +1,5 @@
-"""Export view: any figure the session made as PDF / SVG / PNG in the paper style; any table
-as CSV / Parquet."""
+"""Export view: any figure the session made as PDF / SVG / PNG in the paper style, with a
+preview of exactly the file that will be written; any table as CSV / Parquet."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import param
 from panel.viewable import Viewer
 
 from .state import AppState, controls
+from .text import escape_markup
 
 __all__ = ["ExportView", "figure_bytes", "table_bytes"]
 
@@ -50,6 +51,8 @@ class ExportView(Viewer):
     def __init__(self, state: AppState, **params):
         super().__init__(**params)
         self.state = state
+        self.preview = pn.pane.PNG(None, sizing_mode="fixed", width=440)
+        self.preview_note = pn.pane.Markdown("", margin=(0, 10))
         self._figure_download = pn.widgets.FileDownload(
             callback=self._figure_file, filename="figure.pdf", button_type="success",
             label="Download figure", embed=False)
@@ -73,11 +76,29 @@ class ExportView(Viewer):
         self._figure_download.filename = f"{self.figure or 'figure'}.{self.figure_format}"
         self._table_download.filename = f"{self.table or 'table'}.{self.table_format}"
 
-    def _figure_file(self):
+    def _current_figure(self):
         fig = None if self.figure is None else self.state.figure(self.figure)
         if fig is None:
             raise ValueError("no figure yet: draw the map or compute a report first")
-        return io.BytesIO(figure_bytes(fig, self.figure_format, self.width))
+        return fig
+
+    def _figure_file(self):
+        return io.BytesIO(figure_bytes(self._current_figure(), self.figure_format, self.width))
+
+    async def show_preview(self, *_):
+        """The chosen figure as the export will write it (paper style, column width), as a
+        PNG: the same figure object, styled the same way, only rasterised for the page."""
+        if self.figure is None:
+            self.preview.object, self.preview_note.object = None, "No figure yet."
+            return
+        png = await self.state.runner.run("Export preview",
+                                          lambda: figure_bytes(self._current_figure(), "png",
+                                                               self.width))
+        if png is not None:
+            self.preview.object = png
+            inches = {"single": 3.5, "double": 7.0}[self.width]
+            self.preview_note.object = (f"Preview of **{escape_markup(self.figure)}** at "
+                                        f"{inches} in ({self.width} column), as exported.")
 
     def _table_file(self):
         if self.table is None:
@@ -85,9 +106,12 @@ class ExportView(Viewer):
         return io.BytesIO(table_bytes(self.state.tables[self.table], self.table_format))
 
     def __panel__(self):
+        preview = pn.widgets.Button(name="Preview", width=120)
+        preview.on_click(self.show_preview)
         return pn.Row(
             pn.Column("### Figures (paper style)",
                       controls(self, "figure", "figure_format", "width"),
-                      self._figure_download, width=340),
+                      pn.Row(self._figure_download, preview), width=340),
+            pn.Column(self.preview_note, self.preview, width=460),
             pn.Column("### Tables", controls(self, "table", "table_format"),
                       self._table_download, width=340))

@@ -12,6 +12,7 @@ from ..exploration import LAYER_ROWS, N_RESAMPLES
 from ..metrics.resampling import INTERVAL_NOTE
 from .limits import LAYER_SAMPLE, check_integer
 from .state import AppState, controls
+from .tables import result_table
 
 __all__ = ["GeometryView"]
 
@@ -78,8 +79,9 @@ class GeometryView(Viewer):
         self._show_report(report)
         for name, fig in figures.items():
             self.state.add_figure(name, fig)
-        self.distributions[:] = [pn.pane.Plotly(fig, height=320, sizing_mode="stretch_width")
-                                 for fig in figures.values()]
+        self.distributions[:] = self.state.runner.noted(
+            [pn.pane.Plotly(fig, height=320, sizing_mode="stretch_width")
+             for fig in figures.values()])
         with_ci = await self.state.runner.run(
             f"Intervals (half-sampling, {N_RESAMPLES} halves)", self.state.exploration.geometry,
             ci=True)
@@ -96,10 +98,9 @@ class GeometryView(Viewer):
 
         exploration = self.state.exploration
         report = exploration.geometry()
-        figures = {"k_occurrence": distribution_figure(exploration.measure("k_occurrence"),
-                                                       "k-occurrence N_10"),
-                   "local_id": distribution_figure(exploration.measure("local_id"),
-                                                   "local intrinsic dimension")}
+        figures = {name: distribution_figure(exploration.measure(name),
+                                             exploration.measure_label(name))
+                   for name in ("k_occurrence", "local_id")}
         return report, figures
 
     async def hubness_reduction(self, *_):
@@ -109,8 +110,7 @@ class GeometryView(Viewer):
         table = await self.state.runner.run("Hubness reduction", exploration.hubness_reduction)
         if table is not None:
             self.state.add_table("hubness_reduction", table)
-            self.reduction[:] = [pn.widgets.Tabulator(table.round(4), disabled=True,
-                                                      show_index=False)]
+            self.reduction[:] = self.state.runner.noted([result_table(table, height=None)])
 
     def check_layer_sample(self) -> None:
         """The layer curves' sample size within :data:`~embviz.app.limits.LAYER_SAMPLE`."""
@@ -125,7 +125,8 @@ class GeometryView(Viewer):
             report, fig = result
             self.state.add_table("layerwise_report", report)
             self.state.add_figure("layerwise", fig)
-            self.layers[:] = [pn.pane.Plotly(fig, height=340, sizing_mode="stretch_width")]
+            self.layers[:] = self.state.runner.noted(
+                [pn.pane.Plotly(fig, height=380, sizing_mode="stretch_width")])
 
     def _layer_curves(self):
         from ..viz.geometry import layerwise_figure

@@ -50,8 +50,8 @@ class GroupPicker(param.Parameterized):
             self.column, self.value_a, None if self.value_b == REST else self.value_b)
 
     def names(self) -> tuple[str, str]:
-        return f"{self.column}={self.value_a}", (f"{self.column}={self.value_b}"
-                                                 if self.value_b != REST else "the rest")
+        """The groups' own names (``KJV``, ``WEB``); B is "the rest" when it is all others."""
+        return str(self.value_a), (str(self.value_b) if self.value_b != REST else "the rest")
 
     def panel(self):
         return controls(self, "column", "value_a", "value_b")

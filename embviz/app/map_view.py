@@ -15,6 +15,7 @@ from ..exploration import MAX_MAP_POINTS, POINT_MEASURES
 from ..selection import COMBINE_MODES, Selection, composition
 from .limits import check_query
 from .state import AppState, controls
+from .tables import show_table
 from .text import escape_markup, escape_plotly
 
 __all__ = ["MapView"]
@@ -23,6 +24,9 @@ _NO_COLOR = "(none)"
 _SELECT_HINT = "Select points with the box or lasso tool (drag on the map)."
 _MAP_HEIGHT = 560
 _NEIGHBORS_K = 5
+#: The exported map re-aggregates the view on the screen at this many pixels across, so its
+#: points keep a printable size at one or two columns' width.
+_EXPORT_PIXELS = 400
 
 
 def _table() -> pn.widgets.Tabulator:
@@ -48,6 +52,7 @@ class MapView(Viewer):
         self._layout = None  # (corpus, method) of that map
         self._query_rows: np.ndarray | None = None
         self.drawn = pn.pane.Markdown("", margin=(0, 10))
+        self.notes = pn.Column(sizing_mode="stretch_width", margin=0)  # the map job's warnings
         self.legend = pn.pane.HTML("", width=200, height=_MAP_HEIGHT,
                                    styles={"overflow-y": "auto"})
         # the 3-D map's pane is made at the first 3-D map: until then the page needs no
@@ -113,8 +118,12 @@ class MapView(Viewer):
 
         if self.datamap.drawn is None:
             return None  # not on the screen yet
+        markers = None
+        if self._query_rows is not None:  # shown on the screen: shown in the figure
+            markers = self.datamap.coords[self._query_rows]
         return datamap_figure(self.datamap, title=escape_plotly(self._title()),
-                              axis_title=self._axis_name)
+                              axis_title=self._axis_name, markers=markers,
+                              pixels=_EXPORT_PIXELS)
 
     def _query_points(self):
         import holoviews as hv
@@ -127,12 +136,14 @@ class MapView(Viewer):
                            line_width=2, tools=["hover"])
 
     # -- data and colours ---------------------------------------------------------------------
-    def _color_options(self) -> list[str]:
+    def _color_options(self) -> dict[str, str]:
+        """Display name -> colour choice (metadata columns keep their own names)."""
         exploration = self.state.exploration
         if exploration is None:
-            return [_NO_COLOR]
-        return [*exploration.color_columns, *POINT_MEASURES, *self.state.extra_measures,
-                _NO_COLOR]
+            return {_NO_COLOR: _NO_COLOR}
+        names = [*exploration.color_columns, *POINT_MEASURES, *self.state.extra_measures,
+                 _NO_COLOR]
+        return {exploration.measure_label(name): name for name in names}
 
     async def _on_data(self, event) -> None:
         self._query_rows = None
@@ -154,18 +165,20 @@ class MapView(Viewer):
     def _refresh_colors(self) -> None:
         options = self._color_options()
         self.param.color.objects = options
-        if self.color not in options:
+        if self.color not in options.values():
             exploration = self.state.exploration
             default = exploration.default_color if exploration is not None else None
             self.color = default or _NO_COLOR
 
     def _color_values(self):
-        """``(name, values (n,))`` of the colour choice, or ``("", None)``."""
+        """``(display name, values (n,))`` of the colour choice, or ``("", None)``."""
         if self.color == _NO_COLOR:
             return "", None
         if self.color in self.state.extra_measures:
             return self.color, self.state.extra_measures[self.color]
-        return self.color, self.state.exploration.meta_with(self.color)[self.color].to_numpy()
+        exploration = self.state.exploration
+        values = exploration.meta_with(self.color)[self.color].to_numpy()
+        return exploration.measure_label(self.color), values
 
     @param.depends("method", "dimensions", "color", watch=True)
     async def redraw(self) -> None:
@@ -181,6 +194,7 @@ class MapView(Viewer):
             datamap = await self.state.runner.run(label, self._datamap)
             if datamap is not None:
                 self._show(datamap)
+                self.notes.objects = self.state.runner.noted([])
         # the 2-D map's row is hidden, never the HoloViews pane itself (Panel 1.9 fails to
         # copy `visible` onto the pane's Bokeh model: "stylesheets items must be str")
         self._map_2d.visible = self.dimensions == 2
@@ -216,7 +230,8 @@ class MapView(Viewer):
         coords = exploration.coords(self.method, 2)
         name, values = self._color_values()
         datamap = DataMap(coords, exploration.data.meta["text"], values=values, name=name,
-                          width=900, height=_MAP_HEIGHT)
+                          width=900, height=_MAP_HEIGHT,
+                          ends=self.state.measure_ends.get(self.color))
         if self.state.selection is not None:
             datamap.selected = self.state.selection.rows
         datamap.element()  # aggregate once here, in the worker thread (compiles Datashader)
@@ -239,8 +254,10 @@ class MapView(Viewer):
         return fig
 
     def _legend_html(self) -> str:
-        if self.datamap is None or not self.datamap.categorical:
+        if self.datamap is None or self.datamap.encoding is None:
             return ""
+        if not self.datamap.categorical:
+            return _colour_bar_html(self.datamap.encoding)
         legend = self.datamap.legend()
         items = "".join(
             f'<div style="white-space:nowrap"><span style="display:inline-block;width:11px;'
@@ -300,9 +317,9 @@ class MapView(Viewer):
             return
         self.neighbors.value = pd.DataFrame()
         table = self.state.selection_table().reset_index()
-        self.texts.value = table
+        show_table(self.texts, table)
         self.state.add_table("selection", table)
-        self.mix.value = self._mix(selection)
+        show_table(self.mix, self._mix(selection))
         self.selection_note.object = (
             f"**{len(selection):,} points selected** of {selection.n:,} "
             f"({escape_markup(selection.how)}).")
@@ -326,7 +343,7 @@ class MapView(Viewer):
             f"Neighbours of {len(selection):,} points", self.state.exploration.neighbors_table,
             selection.rows, _NEIGHBORS_K)
         if table is not None:
-            self.neighbors.value = table
+            show_table(self.neighbors, table)
             self.state.add_table("selection_neighbors", table)
 
     def _clear_tables(self) -> None:
@@ -345,7 +362,7 @@ class MapView(Viewer):
         if result is None:
             return
         self._query_rows = result["row"].to_numpy()
-        self.neighbors.value = result
+        show_table(self.neighbors, result)
         self.state.add_table("query", result)
         self.selection_note.object = f"**Nearest texts to** “{escape_markup(self.query)}”"
         if self.dimensions == 2:
@@ -367,7 +384,35 @@ class MapView(Viewer):
         tables = pn.Tabs(("Selected texts", self.texts), ("Mix vs corpus", self.mix),
                          ("Neighbours", self.neighbors), dynamic=True,
                          sizing_mode="stretch_width")
-        return pn.Row(side, pn.Column(self._map_2d, self._plot3d_area,
+        return pn.Row(side, pn.Column(self.notes, self._map_2d, self._plot3d_area,
                                       self.drawn, self.selection_note, tables,
                                       sizing_mode="stretch_width"),
                       sizing_mode="stretch_width")
+
+
+def _colour_bar_html(encoding) -> str:
+    """The colour bar beside the map: the same palette, range, ticks and named ends as the
+    exported figure's (:func:`embviz.viz.datamap_figure`), and the grey of points without a
+    value."""
+    from ..viz.encoding import NO_VALUE_COLOR, ZERO_COLOR
+
+    palette = encoding.palette
+    stops = ", ".join(palette[i] for i in np.linspace(0, len(palette) - 1, 16).astype(int))
+    positions, labels = encoding.ticks()
+    span = (encoding.high - encoding.low) or 1.0
+    ticks = "".join(
+        f'<div style="position:absolute;left:0;bottom:{100 * (p - encoding.low) / span:.1f}%;'
+        f'transform:translateY(50%);white-space:nowrap">– {escape_markup(label)}</div>'
+        for p, label in zip(positions, labels))
+    bar = (f'<div style="display:flex;height:300px;margin:8px 0">'
+           f'<div style="width:14px;background:linear-gradient(to top, {stops})"></div>'
+           f'<div style="position:relative;margin-left:4px;flex:1;font-size:12px">{ticks}'
+           f"</div></div>")
+    swatches = "".join(
+        f'<div><span style="display:inline-block;width:11px;height:11px;background:{color};'
+        f'margin-right:5px"></span>{label} ({count:,})</div>'
+        for label, color, count in (("zero", ZERO_COLOR, encoding.zeros),
+                                    ("no value", NO_VALUE_COLOR, encoding.missing)) if count)
+    return (f"<b>{escape_markup(encoding.name)}</b>{bar}"
+            f"<div style='font-size:12px'>{swatches}"
+            f"<div style='color:#555'>{escape_markup(encoding.describe())}</div></div>")

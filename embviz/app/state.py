@@ -17,6 +17,7 @@ from ..exploration import Exploration
 from ..selection import Selection
 from .jobs import JOB_SLOTS, JobCancelled, run_in_thread, shutting_down
 from .limits import LimitError
+from .notes import collected, warning_pane
 from .text import escape_markup
 
 __all__ = ["USER_ERRORS", "AppState", "CheckedSelect", "TaskRunner", "controls"]
@@ -103,6 +104,10 @@ class TaskRunner(param.Parameterized):
                                        styles={"overflow-wrap": "anywhere"})
         self.alert = pn.pane.Alert("", alert_type="danger", visible=False,
                                    sizing_mode="stretch_width")
+        self._close_alert = pn.widgets.Button(label="Dismiss", width=90, margin=(15, 5))
+        self._close_alert.on_click(lambda *_: self.clear_alert())
+        self._alerts = pn.Row(self.alert, self._close_alert, visible=False,
+                              sizing_mode="stretch_width")
         #: A message that stays until dismissed (a URL argument that was ignored): jobs that
         #: start or end do not hide it, as they hide :attr:`alert`.
         self.notice = pn.pane.Alert("", alert_type="warning", sizing_mode="stretch_width")
@@ -117,15 +122,22 @@ class TaskRunner(param.Parameterized):
         self._cancelled = threading.Event()
         self._stopping = False  # JobCancelled was raised in the running job
         self.session_alive = None  # optional () -> bool, checked at every progress report
+        #: The warnings the last job raised (:mod:`embviz.app.notes`), and its label.
+        self.warnings: list[str] = []
+        self._warned_job = ""
 
     def panel(self):
-        return pn.Column(pn.Row(self.status, self.bar, sizing_mode="stretch_width"), self.alert,
-                         self._notices, sizing_mode="stretch_width")
+        return pn.Column(pn.Row(self.status, self.bar, sizing_mode="stretch_width"),
+                         self._alerts, self._notices, sizing_mode="stretch_width")
 
     def fail(self, message: str) -> None:
-        """Show ``message`` (plain text: it may quote file names or columns) in the alert."""
+        """Show ``message`` (plain text: it may quote file names or columns) in the alert,
+        until dismissed, another view is opened or another job starts."""
         self.alert.object = escape_markup(message)
-        self.alert.visible = True
+        self.alert.visible = self._alerts.visible = True
+
+    def clear_alert(self) -> None:
+        self.alert.visible = self._alerts.visible = False
 
     def warn(self, message: str) -> None:
         """Show ``message`` (plain text) in the notice, which stays until dismissed."""
@@ -176,7 +188,8 @@ class TaskRunner(param.Parameterized):
 
     async def _run_now(self, label: str, function, args, kwargs):
         self._running, self._stopping = label, False
-        self.busy, self.alert.visible = True, False
+        self.busy = True
+        self.clear_alert()
         self.bar.value, self.bar.visible = -1, True  # indeterminate until progress arrives
         self._show(f"{label}…")
         started = time.perf_counter()
@@ -212,8 +225,15 @@ class TaskRunner(param.Parameterized):
         self.status.object = " · ".join(parts)
 
     def _call(self, function, args, kwargs):
-        with report_progress(self._on_progress):
+        with collected() as messages, report_progress(self._on_progress):
+            self.warnings, self._warned_job = messages, self._running
             return function(*args, **kwargs)
+
+    def noted(self, objects: list) -> list:
+        """``objects`` (a job's result panes) after an alert with the warnings that job raised
+        (none: ``objects`` unchanged). Call it right after the job's :meth:`run`."""
+        pane = warning_pane(self.warnings, self._warned_job)
+        return [pane, *objects] if pane is not None else list(objects)
 
     def _on_progress(self, desc: str, n: int, total) -> None:
         """Progress from the worker thread; raises :class:`JobCancelled` to stop the job."""
@@ -239,6 +259,8 @@ class AppState(param.Parameterized):
                                     doc="The points selected on the map (exact row numbers).")
     source = param.String(default="", doc="How the current corpus was made, for the header.")
     extra_measures = param.Dict(default={}, doc="name -> per-point values to colour the map")
+    measure_ends = param.Dict(default={}, doc="name -> (negative end, positive end): the "
+                              "names of a signed measure's ends, for its diverging scale")
     figures = param.Dict(default={}, doc="name -> plotly figure, or a function that makes "
                          "it when asked (:meth:`figure`), for export")
     tables = param.Dict(default={}, doc="name -> DataFrame, for export")
@@ -260,11 +282,15 @@ class AppState(param.Parameterized):
     def add_table(self, name: str, table) -> None:
         self.tables = {**self.tables, name: table}
 
-    def add_measure(self, name: str, values) -> None:
+    def add_measure(self, name: str, values, ends: tuple[str, str] | None = None) -> None:
+        """Offer per-point ``values`` (NaN: no value) as a map colour; ``ends`` names the two
+        ends of a signed measure (negative, positive)."""
         values = np.asarray(values, dtype=np.float64).ravel()
         n = len(self.exploration) if self.exploration is not None else len(values)
         if len(values) != n:
             raise ValueError(f"measure {name!r} has {len(values)} values for {n} points")
+        if ends is not None:
+            self.measure_ends = {**self.measure_ends, name: tuple(ends)}
         self.extra_measures = {**self.extra_measures, name: values}
 
     def selection_table(self):
@@ -282,4 +308,5 @@ class AppState(param.Parameterized):
     @param.depends("exploration", watch=True)
     def _reset(self) -> None:
         self.extra_measures, self.figures, self.tables = {}, {}, {}
+        self.measure_ends = {}
         self.selection = None

@@ -33,6 +33,8 @@ def _windows(time: pd.Series, window) -> pd.Series:
     window = check_positive_int(window, "window")
     if not (pd.api.types.is_numeric_dtype(time) or pd.api.types.is_datetime64_any_dtype(time)):
         raise TypeError(f"the time column must be numeric or datetime, got {time.dtype}")
+    if time.nunique() <= window:  # few distinct times (1769 and 2020): one window each
+        return time.copy()
     codes = pd.qcut(time.rank(method="dense"), window, labels=False, duplicates="drop")
     starts = time.groupby(codes).transform("min")
     return starts
@@ -63,8 +65,9 @@ def drift_over_time(data: EmbeddingSet, time_column: str = "time", reference=Non
         Rows with low <= time <= high form the reference; default: the first window.
     window : int or str, default 5
         An int: that many equal-frequency bins of the time values (ties stay together, so
-        fewer bins may result); a str: a pandas frequency over a datetime column, bins as in
-        ``pd.Grouper(freq=...)`` ("MS", "QS", "YS", "10YS", "W", ...).
+        fewer bins may result; a column with at most that many distinct times gets one
+        window per time, e.g. the Bible's 1769 and 2020); a str: a pandas frequency over a
+        datetime column, bins as in ``pd.Grouper(freq=...)`` ("MS", "QS", "YS", "10YS", "W", ...).
     test : {"mmd", "energy", "depth", "classifier", "centroid", "dimensions"}, default "mmd"
     n_permutations : int, default 500
         Permutations of the permutation tests (MMD, energy, centroid), at most 1,000,000.
@@ -110,6 +113,10 @@ def drift_over_time(data: EmbeddingSet, time_column: str = "time", reference=Non
         raise ValueError(f"time column {time_column!r} has {int(time.isna().sum())} missing "
                          f"values; drop those rows first")
     labels = _windows(time, window)
+    if labels.nunique() < 2 and reference is None:
+        raise ValueError(f"time column {time_column!r} forms a single window "
+                         f"({_times(time)}): there is no second period to compare with; "
+                         f"use more windows or a column with more distinct times")
     ref = _reference_mask(time, labels, reference)
     if ref.sum() < MIN_SAMPLE:
         raise ValueError(f"the reference holds {int(ref.sum())} rows; at least {MIN_SAMPLE} "
@@ -121,6 +128,12 @@ def drift_over_time(data: EmbeddingSet, time_column: str = "time", reference=Non
         rows.append(_window_row(X, ref, np.asarray(idx), start, time.loc[idx].max(), test, alpha,
                                 n_permutations, int(seed), device, progress))
     return _with_q_values(pd.DataFrame(rows), alpha)
+
+
+def _times(time: pd.Series) -> str:
+    values = sorted(time.unique())
+    shown = ", ".join(map(str, values[:5])) + (", …" if len(values) > 5 else "")
+    return f"{len(values)} distinct value{'s' if len(values) != 1 else ''}: {shown}"
 
 
 def _with_q_values(table: pd.DataFrame, alpha: float) -> pd.DataFrame:

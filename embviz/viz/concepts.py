@@ -38,7 +38,8 @@ def feature_histogram_figure(activations, label: str = "", bins: int = 50):
     return fig
 
 
-def dataset_diff_figure(diff: pd.DataFrame, top: int = 20):
+def dataset_diff_figure(diff: pd.DataFrame, top: int = 20,
+                        groups: tuple[str, str] = ("A", "B")):
     """Diverging bars of the features whose presence differs most between two corpora.
 
     Parameters
@@ -48,12 +49,16 @@ def dataset_diff_figure(diff: pd.DataFrame, top: int = 20):
         (``feature, diff, q_value`` and optionally ``label``).
     top : int, default 20
         Number of features shown (largest ``|diff|``).
+    groups : (str, str), default ("A", "B")
+        The two corpora's names, for the title and the axis.
 
     Returns
     -------
     plotly.graph_objects.Figure
         Positive bars: more frequent in A; negative: in B. Faded bars are not significant
-        (``q_value >= 0.05``).
+        (``q_value >= 0.05``). Every bar is labelled (no label is skipped for lack of room:
+        the figure is 22 px per bar tall, and its ``layout.meta["paper_height"]`` asks the
+        paper export for 13 px per bar).
     """
     import plotly.graph_objects as go
 
@@ -66,12 +71,19 @@ def dataset_diff_figure(diff: pd.DataFrame, top: int = 20):
              for f, lab in zip(rows["feature"], rows.get("label", rows["feature"]))]
     significant = rows["q_value"] < 0.05 if "q_value" in rows else pd.Series(True, rows.index)
     colors = ["#E15F99" if d > 0 else "#2E91E5" for d in rows["diff"]]
-    fig = go.Figure(go.Bar(x=rows["diff"], y=names, orientation="h", marker_color=colors,
+    names = [n if len(n) <= 48 else n[:47] + "…" for n in names]
+    fig = go.Figure(go.Bar(x=rows["diff"], y=list(range(len(rows))), orientation="h",
+                           marker_color=colors,
                            marker_opacity=[1.0 if s else 0.35 for s in significant],
-                           customdata=rows["feature"],
-                           hovertemplate="%{y}<br>Δ frequency %{x:.3f}<extra></extra>"))
-    fig.update_layout(title="concept frequency: A − B", xaxis_title="difference of presence "
-                      "frequency", template="plotly_white", height=max(300, 22 * len(rows)))
+                           customdata=np.column_stack([rows["feature"], names]),
+                           hovertemplate="%{customdata[1]}<br>Δ share %{x:.3f}<extra></extra>"))
+    a, b = groups
+    fig.update_yaxes(tickmode="array", tickvals=list(range(len(rows))), ticktext=names,
+                     automargin=True)
+    fig.update_layout(title=f"Concepts more frequent in {a} (right) or {b} (left)",
+                      xaxis_title=f"share active, {a} − {b}",
+                      template="plotly_white", height=max(300, 22 * len(rows) + 120),
+                      meta=dict(paper_height=13 * len(rows) + 110))
     return fig
 
 

@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_embeddings
+from .encoding import NO_VALUE_COLOR, ZERO_COLOR, ColorEncoding, choose_encoding, hex_rgb
 
 __all__ = ["DataMap", "DrawnView", "category_colors", "datamap_figure", "rows_in_box",
            "rows_in_polygon"]
@@ -35,6 +36,7 @@ _OTHER_COLOR = "#b0b0b0"
 _HOVER_CHARS = 200
 _MIN_ALPHA = 150  # the faintest non-empty pixel (one point) stays clearly visible
 _UNSELECTED_ALPHA = 0.25  # how much unselected points fade while a selection is shown
+_FAINT_ALPHA = 0.35  # the zeros of a sparse measure, under its active points
 
 
 def category_colors(n: int) -> list[str]:
@@ -123,6 +125,12 @@ class DataMap:
         colours by density only.
     name : str, default ""
         The name of ``values`` (legend title, hover label).
+    ends : (str, str), optional
+        Names of the negative and positive ends of signed values (a diverging scale centred
+        at 0), e.g. ``("more KJV-like", "more WEB-like")``. The encoding is otherwise chosen
+        from the values (:func:`~embviz.viz.encoding.choose_encoding`): categories, diverging,
+        sparse (active points on top, zeros faint), log (heavy-tailed counts) or linear;
+        points without a value (NaN) are grey and counted, never coloured.
     width, height : int
         Pixels of the first aggregation (later ones follow the plot's size).
 
@@ -139,7 +147,7 @@ class DataMap:
     """
 
     def __init__(self, coords, texts, values=None, name: str = "", width: int = 600,
-                 height: int = 400):
+                 height: int = 400, ends: tuple[str, str] | None = None):
         coords = check_embeddings(coords, name="coords").astype(np.float32)
         if coords.shape[1] != 2:
             raise ValueError(f"coords must have 2 columns, got shape {coords.shape}")
@@ -155,8 +163,9 @@ class DataMap:
                                     "row": np.arange(len(coords), dtype=np.float64)})
         self.categories: list[str] = []
         self.values = None
+        self.encoding: ColorEncoding | None = None
         if values is not None:
-            self._set_values(pd.Series(np.asarray(values)).reset_index(drop=True))
+            self._set_values(pd.Series(np.asarray(values)).reset_index(drop=True), ends)
         self.full_range = _padded_range(coords)
 
     def __len__(self) -> int:
@@ -170,14 +179,14 @@ class DataMap:
     def categorical(self) -> bool:
         return bool(self.categories)
 
-    def _set_values(self, values: pd.Series) -> None:
+    def _set_values(self, values: pd.Series, ends) -> None:
         if len(values) != len(self.coords):
             raise ValueError(f"values has {len(values)} rows but coords has {len(self.coords)}")
-        if _is_continuous(values):
+        encoding = choose_encoding(values, self.name, ends)
+        if encoding.continuous:
+            self.encoding = encoding
             self.values = values.to_numpy(np.float64)
-            self._frame["value"] = self.values
-            finite = self.values[np.isfinite(self.values)]
-            self.clim = (float(finite.min()), float(finite.max())) if finite.size else (0, 1)
+            self._frame["value"] = encoding.scale(self.values)
             return
         text = values.astype("string").fillna("(missing)")
         order = text.value_counts(sort=True).index.tolist()
@@ -185,6 +194,7 @@ class DataMap:
         codes = pd.Categorical(text, categories=order).codes.astype(np.int64)
         codes = np.minimum(codes, MAX_CATEGORIES)
         self.categories = shown
+        self.encoding = choose_encoding(values, self.name, categories=shown)
         self.values = text.to_numpy(dtype=object)
         self._frame["category"] = pd.Categorical.from_codes(codes, categories=shown)
 
@@ -220,8 +230,9 @@ class DataMap:
         reductions = {"count": ds.count(), "first": ds.min("row")}
         if self.categorical:
             reductions["by_category"] = ds.count_cat("category")
-        elif self.values is not None:
+        elif self.values is not None:  # scaled values; NaN (no value, sparse zeros) skipped
             reductions["mean"] = ds.mean("value")
+            reductions["valued"] = ds.count("value")
         if with_selection:
             reductions["selected"] = ds.sum("is_selected")
         return ds.summary(**reductions)
@@ -239,34 +250,46 @@ class DataMap:
         count = agg["count"].to_numpy().astype(np.float64)
         rgb = self._pixel_colors(agg, count)
         alpha = _density_alpha(count)
+        if "valued" in agg:  # pixels whose points have no value (or are sparse zeros): grey
+            grey = (agg["valued"].to_numpy() == 0) & (count > 0)
+            sparse = self.encoding.kind == "sparse"
+            rgb[grey] = hex_rgb(ZERO_COLOR if sparse else NO_VALUE_COLOR)
+            alpha[grey] = alpha[grey] * (_FAINT_ALPHA if sparse else 1.0)
         if "selected" in agg:
             faded = agg["selected"].to_numpy() == 0
             alpha[faded] = alpha[faded] * _UNSELECTED_ALPHA
         image = np.zeros((*count.shape, 4), dtype=np.uint8)
         image[..., :3] = np.clip(rgb, 0, 255).astype(np.uint8)
         image[..., 3] = alpha.astype(np.uint8)
-        return _dynspread(image)
+        image = _dynspread(image, _spread_pixels(len(self)))
+        if self.encoding is not None and self.encoding.kind == "sparse":
+            image = _active_on_top(image, agg["valued"].to_numpy() > 0)
+        return image
 
     def _pixel_colors(self, agg, count: np.ndarray) -> np.ndarray:
         if self.categorical:
             filled = count > 0
             counts = agg["by_category"].to_numpy()[filled].astype(np.float32)
-            palette = np.array([_hex_rgb(c) for c in category_colors(len(self.categories))],
+            palette = np.array([hex_rgb(c) for c in category_colors(len(self.categories))],
                                np.float32)
             rgb = np.zeros((*count.shape, 3), np.float32)
             rgb[filled] = (counts / counts.sum(axis=-1, keepdims=True)) @ palette
             return rgb
         if self.values is not None:
-            return _colormap(agg["mean"].to_numpy(), *self.clim)
-        return np.broadcast_to(np.array(_hex_rgb("#1f3b73"), np.float64), (*count.shape, 3))
+            return self.encoding.colors(agg["mean"].to_numpy())
+        return np.tile(np.array(hex_rgb("#1f3b73"), np.float64), (*count.shape, 1))
 
     def hover_data(self, agg) -> dict[str, np.ndarray]:
-        """Per-pixel hover fields: the text and colour value of the pixel's first point."""
+        """Per-pixel hover fields: the text and value of the pixel's first point and, for
+        numbers, the value its colour shows (the mean over the pixel's points that have
+        one)."""
         first = agg["first"].to_numpy()
         empty = first < 0
         fields = {"text": self._hover_texts[np.where(empty, 0, first)]}
         if self.values is not None:
             fields[self.name or "value"] = self._hover_values(first, empty)
+        if "mean" in agg:
+            fields["colour shows"] = self._colour_value(agg["mean"].to_numpy())
         fields["points here"] = agg["count"].to_numpy().astype(np.int64)
         for values in fields.values():
             if values.dtype == object:
@@ -279,6 +302,10 @@ class DataMap:
             return values.astype(object)
         return np.where(empty, np.nan, values)
 
+    def _colour_value(self, mean: np.ndarray) -> np.ndarray:
+        """The pixel's colour in the data's units (``10**m - 1`` on a log scale)."""
+        return 10 ** mean - 1 if self.encoding.kind == "log" else mean
+
     def legend(self) -> pd.DataFrame:
         """The categories in colour order: ``category``, ``color``, ``count`` (points)."""
         if not self.categorical:
@@ -287,6 +314,14 @@ class DataMap:
         return pd.DataFrame({"category": self.categories,
                              "color": category_colors(len(self.categories)),
                              "count": counts.reindex(self.categories).to_numpy()})
+
+    def redraw(self, view: DrawnView, pixels: int) -> DrawnView:
+        """The same view (ranges, colours, selection) aggregated at ``pixels`` across."""
+        height, width = view.image.shape[:2]
+        rows = max(1, round(pixels * height / width))
+        agg = self.aggregate(_pixel_edges(view.x), _pixel_edges(view.y), pixels, rows)
+        return DrawnView(self.shade(agg), agg["x"].to_numpy(), agg["y"].to_numpy(),
+                         int(agg["count"].sum()))
 
     # -- HoloViews --------------------------------------------------------------------------
     def element(self, x_range=None, y_range=None, width=None, height=None):
@@ -311,13 +346,36 @@ class DataMap:
         return hv.RGB(data, kdims=["x", "y"], vdims=list("RGBA"))
 
 
-def _dynspread(image: np.ndarray) -> np.ndarray:
+def _active_on_top(image: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """The active pixels of a sparse measure grown to 3x3 and drawn over the faint zeros, so
+    a feature active on 1% of the points is seen, not buried under the other 99%."""
+    import datashader.transfer_functions as tf
+    import xarray as xr
+
+    layer = np.where(active[..., None], image, 0).astype(np.uint8)
+    packed = np.ascontiguousarray(layer).view(np.uint32)[..., 0]
+    grown = tf.spread(tf.Image(xr.DataArray(packed, dims=("y", "x"))), px=1, how="over")
+    grown = np.ascontiguousarray(grown.to_numpy()).view(np.uint8).reshape(image.shape)
+    out = image.copy()
+    over = grown[..., 3] > 0
+    out[over] = grown[over]
+    out[over, 3] = 255
+    return out
+
+
+def _spread_pixels(n: int) -> int:
+    """How far an isolated point may spread: 4 pixels for a few thousand points, down to 1
+    at a million (the point size adapts to n)."""
+    return int(np.clip(round(7 - np.log10(max(n, 1))), 1, 4))
+
+
+def _dynspread(image: np.ndarray, max_px: int = 3) -> np.ndarray:
     import datashader.transfer_functions as tf
     import xarray as xr
 
     packed = np.ascontiguousarray(image).view(np.uint32)[..., 0]
     spread = tf.dynspread(tf.Image(xr.DataArray(packed, dims=("y", "x"))), threshold=0.5,
-                          max_px=3)
+                          max_px=max_px)
     return np.ascontiguousarray(spread.to_numpy()).view(np.uint8).reshape(image.shape)
 
 
@@ -329,16 +387,6 @@ def _padded_range(coords: np.ndarray, pad: float = 0.03):
         span = (high - low) or 1.0
         ranges.append((low - pad * span, high + pad * span))
     return tuple(ranges)
-
-
-def _is_continuous(values: pd.Series) -> bool:
-    return (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-            and values.nunique() > 12)
-
-
-def _hex_rgb(color: str) -> tuple[int, int, int]:
-    color = color.lstrip("#")
-    return tuple(int(color[i:i + 2], 16) for i in (0, 2, 4))
 
 
 def _density_alpha(count: np.ndarray) -> np.ndarray:
@@ -354,25 +402,18 @@ def _density_alpha(count: np.ndarray) -> np.ndarray:
     return alpha
 
 
-def _colormap(values: np.ndarray, low: float, high: float) -> np.ndarray:
-    import colorcet
-
-    palette = np.array([_hex_rgb(c) for c in colorcet.palette["bmy"]], np.float64)
-    scaled = (np.nan_to_num(values, nan=low) - low) / ((high - low) or 1.0)
-    index = np.clip((scaled * (len(palette) - 1)).round().astype(int), 0, len(palette) - 1)
-    return palette[index]
-
-
 def _clip_texts(texts: np.ndarray) -> np.ndarray:
     return np.array([t if len(t) <= _HOVER_CHARS else t[:_HOVER_CHARS] + "…"
                      for t in map(str, texts)], dtype=object)
 
 
 def datamap_figure(datamap: DataMap, view: DrawnView | None = None, title: str = "",
-                   axis_title: str = "", max_legend: int = 30):
+                   axis_title: str = "", markers=None, marker_name: str = "query neighbour",
+                   pixels: int | None = None):
     """A view that :meth:`DataMap.element` drew, as a plotly figure for export: the same
-    pixels (a PNG at the view's size, stretched over its data range), the same axes, and a
-    legend of the ``max_legend`` largest categories (or a colour bar).
+    pixels (a PNG at the view's size, stretched over its data range), the same axes, every
+    legend entry (categories with their counts, "no value" when points have none) or the
+    same colour bar (palette, range, ticks, named ends), and the markers shown on the screen.
 
     Parameters
     ----------
@@ -380,15 +421,25 @@ def datamap_figure(datamap: DataMap, view: DrawnView | None = None, title: str =
     view : DrawnView, optional
         Default: the last view drawn (``datamap.drawn``).
     title, axis_title : str
-    max_legend : int, default 30
+    markers : array-like of shape (m, 2), optional
+        Points marked on the screen (a text query's neighbours): drawn as red diamonds.
+    marker_name : str
+        Their legend entry.
+    pixels : int, optional
+        Aggregate the same view again at this many pixels across (height in proportion), so
+        that points keep a visible size when the figure is printed at a column's width (400
+        suits 3.5 to 7 inches); default: the pixels drawn on the screen.
 
     Returns
     -------
     plotly.graph_objects.Figure
+        Its ``layout.meta`` holds ``legend_entries`` (the legend's names, in order) and
+        ``color_range`` (the colour bar's tick labels), what an export must show.
     """
     import base64
     import html
     import io
+    import textwrap
 
     import plotly.graph_objects as go
     from PIL import Image
@@ -396,6 +447,8 @@ def datamap_figure(datamap: DataMap, view: DrawnView | None = None, title: str =
     view = view or datamap.drawn
     if view is None:
         raise ValueError("nothing drawn yet: call datamap.element() first")
+    if pixels is not None:
+        view = datamap.redraw(view, pixels)
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(view.image[::-1]), "RGBA").save(buffer, format="PNG")
     source = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
@@ -403,13 +456,29 @@ def datamap_figure(datamap: DataMap, view: DrawnView | None = None, title: str =
     fig = go.Figure()
     fig.add_layout_image(source=source, xref="x", yref="y", x=x0, y=y1, sizex=x1 - x0,
                          sizey=y1 - y0, sizing="stretch", layer="below")
-    _legend_traces(fig, datamap, max_legend)
+    entries, ticks = _legend_traces(fig, datamap)
+    if markers is not None and len(markers):
+        markers = np.asarray(markers, dtype=np.float64)
+        fig.add_trace(go.Scatter(x=markers[:, 0], y=markers[:, 1], mode="markers",
+                                 name=marker_name, marker=dict(
+                                     symbol="diamond-open", color="red", size=9,
+                                     line=dict(width=1.5))))
+        entries.append(marker_name)
     fig.update_xaxes(range=[x0, x1], title=f"{axis_title}1" if axis_title else None,
                      showgrid=False, zeroline=False)
     fig.update_yaxes(range=[y0, y1], title=f"{axis_title}2" if axis_title else None,
                      showgrid=False, zeroline=False)
-    fig.update_layout(title=title, template="simple_white",
-                      legend=dict(title=html.escape(datamap.name, quote=False),
+    continuous = datamap.encoding is not None and datamap.encoding.continuous
+    caption = "<br>".join(textwrap.wrap(datamap.encoding.describe(), 60)) if continuous else ""
+    if caption:
+        fig.update_layout(margin=dict(t=70))
+    fig.update_layout(title=dict(text=title, subtitle=dict(
+                          text=html.escape(caption, quote=False).replace("&lt;br&gt;", "<br>"),
+                          font=dict(size=8))),
+                      template="simple_white", meta=dict(legend_entries=entries,
+                                                         color_range=ticks),
+                      legend=dict(title=None if continuous else html.escape(datamap.name,
+                                                                            quote=False),
                                   itemsizing="constant"))
     return fig
 
@@ -419,23 +488,40 @@ def _pixel_edges(centers: np.ndarray) -> tuple[float, float]:
     return float(centers[0] - half), float(centers[-1] + half)
 
 
-def _legend_traces(fig, datamap: DataMap, max_legend: int) -> None:
+def _legend_traces(fig, datamap: DataMap) -> tuple[list[str], list[str]]:
+    """Every legend entry (or the colour bar) of the map; returns the entries' names and the
+    colour bar's tick labels."""
     import html
 
     import plotly.graph_objects as go
 
     empty = dict(x=[None], y=[None], mode="markers")
+    entries: list[str] = []
     if datamap.categorical:
-        legend = datamap.legend().head(max_legend)
-        for category, color in zip(legend["category"], legend["color"]):
+        legend = datamap.legend()
+        for category, color, count in legend.itertuples(index=False):
             # plotly renders a subset of HTML in legend names: a category is shown as typed
-            fig.add_trace(go.Scatter(**empty, name=html.escape(str(category), quote=False),
+            name = f"{category} ({count:,})"
+            fig.add_trace(go.Scatter(**empty, name=html.escape(name, quote=False),
                                      marker=dict(color=color)))
-        return
-    if datamap.values is not None:
-        import colorcet
-
-        low, high = datamap.clim
-        fig.add_trace(go.Scatter(**empty, showlegend=False, marker=dict(
-            color=[low], cmin=low, cmax=high, colorscale=list(colorcet.palette["bmy"]),
-            showscale=True, colorbar=dict(title=datamap.name))))
+            entries.append(name)
+        return entries, []
+    encoding = datamap.encoding
+    if encoding is None:
+        return entries, []
+    tickvals, ticktext = encoding.ticks()
+    fig.add_trace(go.Scatter(**empty, showlegend=False, marker=dict(
+        color=[encoding.low], cmin=encoding.low, cmax=encoding.high,
+        colorscale=encoding.palette, showscale=True, colorbar=dict(
+            title=dict(text=html.escape(encoding.name, quote=False), side="right"),
+            tickvals=tickvals, ticktext=[html.escape(t, quote=False) for t in ticktext],
+            thickness=10, len=0.9))))
+    for label, color, count in ((f"zero ({encoding.zeros:,})", ZERO_COLOR, encoding.zeros),
+                                (f"no value ({encoding.missing:,})", NO_VALUE_COLOR,
+                                 encoding.missing)):
+        if count:
+            fig.add_trace(go.Scatter(**empty, name=label, marker=dict(color=color)))
+            entries.append(label)
+    if entries:  # "zero" / "no value" swatches under the colour bar
+        fig.update_layout(legend=dict(x=1.02, y=0, xanchor="left", yanchor="top"))
+    return entries, ticktext

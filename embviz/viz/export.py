@@ -35,6 +35,7 @@ def _start_image_server() -> None:
     _SERVER["started"] = True
 _MAX_SIDE_LEGEND = 12  # more legend entries than this go under the plot, wrapped
 _LEGEND_ITEM_PX = 130
+_LEGEND_ROW_PX = 19  # one row of a wrapped legend at 6 pt, marker included
 
 
 def paper_style(fig, width: str = "single", height: int | None = None):
@@ -46,7 +47,8 @@ def paper_style(fig, width: str = "single", height: int | None = None):
     width : {"single", "double"}, default "single"
         One column (3.5 in, 336 px) or the full page width of a two-column paper (7 in, 672 px).
     height : int, optional
-        Pixels; default 3/4 of the width.
+        Pixels; default the figure's own ``layout.meta["paper_height"]`` (a figure whose
+        height grows with its content, e.g. one bar per feature), else 3/4 of the width.
 
     Returns
     -------
@@ -54,19 +56,23 @@ def paper_style(fig, width: str = "single", height: int | None = None):
     """
     check_choice(width, "width", COLUMN_WIDTHS)
     width = COLUMN_WIDTHS[width]
-    height = height or int(width * 0.75)
+    meta = fig.layout.meta if isinstance(fig.layout.meta, dict) else {}
+    height = height or meta.get("paper_height") or int(width * 0.75)
     entries = sum(1 for t in fig.data if t.showlegend is not False and t.name)
     legend = dict(font_size=7, itemsizing="constant")
     bottom = 35
     if entries > _MAX_SIDE_LEGEND:  # many categories: a wrapped legend under the plot
         rows = -(-entries // max(1, width // _LEGEND_ITEM_PX))
-        bottom = 75 + rows * 11
+        bottom = 75 + rows * _LEGEND_ROW_PX
         legend.update(orientation="h", x=0, xanchor="left", y=-70 / height, yanchor="top",
-                      entrywidth=_LEGEND_ITEM_PX - 40, font_size=6, tracegroupgap=0)
-        height += rows * 11
+                      entrywidth=_LEGEND_ITEM_PX - 40, font_size=6, tracegroupgap=0,
+                      maxheight=(rows + 2) * _LEGEND_ROW_PX)  # never a scrolled-off legend
+        height += rows * _LEGEND_ROW_PX
+    margin = dict(l=40, r=10, t=30 if fig.layout.title.text else 10, b=bottom)
+    for side in margin:  # a figure that asked for more room (subplot titles) keeps it
+        margin[side] = max(margin[side], getattr(fig.layout.margin, side) or 0)
     fig.update_layout(template="simple_white", font=_FONT, width=width, height=height,
-                      margin=dict(l=40, r=10, t=30 if fig.layout.title.text else 10, b=bottom),
-                      title_font_size=10, legend=legend)
+                      margin=margin, title_font_size=10, legend=legend)
     return fig
 
 

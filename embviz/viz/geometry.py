@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
+
+from .._tables import display_name
 
 __all__ = ["distribution_figure", "layerwise_figure"]
 
@@ -24,6 +28,8 @@ def distribution_figure(values, name: str, bins: int = 50, title: str = ""):
     Returns
     -------
     plotly.graph_objects.Figure
+        Heavy-tailed counts (k-occurrence) get a log-scaled count axis, so the few hubs in
+        the tail stay visible next to the bulk.
     """
     import plotly.graph_objects as go
 
@@ -40,10 +46,18 @@ def distribution_figure(values, name: str, bins: int = 50, title: str = ""):
         fig.add_vline(x=value, line_dash=dash, line_color="black",
                       annotation_text=f"{stat} {value:.3g}", annotation_font_size=9,
                       annotation_position="top right" if side else "top left")
-    suffix = f" ({dropped} undefined left out)" if dropped else ""
+    suffix = f" ({dropped:,} points without a value left out)" if dropped else ""
+    from .encoding import choose_encoding
+
+    heavy = choose_encoding(finite, name).kind == "log"
     fig.update_layout(template="simple_white", title=(title + suffix).strip(),
-                      xaxis_title=name, yaxis_title="points", bargap=0.02)
+                      xaxis_title=name, yaxis_title="points (log scale)" if heavy else "points",
+                      yaxis_type="log" if heavy else None, bargap=0.02)
     return fig
+
+
+def _wrap(text: str, width: int = 14) -> str:
+    return "<br>".join(textwrap.wrap(text, width)) or text
 
 
 def layerwise_figure(report: pd.DataFrame, metrics=("isoscore", "twonn", "hubness_skewness"),
@@ -70,7 +84,9 @@ def layerwise_figure(report: pd.DataFrame, metrics=("isoscore", "twonn", "hubnes
     if missing:
         raise ValueError(f"metrics {missing} are not in the report; it has "
                          f"{sorted(set(report['metric']))}")
-    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=list(metrics))
+    titles = [_wrap(display_name(m)) for m in metrics]  # wrapped: no two titles collide
+    fig = make_subplots(rows=1, cols=len(metrics), subplot_titles=titles,
+                        horizontal_spacing=0.12)
     for i, metric in enumerate(metrics, start=1):
         rows = report[report["metric"] == metric].sort_values("layer")
         error = None
@@ -80,5 +96,7 @@ def layerwise_figure(report: pd.DataFrame, metrics=("isoscore", "twonn", "hubnes
         fig.add_trace(go.Scatter(x=rows["layer"], y=rows["value"], mode="lines+markers",
                                  error_y=error, name=metric, showlegend=False), row=1, col=i)
         fig.update_xaxes(title_text="layer", row=1, col=i)
-    fig.update_layout(template="simple_white", title=title)
+    fig.update_annotations(font_size=10)
+    fig.update_layout(template="simple_white", title=dict(text=title, y=0.98, yanchor="top"),
+                      margin=dict(t=100))
     return fig
