@@ -209,7 +209,6 @@ def _read_corpus(path: Path, name: str, text_column: str = "text",
                  invalid: str = "drop") -> pd.DataFrame:
     """:func:`read_corpus`, naming the file ``name`` in messages (an upload's own name, not
     the temporary path it was saved under)."""
-    check_choice(invalid, "invalid", ["drop", "keep", "raise"])
     df = _read_table(path, name, as_written=(text_column, id_column or "id"))
     return _corpus_from_frame(df, name, text_column, label_column, group_column, time_column,
                              id_column, invalid)

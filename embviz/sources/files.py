@@ -177,7 +177,7 @@ def open_npy(path: str | Path, meta, text_column: str = "text",
     else:
         from ..datasets import _read_table
 
-        table, meta_name = _read_table(Path(meta)), str(meta)
+        table, meta_name = _read_table(Path(meta), Path(meta).name), str(meta)
     roles = dict(text_column=text_column, label_column=label_column, group_column=group_column,
                  time_column=time_column, id_column=id_column)
     return assemble(vectors, table, path.name,
