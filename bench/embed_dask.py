@@ -34,6 +34,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+_START_ENVIRON = dict(os.environ)
 
 
 def _status_gb(field: str) -> float:
@@ -153,7 +154,10 @@ def part_memmap(n: int, d: int, folder: Path) -> None:
     code = (f"import json, sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
             f"from embed_dask import pipeline; "
             f"print(json.dumps(pipeline({str(parquet)!r}, {str(npy)!r})))")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    # a LocalCluster (part 1) sets OMP_NUM_THREADS=1 etc. in this process's environment for
+    # its workers: the pipeline gets the environment this script started with
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env=_START_ENVIRON)
     if out.returncode:
         sys.exit(out.stderr)
     steps = json.loads(out.stdout.strip().splitlines()[-1])

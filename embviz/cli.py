@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import sys
 import time
 from pathlib import Path
@@ -179,9 +180,14 @@ def _dask_client(address: str | None):
 
     distributed = require("distributed", "--scheduler")
     if address == "local":
-        with distributed.LocalCluster(threads_per_worker=1) as cluster, \
-                distributed.Client(cluster) as client:
-            yield client
+        environ = dict(os.environ)
+        with distributed.LocalCluster(threads_per_worker=1) as cluster:
+            # the nanny set OMP_NUM_THREADS=1 (and MKL's, OpenBLAS's) here too, for its
+            # workers: the driver's own kNN search and report keep every core
+            os.environ.clear()
+            os.environ.update(environ)
+            with distributed.Client(cluster) as client:
+                yield client
         return
     with distributed.Client(address) as client:
         yield client
