@@ -25,8 +25,13 @@ N_CHUNKS = N_TEXTS // CHUNK
 def client():
     from distributed import Client, LocalCluster
 
+    environ = dict(os.environ)
     cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
                            host="127.0.0.1", dashboard_address=None, memory_limit="4GiB")
+    # the nanny set OMP_NUM_THREADS=1 etc. in this process for its workers: later tests (and
+    # their subprocesses) keep every core
+    os.environ.clear()
+    os.environ.update(environ)
     client = Client(cluster)
     yield client
     client.close()
