@@ -36,7 +36,14 @@ _LOCK = threading.Lock()
 
 
 def _worker_encoder(settings: dict):
-    """This process's encoder for ``settings``, built on first use and kept (one at a time)."""
+    """This process's encoder for ``settings``, built on first use and kept (one at a time).
+
+    A worker embeds one chunk at a time, with as many torch threads as the worker has
+    (``nthreads``): a Dask nanny starts its worker with ``OMP_NUM_THREADS=1``, which would
+    leave a worker of 8 threads (say a ``SLURMCluster(cores=8, processes=1)`` job) on one.
+    """
+    from distributed import get_worker
+
     from .encoder import Encoder
 
     token = tuple(sorted(settings.items()))
@@ -45,6 +52,9 @@ def _worker_encoder(settings: dict):
             _ENCODERS.clear()  # a new model replaces the previous one: one in memory
             _ENCODERS[token] = Encoder(**settings, progress=False)
             LOADS[token] = LOADS.get(token, 0) + 1
+            import torch
+
+            torch.set_num_threads(get_worker().state.nthreads)
         return _ENCODERS[token]
 
 
@@ -63,7 +73,7 @@ def _embed_chunk(settings: dict, layers: list[int], provenance: dict, folder: st
                            f"{encoder.provenance(layers)['model']} vs "
                            f"{provenance['model']}): install the same model weights on every "
                            f"worker")
-    with _LOCK:  # one chunk at a time per encoder (torch already uses the worker's cores)
+    with _LOCK:  # one chunk at a time per worker, torch on all of the worker's threads
         array = encoder.encode_layers(texts, layers)
         info = {"n_truncated": encoder.n_truncated_}
     store.save(index, texts, np.asarray(array, dtype=np.float32), info)
