@@ -81,9 +81,9 @@ def part_dask(n_texts: int) -> None:
     diff = float(np.abs(single.vectors - dask.vectors).max())
     print(f"part 1: {n_texts:,} WordNet glosses, minilm on CPU, chunks of 500")
     print(f"  single process            {n_texts / single_s:8.1f} texts/s  ({single_s:.1f} s, "
-          f"peak RSS {single_peak:.2f} GB)")
+          f"peak RSS {single_peak:.2f} GiB)")
     print(f"  LocalCluster 2 x 1 thread {n_texts / dask_s:8.1f} texts/s  ({dask_s:.1f} s, "
-          f"driver peak RSS {driver_peak:.2f} GB; before it, the workers loaded the model "
+          f"driver peak RSS {driver_peak:.2f} GiB; before it, the workers loaded the model "
           f"in {warm_up_s:.1f} s)")
     print(f"  ratio dask / single {single_s / dask_s:.2f} (about 1 on 2 cores); max |diff| "
           f"of the vectors {diff:.2e}")
@@ -150,7 +150,7 @@ def part_memmap(n: int, d: int, folder: Path) -> None:
     start = time.perf_counter()
     write_parquet(parquet, n, d)
     print(f"part 2: {n:,} x {d} vectors written to Parquet in "
-          f"{time.perf_counter() - start:.0f} s ({parquet.stat().st_size / 2**30:.2f} GB)")
+          f"{time.perf_counter() - start:.0f} s ({parquet.stat().st_size / 2**30:.2f} GiB)")
     code = (f"import json, sys; sys.path.insert(0, {os.path.dirname(__file__)!r}); "
             f"from embed_dask import pipeline; "
             f"print(json.dumps(pipeline({str(parquet)!r}, {str(npy)!r})))")
@@ -166,9 +166,9 @@ def part_memmap(n: int, d: int, folder: Path) -> None:
         if isinstance(value, dict):
             total += value["seconds"]
             print(f"  {name:26s} {value['seconds']:8.1f} s   peak RSS so far "
-                  f"{value['peak_gb']:5.2f} GB   RSS after {value['rss_gb']:5.2f} GB")
+                  f"{value['peak_gb']:5.2f} GiB   RSS after {value['rss_gb']:5.2f} GiB")
     peak = max(v["peak_gb"] for v in steps.values() if isinstance(v, dict))
-    print(f"  total {total:.0f} s; peak RSS {peak:.2f} GB (goal <= 6 GB); vectors "
+    print(f"  total {total:.0f} s; peak RSS {peak:.2f} GiB (goal <= 6 GB = 5.59 GiB); vectors "
           f"{steps['storage']}; graph {steps['graph_method']}")
     print("  report: " + ", ".join(f"{r['metric']}={r['value']:.4g}" for r in steps["report"]))
 
