@@ -202,11 +202,23 @@ def check_embeddings(X: Any, name: str = "X", min_rows: int = 1,
     if X.shape[1] < 1:
         raise ValueError(f"{name} needs at least one column, got shape {X.shape}")
     X = np.ascontiguousarray(X, dtype=np.float64 if X.dtype == np.float64 else np.float32)
-    if not allow_nan and not np.isfinite(X).all():
-        rows = np.flatnonzero(~np.isfinite(X).all(axis=1))
-        raise ValueError(f"{name} contains NaN or infinite values in {len(rows)} row(s), "
-                         f"first at rows {rows[:5].tolist()}")
+    if not allow_nan:
+        rows = nonfinite_rows(X)
+        if rows.size:
+            raise ValueError(f"{name} contains NaN or infinite values in {len(rows)} row(s), "
+                             f"first at rows {rows[:5].tolist()}")
     return X
+
+
+def nonfinite_rows(X: np.ndarray, block: int = 65_536) -> np.ndarray:
+    """Row numbers of ``X`` (n, d) holding NaN or infinite values, checked block by block.
+
+    A memory-mapped ``X`` is read a block at a time, and no (n, d) mask is allocated (384 MB
+    for 1M x 384 at once).
+    """
+    bad = [start + np.flatnonzero(~np.isfinite(X[start:start + block]).all(axis=1))
+           for start in range(0, len(X), block)]
+    return np.concatenate(bad) if bad else np.empty(0, np.int64)
 
 
 def power_of_two_scale(X: np.ndarray) -> int:
@@ -217,8 +229,55 @@ def power_of_two_scale(X: np.ndarray) -> int:
     neighbours, unit rows) neither overflow nor underflow and give the same numbers as on
     ``X`` wherever ``X`` itself did not overflow.
     """
-    peak = float(np.max(np.abs(X))) if X.size else 0.0
+    peak = max((float(np.max(np.abs(X[rows]))) for rows in row_blocks(len(X))
+                if X[rows].size), default=0.0)
     return int(np.frexp(peak)[1]) if peak > 0 else 0
+
+
+#: Rows per block of the blocked statistics below (65,536 x 384 float64 is 200 MB).
+BLOCK_ROWS = 65_536
+
+
+def row_blocks(n: int, block: int = BLOCK_ROWS) -> list[slice]:
+    """Slices of ``block`` consecutive rows covering ``0..n``.
+
+    The blocked statistics read an ``(n, d)`` array a block at a time, so a memory-mapped
+    array is never loaded whole and no ``(n, d)`` float64 copy is made.
+    """
+    return [slice(start, min(start + block, n)) for start in range(0, n, block)]
+
+
+def scaled_moments(X: np.ndarray, exponent: int = 0, center: bool = True,
+                   dtype=np.float64) -> tuple[np.ndarray, np.ndarray]:
+    """Mean and scatter matrix of ``X / 2**exponent``, accumulated block by block.
+
+    Parameters
+    ----------
+    X : array of shape (n, d)
+        Any array, memory-mapped ones included (read one block of rows at a time).
+    exponent : int, default 0
+        Rows are divided by ``2**exponent`` first (exact).
+    center : bool, default True
+        Scatter about the mean, Σ (x − μ)(x − μ)ᵀ (a second pass), or the uncentred Σ x xᵀ.
+    dtype : numpy dtype, default float64
+        Precision of each block's product (sums are float64).
+
+    Returns
+    -------
+    mean : ndarray of shape (d,), float64
+    scatter : ndarray of shape (d, d), float64
+    """
+    blocks = row_blocks(len(X))
+    total = sum(np.ldexp(X[rows].astype(dtype), -exponent).sum(axis=0, dtype=np.float64)
+                for rows in blocks)
+    mean = total / len(X)
+    scatter = np.zeros((X.shape[1], X.shape[1]))
+    for rows in blocks:
+        block = np.ldexp(X[rows].astype(dtype), -exponent).astype(dtype)
+        if center:
+            block = (block - mean).astype(dtype)
+        scatter += (block.T @ block).astype(np.float64)
+    return mean, scatter
 
 
 # Rows whose norm lies outside this range are rescaled before normalising: their squared norm

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
+import os
 import sys
 import time
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from ._tables import display_table, with_labels
@@ -21,19 +24,41 @@ _EPILOG = """examples:
   embviz embed my.csv --text-column body --label-column topic --model mpnet --out out/my
   embviz embed fortunes --n 2000 --layers 0,3,6 --out out/layers
   embviz summary default --out results  the main job: embed, measure, draw a map
+  embviz embed big.parquet --text-column body --scheduler tcp://10.0.0.5:8786 --out out/big
+                                        embed on a Dask cluster (chunks of the shared cache)
+  embviz summary out/big --out results  a saved EmbeddingSet: measure and map its vectors
+  embviz summary vectors.parquet --vector-column emb --mmap out/v.npy --out results
+  embviz summary vectors.npy --meta rows.parquet --out results   (memory-mapped)
+  embviz summary hf:user/name --split train --out results        (Hugging Face datasets)
+  embviz summary lancedb:db/ --table docs --out results          (also chroma:PATH --collection)
 """
 
 
 def _corpus_arguments(p: argparse.ArgumentParser) -> None:
-    p.add_argument("corpus", help=f"a bundled corpus ({', '.join([*_CORPORA, 'default'])}) or a "
-                                  f"CSV / TSV / Parquet / JSONL file")
+    p.add_argument("corpus", metavar="SOURCE",
+                   help=f"a bundled corpus ({', '.join([*_CORPORA, 'default'])}); a CSV / TSV / "
+                        f"JSONL / Parquet file of texts; a Parquet / Arrow / Feather file with a "
+                        f"vector column; a .npy (with --meta); a folder saved by `embviz embed` "
+                        f"or by datasets' save_to_disk; hf:NAME (a Hugging Face dataset); "
+                        f"lancedb:PATH (with --table); chroma:PATH (with --collection)")
     p.add_argument("--n", type=int, help="sample this many rows (label-stratified)")
     p.add_argument("--seed", type=int, default=0,
                    help="seed of the sample, and of the summary's half-samples (default 0)")
-    p.add_argument("--text-column", default="text", help="text column of a file (default text)")
+    p.add_argument("--text-column", help="text column of a file or table (default text; "
+                                         "document for Chroma)")
     p.add_argument("--label-column", help="label column of a file")
     p.add_argument("--group-column", help="group column of a file")
     p.add_argument("--time-column", help="time column of a file")
+    source = p.add_argument_group("vector sources")
+    source.add_argument("--vector-column",
+                        help="column of vectors (default: the only list-of-numbers column)")
+    source.add_argument("--meta", help="table of the rows of a .npy (CSV / Parquet / JSONL)")
+    source.add_argument("--table", help="LanceDB table")
+    source.add_argument("--collection", help="Chroma collection")
+    source.add_argument("--split", help="split of a Hugging Face dataset")
+    source.add_argument("--mmap", type=Path, metavar="NPY",
+                        help="stream the vectors of a Parquet / Arrow file or LanceDB table "
+                             "into this .npy and memory-map it (larger than memory)")
 
 
 def _model_arguments(p: argparse.ArgumentParser) -> None:
@@ -48,6 +73,15 @@ def _model_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--batch-size", type=int, default=64)
     p.add_argument("--device", default="auto", help="auto (CUDA, MPS, CPU), cpu, cuda or mps")
     p.add_argument("--no-cache", action="store_true", help="do not read or write the cache")
+    p.add_argument("--cache-dir", type=Path, help="cache root (default $EMBVIZ_CACHE or "
+                                                  "~/.cache/embviz); with --scheduler, a "
+                                                  "folder every worker shares")
+    p.add_argument("--chunk-size", type=int, default=1024,
+                   help="texts per cached chunk: the unit of work on a cluster")
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="embed on Dask: a scheduler address (tcp://host:8786, e.g. of a "
+                        "dask-jobqueue or dask-cuda cluster) or 'local' for a LocalCluster "
+                        "of one single-threaded worker per core")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -79,27 +113,95 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _is_corpus(args) -> bool:
+    """Whether SOURCE is texts to embed here (a bundled corpus or a file without vectors)."""
+    from .sources.spec import SOURCE_PREFIXES, source_kind
+
+    if args.corpus in (*_CORPORA, "default"):
+        return True
+    try:
+        return source_kind(args.corpus)[0] == "corpus_file"
+    except FileNotFoundError:
+        raise SystemExit(f"embviz: corpus {args.corpus!r} is neither a bundled corpus "
+                         f"({', '.join([*_CORPORA, 'default'])}) nor an existing file or "
+                         f"folder (databases: {', '.join(SOURCE_PREFIXES)})") from None
+
+
 def _load_corpus(args) -> pd.DataFrame:
     if args.corpus in (*_CORPORA, "default"):
         return load_dataset(args.corpus, n=args.n, random_state=args.seed)
-    path = Path(args.corpus)
-    if not path.exists():
-        raise SystemExit(f"embviz: corpus {args.corpus!r} is neither a bundled corpus "
-                         f"({', '.join([*_CORPORA, 'default'])}) nor an existing file")
-    df = read_corpus(path, text_column=args.text_column, label_column=args.label_column,
-                     group_column=args.group_column, time_column=args.time_column)
+    df = read_corpus(Path(args.corpus), text_column=args.text_column or "text",
+                     label_column=args.label_column, group_column=args.group_column,
+                     time_column=args.time_column)
     if args.n is not None and args.n < len(df):
         df = df.sample(args.n, random_state=args.seed).sort_index().reset_index(drop=True)
     return df
 
 
-def _embed(args, corpus: pd.DataFrame, layers: list[int]):
-    from .embed import embed_corpus_layers
+def _embed_options(args, client) -> dict:
+    return dict(pooling=args.pooling, prompt=args.prompt, max_length=args.max_length,
+                normalize=args.normalize, batch_size=args.batch_size, device=args.device,
+                cache=not args.no_cache, cache_dir=args.cache_dir, chunk_size=args.chunk_size,
+                client=client)
 
-    return embed_corpus_layers(corpus, layers, model=args.model, pooling=args.pooling,
-                               prompt=args.prompt, max_length=args.max_length,
-                               normalize=args.normalize, batch_size=args.batch_size,
-                               device=args.device, cache=not args.no_cache)
+
+def _load(args, layers: list[int], client) -> list:
+    """One EmbeddingSet per layer: texts embedded here (on Dask with a client), or the
+    vectors of a source (one 'layer', as stored)."""
+    from .embed import embed_corpus_layers
+    from .sources import read_source
+
+    if _is_corpus(args):
+        return embed_corpus_layers(_load_corpus(args), layers, model=args.model,
+                                   **_embed_options(args, client))
+    if layers != [-1]:
+        raise ValueError("--layers applies to texts embedded here; this source's vectors are "
+                         "read as stored")
+    data = read_source(args.corpus, vector_column=args.vector_column,
+                       text_column=args.text_column, label_column=args.label_column,
+                       group_column=args.group_column, time_column=args.time_column,
+                       meta=args.meta, table=args.table, collection=args.collection,
+                       split=args.split, mmap_path=args.mmap, model=args.model,
+                       embed_options=_embed_options(args, client))
+    if args.n is not None and args.n < len(data):
+        rows = np.sort(np.random.default_rng(args.seed).choice(len(data), args.n,
+                                                                replace=False))
+        data = data.subset(rows)
+    return [data]
+
+
+@contextlib.contextmanager
+def _dask_client(address: str | None):
+    """A Dask client for ``--scheduler`` (closed afterwards), or None."""
+    if address is None:
+        yield None
+        return
+    from .sources._extras import require
+
+    distributed = require("distributed", "--scheduler")
+    if address == "local":
+        environ = dict(os.environ)
+        with distributed.LocalCluster(threads_per_worker=1) as cluster:
+            # the nanny set OMP_NUM_THREADS=1 (and MKL's, OpenBLAS's) here too, for its
+            # workers: the driver's own kNN search and report keep every core
+            os.environ.clear()
+            os.environ.update(environ)
+            with distributed.Client(cluster) as client:
+                yield client
+        return
+    with distributed.Client(address) as client:
+        yield client
+
+
+def _describe(data) -> str:
+    """How the vectors were made: the model, or the source they were read from."""
+    prov = data.provenance
+    if "model" in prov:
+        return (f"{len(data)} texts embedded with {prov['model']['name']} ({data.dim}-d, "
+                f"{prov.get('n_truncated', 0)} truncated)")
+    source = prov.get("source", {})
+    return (f"{len(data)} vectors of {data.dim}-d from {source.get('kind', 'a file')} "
+            f"({source.get('storage', 'in memory')})")
 
 
 def _cmd_models(args) -> None:
@@ -127,12 +229,12 @@ def _cmd_embed(args) -> None:
     except ValueError:
         raise SystemExit(f"embviz: --layers must be comma-separated integers, "
                          f"got {args.layers!r}") from None
-    sets = _embed(args, _load_corpus(args), layers)
+    with _dask_client(args.scheduler) as client:
+        sets = _load(args, layers, client)
     for layer, es in zip(layers, sets):
         out = args.out if len(sets) == 1 else args.out / f"layer_{es.provenance['layer']:02d}"
         es.save(out)
-        print(f"wrote {out}: {len(es)} x {es.dim} (layer {layer}, "
-              f"{es.provenance['n_truncated']} truncated)")
+        print(f"wrote {out}: {_describe(es)}" + (f" (layer {layer})" if len(sets) > 1 else ""))
 
 
 def _cmd_summary(args) -> None:
@@ -140,28 +242,29 @@ def _cmd_summary(args) -> None:
     from .metrics.resampling import INTERVAL_NOTE
     from .viz import export_figure, scatter_map
 
-    corpus = _load_corpus(args)
-    es = _embed(args, corpus, [-1])[0]
+    with _dask_client(args.scheduler) as client:
+        es = _load(args, [-1], client)[0]
     args.out.mkdir(parents=True, exist_ok=True)
-    es.save(args.out / "embeddings")
+    written = [args.out / "summary.csv"]
+    if "model" in es.provenance:  # vectors made here: keep them (a source keeps its own)
+        es.save(args.out / "embeddings")
     # the explorer's decisions: report sizes, labels, map colour, sample and seed
     exploration = Exploration(es, random_state=args.seed,
                               map_cache=False if args.no_cache else None)
     table = exploration.geometry(ci=args.ci)
     with_labels(table).to_csv(args.out / "summary.csv", index=False)
+    name = es.provenance.get("model", {}).get("name") or es.provenance["source"]["kind"]
     fig = scatter_map(exploration.coords("pca"), es.meta, color=exploration.default_color,
                       axis_title="PC", max_points=MAX_MAP_POINTS,
                       random_state=exploration.random_state,
-                      title=f"{args.corpus} · {es.provenance['model']['name']} · PCA")
-    written = [args.out / "summary.csv"]
+                      title=f"{Path(args.corpus).name} · {name} · PCA")
     try:
         written += export_figure(fig, args.out / "map", width="double", height=480,
                                  formats=("html", "png", "pdf"))
     except Exception as err:  # no Chromium for kaleido: keep the interactive map
         print(f"embviz: static export failed ({err}); writing HTML only", file=sys.stderr)
         written += export_figure(fig, args.out / "map", width="double", formats=("html",))
-    print(f"{args.corpus}: {len(es)} texts embedded with {es.provenance['model']['name']} "
-          f"({es.dim}-d, {es.provenance['n_truncated']} truncated)\n")
+    print(f"{args.corpus}: {_describe(es)}\n")
     shown, titles = display_table(table)
     print(shown.rename(columns=titles).to_string(index=False))
     if args.ci:
@@ -175,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                 "summary": _cmd_summary}
     try:
         commands[args.command](args)
-    except (ValueError, TypeError, FileNotFoundError) as err:
+    except (ValueError, TypeError, FileNotFoundError, ImportError) as err:
         print(f"embviz {args.command}: error: {err}", file=sys.stderr)
         return 2
     return 0

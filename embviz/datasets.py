@@ -209,8 +209,20 @@ def _read_corpus(path: Path, name: str, text_column: str = "text",
                  invalid: str = "drop") -> pd.DataFrame:
     """:func:`read_corpus`, naming the file ``name`` in messages (an upload's own name, not
     the temporary path it was saved under)."""
-    check_choice(invalid, "invalid", ["drop", "keep", "raise"])
     df = _read_table(path, name, as_written=(text_column, id_column or "id"))
+    return _corpus_from_frame(df, name, text_column, label_column, group_column, time_column,
+                             id_column, invalid)
+
+
+def _corpus_from_frame(df: pd.DataFrame, name: str, text_column: str = "text",
+                      label_column: str | None = None, group_column: str | None = None,
+                      time_column: str | None = None, id_column: str | None = None,
+                      invalid: str = "drop") -> pd.DataFrame:
+    """A table's columns in the embviz layout (see :func:`read_corpus`), ``name`` naming the
+    table in messages. Used by :func:`read_corpus` and the vector sources
+    (:mod:`embviz.sources`, with ``invalid="keep"`` so rows stay aligned with their vectors).
+    """
+    check_choice(invalid, "invalid", ["drop", "keep", "raise"])
     renames = {"text": text_column, "label": label_column, "group": group_column,
                "time": time_column, "id": id_column}
     for role, column in renames.items():
@@ -230,7 +242,7 @@ def _read_corpus(path: Path, name: str, text_column: str = "text",
         if invalid == "raise":
             raise ValueError(message)
         warnings.warn(f"{message}; {'dropped' if invalid == 'drop' else 'kept'} them",
-                      UserWarning, stacklevel=3)
+                      UserWarning, stacklevel=4)
         if invalid == "drop":
             df = df.drop(index=df.index[bad])
     return df.reset_index(drop=True)

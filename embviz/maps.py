@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import check_choice, check_embeddings, check_positive_int
+from ._validation import (
+    check_choice,
+    check_embeddings,
+    check_positive_int,
+    row_blocks,
+    scaled_moments,
+)
 
 __all__ = ["pca_map", "umap_map"]
 
@@ -23,16 +29,25 @@ def pca_map(X, n_components: int = 2) -> np.ndarray:
     ndarray of shape (n, n_components), float32
         Coordinates along PC1, PC2, ...; each axis's sign is fixed so that its largest
         loading is positive (deterministic across runs and platforms).
+
+    Notes
+    -----
+    The covariance and the projection are computed block by block of rows in float64, so a
+    memory-mapped ``X`` (:func:`embviz.sources.open_npy`) is read, never copied: the memory
+    is the (d, d) covariance, one block and the (n, n_components) output.
     """
-    X = check_embeddings(X, min_rows=2).astype(np.float64)
+    X = check_embeddings(X, min_rows=2)
     n_components = check_positive_int(n_components, "n_components")
     if n_components > X.shape[1]:
         raise ValueError(f"n_components={n_components} exceeds the dimension d={X.shape[1]}")
-    centered = X - X.mean(axis=0)
-    _, vectors = np.linalg.eigh(centered.T @ centered)
+    mean, scatter = scaled_moments(X)
+    _, vectors = np.linalg.eigh(scatter)
     axes = vectors[:, ::-1][:, :n_components]
     axes *= np.sign(axes[np.abs(axes).argmax(axis=0), range(n_components)])
-    return (centered @ axes).astype(np.float32)
+    out = np.empty((len(X), n_components), np.float32)
+    for rows in row_blocks(len(X)):
+        out[rows] = (X[rows].astype(np.float64) - mean) @ axes
+    return out
 
 
 def umap_map(X, n_components: int = 2, n_neighbors: int = 15, min_dist: float = 0.1,

@@ -33,6 +33,7 @@ from ._validation import (
     check_embeddings,
     check_positive_int,
     power_of_two_scale,
+    row_blocks,
     unit_rows,
 )
 
@@ -241,7 +242,9 @@ def _hnsw_candidates(X: np.ndarray, n_cand: int, metric: str, m: int, ef_constru
     index.hnsw.efConstruction = ef_construction
     index.add(X)
     index.hnsw.efSearch = max(ef_search, n_cand)
-    _, cand = index.search(X, n_cand)
+    cand = np.empty((len(X), n_cand), np.int64)
+    for rows in row_blocks(len(X)):  # no (n, n_cand) distance array beside the candidates
+        cand[rows] = index.search(X[rows], n_cand)[1]
     return cand
 
 

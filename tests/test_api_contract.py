@@ -21,7 +21,8 @@ from embviz import EmbeddingSet
 
 PUBLIC_MODULES = ["embviz", "embviz.datasets", "embviz.neighbors", "embviz.metrics",
                   "embviz.drift", "embviz.sae", "embviz.embed", "embviz.maps", "embviz.viz",
-                  "embviz.exploration", "embviz.experiments", "embviz.landscape"]
+                  "embviz.exploration", "embviz.experiments", "embviz.landscape",
+                  "embviz.sources"]
 
 #: A second name for an idea that already has one (what it should be called instead).
 SECOND_NAMES = {

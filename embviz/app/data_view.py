@@ -1,4 +1,6 @@
-"""Data view: a bundled corpus, an upload or precomputed embeddings, embedded with a model."""
+"""Data view: a bundled corpus, an upload, precomputed embeddings or vectors on the server
+(files, saved sets, Hugging Face datasets, LanceDB and Chroma databases), embedded with a
+model where they are texts."""
 
 from __future__ import annotations
 
@@ -32,6 +34,7 @@ __all__ = ["DataView", "model_names", "shared_exploration"]
 
 _NONE = "(none)"
 _CHOOSE = "(choose the text column)"
+_MAX_NAME_CHARS = 200  # column, table, collection and split names typed in the page
 
 
 @pn.cache(max_items=6)
@@ -48,6 +51,49 @@ def _embed_table(table, model, pooling, layer, prompt) -> Exploration:
     from ..embed import embed_corpus
 
     data = embed_corpus(table, model=model, pooling=pooling, layer=layer, prompt=prompt)
+    return Exploration(data)
+
+
+def server_sources() -> dict[str, tuple[str, str]]:
+    """Vector sources inside ``$EMBVIZ_APP_DATA`` by relative name (none without it)."""
+    import os
+
+    from ..sources.spec import find_sources
+
+    folder = os.environ.get("EMBVIZ_APP_DATA")
+    return find_sources(folder) if folder else {}
+
+
+def read_server_source(choice: str, sources: dict, meta_file: str | None, names: dict,
+                       embedding: dict) -> Exploration:
+    """The source the page chose (only one the server listed), bounded by the row limit.
+
+    ``names``: ``text_column``, ``vector_column``, ``label_column`` and ``which`` (the
+    LanceDB table, the Chroma collection or the dataset split), each typed in the page.
+    """
+    from ..sources import read_source
+    from .limits import LimitError, max_rows
+
+    for name, value in names.items():
+        check_text_length(name, value or "", _MAX_NAME_CHARS)
+    kind, source = sources[choice]
+    which = names.get("which") or None
+    meta = None if meta_file is None else server_files()[meta_file]
+    try:
+        data = read_source(source, vector_column=names.get("vector_column") or None,
+                           text_column=names.get("text_column") or None,
+                           label_column=names.get("label_column") or None, meta=meta,
+                           table=which if kind == "lancedb" else None,
+                           collection=which if kind == "chroma" else None,
+                           split=which if kind == "huggingface" else None,
+                           model=embedding["model"], embed_options={
+                               k: v for k, v in embedding.items() if k != "model"})
+    except (ValueError, TypeError, OSError) as err:  # named as listed, never the server path
+        folder = source.split(":", 1)[-1] if kind in ("lancedb", "chroma") else source
+        raise type(err)(str(err).replace(folder, repr(choice))) from None
+    if len(data) > max_rows():
+        raise LimitError(f"{choice!r} has {len(data):,} rows; this server explores at most "
+                         f"{max_rows():,} (EMBVIZ_MAX_ROWS)")
     return Exploration(data)
 
 
@@ -105,10 +151,25 @@ class DataView(Viewer):
         self._server = CheckedSelect(name="file on the server", options=[_NONE, *server_files()],
                                      refuse=refuse)
         self._server.param.watch(self._on_server_file, "value")
+        self._sources = server_sources()
+        self._source = CheckedSelect(name="vectors on the server",
+                                     options=[_NONE, *self._sources], refuse=refuse)
+        self._source_meta = CheckedSelect(name="rows of a .npy (table on the server)",
+                                          options=[_NONE, *server_files()], refuse=refuse)
+        text = dict(max_length=_MAX_NAME_CHARS, sizing_mode="stretch_width")
+        self._source_names = {
+            "which": pn.widgets.TextInput(name="LanceDB table / Chroma collection / split",
+                                          **text),
+            "text_column": pn.widgets.TextInput(name="text column (default text)", **text),
+            "vector_column": pn.widgets.TextInput(name="vector column (default: the only one)",
+                                                  **text),
+            "label_column": pn.widgets.TextInput(name="label column", **text)}
         buttons = dict(button_type="primary", sizing_mode="stretch_width")
         self._load_bundled = pn.widgets.Button(name="Load and embed corpus", **buttons)
         self._load_upload = pn.widgets.Button(name="Embed uploaded file", **buttons)
         self._load_vectors = pn.widgets.Button(name="Load embeddings", **buttons)
+        self._load_source = pn.widgets.Button(name="Load vectors", **buttons)
+        self._load_source.on_click(self._server_source)
         self._load_bundled.on_click(self._bundled)
         self._load_upload.on_click(self._uploaded)
         self._load_vectors.on_click(self._precomputed)
@@ -283,6 +344,22 @@ class DataView(Viewer):
             self.state.source = f"{self._vectors.filename}, n={len(result):,}"
             self.state.exploration = result
 
+    async def _server_source(self, *_):
+        choice = self._source.value
+        if choice in (None, _NONE):
+            self.state.runner.fail("Choose vectors on the server first")
+            return
+        meta = None if self._source_meta.value in (None, _NONE) else self._source_meta.value
+        names = {name: widget.value for name, widget in self._source_names.items()}
+        model, pooling, layer, prompt = self._embedding_args()
+        embedding = dict(model=model, pooling=pooling, layer=layer, prompt=prompt)
+        result = await self.state.runner.run(
+            f"Loading {choice}", read_server_source, choice, self._sources, meta, names,
+            embedding)
+        if result is not None:
+            self.state.source = f"{choice}, n={len(result):,}"
+            self.state.exploration = result
+
     def _describe(self, event) -> None:
         data = event.new.data if event.new is not None else None
         if data is None:
@@ -291,8 +368,13 @@ class DataView(Viewer):
         model = data.provenance.get("model", {}).get("name", "precomputed")
         labels = data.meta["label"].nunique() if "label" in data.meta.columns else 0
         columns = ", ".join(escape_markup(c) for c in data.meta.columns)
+        source = data.provenance.get("source", {})
+        origin = (f"; from {escape_markup(source['kind'])}"
+                  f"{', ' + source['storage'] if 'storage' in source else ''}"
+                  if source else "")
         self.summary.object = (f"**{len(data):,} texts**, d = {data.dim}, model "
-                               f"{escape_markup(model)}, {labels} labels; columns: {columns}")
+                               f"{escape_markup(model)}, {labels} labels; columns: "
+                               f"{columns}{origin}")
         self.notes.objects = self.state.runner.noted([])  # what loading it warned about
 
     def __panel__(self):
@@ -310,6 +392,12 @@ class DataView(Viewer):
                 ("Precomputed", pn.Column("A `.npy` array (n, d) and a table with a `text` "
                                           "column, row-aligned.", self._vectors,
                                           self._vectors_meta, self._load_vectors)),
+                ("On the server", pn.Column(
+                    "Vectors in `$EMBVIZ_APP_DATA`: Parquet / Arrow / Feather files with a "
+                    "vector column, `.npy` (memory-mapped) with a table of its rows, saved "
+                    "sets, Hugging Face datasets (text-only ones are embedded with the model "
+                    "on the left), LanceDB and Chroma databases.", self._source,
+                    *self._source_names.values(), self._source_meta, self._load_source)),
                 width=420),
             pn.Column("### Current corpus", self.notes, self.summary,
                       sizing_mode="stretch_width"))

@@ -11,6 +11,7 @@ import pandas as pd
 from .._validation import check_positive_int, check_texts
 from ..embedding_set import EmbeddingSet
 from .cache import cached_compute
+from .distributed import distributed_compute
 from .encoder import Encoder
 from .models import DEFAULT_MODEL
 
@@ -38,7 +39,7 @@ def embed_corpus_layers(corpus, layers=None, model: str = DEFAULT_MODEL,
                         max_length: int | None = None, normalize: bool = False,
                         batch_size: int = 64, device: str = "auto", cache: bool = True,
                         cache_dir: str | Path | None = None, chunk_size: int = 1024,
-                        progress: bool = True) -> list[EmbeddingSet]:
+                        progress: bool = True, client=None) -> list[EmbeddingSet]:
     """Embed a corpus at several layers (one forward pass), one EmbeddingSet per layer.
 
     Parameters
@@ -55,6 +56,12 @@ def embed_corpus_layers(corpus, layers=None, model: str = DEFAULT_MODEL,
         Cache root (default ``$EMBVIZ_CACHE`` or ``~/.cache/embviz``).
     chunk_size : int, default 1024
         Texts per cached chunk.
+    client : distributed.Client, optional
+        Embed on a Dask cluster (``LocalCluster``, dask-jobqueue, dask-cuda): each missing
+        chunk is a task, each worker loads the model once and writes its chunks into the cache,
+        which must be one folder that the driver and every worker share (``cache_dir``). The
+        vectors equal a single-process run's within the encoder's tolerance; a worker that
+        dies loses at most its chunk; a rerun resumes. See :mod:`embviz.embed.distributed`.
 
     Returns
     -------
@@ -72,7 +79,20 @@ def embed_corpus_layers(corpus, layers=None, model: str = DEFAULT_MODEL,
     def compute(chunk: list[str]):
         return encoder.encode_layers(chunk, layers), {"n_truncated": encoder.n_truncated_}
 
-    if cache:
+    extra = {"device": str(encoder.device)}
+    if client is not None:
+        if not cache:
+            raise ValueError("client= needs cache=True: the chunks of the cache are the unit "
+                             "of work on the cluster")
+        settings = dict(model=model, pooling=encoder.pooling, prompt=prompt,
+                        max_length=encoder.max_length, normalize=normalize,
+                        batch_size=batch_size, device=device)
+        vectors, records, summary = distributed_compute(
+            client, settings, layers, texts, provenance, chunk_size, cache_dir, progress,
+            info_types={"n_truncated": int})
+        n_truncated = sum(r["n_truncated"] for r in records)
+        extra = {"device": ",".join(summary["devices"]) or "cache", "dask": summary}
+    elif cache:
         vectors, records = cached_compute(compute, texts, provenance, chunk_size, cache_dir,
                                           progress, info_types={"n_truncated": int})
         n_truncated = sum(r["n_truncated"] for r in records)
@@ -81,7 +101,7 @@ def embed_corpus_layers(corpus, layers=None, model: str = DEFAULT_MODEL,
         n_truncated = record["n_truncated"]
     from .. import __version__
 
-    common = {**provenance, "n_truncated": n_truncated, "device": str(encoder.device),
+    common = {**provenance, "n_truncated": n_truncated, **extra,
               "embviz_version": __version__,
               "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")}
     return [EmbeddingSet(vectors[i], meta.copy(), {**common, "layer": layer})
@@ -98,7 +118,8 @@ def embed_corpus(corpus, model: str = DEFAULT_MODEL, layer: int = -1, **kwargs) 
     layer : int, default -1
     **kwargs
         ``pooling``, ``prompt``, ``max_length``, ``normalize``, ``batch_size``, ``device``,
-        ``cache``, ``cache_dir``, ``chunk_size``, ``progress``; see :func:`embed_corpus_layers`.
+        ``cache``, ``cache_dir``, ``chunk_size``, ``progress``, ``client`` (a Dask client:
+        embed on a cluster); see :func:`embed_corpus_layers`.
 
     Returns
     -------

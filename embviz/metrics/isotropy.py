@@ -19,6 +19,8 @@ from .._validation import (
     check_embeddings,
     check_positive_int,
     power_of_two_scale,
+    row_blocks,
+    scaled_moments,
     unit_rows,
 )
 
@@ -65,10 +67,8 @@ def scaled_pca_variances(X: np.ndarray) -> tuple[np.ndarray, int]:
     which is all that the scale-free measures (IsoScore, effective rank, variance shares) need.
     """
     exponent = power_of_two_scale(X)
-    X = np.ldexp(X.astype(np.float64), -exponent)
-    centered = X - X.mean(axis=0)
-    cov = centered.T @ centered / (len(X) - 1)
-    return np.clip(np.linalg.eigvalsh(cov)[::-1], 0.0, None), exponent
+    _, scatter = scaled_moments(X, exponent)  # block by block: memory-mapped X stays on disk
+    return np.clip(np.linalg.eigvalsh(scatter / (len(X) - 1))[::-1], 0.0, None), exponent
 
 
 def isoscore(X) -> float:
@@ -199,8 +199,8 @@ def average_cosine(X) -> float:
     -------
     float in [-1, 1]
     """
-    X = check_embeddings(X, min_rows=2).astype(np.float64)
-    total = unit_rows(X).sum(axis=0)
+    X = check_embeddings(X, min_rows=2)
+    total = sum(unit_rows(X[rows]).sum(axis=0) for rows in row_blocks(len(X)))
     n = len(X)
     return float((total @ total - n) / (n * (n - 1)))
 
@@ -223,12 +223,11 @@ def effective_rank(X, center: bool = True) -> float:
     Roy & Vetterli (2007), "The effective rank: a measure of effective dimensionality",
     EUSIPCO.
     """
-    X = check_embeddings(X, min_rows=2).astype(np.float64)
-    X = np.ldexp(X, -power_of_two_scale(X))  # exact; the value does not depend on the scale
-    if center:
-        X = X - X.mean(axis=0)
-    # singular values from the d x d Gram matrix: one GEMM instead of an SVD of (n, d)
-    return effective_rank_from_gram_eigenvalues(np.linalg.eigvalsh(X.T @ X))
+    X = check_embeddings(X, min_rows=2)
+    # singular values from the d x d Gram matrix of X / 2**e (exact; the value does not
+    # depend on the scale), accumulated block by block instead of an SVD of (n, d)
+    _, gram = scaled_moments(X, power_of_two_scale(X), center=center)
+    return effective_rank_from_gram_eigenvalues(np.linalg.eigvalsh(gram))
 
 
 def effective_rank_from_gram_eigenvalues(eigenvalues: np.ndarray) -> float:
