@@ -117,7 +117,10 @@ def test_signed_witness_uses_a_diverging_scale_named_by_the_groups(page):
     open_tab(page, "Compare")
     page.get_by_role("button", name="Run two-sample tests").click()
     wait_for_status(page, "Two-sample tests: done", 600_000)
-    headers = " ".join(page.locator(".tabulator-col-title").all_inner_texts())
+    titles = page.locator(".tabulator-col-title")
+    wait_until(page, lambda: "p-value" in " ".join(titles.all_inner_texts()), 60_000,
+               "the tests' table")  # Tabulator renders after the job has finished
+    headers = " ".join(titles.all_inner_texts())
     assert "p-value" in headers and "p_value" not in headers, headers
     assert "n (adj.all)" in headers and "n (the rest)" in headers, headers
     cells = page.locator(".tabulator-cell[tabulator-field=p_value]").all_inner_texts()
