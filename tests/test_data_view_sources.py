@@ -68,3 +68,16 @@ def test_data_view_loads_server_sources_and_names_them_as_listed(folder):
     view._source_names["which"].value = "x" * 1000  # longer than the page allows
     asyncio.run(view._server_source())
     assert "at most 200" in html.unescape(state.runner.alert.object)
+
+
+def test_a_source_given_as_text_is_shown_as_text():
+    """``EmbeddingSet(..., {"source": "synthetic"})``: any provenance a user wrote, not only
+    a reader's ``{"kind": ...}``, is described (as text) instead of failing explore()."""
+    import embviz
+
+    vectors = np.random.default_rng(0).normal(size=(30, 4)).astype(np.float32)
+    meta = pd.DataFrame({"id": [f"r{i}" for i in range(30)],
+                         "text": [f"t{i}" for i in range(30)]})
+    explorer = embviz.explore(embviz.EmbeddingSet(vectors, meta, {"source": "<b>mine</b>"}))
+    summary = explorer.data.summary.object
+    assert "from &lt;b&gt;mine&lt;&#47;b&gt;" in summary and "<b>" not in summary

@@ -368,10 +368,7 @@ class DataView(Viewer):
         model = data.provenance.get("model", {}).get("name", "precomputed")
         labels = data.meta["label"].nunique() if "label" in data.meta.columns else 0
         columns = ", ".join(escape_markup(c) for c in data.meta.columns)
-        source = data.provenance.get("source", {})
-        origin = (f"; from {escape_markup(source['kind'])}"
-                  f"{', ' + source['storage'] if 'storage' in source else ''}"
-                  if source else "")
+        origin = _origin(data.provenance.get("source"))
         self.summary.object = (f"**{len(data):,} texts**, d = {data.dim}, model "
                                f"{escape_markup(model)}, {labels} labels; columns: "
                                f"{columns}{origin}")
@@ -401,3 +398,15 @@ class DataView(Viewer):
                 width=420),
             pn.Column("### Current corpus", self.notes, self.summary,
                       sizing_mode="stretch_width"))
+
+
+def _origin(source) -> str:
+    """Where the vectors came from, for the corpus summary: a reader's provenance
+    (``{"kind": ..., "storage": ...}``, :mod:`embviz.sources`) or any text a user put there
+    (``EmbeddingSet(..., {"source": "synthetic"})``)."""
+    if not source:
+        return ""
+    if not isinstance(source, dict):
+        return f"; from {escape_markup(source)}"
+    storage = f", {escape_markup(source['storage'])}" if "storage" in source else ""
+    return f"; from {escape_markup(source.get('kind', 'a source'))}{storage}"
