@@ -59,6 +59,21 @@ DISPLAY_NAMES = {
     "local_id": "local intrinsic dimension",
     "tte_depth": "TTE depth",
     "norm": "L2 norm",
+    # the landscape (embviz.landscape): map trust, region cards, duplicates, outliers
+    "knn_recall": "kNN recall (map vs space)",
+    "trustworthiness": "trustworthiness",
+    "continuity": "continuity",
+    "knn_distance": "distance to the k-th neighbour",
+    "n_corpus_hubs": "hubs of the corpus in the region",
+    "share": "share of the corpus",
+    "n_groups": "near-duplicate groups",
+    "n_exact_groups": "exact-duplicate groups",
+    "points_in_groups": "points in duplicate groups",
+    "n_removed": "points removed by de-duplication",
+    "n_exact_removed": "exact copies removed",
+    "excluded_by_intrinsic_dimension": "points intrinsic dimension leaves out (a copy at "
+                                       "distance 0)",
+    "lof": "local outlier factor",
 }
 
 #: column name -> header shown in the app, the CLI and exported tables' displays. ``{a}`` and
@@ -84,6 +99,15 @@ COLUMN_NAMES = {
     "share active ({a})", "freq_b": "share active ({b})", "diff": "difference ({a} − {b})",
     "examples_a": "examples ({a})", "examples_b": "examples ({b})", "top_words": "top words",
     "top_texts": "top texts", "group": "group", "time": "time",
+    # tables of regions, duplicates, leakage and outliers (embviz.landscape)
+    "region": "region", "level": "level", "resolution": "resolution", "parent": "parent region",
+    "size": "points", "name": "name", "top_concepts": "top concepts", "x": "map x",
+    "y": "map y", "exact_group": "exact-copy group",
+    "nearest_distance": "distance to the nearest copy", "row_a": "row ({a})",
+    "text_a": "text ({a})", "row_b": "row ({b})", "text_b": "text ({b})",
+    "distance": "distance", "n_matches": "near duplicates in {a}",
+    "knn_distance_outlier": "far (kNN distance)", "lof_outlier": "locally sparse (LOF)",
+    "depth_outlier": "atypical (depth)", "n_flags": "outlier flags", "column": "column",
     **{name: label for name, label in DISPLAY_NAMES.items() if name not in ("n", "d")},
 }
 _P_FLOOR = 1e-6  # below this a p-value prints as "< 1e-6"

@@ -63,6 +63,17 @@ def explorer_server(log_path: Path, env: dict | None = None, timeout: float = 12
                 process.kill()
 
 
+@contextlib.contextmanager
+def checked_explorer(tmp_path_factory, **kwargs):
+    """:func:`explorer_server` for a test module: yields ``(url, process, log_path)`` and, when
+    it stops, fails if the server logged an error (a traceback) while the tests ran."""
+    log = tmp_path_factory.mktemp("server") / "panel.log"
+    with explorer_server(log, **kwargs) as (url, process):
+        yield url, process, log
+    errors = server_errors(log.read_text())
+    assert not errors, "\n\n".join(errors)[-3000:]
+
+
 def _wait_until_up(url: str, process, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

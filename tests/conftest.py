@@ -41,3 +41,12 @@ def sample_texts():
     from embviz.datasets import load_dataset
 
     return load_dataset("fortunes", n=40, random_state=1)["text"].tolist()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium driven by Playwright, one per test module (``app_server.chromium``)."""
+    from app_server import chromium
+
+    with chromium() as browser:
+        yield browser

@@ -15,10 +15,9 @@ import pytest
 from app_server import (
     CHROMIUM,
     ROOT,
+    checked_explorer,
     choose_map_tool,
-    chromium,
     drag,
-    explorer_server,
     frame_point,
     map_frame,
     rss_mb,
@@ -35,17 +34,8 @@ MAP_TIMEOUT_MS = 240_000  # first run: embed 5,000 texts and compile UMAP
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    log = tmp_path_factory.mktemp("server") / "panel.log"
-    with explorer_server(log, env={"EMBVIZ_MAX_UPLOAD_MB": "1"}) as (url, process):
-        yield url, process, log
-    errors = server_errors(log.read_text())
-    assert not errors, "\n\n".join(errors)[-3000:]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
+    with checked_explorer(tmp_path_factory, env={"EMBVIZ_MAX_UPLOAD_MB": "1"}) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -21,7 +21,7 @@ import pytest
 from app_server import (
     CHROMIUM,
     ROOT,
-    chromium,
+    checked_explorer,
     explorer_server,
     rss_mb,
     server_errors,
@@ -49,17 +49,8 @@ FORGE = """([title, value]) => {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    log = tmp_path_factory.mktemp("server") / "panel.log"
-    with explorer_server(log, env=_ENV) as (url, process):
-        yield url, process, log
-    errors = server_errors(log.read_text())
-    assert not errors, "\n\n".join(errors)[-3000:]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
+    with checked_explorer(tmp_path_factory, env=_ENV) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

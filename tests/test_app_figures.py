@@ -13,10 +13,8 @@ from pathlib import Path
 import pytest
 from app_server import (
     CHROMIUM,
-    chromium,
-    explorer_server,
+    checked_explorer,
     frame_point,
-    server_errors,
     stable_map_frame,
 )
 from test_app import open_tab, shot, wait_for_status, wait_until
@@ -34,17 +32,8 @@ VIEWS = {"Data": "Current corpus", "Map": "Selection mode", "Geometry":
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    log = tmp_path_factory.mktemp("server") / "panel.log"
-    with explorer_server(log) as (url, process):
-        yield url, process, log
-    errors = server_errors(log.read_text())
-    assert not errors, "\n\n".join(errors)[-3000:]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with chromium() as browser:
-        yield browser
+    with checked_explorer(tmp_path_factory) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from app_server import CHROMIUM, ROOT, chromium, explorer_server, server_errors
+from app_server import CHROMIUM, ROOT, checked_explorer, chromium
 from test_app import (  # the browser-test helpers
     expect_alert,
     open_tab,
@@ -52,13 +52,10 @@ def _corpus_csv() -> bytes:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    log = tmp_path_factory.mktemp("server") / "panel.log"
     # the server imports embviz from this checkout, not from wherever it is installed
     path = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p)
-    with explorer_server(log, env={"PYTHONPATH": path}) as (url, _process):
+    with checked_explorer(tmp_path_factory, env={"PYTHONPATH": path}) as (url, _, _log):
         yield url
-    errors = server_errors(log.read_text())
-    assert not errors, "\n\n".join(errors)[-3000:]
 
 
 @pytest.fixture(scope="module")

@@ -18,16 +18,15 @@ import pytest
 from app_server import (
     CHROMIUM,
     ROOT,
+    checked_explorer,
     choose_map_tool,
     chromium,
     data_point,
     drag,
-    explorer_server,
     frame_point,
     map_frame,
     poll,
     rss_mb,
-    server_errors,
     stable_map_frame,
 )
 
@@ -58,12 +57,9 @@ def corpus():
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    log = tmp_path_factory.mktemp("server") / "panel.log"
-    with explorer_server(log, env={"EMBVIZ_SYNTHETIC_N": str(N)}, app=APP,
-                         timeout=300) as (url, process):
-        yield url, process
-    errors = server_errors(log.read_text())
-    assert not errors, "\n\n".join(errors)[-3000:]
+    with checked_explorer(tmp_path_factory, env={"EMBVIZ_SYNTHETIC_N": str(N)}, app=APP,
+                          timeout=300) as running:
+        yield running
 
 
 @pytest.fixture(scope="module")

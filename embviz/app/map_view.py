@@ -70,7 +70,6 @@ class MapView(Viewer):
     # -- the 2-D map --------------------------------------------------------------------------
     def _holoviews_pane(self):
         """An empty HoloViews pane; the map goes in at the first draw (:meth:`redraw`)."""
-
         self._make_dmap()
         return pn.pane.HoloViews(None, sizing_mode="stretch_width", height=_MAP_HEIGHT,
                                  backend="bokeh")
@@ -409,8 +408,6 @@ def _colour_bar_html(encoding) -> str:
     """The colour bar beside the map: the same palette, range, ticks and named ends as the
     exported figure's (:func:`embviz.viz.datamap_figure`), and the grey of points without a
     value."""
-    from ..viz.encoding import NO_VALUE_COLOR, ZERO_COLOR
-
     palette = encoding.palette
     stops = ", ".join(palette[i] for i in np.linspace(0, len(palette) - 1, 16).astype(int))
     positions, labels = encoding.ticks()
@@ -426,8 +423,7 @@ def _colour_bar_html(encoding) -> str:
     swatches = "".join(
         f'<div><span style="display:inline-block;width:11px;height:11px;background:{color};'
         f'margin-right:5px"></span>{label} ({count:,})</div>'
-        for label, color, count in (("zero", ZERO_COLOR, encoding.zeros),
-                                    ("no value", NO_VALUE_COLOR, encoding.missing)) if count)
+        for label, color, count in encoding.grey_entries())
     return (f"<b>{escape_markup(encoding.name)}</b>{bar}"
             f"<div style='font-size:12px'>{swatches}"
             f"<div style='color:#555'>{escape_markup(encoding.describe())}</div></div>")

@@ -7,11 +7,10 @@ scikit-learn when they are named.
 
 from .card import RegionCard, region_card
 from .named_regions import RESOLUTIONS, Regions, regions
-from .names import COLUMN_NAMES, DISPLAY_NAMES
 from .near_duplicates import DUPLICATE_THRESHOLD, Duplicates, duplicates, leakage
 from .outlier_scores import local_outlier_factor, outliers
 from .trust import MapTrust, map_trust
 
-__all__ = ["COLUMN_NAMES", "DISPLAY_NAMES", "DUPLICATE_THRESHOLD", "Duplicates", "MapTrust",
+__all__ = ["DUPLICATE_THRESHOLD", "Duplicates", "MapTrust",
            "RESOLUTIONS", "RegionCard", "Regions", "duplicates", "leakage",
            "local_outlier_factor", "map_trust", "outliers", "region_card", "regions"]

@@ -25,7 +25,14 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_embeddings
-from .encoding import NO_VALUE_COLOR, ZERO_COLOR, ColorEncoding, choose_encoding, hex_rgb
+from .encoding import (
+    NO_VALUE_COLOR,
+    ZERO_COLOR,
+    ColorEncoding,
+    choose_encoding,
+    hex_rgb,
+    is_continuous,
+)
 
 __all__ = ["DataMap", "DrawnView", "category_colors", "datamap_figure", "rows_in_box",
            "rows_in_polygon"]
@@ -182,8 +189,8 @@ class DataMap:
     def _set_values(self, values: pd.Series, ends) -> None:
         if len(values) != len(self.coords):
             raise ValueError(f"values has {len(values)} rows but coords has {len(self.coords)}")
-        encoding = choose_encoding(values, self.name, ends)
-        if encoding.continuous:
+        if is_continuous(values):  # (categories: their encoding once their order is known)
+            encoding = choose_encoding(values, self.name, ends)
             self.encoding = encoding
             self.values = values.to_numpy(np.float64)
             self._frame["value"] = encoding.scale(self.values)
@@ -526,12 +533,9 @@ def _legend_traces(fig, datamap: DataMap) -> tuple[list[str], list[str]]:
             title=dict(text=html.escape(encoding.name, quote=False), side="right"),
             tickvals=tickvals, ticktext=[html.escape(t, quote=False) for t in ticktext],
             thickness=10, len=0.9))))
-    for label, color, count in ((f"zero ({encoding.zeros:,})", ZERO_COLOR, encoding.zeros),
-                                (f"no value ({encoding.missing:,})", NO_VALUE_COLOR,
-                                 encoding.missing)):
-        if count:
-            fig.add_trace(go.Scatter(**empty, name=label, marker=dict(color=color)))
-            entries.append(label)
+    for label, color, count in encoding.grey_entries():
+        entries.append(f"{label} ({count:,})")
+        fig.add_trace(go.Scatter(**empty, name=entries[-1], marker=dict(color=color)))
     if entries:  # "zero" / "no value" swatches under the colour bar
         fig.update_layout(legend=dict(x=1.02, y=0, xanchor="left", yanchor="top"))
     return entries, ticktext

@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["NO_VALUE_COLOR", "ZERO_COLOR", "ColorEncoding", "choose_encoding"]
+__all__ = ["NO_VALUE_COLOR", "ZERO_COLOR", "ColorEncoding", "choose_encoding", "is_continuous"]
 
 #: Colour of points without a value (and the legend swatch "no value").
 NO_VALUE_COLOR = "#d9d9d9"
@@ -128,6 +128,12 @@ class ColorEncoding:
             labels[-1] = f"{labels[-1]} {self.ends[1]}".strip()
         return positions, labels
 
+    def grey_entries(self) -> list[tuple[str, str, int]]:
+        """``(label, colour, points)`` of the grey legend swatches the map needs: "zero" (a
+        sparse measure's zeros) and "no value", each only when some point is one."""
+        entries = (("zero", ZERO_COLOR, self.zeros), ("no value", NO_VALUE_COLOR, self.missing))
+        return [entry for entry in entries if entry[2]]
+
     def describe(self) -> str:
         """One line under the colour bar: the scale and what is not coloured."""
         scale = {"linear": "linear scale", "log": "log scale, log10(1 + value)",
@@ -162,7 +168,7 @@ def choose_encoding(values, name: str = "", ends: tuple[str, str] | None = None,
     ColorEncoding
     """
     series = pd.Series(np.asarray(values)).reset_index(drop=True)
-    if categories is not None or not _is_continuous(series):
+    if categories is not None or not is_continuous(series):
         order = categories if categories is not None else (
             series.astype("string").fillna("(missing)").value_counts().index.tolist())
         return ColorEncoding("category", name, categories=tuple(map(str, order)),
@@ -188,7 +194,8 @@ def choose_encoding(values, name: str = "", ends: tuple[str, str] | None = None,
     return ColorEncoding("linear", low=low, high=high if high > low else low + 1, **common)
 
 
-def _is_continuous(values: pd.Series) -> bool:
+def is_continuous(values: pd.Series) -> bool:
+    """Numbers with more than 12 distinct values (fewer, strings or booleans: categories)."""
     return (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
             and values.nunique() > _MAX_CATEGORY_NUMBERS)
 
