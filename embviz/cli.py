@@ -110,6 +110,14 @@ def _parser() -> argparse.ArgumentParser:
     summary.add_argument("--ci", action="store_true",
                          help=f"95%% intervals of every measure by half-sampling "
                               f"({N_RESAMPLES} halves of n/2 texts, as in the explorer)")
+    summary.add_argument("--no-landscape", dest="landscape", action="store_false",
+                         help="skip the regions (named, with a labelled map), the map's "
+                              "trust, duplicates and outliers")
+    summary.add_argument("--duplicate-threshold", type=float, default=0.05,
+                         help="largest distance (1 - cos) of a near duplicate")
+    summary.add_argument("--leakage", metavar="COLUMN:A:B",
+                         help="rows whose COLUMN is B with a near duplicate among rows whose "
+                              "COLUMN is A (e.g. split:train:test), written to leakage.csv")
     return parser
 
 
@@ -269,6 +277,11 @@ def _cmd_summary(args) -> None:
     print(shown.rename(columns=titles).to_string(index=False))
     if args.ci:
         print(f"\n{INTERVAL_NOTE}")
+    if args.landscape:
+        from .landscape.summary import write_landscape
+
+        written += write_landscape(exploration, args.out, args.duplicate_threshold,
+                                   args.leakage, title=f"{Path(args.corpus).name} · {name}")
     print("\nwrote " + ", ".join(str(p) for p in written))
 
 

@@ -33,8 +33,8 @@ from ._validation import check_choice, check_positive_int, unit_rows
 from .embedding_set import EmbeddingSet
 
 __all__ = ["DEFAULT_N", "LAYER_ROWS", "MAP_METHODS", "MAX_GROUP_VALUES", "MAX_MAP_POINTS",
-           "MAX_TEST_ROWS", "MAX_UMAP_DEFAULT", "N_RESAMPLES", "POINT_MEASURES", "Exploration",
-           "load_exploration"]
+           "MAX_TEST_ROWS", "MAX_UMAP_DEFAULT", "N_RESAMPLES", "POINT_MEASURES", "TRUST_SAMPLE",
+           "Exploration", "load_exploration"]
 
 MAP_METHODS = ("umap", "pca")
 #: Per-point measures a map can be coloured by (name -> description).
@@ -56,6 +56,9 @@ MAX_UMAP_DEFAULT = 200_000
 MAX_GROUP_VALUES = 200
 #: Rows per group in two-sample tests; a larger group is sampled down to this many.
 MAX_TEST_ROWS = 3000
+#: Above this many points a map's one-line trust scores a random sample of this many (its
+#: colour layer still scores every point): 1,000,000 points take ~2 min, 20,000 ~3 s.
+TRUST_SAMPLE = 20_000
 #: Texts re-embedded at every layer by :meth:`Exploration.layerwise`.
 LAYER_ROWS = 1000
 #: Half-samples of the geometry report's intervals (15 halves and their complements).
@@ -67,6 +70,7 @@ _MLE_K = 20
 _LOCAL_K = 128  # L of the local intrinsic dimension
 _UMAP_NEIGHBORS = 15  # UMAP's n_neighbors, counting the point itself
 _GRAPH_K = 30  # neighbours built at first, so the map and hubness share one graph
+_REGION_K = 15  # neighbours that make the regions' graph (embviz.landscape.regions)
 _MAP_FORMAT = 2  # 2: UMAP on the cosine graph (1 was Euclidean between unit rows)
 _NOT_COLUMNS = ("id", "text")  # metadata that never colours, groups or times anything
 
@@ -118,6 +122,7 @@ class Exploration:
         self._space = None
         self._maps: dict = {}
         self._measures: dict = {}
+        self._landscape: dict = {}  # regions and map trust, per map
 
     def __len__(self) -> int:
         return len(self.data)
@@ -587,6 +592,104 @@ class Exploration:
                                      progress=self.progress, **settings)
         return layerwise_report(layers, **self.report_sizes(len(rows)), metric=_METRIC,
                                 random_state=self.random_state, progress=self.progress)
+
+    # -- the landscape: regions, map trust, duplicates, outliers ----------------------------
+    def regions(self, method: str = "umap"):
+        """:func:`~embviz.landscape.regions` on the shared graph, placed on the ``method`` map
+        (computed once per map).
+
+        Returns
+        -------
+        Regions
+            Three nested levels, named from the texts.
+        """
+        from .landscape import regions
+
+        key = ("regions", method)
+        if key not in self._landscape:
+            k = min(_REGION_K, len(self) - 1)
+            self._landscape[key] = regions(
+                self.data, coords=self.coords(method, 2), k=k, graph=self.graph(k),
+                metric=_METRIC, random_state=self.random_state, progress=self.progress)
+        return self._landscape[key]
+
+    def map_trust(self, method: str = "umap", every_point: bool = False):
+        """:func:`~embviz.landscape.map_trust` of the 2-D ``method`` map on the shared graph.
+
+        Parameters
+        ----------
+        method : {"umap", "pca"}, default "umap"
+        every_point : bool, default False
+            Score every point (a colour layer). Otherwise, above :data:`TRUST_SAMPLE` points,
+            a random sample of that many gives the global values, with intervals.
+
+        Returns
+        -------
+        MapTrust
+            At ``k`` of :meth:`report_sizes` (below n / 2).
+        """
+        full = ("trust", method, True)
+        if full in self._landscape or every_point or len(self) <= TRUST_SAMPLE:
+            if full not in self._landscape:
+                self._landscape[full] = self._map_trust(method, None)
+            return self._landscape[full]
+        key = ("trust", method, False)
+        if key not in self._landscape:
+            self._landscape[key] = self._map_trust(method, TRUST_SAMPLE)
+        return self._landscape[key]
+
+    def _map_trust(self, method: str, rows):
+        from .landscape import map_trust
+
+        k = max(1, min(self.report_sizes()["k"], (len(self) - 1) // 2))
+        return map_trust(self.data, self.coords(method, 2), k=k, graph=self.graph(k),
+                         metric=_METRIC, rows=rows, random_state=self.random_state,
+                         progress=self.progress)
+
+    def region_card(self, rows, name: str = ""):
+        """:func:`~embviz.landscape.region_card` of ``rows`` (a region's members, or any
+        selection) on the shared graph, with intervals and the test against the rest."""
+        from .landscape import region_card
+
+        k = min(self.report_sizes()["k"], len(self) - 1)
+        return region_card(self.data, rows, graph=self.graph(k), name=name, k=k,
+                           columns=self.group_columns[:3],
+                           metric=_METRIC, random_state=self.random_state,
+                           progress=self.progress)
+
+    def duplicates(self, threshold: float | None = None):
+        """:func:`~embviz.landscape.duplicates` on the shared graph (default threshold:
+        :data:`~embviz.landscape.DUPLICATE_THRESHOLD`, 1 − cos)."""
+        from .landscape import DUPLICATE_THRESHOLD, duplicates
+
+        k = min(self.report_sizes()["k"], len(self) - 1)
+        return duplicates(self.data, DUPLICATE_THRESHOLD if threshold is None else threshold,
+                          k=k, graph=self.graph(k), metric=_METRIC, progress=self.progress)
+
+    def leakage(self, column: str, value_a: str, value_b: str | None = None,
+                threshold: float | None = None) -> pd.DataFrame:
+        """:func:`~embviz.landscape.leakage`: the rows of group B (``column == value_b``; all
+        others when None) with a near duplicate in group A, as the corpus's row numbers
+        (``row_a``, ``row_b``) with both texts."""
+        from .landscape import DUPLICATE_THRESHOLD, leakage
+
+        in_a, in_b = self.group_masks(column, value_a, value_b)
+        rows_a, rows_b = np.flatnonzero(in_a), np.flatnonzero(in_b)
+        table = leakage(self.data.subset(rows_a), self.data.subset(rows_b),
+                        threshold=DUPLICATE_THRESHOLD if threshold is None else threshold,
+                        k=min(self.report_sizes()["k"], len(self) - 1), metric=_METRIC,
+                        progress=self.progress)
+        table["row_a"], table["row_b"] = rows_a[table["row_a"]], rows_b[table["row_b"]]
+        return table
+
+    def outliers(self, share: float = 0.01) -> pd.DataFrame:
+        """:func:`~embviz.landscape.outliers` (kNN distance, LOF, TTE depth) on the shared
+        graph; each score flags ``share`` of the points."""
+        from .landscape import outliers
+
+        k = min(self.report_sizes()["k"], len(self) - 1)
+        return outliers(self.data, k=k, share=share, graph=self.graph(k), metric=_METRIC,
+                        progress=self.progress)
 
 
 def _sample(rows: np.ndarray, max_rows: int, rng: np.random.Generator) -> np.ndarray:

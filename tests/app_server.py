@@ -136,6 +136,29 @@ def map_frame(page) -> dict | None:
     return page.evaluate(_FRAME_JS)
 
 
+_LABELS_JS = """() => {
+  for (const model of Bokeh.documents[0].all_models) {
+    const data = model.data;
+    if (model.type === "ColumnDataSource" && data && data.name && data.x && data.name.length)
+      return [...data.name].map((name, i) => ({name, x: data.x[i], y: data.y[i]}));
+  }
+  return [];
+}"""
+
+
+def region_labels(page) -> list[dict]:
+    """The region names drawn on the map: ``name`` and its centre in page pixels
+    (``left``, ``top``), from the names' data source and the plot frame."""
+    frame = map_frame(page)
+    if frame is None:
+        return []
+    (x0, x1), (y0, y1) = frame["x"], frame["y"]
+    return [{"name": label["name"],
+             "left": frame["left"] + (label["x"] - x0) / (x1 - x0) * frame["width"],
+             "top": frame["top"] + (y1 - label["y"]) / (y1 - y0) * frame["height"]}
+            for label in page.evaluate(_LABELS_JS)]
+
+
 def poll(condition, timeout_s: float, what: str, interval_s: float = 0.05):
     """``condition()``'s first truthy value, polled every ``interval_s``; ``TimeoutError``
     naming ``what`` after ``timeout_s``."""

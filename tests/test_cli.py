@@ -81,3 +81,36 @@ def test_summary_writes_table_and_map(tmp_path):
 def test_bad_arguments_fail_clearly(tmp_path, args, message):
     out = run(*args, cache=tmp_path, check=False)
     assert out.returncode != 0 and message in out.stderr
+
+
+def test_summary_writes_the_landscape(tmp_path):
+    """Regions, map trust, duplicates, outliers and leakage next to the report: planted
+    copies of training texts in the test split are found, with both texts."""
+    from embviz import load_dataset
+
+    texts = load_dataset("fortunes", n=120)["text"].tolist()
+    train, test = texts[:80], texts[80:]
+    test[:4] = [t.upper() + " " for t in train[:4]]  # near copies of 4 training texts
+    test[4] = train[10]  # and an exact one
+    pd.DataFrame({"text": train + test, "split": ["train"] * 80 + ["test"] * 40}).to_csv(
+        tmp_path / "corpus.csv", index=False)
+    out = run("summary", str(tmp_path / "corpus.csv"), "--device", "cpu", "--out",
+              str(tmp_path / "res"), "--leakage", "split:train:test", cache=tmp_path / "cache")
+    res = tmp_path / "res"
+    regions = pd.read_csv(res / "regions.csv")
+    assert sorted(regions["level"].unique()) == [0, 1, 2] and regions["name"].str.len().gt(0).all()
+    points = pd.read_csv(res / "points.csv")
+    assert len(points) == 120
+    assert {"level_0", "level_2", "lof", "tte_depth", "map_knn_recall"} <= set(points.columns)
+    assert set(pd.read_csv(res / "map_trust.csv")["metric"]) == {
+        "knn_recall", "trustworthiness", "continuity"}
+    leaking = pd.read_csv(res / "leakage.csv")
+    assert {(80 + i, i) for i in range(4)} | {(84, 10)} <= set(
+        zip(leaking["row_b"], leaking["row_a"]))
+    assert {"text_a", "text_b"} <= set(leaking.columns)
+    assert (84, 10) in set(zip(*[pd.read_csv(res / "duplicates.csv").groupby("group")[
+        "row"].agg(c) for c in ("max", "min")]))
+    assert "map trust (k=10): kNN recall" in out.stdout and "near duplicates" in out.stdout
+    assert "leakage: " in out.stdout
+    if HAS_CHROMIUM:
+        assert (res / "regions_map.pdf").stat().st_size > 5_000

@@ -73,3 +73,46 @@ def test_bad_maps_are_refused(cloud):
         map_trust(X, Y[:10], progress=False)
     with pytest.raises(ValueError, match="k < n / 2"):
         map_trust(X[:20], Y[:20], k=10, progress=False)
+
+
+def test_scoring_a_random_sample_estimates_the_global_values_with_an_interval():
+    """A map of many points is scored on a sample: the same per-point values as the full run
+    for those rows, and intervals that hold the full means."""
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(2000, 10))
+    Y = X[:, :2] + 0.3 * rng.normal(size=(2000, 2))
+    full = map_trust(X, Y, metric="euclidean", n_reference=2000, progress=False)
+    sampled = map_trust(X, Y, metric="euclidean", n_reference=2000, rows=400, progress=False)
+    assert len(sampled.points) == 400 and sampled.points.index.is_monotonic_increasing
+    np.testing.assert_allclose(sampled.points.to_numpy(),
+                               full.points.loc[sampled.points.index].to_numpy())
+    table = sampled.table.set_index("metric")
+    for name, value in full.table.set_index("metric")["value"].items():
+        assert table.loc[name, "ci_low"] <= value <= table.loc[name, "ci_high"]
+    assert "400 of 2000" in table["parameters"].iloc[0]
+    assert full.table["ci_low"].isna().all()
+    with pytest.raises(ValueError, match="rows must lie in"):
+        map_trust(X, Y, metric="euclidean", rows=[0, 2000], progress=False)
+
+
+def test_the_sampled_interval_covers_the_full_mean_95_percent_of_the_time():
+    """Coverage of the normal-approximation interval over 150 draws of 100 scored rows
+    (exact ranks, so only the draw varies): within [0.90, 0.99], about the binomial 99% band
+    for 150 draws at 0.95."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(1000, 6))
+    Y = X[:, :2] + 0.5 * rng.normal(size=(1000, 2))
+    graph = knn_graph(X, k=10, metric="euclidean", progress=False)
+    full = map_trust(X, Y, graph=graph, metric="euclidean", n_reference=1000,
+                     progress=False)
+    truth = full.table.set_index("metric")["value"]
+    covered = {name: 0 for name in truth.index}
+    for seed in range(150):
+        table = map_trust(X, Y, graph=graph, metric="euclidean", n_reference=1000, rows=100,
+                          random_state=seed,
+                          progress=False).table.set_index("metric")
+        for name in truth.index:
+            covered[name] += table.loc[name, "ci_low"] <= truth[name] <= table.loc[name,
+                                                                                   "ci_high"]
+    for name, hits in covered.items():
+        assert 0.90 <= hits / 150 <= 0.99, (name, hits)

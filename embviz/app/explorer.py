@@ -10,6 +10,7 @@ from panel.viewable import Viewer
 from .data_view import DataView
 from .export_view import ExportView
 from .geometry_view import GeometryView
+from .landscape_view import LandscapeView
 from .limits import LimitError
 from .map_view import MapView
 from .state import AppState
@@ -37,7 +38,8 @@ def _connected(session) -> bool:
 
 
 class Explorer(Viewer):
-    """Data, Map, Geometry, Concepts, Compare and Export views over one :class:`AppState`.
+    """Data, Map, Geometry, Concepts, Compare, Duplicates & outliers and Export views over one
+    :class:`AppState`.
 
     Parameters
     ----------
@@ -56,7 +58,8 @@ class Explorer(Viewer):
         self.export = ExportView(self.state)
         self.views = [("Data", self.data), ("Map", self.map_view), ("Geometry", self.geometry)]
         self.views += self._optional_views()
-        self.views.append(("Export", self.export))
+        self.views += [("Duplicates & outliers", LandscapeView(self.state)),
+                       ("Export", self.export)]
         self.tabs = pn.Tabs(*self.views, dynamic=True, sizing_mode="stretch_width")
         # an error belongs to the view it came from: opening another view dismisses it
         self.tabs.param.watch(lambda _: self.state.runner.clear_alert(), "active")

@@ -11,9 +11,10 @@ import panel as pn
 import param
 from panel.viewable import Viewer
 
-from ..exploration import MAX_MAP_POINTS, POINT_MEASURES
+from ..exploration import MAX_MAP_POINTS, MAX_UMAP_DEFAULT, POINT_MEASURES
 from ..selection import COMBINE_MODES, Selection, composition
 from .limits import check_query
+from .regions_panel import RegionsPanel
 from .state import AppState, controls
 from .tables import show_table
 from .text import escape_markup, escape_plotly
@@ -27,6 +28,13 @@ _NEIGHBORS_K = 5
 #: The exported map re-aggregates the view on the screen at this many pixels across, so its
 #: points keep a printable size at one or two columns' width.
 _EXPORT_PIXELS = 400
+#: Map colours from the map's trust (embviz.landscape.map_trust): choice -> its column.
+_TRUST_COLORS = {"map trust: kNN recall": "knn_recall",
+                 "map trust: trustworthiness": "trustworthiness",
+                 "map trust: continuity": "continuity"}
+#: Up to this many points, regions are named and the map's trust measured after every new
+#: 2-D layout; above, on request (the kNN graph of a PCA map of 1M points takes minutes).
+_AUTO_LANDSCAPE = MAX_UMAP_DEFAULT
 
 
 def _table() -> pn.widgets.Tabulator:
@@ -63,6 +71,16 @@ class MapView(Viewer):
         self._map_2d = pn.Row(self.plot, self.legend, sizing_mode="stretch_width")
         self.selection_note = pn.pane.Markdown(_SELECT_HINT)
         self.texts, self.mix, self.neighbors = _table(), _table(), _table()
+        self.regions = RegionsPanel(state)
+        self._landscape_layout = None  # (corpus, method) whose regions are named
+        self.lower = pn.Tabs(("Selected texts", self.texts), ("Mix vs corpus", self.mix),
+                             ("Neighbours", self.neighbors), ("Regions", self.regions.table),
+                             ("Region card", self.regions.card), dynamic=True,
+                             sizing_mode="stretch_width")
+        self.regions.opened = lambda: setattr(self.lower, "active", 4)
+        self.landscape_button = pn.widgets.Button(
+            name="Name regions, measure map trust", sizing_mode="stretch_width", visible=False)
+        self.landscape_button.on_click(self.find_landscape)
         state.param.watch(self._on_data, "exploration")
         state.param.watch(self._on_measures, "extra_measures")
         state.param.watch(self._on_selection, "selection")
@@ -90,6 +108,7 @@ class MapView(Viewer):
             self._ranges, self._size, self._version])
         hv.streams.BoundsXY(source=self._dmap).add_subscriber(self._on_box)
         hv.streams.Lasso(source=self._dmap).add_subscriber(self._on_lasso)
+        hv.streams.Tap(source=self._dmap).add_subscriber(self._on_tap)
 
     def _element(self, x_range=None, y_range=None, width=None, height=None, scale=None,
                  version=0):
@@ -101,7 +120,10 @@ class MapView(Viewer):
         image = image.opts(tools=["hover", "box_select", "lasso_select"], framewise=True,
                            xlabel=f"{axis}1", ylabel=f"{axis}2", hover_tooltips=fields,
                            selector_in_hovertool=False)
-        return (image * self._query_points()).opts(
+        x_range, y_range = x_range or self.datamap.full_range[0], y_range or \
+            self.datamap.full_range[1]
+        names = self.regions.labels(x_range, y_range, width, height)
+        return (image * self._query_points() * names).opts(
             active_tools=["wheel_zoom", "box_select"], responsive=True, height=_MAP_HEIGHT,
             title=self._title())
 
@@ -130,9 +152,15 @@ class MapView(Viewer):
         markers = None
         if self._query_rows is not None:  # shown on the screen: shown in the figure
             markers = self.datamap.coords[self._query_rows]
-        return datamap_figure(self.datamap, title=escape_plotly(self._title()),
-                              axis_title=self._axis_name, markers=markers,
-                              pixels=_EXPORT_PIXELS)
+        fig = datamap_figure(self.datamap, title=escape_plotly(self._title()),
+                             axis_title=self._axis_name, markers=markers,
+                             pixels=_EXPORT_PIXELS)
+        named = self.regions.shown_table()
+        if named is not None:  # the names on the screen, placed again for the paper
+            from ..viz import annotate_regions
+
+            annotate_regions(fig, named, side_legend=self.datamap.encoding is not None)
+        return fig
 
     def _query_points(self):
         import holoviews as hv
@@ -150,13 +178,17 @@ class MapView(Viewer):
         exploration = self.state.exploration
         if exploration is None:
             return {_NO_COLOR: _NO_COLOR}
-        names = [*exploration.color_columns, *POINT_MEASURES, *self.state.extra_measures,
-                 _NO_COLOR]
-        return {exploration.measure_label(name): name for name in names}
+        names = [*exploration.color_columns, *POINT_MEASURES, *self.state.extra_measures]
+        options = {exploration.measure_label(name): name for name in names}
+        options.update({f"{label} (k={exploration.report_sizes()['k']})": label
+                        for label in _TRUST_COLORS})
+        return {**options, _NO_COLOR: _NO_COLOR}
 
     async def _on_data(self, event) -> None:
         self._query_rows = None
         self._clear_tables()
+        self.regions.clear()
+        self._landscape_layout = None
         before = (self.method, self.color)
         method = event.new.default_map_method if event.new is not None else self.method
         with param.parameterized.batch_call_watchers(self):  # one redraw for both changes
@@ -186,6 +218,10 @@ class MapView(Viewer):
         if self.color in self.state.extra_measures:
             return self.color, self.state.extra_measures[self.color]
         exploration = self.state.exploration
+        if self.color in _TRUST_COLORS:  # of the 2-D map of this method, every point scored
+            trust = exploration.map_trust(self.method, every_point=True)
+            name = f"{self.color} on the {self.method.upper()} map (k={trust.k})"
+            return name, trust.points[_TRUST_COLORS[self.color]].to_numpy()
         values = exploration.meta_with(self.color)[self.color].to_numpy()
         return exploration.measure_label(self.color), values
 
@@ -204,6 +240,7 @@ class MapView(Viewer):
             if datamap is not None:
                 self._show(datamap)
                 self.notes.objects = self.state.runner.noted([])
+                await self._landscape_of_new_layout()
         # the 2-D map's row is hidden, never the HoloViews pane itself (Panel 1.9 fails to
         # copy `visible` onto the pane's Bokeh model: "stylesheets items must be str")
         self._map_2d.visible = self.dimensions == 2
@@ -281,6 +318,51 @@ class MapView(Viewer):
         return (f"<b>{escape_markup(self.datamap.name)}</b> "
                 f"({len(legend)} values)<div style='font-size:12px'>{items}</div>")
 
+    # -- regions and map trust ----------------------------------------------------------------
+    async def _landscape_of_new_layout(self) -> None:
+        """A new 2-D layout: its regions and trust, at once up to :data:`_AUTO_LANDSCAPE`
+        points, else when asked (the button)."""
+        layout = (id(self.state.exploration), self.method)
+        if layout == self._landscape_layout:
+            return
+        self._landscape_layout = None
+        self.regions.clear()
+        automatic = len(self.state.exploration) <= _AUTO_LANDSCAPE
+        self.landscape_button.visible = not automatic
+        if automatic:
+            await self.find_landscape()
+
+    async def find_landscape(self, *_) -> None:
+        """Name the regions of the 2-D map on the screen and measure its trust."""
+        exploration, method = self.state.exploration, self.method
+        if exploration is None or self.dimensions != 2:
+            return
+        result = await self.state.runner.run(
+            f"Naming the regions of the {method.upper()} map, measuring its trust",
+            lambda: (exploration.regions(method), exploration.map_trust(method)))
+        if result is None or (self.state.exploration, self.method) != (exploration, method):
+            return  # failed, or another corpus or layout came meanwhile
+        self._landscape_layout = (id(exploration), method)
+        self.landscape_button.visible = False
+        self.regions.set(*result, exploration.coords(method, 2))
+        self.state.add_table("map_trust", result[1].table)
+        self._redraw_view()
+
+    def _on_tap(self, x=None, y=None, **_) -> None:
+        """A click on a region's name opens its card."""
+        region = self.regions.region_at(x, y)
+        if region is not None:
+            async def open_card():
+                await self.regions.open_region(region)
+
+            self._next_tick(open_card)
+
+    async def describe_selection(self, *_) -> None:
+        """A card for the selected points, as for a region."""
+        selection = self.state.selection
+        if selection is not None:
+            await self.regions.open(selection.rows, f"the selection ({selection.how})")
+
     # -- selection ----------------------------------------------------------------------------
     def _on_box(self, bounds=None, **_) -> None:
         if bounds is not None and self.datamap is not None:
@@ -308,15 +390,25 @@ class MapView(Viewer):
     def _refresh_map(self) -> None:
         """Draw the current view again (new selection, query markers), on the next tick: a
         selection arrives inside a stream callback of the same map, which would drop it."""
-        if self.plot.object is None:
-            return
+        if self.plot.object is not None:
+            self._next_tick(self._redraw_view)
+
+    @staticmethod
+    def _next_tick(callback) -> None:
+        """Run ``callback`` (a function or a coroutine function) on the next tick of the
+        session's loop: not inside the stream callback that asked for it."""
         document = pn.state.curdoc
         if document is not None and document.session_context:
-            document.add_next_tick_callback(self._redraw_view)
+            document.add_next_tick_callback(callback)
         else:
             import asyncio
+            import inspect
 
-            asyncio.get_event_loop().call_soon(self._redraw_view)
+            loop = asyncio.get_event_loop()
+            if inspect.iscoroutinefunction(callback):
+                loop.call_soon(lambda: loop.create_task(callback()))
+            else:
+                loop.call_soon(callback)
 
     def _redraw_view(self) -> None:
         self._version.event(version=self._version.version + 1)
@@ -383,24 +475,21 @@ class MapView(Viewer):
             self._refresh_map()
 
     def __panel__(self):
+        actions = {"Find neighbours": self.find, "Clear selection": self.clear_selection,
+                   "Clear query markers": self.clear_query,
+                   "Neighbours of the selection": self.show_neighbors,
+                   "Describe the selection": self.describe_selection}
         buttons = {name: pn.widgets.Button(name=name, sizing_mode="stretch_width")
-                   for name in ("Find neighbours", "Clear selection", "Clear query markers",
-                                "Neighbours of the selection")}
+                   for name in actions}
         buttons["Find neighbours"].button_type = "primary"
-        for name, action in (("Find neighbours", self.find),
-                             ("Clear selection", self.clear_selection),
-                             ("Clear query markers", self.clear_query),
-                             ("Neighbours of the selection", self.show_neighbors)):
+        for name, action in actions.items():
             buttons[name].on_click(action)
         widgets = controls(self, "method", "dimensions", "color", "selection_mode", "query",
                            widgets={"query": pn.widgets.TextInput})
-        side = pn.Column(widgets, *buttons.values(), width=270)
-        tables = pn.Tabs(("Selected texts", self.texts), ("Mix vs corpus", self.mix),
-                         ("Neighbours", self.neighbors), dynamic=True,
-                         sizing_mode="stretch_width")
+        side = pn.Column(widgets, *buttons.values(), self.landscape_button, width=270)
         return pn.Row(side, pn.Column(self.notes, self._map_2d, self._plot3d_area,
-                                      self.drawn, self.selection_note, tables,
-                                      sizing_mode="stretch_width"),
+                                      self.regions.caption, self.drawn, self.selection_note,
+                                      self.lower, sizing_mode="stretch_width"),
                       sizing_mode="stretch_width")
 
 

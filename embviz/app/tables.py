@@ -14,7 +14,7 @@ from .._tables import display_table
 __all__ = ["result_table", "show_table"]
 
 _WRAPPED = ("text", "neighbor_text", "parameters", "note", "top_texts", "examples_a",
-            "examples_b")
+            "examples_b", "text_a", "text_b")
 
 
 def _options(shown: pd.DataFrame, titles: dict[str, str]) -> dict:

@@ -44,7 +44,7 @@ import pandas as pd
 
 from .._tables import result_table
 from .._validation import check_embeddings, check_positive_int, check_random_state, unit_rows
-from ._inputs import vectors_and_graph
+from ._inputs import check_rows, vectors_and_graph
 
 __all__ = ["MapTrust", "map_trust"]
 
@@ -58,11 +58,12 @@ class MapTrust:
 
     Attributes
     ----------
-    points : pandas.DataFrame, n rows
+    points : pandas.DataFrame, one row per scored point (all n by default)
         ``knn_recall``, ``trustworthiness``, ``continuity`` of each point (in [0, 1]; 1 =
-        its neighbourhood is kept), in row order: a column to colour the map by.
+        its neighbourhood is kept), indexed by row number: a column to colour the map by.
     table : pandas.DataFrame
-        The global values: ``metric, value, ci_low, ci_high, parameters`` (no interval: the
+        The global values: ``metric, value, ci_low, ci_high, parameters`` (no interval when
+        every point is scored: the
         values describe this map of these points).
     k : int
     """
@@ -83,7 +84,7 @@ class MapTrust:
 
 
 def map_trust(data, coords, k: int = 10, graph=None, metric: str = "cosine",
-              n_reference: int = 1000, random_state: int | None = 0,
+              n_reference: int = 1000, rows=None, random_state: int | None = 0,
               progress: bool = True) -> MapTrust:
     """kNN recall, trustworthiness and continuity of a map, per point and overall.
 
@@ -104,14 +105,19 @@ def map_trust(data, coords, k: int = 10, graph=None, metric: str = "cosine",
     n_reference : int, default 1000
         Random rows from which ranks beyond the graph's width are estimated (see the module
         notes); ``>= n``: every rank exact.
+    rows : int or array of int, optional
+        Score only these points (row numbers), or this many drawn at random: the global
+        values are then estimates, with a normal-approximation 95% interval over the scored
+        points (the cheap score of a map of a million points). Default: every point.
     random_state : int or None, default 0
-        Seeds the reference rows.
+        Seeds the reference rows (and the scored rows when ``rows`` is a number).
     progress : bool, default True
 
     Returns
     -------
     MapTrust
-        ``.points`` (per point), ``.table`` (the means), ``.summary`` (one line).
+        ``.points`` (per scored point, indexed by row number), ``.table`` (the means),
+        ``.summary`` (one line).
 
     References
     ----------
@@ -135,22 +141,26 @@ def map_trust(data, coords, k: int = 10, graph=None, metric: str = "cosine",
     rng = np.random.default_rng(check_random_state(random_state))
     reference = (np.arange(n) if n_reference >= n
                  else np.sort(rng.choice(n, n_reference, replace=False)))
+    scored = _scored_rows(rows, n, rng)
     space = _Space(unit_rows(X, np.float32) if graph.metric == "cosine"
                   else X.astype(np.float32), graph.metric)
     on_map = _Space(coords, "euclidean")
-    map_indices = _map_neighbors(coords, graph.k)
+    map_indices = _map_neighbors(coords, graph.k, scored)
+    space_indices = graph.indices[scored]
     points = pd.DataFrame({
-        "knn_recall": _recall(graph.indices[:, :k], map_indices[:, :k]),
-        "trustworthiness": _trust(map_indices[:, :k], graph.indices, space, reference, k,
-                                  progress, "trustworthiness"),
-        "continuity": _trust(graph.indices[:, :k], map_indices, on_map, reference, k,
-                             progress, "continuity")})
+        "knn_recall": _recall(space_indices[:, :k], map_indices[:, :k]),
+        "trustworthiness": _trust(scored, map_indices[:, :k], space_indices, space, reference,
+                                  k, progress, "trustworthiness"),
+        "continuity": _trust(scored, space_indices[:, :k], map_indices, on_map, reference, k,
+                             progress, "continuity")}, index=pd.Index(scored, name="row"))
     ranks = ("ranks exact" if len(reference) == n else
              f"ranks exact within {graph.k} neighbours, beyond estimated from "
              f"{len(reference)} reference rows")
     parameters = {"k": k, "metric": graph.metric, "ranks": ranks}
-    table = result_table({"metric": name, "value": float(points[name].mean()),
-                          "parameters": parameters} for name in _MEASURES)
+    if len(scored) < n:
+        parameters["points"] = f"{len(scored)} of {n}"
+    table = result_table(_global_row(points[name], name, len(scored) < n, parameters)
+                         for name in _MEASURES)
     return MapTrust(points, table, k, {**parameters, "n_reference": len(reference),
                                       "random_state": random_state})
 
@@ -184,14 +194,35 @@ def _check_map(coords, n: int) -> np.ndarray:
     return coords
 
 
-def _map_neighbors(coords: np.ndarray, k: int) -> np.ndarray:
-    """Each point's ``k`` nearest other points on the map (k-d tree), nearest first."""
+def _scored_rows(rows, n: int, rng: np.random.Generator) -> np.ndarray:
+    """The row numbers to score: all, a given list, or a number drawn at random (sorted)."""
+    if rows is None:
+        return np.arange(n)
+    if np.ndim(rows) == 0:
+        count = check_positive_int(rows, "rows")
+        return np.arange(n) if count >= n else np.sort(rng.choice(n, count, replace=False))
+    return check_rows(rows, n)
+
+
+def _global_row(values: pd.Series, name: str, sampled: bool, parameters: dict) -> dict:
+    """The mean of one measure; over sampled points, with a normal 95% interval."""
+    row = {"metric": name, "value": float(values.mean()), "parameters": parameters}
+    if sampled and len(values) > 1:
+        half = 1.96 * float(values.std(ddof=1)) / np.sqrt(len(values))
+        row.update(ci_low=row["value"] - half, ci_high=row["value"] + half,
+                   ci_method="normal approximation over the scored points")
+    return row
+
+
+def _map_neighbors(coords: np.ndarray, k: int, rows: np.ndarray) -> np.ndarray:
+    """The ``k`` nearest other points on the map (k-d tree) of each of ``rows``, nearest
+    first."""
     from scipy.spatial import cKDTree
 
-    _, found = cKDTree(coords).query(coords, k + 1)
-    itself = found == np.arange(len(coords))[:, None]
+    _, found = cKDTree(coords).query(coords[rows], k + 1)
+    itself = found == rows[:, None]
     itself[~itself.any(axis=1), -1] = True  # a point hidden among > k copies of itself
-    return found[~itself].reshape(len(coords), k).astype(np.int64)
+    return found[~itself].reshape(len(rows), k).astype(np.int64)
 
 
 def _recall(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -199,21 +230,22 @@ def _recall(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return (a[:, :, None] == b[:, None, :]).any(axis=2).mean(axis=1)
 
 
-def _trust(found: np.ndarray, ranking: np.ndarray, space: _Space, reference: np.ndarray,
-           k: int, progress: bool, desc: str) -> np.ndarray:
-    """1 − 2/(k(2n − 3k − 1)) Σ (r − k) over the points of ``found`` (k per row) that are
-    not among the first k of ``ranking`` (K per row, sorted), r their rank in ``space``."""
+def _trust(scored: np.ndarray, found: np.ndarray, ranking: np.ndarray, space: _Space,
+           reference: np.ndarray, k: int, progress: bool, desc: str) -> np.ndarray:
+    """1 − 2/(k(2n − 3k − 1)) Σ (r − k) over the points of ``found`` (k per scored row) that
+    are not among the first k of ``ranking`` (K per scored row, sorted), r their rank in
+    ``space``."""
     from .._progress import progress_bar
 
-    n = len(ranking)
+    n = len(space.rows)
     position = np.full(n, -1)  # where each row sits among the reference rows
     position[reference] = np.arange(len(reference))
-    penalty = np.zeros(n)
-    for start in progress_bar(range(0, n, _BLOCK), desc=desc, disable=not progress,
+    penalty = np.zeros(len(scored))
+    for start in progress_bar(range(0, len(scored), _BLOCK), desc=desc, disable=not progress,
                               leave=False):
-        rows = np.arange(start, min(start + _BLOCK, n))
-        ranks = _ranks(rows, found[rows], ranking[rows], space, reference, position)
-        penalty[rows] = np.where(ranks > k, ranks - k, 0).sum(axis=1)
+        block = np.arange(start, min(start + _BLOCK, len(scored)))
+        ranks = _ranks(scored[block], found[block], ranking[block], space, reference, position)
+        penalty[block] = np.where(ranks > k, ranks - k, 0).sum(axis=1)
     return 1 - 2 * penalty / (k * (2 * n - 3 * k - 1))
 
 

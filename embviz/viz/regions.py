@@ -17,7 +17,7 @@ import numpy as np
 
 from .._validation import check_choice, check_positive_int
 
-__all__ = ["place_labels", "region_map_figure"]
+__all__ = ["annotate_regions", "place_labels", "region_map_figure"]
 
 _CHAR_WIDTH = 0.56  # average glyph width of a sans-serif font, in font sizes
 _LINE_HEIGHT = 1.35  # box height, in font sizes
@@ -110,7 +110,7 @@ def region_map_figure(coords, regions, level: int = 0, values=None, name: str = 
     from .datamap import DataMap, DrawnView, datamap_figure
     from .export import COLUMN_WIDTHS
 
-    check_choice(width, "width", COLUMN_WIDTHS)
+    check_choice(width, "width", COLUMN_WIDTHS)  # before the work
     font_size = check_positive_int(font_size, "font_size")
     coords = np.asarray(coords, dtype=np.float64)
     table = regions.level(level)
@@ -125,8 +125,7 @@ def region_map_figure(coords, regions, level: int = 0, values=None, name: str = 
     fig = datamap_figure(datamap, view, title=title, axis_title=axis_title)
     if by_region:
         fig.update_traces(showlegend=False)
-    area = _plot_area(COLUMN_WIDTHS[width], bool(title), not by_region)
-    _annotate(fig, table, area, font_size)
+    annotate_regions(fig, table, width, font_size, side_legend=not by_region)
     if by_region:
         fig.layout.meta = {**fig.layout.meta, "legend_entries": []}
     return fig
@@ -140,8 +139,31 @@ def _plot_area(total_width: int, titled: bool, side_legend: bool) -> tuple[float
     return plot_width, total_width * 0.75 - top - _MARGINS["b"]
 
 
-def _annotate(fig, table, area: tuple[float, float], font_size: int) -> None:
-    """Add the names of ``table``'s regions (largest first) where they fit."""
+def annotate_regions(fig, table, width: str = "single", font_size: int = 7,
+                     side_legend: bool = True) -> None:
+    """Write the names of ``table``'s regions on a map figure, largest first, where they fit.
+
+    Parameters
+    ----------
+    fig : plotly.graph_objects.Figure
+        A map with fixed axis ranges (:func:`~embviz.viz.datamap_figure`); changed in place.
+    table : pandas.DataFrame
+        Regions with ``region, name, size, x, y`` (a level of ``Regions.table``).
+    width : {"single", "double"}, default "single"
+        The paper width the names are fitted to.
+    font_size : int, default 7
+    side_legend : bool, default True
+        Whether a legend or colour bar takes room beside the plot.
+
+    Notes
+    -----
+    ``layout.meta`` gains ``region_labels`` (names drawn), ``dropped_labels`` (no free spot)
+    and ``label_boxes`` (each drawn name's box in plot pixels).
+    """
+    from .export import COLUMN_WIDTHS
+
+    check_choice(width, "width", COLUMN_WIDTHS)
+    area = _plot_area(COLUMN_WIDTHS[width], bool(fig.layout.title.text), side_legend)
     (x0, x1), (y0, y1) = fig.layout.xaxis.range, fig.layout.yaxis.range
     scale = np.array([area[0] / (x1 - x0), area[1] / (y1 - y0)])
     table = table[np.isfinite(table["x"]) & np.isfinite(table["y"])]
