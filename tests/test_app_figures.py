@@ -27,7 +27,7 @@ N = 2000
 #: The explorer's views and a text each shows once rendered.
 VIEWS = {"Data": "Current corpus", "Map": "Selection mode", "Geometry":
          "Compute geometry report", "Concepts": "Sparse autoencoder", "Compare": "Two groups",
-         "Export": "Figures (paper style)"}
+         "Duplicates & outliers": "Near duplicates", "Export": "Figures (paper style)"}
 
 
 @pytest.fixture(scope="module")

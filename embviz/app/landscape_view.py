@@ -54,9 +54,10 @@ class LandscapeView(Viewer):
         self.state.add_table("duplicates", found.table)
         self.state.add_table("duplicate_groups", found.groups)
         values = found.table.set_index("metric")["value"]
-        summary = (f"**{int(values['n_groups']):,} groups** of near duplicates within "
+        groups = int(values["n_groups"])
+        summary = (f"**{groups:,} group{'s' if groups != 1 else ''}** of near duplicates within "
                    f"{found.threshold:g} (1 − cos) hold {int(values['points_in_groups']):,} "
-                   f"points ({int(values['n_exact_groups']):,} groups of exact copies). "
+                   f"points ({int(values['n_exact_groups']):,} of them of exact copies). "
                    f"Keeping one point per group removes **{int(values['n_removed']):,} "
                    f"points**; the intrinsic-dimension measures already leave out "
                    f"{int(values['excluded_by_intrinsic_dimension']):,} points whose nearest "

@@ -195,9 +195,15 @@ def choose_encoding(values, name: str = "", ends: tuple[str, str] | None = None,
 
 
 def is_continuous(values: pd.Series) -> bool:
-    """Numbers with more than 12 distinct values (fewer, strings or booleans: categories)."""
-    return (pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
-            and values.nunique() > _MAX_CATEGORY_NUMBERS)
+    """Numbers with more than 12 distinct values, or with fractions (a measure on a grid, as
+    kNN recall's 0, 0.1, …, 1); few whole numbers, strings or booleans are categories."""
+    if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    if values.nunique() > _MAX_CATEGORY_NUMBERS:
+        return True
+    finite = values.to_numpy(np.float64)
+    finite = finite[np.isfinite(finite)]
+    return bool((finite != np.round(finite)).any())
 
 
 def _signed(finite: np.ndarray) -> bool:
