@@ -594,9 +594,17 @@ class Exploration:
                                 random_state=self.random_state, progress=self.progress)
 
     # -- the landscape: regions, map trust, duplicates, outliers ----------------------------
-    def regions(self, method: str = "umap"):
+    def regions(self, method: str = "umap", concepts=None, concept_labels=None):
         """:func:`~embviz.landscape.regions` on the shared graph, placed on the ``method`` map
-        (computed once per map).
+        (computed once per map and set of concepts).
+
+        Parameters
+        ----------
+        method : {"umap", "pca"}, default "umap"
+        concepts : sparse matrix of shape (n, d_sae), optional
+            SAE codes (``embviz.sae.document_codes``): each region lists the concepts it
+            holds more often than the rest of the corpus.
+        concept_labels : mapping feature -> str, optional
 
         Returns
         -------
@@ -605,12 +613,13 @@ class Exploration:
         """
         from .landscape import regions
 
-        key = ("regions", method)
+        key = ("regions", method, None if concepts is None else id(concepts))
         if key not in self._landscape:
             k = min(_REGION_K, len(self) - 1)
             self._landscape[key] = regions(
                 self.data, coords=self.coords(method, 2), k=k, graph=self.graph(k),
-                metric=_METRIC, random_state=self.random_state, progress=self.progress)
+                concepts=concepts, concept_labels=concept_labels, metric=_METRIC,
+                random_state=self.random_state, progress=self.progress)
         return self._landscape[key]
 
     def map_trust(self, method: str = "umap", every_point: bool = False):

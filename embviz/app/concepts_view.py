@@ -82,6 +82,7 @@ class ConceptsView(Viewer):
             return
         self.sae, self.codes, self.table = result
         self.train_notes.objects = self.state.runner.noted([])
+        self.state.concepts = (self.codes, dict(zip(self.table["feature"], self.table["label"])))
         record = self.sae.record
         self.summary.object = (
             f"**{self.sae.d_sae:,} features** ({_ARCHITECTURES[self.sae.architecture]}, "

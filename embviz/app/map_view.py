@@ -79,11 +79,12 @@ class MapView(Viewer):
                              sizing_mode="stretch_width")
         self.regions.opened = lambda: setattr(self.lower, "active", 4)
         self.landscape_button = pn.widgets.Button(
-            name="Name regions, measure map trust", sizing_mode="stretch_width", visible=False)
+            label="Name regions, measure map trust", sizing_mode="stretch_width", visible=False)
         self.landscape_button.on_click(self.find_landscape)
         state.param.watch(self._on_data, "exploration")
         state.param.watch(self._on_measures, "extra_measures")
         state.param.watch(self._on_selection, "selection")
+        state.param.watch(self._on_concepts, "concepts")
 
     # -- the 2-D map --------------------------------------------------------------------------
     def _holoviews_pane(self):
@@ -337,9 +338,10 @@ class MapView(Viewer):
         exploration, method = self.state.exploration, self.method
         if exploration is None or self.dimensions != 2:
             return
+        concepts = self.state.concepts or (None, None)
         result = await self.state.runner.run(
             f"Naming the regions of the {method.upper()} map, measuring its trust",
-            lambda: (exploration.regions(method), exploration.map_trust(method)))
+            lambda: (exploration.regions(method, *concepts), exploration.map_trust(method)))
         if result is None or (self.state.exploration, self.method) != (exploration, method):
             return  # failed, or another corpus or layout came meanwhile
         self._landscape_layout = (id(exploration), method)
@@ -347,6 +349,11 @@ class MapView(Viewer):
         self.regions.set(*result, exploration.coords(method, 2))
         self.state.add_table("map_trust", result[1].table)
         self._redraw_view()
+
+    async def _on_concepts(self, event) -> None:
+        """An SAE was trained: the regions on the screen list their concepts."""
+        if event.new is not None and self._landscape_layout is not None:
+            await self.find_landscape()
 
     def _on_tap(self, x=None, y=None, **_) -> None:
         """A click on a region's name opens its card."""

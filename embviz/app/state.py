@@ -269,6 +269,9 @@ class AppState(param.Parameterized):
     figures = param.Dict(default={}, doc="name -> plotly figure, or a function that makes "
                          "it when asked (:meth:`figure`), for export")
     tables = param.Dict(default={}, doc="name -> DataFrame, for export")
+    concepts = param.Parameter(default=None, doc="(codes (n, d_sae), feature -> label) of the "
+                               "SAE trained in the Concepts view: the regions list the "
+                               "concepts they hold")
 
     def __init__(self, **params):
         super().__init__(**params)
@@ -314,4 +317,4 @@ class AppState(param.Parameterized):
     def _reset(self) -> None:
         self.extra_measures, self.figures, self.tables = {}, {}, {}
         self.measure_ends = {}
-        self.selection = None
+        self.selection = self.concepts = None
