@@ -15,6 +15,8 @@ from .free_embedding import (
     CriticalN,
     FreeEmbeddingFit,
     critical_n,
+    critical_n_curve,
+    cyclic_polytope_embedding,
     free_embedding_fit,
     paper_critical_n,
     polynomial_fit,
@@ -29,6 +31,6 @@ from .limit_dataset import (
 )
 
 __all__ = ["PAPER_CUBIC", "CriticalN", "FreeEmbeddingFit", "LimitDataset", "bm25_scores",
-           "critical_n", "finetune_local_id", "free_embedding_fit", "limit_dataset",
-           "paper_critical_n", "polynomial_fit", "recall_at_k", "recall_table",
-           "retrieval_recall"]
+           "critical_n", "critical_n_curve", "cyclic_polytope_embedding", "finetune_local_id",
+           "free_embedding_fit", "limit_dataset", "paper_critical_n", "polynomial_fit",
+           "recall_at_k", "recall_table", "retrieval_recall"]

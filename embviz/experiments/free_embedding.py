@@ -35,8 +35,9 @@ from .._validation import (
     check_random_state,
 )
 
-__all__ = ["PAPER_CUBIC", "CriticalN", "FreeEmbeddingFit", "critical_n", "free_embedding_fit",
-           "paper_critical_n", "polynomial_fit"]
+__all__ = ["PAPER_CUBIC", "CriticalN", "FreeEmbeddingFit", "critical_n", "critical_n_curve",
+           "cyclic_polytope_embedding", "free_embedding_fit", "paper_critical_n",
+           "polynomial_fit"]
 
 #: Coefficients (constant first) of the paper's fit of critical n against d, k = 2:
 #: y = -10.5322 + 4.0309 d + 0.0520 d² + 0.0037 d³, r² = 0.999 (Weller et al. 2025, Fig. 2).
@@ -163,6 +164,67 @@ def polynomial_fit(d, n, degree: int = 3) -> dict:
     total = np.sum((n - n.mean()) ** 2)
     return {"coefficients": coefficients,
             "r2": float(1 - np.sum(residual ** 2) / total) if total > 0 else float("nan")}
+
+
+def cyclic_polytope_embedding(n: int, k: int = 2) -> tuple[np.ndarray, np.ndarray]:
+    """Exact query and document vectors in ``d = 2k`` dims retrieving every k-subset of n.
+
+    A construction, not an optimisation: document ``i`` sits at ``t_i = 2πi / n`` on the
+    trigonometric moment curve ``γ(t) = (cos t, sin t, ..., cos kt, sin kt) / √k`` (unit
+    norm), whose convex hull is a neighbourly cyclic polytope. For a subset ``S`` the
+    trigonometric polynomial ``p(t) = Π_{s ∈ S} (1 - cos(t - t_s))`` has degree k, is
+    non-negative and vanishes exactly at the ``t_s``; written as ``p(t) = c₀ - ⟨q, γ(t)⟩``,
+    the query ``q`` scores the documents of ``S`` at the maximum ``c₀`` and every other
+    document strictly lower. So in exact arithmetic *every* ``n`` is solvable in ``2k``
+    dimensions: the critical n of the free-embedding experiment measures what the optimiser
+    finds, not what the geometry allows. The margins shrink like ``(2π / n)^(2k)``, so in
+    float64 the construction stays exact only up to a few hundred documents for k = 2.
+
+    Parameters
+    ----------
+    n : int >= k + 1
+    k : int, default 2
+
+    Returns
+    -------
+    query_vectors : ndarray of shape (C(n, k), 2k), float64
+        Unit norm, in ``itertools.combinations(range(n), k)`` order.
+    doc_vectors : ndarray of shape (n, 2k), float64
+        Unit norm.
+
+    References
+    ----------
+    Gale (1963), "Neighborly and cyclic polytopes"; Ziegler (1995), "Lectures on Polytopes",
+    section 0.7. Compare Weller et al. (2025), arXiv:2508.21038, section 4.
+
+    Examples
+    --------
+    >>> queries, docs = cyclic_polytope_embedding(30)
+    >>> top = np.argsort(-(queries @ docs.T), axis=1)[:, :2]
+    >>> queries.shape, all(set(t) == set(p) for t, p in
+    ...                    zip(top, itertools.combinations(range(30), 2)))
+    ((435, 4), True)
+    """
+    k = check_positive_int(k, "k")
+    n = check_positive_int(n, "n", minimum=k + 1)
+    n_queries = math.comb(n, k)
+    check_memory(8 * n_queries * (2 * k + 1) + 8 * n * 2 * k,
+                 f"cyclic_polytope_embedding with n={n}, k={k}", "use a smaller n or k")
+    harmonics = np.arange(1, k + 1)
+
+    def curve(t):  # (len(t), 2k): cos t, sin t, cos 2t, sin 2t, ...
+        angles = np.multiply.outer(np.asarray(t, np.float64), harmonics)
+        return np.stack([np.cos(angles), np.sin(angles)], axis=-1).reshape(len(t), 2 * k)
+
+    positions = 2 * np.pi * np.arange(n) / n
+    nodes = 2 * np.pi * np.arange(2 * k + 1) / (2 * k + 1)  # exact interpolation of degree k
+    design = np.hstack([np.ones((len(nodes), 1)), curve(nodes)])
+    subsets = np.array(list(itertools.combinations(range(n), k)))
+    values = np.prod(1 - np.cos(nodes[None, :, None] - positions[subsets][:, None, :]), axis=2)
+    coefficients = np.linalg.solve(design, values.T).T  # (C(n, k), 1 + 2k): c0, then -q
+    queries = -coefficients[:, 1:]
+    return (queries / np.linalg.norm(queries, axis=1, keepdims=True),
+            curve(positions) / np.sqrt(k))
 
 
 def _check_fit_args(n, d, k, learning_rate, temperature, patience, max_steps):
@@ -417,6 +479,62 @@ def critical_n(d: int, k: int = 2, n_start: int | None = None, n_max: int = 2000
     return CriticalN(d=d, k=k, critical_n=k if low is None else low, first_failure=high,
                      trials=pd.DataFrame(rows, columns=["n", "solved", "accuracy", "steps",
                                                         "stop", "seconds"]))
+
+
+def critical_n_curve(dims, random_states=(0,), k: int = 2, progress: bool = True,
+                     **kwargs) -> pd.DataFrame:
+    """:func:`critical_n` for every dimension and seed, with the paper's cubic beside it.
+
+    For each ``d``, the first seed's search starts at the paper's cubic (the default of
+    :func:`critical_n`); later seeds start at the first seed's critical n, which saves runs.
+
+    Parameters
+    ----------
+    dims : sequence of int
+        Embedding dimensions.
+    random_states : sequence of int, default (0,)
+        One search per seed and dimension.
+    k : int, default 2
+    progress : bool, default True
+        One progress bar over the (d, seed) searches.
+    **kwargs
+        ``n_max``, ``learning_rate``, ``temperature``, ``patience``, ``max_steps``, ``device``
+        of :func:`critical_n`.
+
+    Returns
+    -------
+    DataFrame
+        One row per (d, seed): ``d``, ``random_state``, ``critical_n``, ``first_failure``,
+        ``paper`` (the paper's cubic at d, for k = 2; NaN otherwise), ``runs`` (optimisations
+        in the search) and ``seconds``.
+
+    Examples
+    --------
+    >>> table = critical_n_curve([2, 3], patience=200, max_steps=2000, progress=False)
+    >>> table[["d", "random_state"]].values.tolist()
+    [[2, 0], [3, 0]]
+    """
+    dims = [check_positive_int(d, "dims") for d in np.atleast_1d(dims)]
+    seeds = [check_random_state(s, "random_states") for s in np.atleast_1d(random_states)]
+    if not dims or not seeds:
+        raise ValueError("dims and random_states must not be empty")
+    rows = []
+    with progress_bar(total=len(dims) * len(seeds), desc="critical n", unit="search",
+                      disable=not progress) as bar:
+        for d in dims:
+            start = None
+            for seed in seeds:
+                begun = time.perf_counter()
+                result = critical_n(d, k, n_start=start, random_state=seed, progress=False,
+                                    **kwargs)
+                start = start or max(result.critical_n, k + 1)
+                rows.append({"d": d, "random_state": seed, "critical_n": result.critical_n,
+                             "first_failure": result.first_failure,
+                             "paper": float(paper_critical_n(d)) if k == 2 else np.nan,
+                             "runs": len(result.trials),
+                             "seconds": time.perf_counter() - begun})
+                bar.update(1)
+    return pd.DataFrame(rows)
 
 
 def _bracket(solved, n_start: int, n_min: int, n_max: int):

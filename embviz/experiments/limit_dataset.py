@@ -33,16 +33,20 @@ __all__ = ["LimitDataset", "bm25_scores", "limit_dataset", "recall_at_k", "recal
            "retrieval_recall"]
 
 _FIRST_NAMES = (
-    "Ada Alan Alma Amos Anya Arlo Bea Bruno Cara Cleo Dara Dev Edie Elio Esme Ezra Faye Felix "
-    "Gus Hana Hugo Ines Ira Ivy Jada Joel Juno Kai Kira Lena Leon Lior Lulu Mae Milo Mira Nell "
-    "Nico Noor Oren Otis Pia Quinn Rafa Remy Rhea Rosa Sami Saul Tess Theo Uma Vera Wes Wren "
-    "Xavi Yara Yuri Zane Zoe").split()
+    "Ada", "Alan", "Alma", "Amos", "Anya", "Arlo", "Bea", "Bruno", "Cara", "Cleo", "Dara",
+    "Dev", "Edie", "Elio", "Esme", "Ezra", "Faye", "Felix", "Gus", "Hana", "Hugo", "Ines",
+    "Ira", "Ivy", "Jada", "Joel", "Juno", "Kai", "Kira", "Lena", "Leon", "Lior", "Lulu", "Mae",
+    "Milo", "Mira", "Nell", "Nico", "Noor", "Oren", "Otis", "Pia", "Quinn", "Rafa", "Remy",
+    "Rhea", "Rosa", "Sami", "Saul", "Tess", "Theo", "Uma", "Vera", "Wes", "Wren", "Xavi",
+    "Yara", "Yuri", "Zane", "Zoe")
 _SURNAMES = (
-    "Abbott Bishop Bramley Carver Castell Dalby Durben Ellery Farrow Fenwick Garland Hadley "
-    "Hollis Ingram Jarvis Keller Kinsey Lacey Landry Marsh Merrick Norwood Oakley Orwell Pascoe "
-    "Pryor Quill Radley Renwick Sayer Selby Tandy Thorne Upton Vance Voss Wadley Whitlock Yates "
-    "Yardley Zeller Ashby Blythe Corrigan Delaney Eastman Fairley Gentry Harlow Ives Jessup "
-    "Kimball Lowry Mercer Nash Osgood Prescott Ramsey Sutter Tolliver").split()
+    "Abbott", "Bishop", "Bramley", "Carver", "Castell", "Dalby", "Durben", "Ellery", "Farrow",
+    "Fenwick", "Garland", "Hadley", "Hollis", "Ingram", "Jarvis", "Keller", "Kinsey", "Lacey",
+    "Landry", "Marsh", "Merrick", "Norwood", "Oakley", "Orwell", "Pascoe", "Pryor", "Quill",
+    "Radley", "Renwick", "Sayer", "Selby", "Tandy", "Thorne", "Upton", "Vance", "Voss",
+    "Wadley", "Whitlock", "Yates", "Yardley", "Zeller", "Ashby", "Blythe", "Corrigan",
+    "Delaney", "Eastman", "Fairley", "Gentry", "Harlow", "Ives", "Jessup", "Kimball", "Lowry",
+    "Mercer", "Nash", "Osgood", "Prescott", "Ramsey", "Sutter", "Tolliver")
 #: WordNet lexicographer files whose headwords become things to like.
 _ATTRIBUTE_LABELS = ("noun.animal", "noun.plant", "noun.food")
 
@@ -301,7 +305,10 @@ def recall_at_k(scores, qrels, k: int) -> np.ndarray:
     k = check_positive_int(k, "k")
     lists = _relevant_lists(qrels, *scores.shape)
     top = np.argsort(-scores, axis=1, kind="stable")[:, :min(k, scores.shape[1])]
-    return np.array([np.isin(rel, row).mean() for rel, row in zip(lists, top)])
+    relevant = np.zeros(scores.shape, bool)
+    counts = np.array([len(np.unique(r)) for r in lists])
+    relevant[np.repeat(np.arange(len(lists)), [len(r) for r in lists]), np.concatenate(lists)] = 1
+    return relevant[np.arange(len(lists))[:, None], top].sum(axis=1) / counts
 
 
 def retrieval_recall(query_vectors, doc_vectors, qrels, k: int) -> np.ndarray:
