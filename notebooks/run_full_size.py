@@ -22,7 +22,7 @@ Notes
 -----
 Each setting should fit in about 15 minutes on a 2-core CPU; where a paper-scale setting would
 not, the value here is the largest one that fits and the notebook's parameters-cell comment says
-so. At present all nine notebooks run at the full size stated in their comments (wall times in
+so. At present every notebook runs at the full size stated in their comments (wall times in
 ``notebooks/README.md``).
 """
 
