@@ -52,7 +52,7 @@ FULL: dict[str, dict] = {
                  "PERIODS": 6, "PER_PERIOD": 100},
     "08_model_comparison": {"N": 5000, "MAP": "umap"},
     "09_layerwise_geometry": {"N": 3000, "LOCAL_K": 128},
-    "11_embedding_limits": {"DIMS": [4, 6, 8, 10, 12, 14], "REPEAT_DIMS": [4, 6], "N_SEEDS": 3,
+    "11_embedding_limits": {"DIMS": [4, 6, 8, 10, 12], "REPEAT_DIMS": [4, 6], "N_SEEDS": 3,
                             "PATIENCE": 1000, "MAX_STEPS": 100000, "POLYTOPE_N": 200,
                             "N_PEOPLE": 46, "N_QUERIES": 1000, "N_DISTRACTORS": 454,
                             "MODELS": ["minilm", "mpnet"]},
