@@ -22,7 +22,7 @@ Notes
 -----
 Each setting should fit in about 15 minutes on a 2-core CPU; where a paper-scale setting would
 not, the value here is the largest one that fits and the notebook's parameters-cell comment says
-so. At present all nine notebooks run at the full size stated in their comments (wall times in
+so. At present every notebook runs at the full size stated in their comments (wall times in
 ``notebooks/README.md``).
 """
 
@@ -52,6 +52,11 @@ FULL: dict[str, dict] = {
                  "PERIODS": 6, "PER_PERIOD": 100},
     "08_model_comparison": {"N": 5000, "MAP": "umap"},
     "09_layerwise_geometry": {"N": 3000, "LOCAL_K": 128},
+    "11_embedding_limits": {"DIMS": [4, 6, 8, 10, 12, 14, 16], "REPEAT_DIMS": [4, 6, 8],
+                            "N_SEEDS": 3,
+                            "PATIENCE": 1000, "MAX_STEPS": 100000, "POLYTOPE_N": 200,
+                            "N_PEOPLE": 46, "N_QUERIES": 1000, "N_DISTRACTORS": 454,
+                            "MODELS": ["minilm", "mpnet"]},
 }
 
 
