@@ -12,6 +12,7 @@ reopening a corpus draws its map at once.
 
 from __future__ import annotations
 
+import threading
 import warnings
 from functools import cached_property
 from pathlib import Path
@@ -123,6 +124,9 @@ class Exploration:
         self._maps: dict = {}
         self._measures: dict = {}
         self._landscape: dict = {}  # regions and map trust, per map
+        # sessions of the explorer share a bundled corpus's Exploration: the second to ask
+        # for a map's regions or trust waits for the first instead of computing them again
+        self._landscape_lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self.data)
@@ -614,13 +618,14 @@ class Exploration:
         from .landscape import regions
 
         key = ("regions", method, None if concepts is None else id(concepts))
-        if key not in self._landscape:
-            k = min(_REGION_K, len(self) - 1)
-            self._landscape[key] = regions(
-                self.data, coords=self.coords(method, 2), k=k, graph=self.graph(k),
-                concepts=concepts, concept_labels=concept_labels, metric=_METRIC,
-                random_state=self.random_state, progress=self.progress)
-        return self._landscape[key]
+        with self._landscape_lock:
+            if key not in self._landscape:
+                k = min(_REGION_K, len(self) - 1)
+                self._landscape[key] = regions(
+                    self.data, coords=self.coords(method, 2), k=k, graph=self.graph(k),
+                    concepts=concepts, concept_labels=concept_labels, metric=_METRIC,
+                    random_state=self.random_state, progress=self.progress)
+            return self._landscape[key]
 
     def map_trust(self, method: str = "umap", every_point: bool = False):
         """:func:`~embviz.landscape.map_trust` of the 2-D ``method`` map on the shared graph.
@@ -638,14 +643,14 @@ class Exploration:
             At ``k`` of :meth:`report_sizes` (below n / 2).
         """
         full = ("trust", method, True)
-        if full in self._landscape or every_point or len(self) <= TRUST_SAMPLE:
-            if full not in self._landscape:
-                self._landscape[full] = self._map_trust(method, None)
-            return self._landscape[full]
-        key = ("trust", method, False)
-        if key not in self._landscape:
-            self._landscape[key] = self._map_trust(method, TRUST_SAMPLE)
-        return self._landscape[key]
+        with self._landscape_lock:
+            if full in self._landscape or every_point or len(self) <= TRUST_SAMPLE:
+                key, rows = full, None
+            else:
+                key, rows = ("trust", method, False), TRUST_SAMPLE
+            if key not in self._landscape:
+                self._landscape[key] = self._map_trust(method, rows)
+            return self._landscape[key]
 
     def _map_trust(self, method: str, rows):
         from .landscape import map_trust
