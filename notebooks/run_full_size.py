@@ -22,7 +22,7 @@ Notes
 -----
 Each setting should fit in about 15 minutes on a 2-core CPU; where a paper-scale setting would
 not, the value here is the largest one that fits and the notebook's parameters-cell comment says
-so. At present all nine notebooks run at the full size stated in their comments (wall times in
+so. At present all ten notebooks run at the full size stated in their comments (wall times in
 ``notebooks/README.md``).
 """
 
@@ -52,6 +52,9 @@ FULL: dict[str, dict] = {
                  "PERIODS": 6, "PER_PERIOD": 100},
     "08_model_comparison": {"N": 5000, "MAP": "umap"},
     "09_layerwise_geometry": {"N": 3000, "LOCAL_K": 128},
+    "10_unsupervised_alignment": {"N_FIT": 2000, "N_TEST": 1000, "DIMS": [16, 32, 64],
+                                  "MAX_ITER": 100, "SIZES": [500, 1000, 1500],
+                                  "N_RESAMPLES": 100},
 }
 
 

@@ -36,6 +36,8 @@ SMALL = {
     "09_layerwise_geometry": {"N": 300, "LOCAL_K": 32,
                               "LAYERS": {"minilm": [0, 3, 6], "smollm2-135m": [0, 15, 30]},
                               "DIMS": [32, 128, 384]},
+    "10_unsupervised_alignment": {"N_FIT": 300, "N_TEST": 300, "DIMS": [8, 16],
+                                  "MAX_ITER": 20, "SIZES": [], "N_RESAMPLES": 20},
 }
 
 

@@ -387,13 +387,14 @@ def _self_learning(Xa, Xb, rows, cols, k, max_iter, keep, double_every, rng, pro
         if keep >= 1:
             stale = 0 if objective > best + 1e-6 else stale + 1
             best = max(best, objective)
-            if changed == 0 or stale >= _STABLE:
+            if changed == 0 or stale >= _STABLE:  # stable: the map stays as it is
                 converged = True
+                rotations.append(rotations[-1])
                 break
             rows, cols = _matches(full)
         else:  # a dropped similarity becomes -2, below every cosine
-            rows, cols = _matches(_csls(np.where(rng.random(S.shape) < keep, S,
-                                                 np.float32(-2)), k))
+            kept = rng.random(S.shape, dtype=np.float32) < keep
+            rows, cols = _matches(_csls(np.where(kept, S, np.float32(-2)), k))
             since += 1
             if since >= double_every:
                 keep, since = min(1.0, 2 * keep), 0
@@ -492,8 +493,9 @@ def translation_scores(translated, b, n_resamples: int = 100, confidence: float 
     as in :func:`embviz.drift.compare_models`: the pairs are split at random into two
     disjoint halves, each measure is recomputed on each half (ranking within the half),
     and the variance of the difference, rescaled to n, gives T ± t · SE (see
-    :mod:`embviz.metrics.resampling`). They cover the choice of held-out texts, not the
-    randomness of the fit (refit with other ``random_state`` values for that).
+    :mod:`embviz.metrics.resampling`), clipped to the measure's range. They cover the
+    choice of held-out texts, not the randomness of the fit (refit with other
+    ``random_state`` values, or on other texts, for that).
 
     References
     ----------
@@ -517,9 +519,13 @@ def translation_scores(translated, b, n_resamples: int = 100, confidence: float 
     parameters = {"n": len(S), "ci_method": HALF_SAMPLING,
                   "n_resamples": 2 * len(halves), "confidence": confidence}
     rows = []
-    for j, name in enumerate(("top1_accuracy", "mean_rank", "mean_cosine")):
-        low, high = complementary_interval(estimate[j], [f[j] for f in first],
-                                           [s[j] for s in second], len(S), confidence)
+    bounds = {"top1_accuracy": (0.0, 1.0), "mean_rank": (1.0, float(len(S))),
+              "mean_cosine": (-1.0, 1.0)}
+    for j, name in enumerate(bounds):
+        low, high = np.clip(complementary_interval(estimate[j], [f[j] for f in first],
+                                                   [s[j] for s in second], len(S),
+                                                   confidence), *bounds[name])
+        low, high = float(low), float(high)
         rows.append({"metric": name, "value": estimate[j], "ci_low": low, "ci_high": high,
                      "parameters": parameters})
     return result_table(rows)
