@@ -232,9 +232,15 @@ def unsupervised_alignment(a, b, d=(16, 32, 64), k: int = 10, max_iter: int = 10
 
     Notes
     -----
-    Each iteration costs an n_a × n_b similarity matrix and its CSLS (about 0.3 s at
-    n_a = n_b = 2,000 on a busy 2-core CPU). The objective is unsupervised; whether it
-    tracks the true partners has to be checked on held-out pairs (:func:`translation_scores`).
+    Each iteration costs an n_a × n_b similarity matrix and its CSLS, twice while
+    similarities are dropped (0.5–1 s at n_a = n_b = 2,000 on a busy 2-core CPU; minilm →
+    mpnet on 2,000 disjoint glosses each took 166 iterations). The objective is
+    unsupervised; whether it tracks the true partners has to be checked on held-out pairs
+    (:func:`translation_scores`): on minilm → mpnet the share of mutual matches rose from
+    0.45 to 0.57 while held-out top-1 rose from 0.01 to 0.61
+    (``notebooks/10_unsupervised_alignment.ipynb``). Too few rows leave the shared structure
+    unidentifiable: there, top-1 was 0.01 with 500 rows per space, 0.04 with 1,000, 0.18
+    with 1,500.
     This is a linear analogue of vec2vec (in the spirit of Dar 2025), not its adversarial,
     cycle-consistent translator.
 
