@@ -166,11 +166,13 @@ def test_bad_input_is_refused(rotated):
 @pytest.mark.slow
 def test_minilm_to_mpnet_on_disjoint_glosses():
     """minilm (384-d) -> mpnet (768-d), fitted on 2,000 glosses per model with no gloss in
-    both, d = 16, 40 iterations; scored on 1,000 further glosses (their true pairs) in b's
-    reduced space. Measured (about 40 s on 2 busy cores): top-1 0.167, mean rank 69, cosine
-    0.57; the random rotation 0.001, 467, 0.03; the supervised map at d = 16 on 2,000 pairs
-    0.68, 2.9. Floors: top-1 >= 0.08 and >= 20x the random one (+1/n), mean rank < half the
-    random one's, below the ceiling."""
+    both, d = 16 only, 25 iterations (the share kept doubling every 5); scored on 1,000
+    further glosses (their true pairs) in b's reduced space. Measured: top-1 0.115, mean
+    rank 87, cosine 0.53 (25-50 s for the fit on 2 cores, depending on their load; with
+    40 iterations 0.167, 69); the random rotation 0.001, 467, 0.03; the supervised map at
+    d = 16 on 2,000 pairs 0.68, 2.9. The full fit (d = 16 -> 32 -> 64, notebook 10) reaches
+    0.61 but takes minutes. Floors: top-1 >= 0.06 and >= 20x the random one (+1/n), mean
+    rank < half the random one's, below the ceiling."""
     import embviz
 
     corpus = embviz.load_dataset("wordnet", n=5000, random_state=0)
@@ -179,7 +181,8 @@ def test_minilm_to_mpnet_on_disjoint_glosses():
     order = np.random.default_rng(0).permutation(len(corpus))
     fit_a, fit_b, test = order[:2000], order[2000:4000], order[4000:]
     assert not set(fit_a) & set(fit_b)
-    fit = unsupervised_alignment(A[fit_a], B[fit_b], d=16, max_iter=40, progress=False)
+    fit = unsupervised_alignment(A[fit_a], B[fit_b], d=16, max_iter=25, double_every=5,
+                                 progress=False)
     floor = random_alignment(A[fit_a], B[fit_b], d=16)
     ceiling = supervised_alignment(A[fit_a], B[fit_a], d=16)
 
@@ -188,7 +191,7 @@ def test_minilm_to_mpnet_on_disjoint_glosses():
                                           n_resamples=10))
 
     found, down, up = score(fit.map), score(floor), score(ceiling)
-    assert found["top1_accuracy"] >= 0.08
+    assert found["top1_accuracy"] >= 0.06
     assert found["top1_accuracy"] >= 20 * (down["top1_accuracy"] + 1 / len(test))
     assert found["mean_rank"] < 0.5 * down["mean_rank"]
     assert found["top1_accuracy"] < up["top1_accuracy"]
