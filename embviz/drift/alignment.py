@@ -17,13 +17,23 @@ use the same reduced spaces, so the three are comparable.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 import numpy as np
 import pandas as pd
 
 from .._tables import result_table
-from .._validation import check_embeddings, check_number, check_positive_int, check_replicates
-from ..metrics.resampling import HALF_SAMPLING, complementary_halves, complementary_interval
+from .._validation import (
+    check_embeddings,
+    check_number,
+    check_positive_int,
+    check_replicates,
+)
+from ..metrics.resampling import (
+    HALF_SAMPLING,
+    complementary_halves,
+    complementary_interval,
+)
 
 __all__ = ["AlignmentMap", "AlignmentResult", "random_alignment", "supervised_alignment",
            "translation_scores", "unsupervised_alignment"]
@@ -296,7 +306,7 @@ def _dimensions(d) -> list[int]:
     except TypeError:
         raise TypeError(f"d must be a positive integer or a sequence of increasing positive "
                         f"integers, got {d!r}") from None
-    if not dims or any(x >= y for x, y in zip(dims, dims[1:])):
+    if not dims or any(x >= y for x, y in pairwise(dims)):
         raise ValueError(f"d must be a positive integer or a non-empty sequence of "
                          f"increasing positive integers, got {d!r}")
     return dims
