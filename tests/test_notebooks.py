@@ -36,6 +36,8 @@ SMALL = {
     "09_layerwise_geometry": {"N": 300, "LOCAL_K": 32,
                               "LAYERS": {"minilm": [0, 3, 6], "smollm2-135m": [0, 15, 30]},
                               "DIMS": [32, 128, 384]},
+    "10_unsupervised_alignment": {"N_FIT": 300, "N_TEST": 300, "DIMS": [8, 16],
+                                  "MAX_ITER": 20, "SIZES": [], "N_RESAMPLES": 20},
     "11_embedding_limits": {"DIMS": [3, 4, 5], "REPEAT_DIMS": [3], "N_SEEDS": 2,
                             "PATIENCE": 200, "MAX_STEPS": 2000, "POLYTOPE_N": 30,
                             "N_PEOPLE": 10, "N_QUERIES": 45, "N_DISTRACTORS": 40,

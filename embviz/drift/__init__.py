@@ -1,11 +1,20 @@
 """Drift and model comparison: calibrated two-sample tests between corpora, periods and model
-versions; comparisons of two models on the same texts; point-level explanations.
+versions; comparisons of two models on the same texts; translation between two models' spaces without
+paired texts; point-level explanations.
 
 Importing this package is light (numpy, pandas, scipy): torch loads when a kernel test runs,
 scikit-learn when the classifier test runs.
 """
 
 from ._result import TwoSampleResult
+from .alignment import (
+                        AlignmentMap,
+                        AlignmentResult,
+                        random_alignment,
+                        supervised_alignment,
+                        translation_scores,
+                        unsupervised_alignment,
+)
 from .classifier import classifier_test
 from .compare import (
                       LinearMap,
@@ -25,10 +34,12 @@ from .over_time import drift_over_time
 from .power import power_curve, wilson_interval
 from .table import TESTS, two_sample_table
 
-__all__ = ["TESTS", "LinearMap", "TwoSampleResult", "centroid_shift", "classifier_confidence",
+__all__ = ["TESTS", "AlignmentMap", "AlignmentResult", "LinearMap", "TwoSampleResult",
+           "centroid_shift", "classifier_confidence",
            "classifier_test", "compare_models", "depth_outliers", "depth_test",
            "dimension_drift", "drift_over_time", "drifted_dimensions", "energy_test",
            "knn_overlap", "linear_cka", "linear_compensation", "mmd2_unbiased", "mmd_test",
            "mmd_witness", "permutation_p_value", "power_curve", "procrustes_error",
-           "relative_agreement", "relative_representation", "tte_depth", "two_sample_table",
-           "wilson_interval"]
+           "random_alignment", "relative_agreement", "relative_representation",
+           "supervised_alignment", "translation_scores", "tte_depth", "two_sample_table",
+           "unsupervised_alignment", "wilson_interval"]
