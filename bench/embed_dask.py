@@ -17,9 +17,12 @@ a fresh process: ``read_vector_file(..., mmap_path=)`` streams them into a memor
 and the explorer's pipeline runs on the map: the cosine kNN graph (HNSW above 200,000 points,
 k = 128 for local ID), the geometry report on that graph, and the PCA map (the explorer's
 default above 200,000 points). Prints the time and the peak RSS after each step (goal: peak
-RSS <= 6 GB). What must be in memory at once is the graph's search copy of the unit rows
-(n·d float32), faiss's own copy inside the HNSW index, and the graph itself (n·k int64 +
-float32); everything else is read from the memory map block by block.
+RSS <= 6 GB); each step's peak is its own (the high-water mark is reset before it). What
+must be in memory at once: while faiss builds the HNSW index, the unit rows (n·d float32)
+and faiss's copy of them; then faiss's copy (the search refines from it), its links and the
+graph (n·k int64 + float32); in the report, the graph and the report's unit rows. Everything
+else is read from the memory map block by block, and the map's pages are handed back after
+each block (``embviz._validation.read_blocks``), so they do not add up in the RSS.
 """
 
 from __future__ import annotations
@@ -122,9 +125,9 @@ def pipeline(parquet: str, npy: str) -> dict:
     from embviz.sources import read_vector_file
 
     steps = {}
-    _reset_peak()
 
     def step(name, work):
+        _reset_peak()  # each step's own peak
         start = time.perf_counter()
         result = work()
         steps[name] = {"seconds": time.perf_counter() - start, "peak_gb": _status_gb("VmHWM"),
@@ -165,8 +168,8 @@ def part_memmap(n: int, d: int, folder: Path) -> None:
     for name, value in steps.items():
         if isinstance(value, dict):
             total += value["seconds"]
-            print(f"  {name:26s} {value['seconds']:8.1f} s   peak RSS so far "
-                  f"{value['peak_gb']:5.2f} GiB   RSS after {value['rss_gb']:5.2f} GiB")
+            print(f"  {name:26s} {value['seconds']:8.1f} s   peak RSS {value['peak_gb']:5.2f} "
+                  f"GiB   RSS after {value['rss_gb']:5.2f} GiB")
     peak = max(v["peak_gb"] for v in steps.values() if isinstance(v, dict))
     print(f"  total {total:.0f} s; peak RSS {peak:.2f} GiB (goal <= 6 GB = 5.59 GiB); vectors "
           f"{steps['storage']}; graph {steps['graph_method']}")

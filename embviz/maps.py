@@ -8,7 +8,7 @@ from ._validation import (
     check_choice,
     check_embeddings,
     check_positive_int,
-    row_blocks,
+    read_blocks,
     scaled_moments,
 )
 
@@ -45,8 +45,8 @@ def pca_map(X, n_components: int = 2) -> np.ndarray:
     axes = vectors[:, ::-1][:, :n_components]
     axes *= np.sign(axes[np.abs(axes).argmax(axis=0), range(n_components)])
     out = np.empty((len(X), n_components), np.float32)
-    for rows in row_blocks(len(X)):
-        out[rows] = (X[rows].astype(np.float64) - mean) @ axes
+    for rows, values in read_blocks(X):
+        out[rows] = (values.astype(np.float64) - mean) @ axes
     return out
 
 

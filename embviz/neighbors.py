@@ -24,6 +24,7 @@ refused with a message saying so.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -33,6 +34,7 @@ from ._validation import (
     check_embeddings,
     check_positive_int,
     power_of_two_scale,
+    read_blocks,
     row_blocks,
     unit_rows,
 )
@@ -108,7 +110,8 @@ def _prepare(X: np.ndarray, metric: str) -> tuple[np.ndarray, int]:
         return unit_rows(X, np.float32), 0
     exponent = power_of_two_scale(X)
     out = np.empty(X.shape, np.float32)
-    np.ldexp(X, -exponent, out=out)
+    for rows, values in read_blocks(X):  # a memory-mapped X is read a block at a time
+        np.ldexp(values, -exponent, out=out[rows])
     return out, exponent
 
 
@@ -168,6 +171,21 @@ def _refine(X: np.ndarray, queries: np.ndarray, candidates: np.ndarray, k: int,
     return indices, distances, beyond
 
 
+def _refine_blocks(X: np.ndarray, queries: np.ndarray,
+                   blocks: Iterable[tuple[slice, np.ndarray]], k: int, metric: str,
+                   exponent: int = 0, approximate: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """:func:`_refine` of each block of candidates as the search yields it, so no (n, k + 3)
+    array of candidates is ever held (1 GB at 1M rows and k = 128)."""
+    indices = np.empty((len(queries), k), np.int64)
+    distances = np.empty((len(queries), k), np.float32)
+    beyond = np.zeros(len(queries), bool)
+    for where, cand in blocks:
+        indices[where], distances[where], beyond[where] = _refine(
+            X, queries[where], cand, k, metric, exponent, approximate)
+    return indices, distances, beyond
+
+
 def _check_ties(beyond: np.ndarray, k: int, metric: str) -> None:
     """Refuse a graph whose every row has more than k exact duplicates; warn if some do."""
     same = "rows pointing the same way" if metric == "cosine" else "identical rows"
@@ -186,8 +204,9 @@ def _check_ties(beyond: np.ndarray, k: int, metric: str) -> None:
 
 
 def _torch_candidates(X: np.ndarray, queries: np.ndarray, n_cand: int, metric: str, device,
-                      progress: bool) -> np.ndarray:
-    """Top-``n_cand`` rows by float32 similarity, block by block, with torch."""
+                      progress: bool) -> Iterator[tuple[slice, np.ndarray]]:
+    """Top-``n_cand`` rows by float32 similarity, block by block, with torch: yields
+    ``(positions in queries, candidates)``."""
     import torch
 
     from ._progress import progress_bar
@@ -197,7 +216,6 @@ def _torch_candidates(X: np.ndarray, queries: np.ndarray, n_cand: int, metric: s
     base = torch.from_numpy(X).to(device)
     sq_norms = (base * base).sum(1) if metric == "euclidean" else None
     block = max(1, min(len(queries), _BLOCK_BYTES // (4 * len(X))))
-    out = np.empty((len(queries), n_cand), np.int64)
     with torch.inference_mode():
         for start in progress_bar(range(0, len(queries), block), desc="kNN (exact)",
                                   disable=not progress, leave=False):
@@ -213,39 +231,64 @@ def _torch_candidates(X: np.ndarray, queries: np.ndarray, n_cand: int, metric: s
             if len(tied):
                 chosen[tied] = torch.sort(scores[tied], dim=1, descending=True,
                                           stable=True).indices[:, :n_cand]
-            out[start:start + block] = chosen.cpu().numpy()
-    return out
+            yield slice(start, start + len(rows)), chosen.cpu().numpy()
 
 
-def _faiss_candidates(X: np.ndarray, queries: np.ndarray, n_cand: int, metric: str,
-                      progress: bool, block: int = 8192) -> np.ndarray:
+def _flat_index(X: np.ndarray, metric: str):
+    """A faiss ``IndexFlat`` holding the rows ``X``."""
     import faiss
-
-    from ._progress import progress_bar
 
     index = (faiss.IndexFlatIP if metric == "cosine" else faiss.IndexFlatL2)(X.shape[1])
     index.add(X)
-    out = np.empty((len(queries), n_cand), np.int64)
-    for start in progress_bar(range(0, len(queries), block), desc="kNN (exact)",
-                              disable=not progress, leave=False):
-        rows = queries[start:start + block]
-        out[start:start + block] = index.search(np.ascontiguousarray(X[rows]), n_cand)[1]
-    return out
+    return index
 
 
-def _hnsw_candidates(X: np.ndarray, n_cand: int, metric: str, m: int, ef_construction: int,
-                     ef_search: int) -> np.ndarray:
+def _hnsw_index(X: np.ndarray, metric: str, m: int, ef_construction: int):
+    """A faiss ``IndexHNSWFlat`` holding the rows ``X`` (added in one call)."""
     import faiss
 
     faiss_metric = faiss.METRIC_INNER_PRODUCT if metric == "cosine" else faiss.METRIC_L2
     index = faiss.IndexHNSWFlat(X.shape[1], m, faiss_metric)
     index.hnsw.efConstruction = ef_construction
     index.add(X)
+    return index
+
+
+def _stored_rows(index, d: int) -> np.ndarray:
+    """The float32 rows a faiss flat index (or an HNSW index's flat storage) holds, as a
+    read-only numpy view of faiss's memory, not a copy.
+
+    faiss copies the rows it is given, so once the index exists the search's own copy can be
+    dropped and this view used for the refinement instead (1.5 GB saved at 1M x 384): the same
+    bits. The view is valid only while ``index`` lives.
+    """
+    import faiss
+
+    storage = faiss.downcast_index(index.storage) if hasattr(index, "hnsw") else index
+    rows = faiss.rev_swig_ptr(storage.get_xb(), index.ntotal * d).reshape(index.ntotal, d)
+    rows.flags.writeable = False
+    return rows
+
+
+def _faiss_candidates(index, X: np.ndarray, queries: np.ndarray, n_cand: int, progress: bool,
+                      block: int = 8192) -> Iterator[tuple[slice, np.ndarray]]:
+    """Top-``n_cand`` rows by a faiss index, ``block`` queries at a time: yields
+    ``(positions in queries, candidates)``."""
+    from ._progress import progress_bar
+
+    for start in progress_bar(range(0, len(queries), block), desc="kNN (exact)",
+                              disable=not progress, leave=False):
+        rows = queries[start:start + block]
+        yield slice(start, start + len(rows)), index.search(np.ascontiguousarray(X[rows]),
+                                                            n_cand)[1]
+
+
+def _hnsw_candidates(index, X: np.ndarray, n_cand: int, ef_search: int
+                     ) -> Iterator[tuple[slice, np.ndarray]]:
+    """Candidates of every row from an HNSW index, a block of rows at a time."""
     index.hnsw.efSearch = max(ef_search, n_cand)
-    cand = np.empty((len(X), n_cand), np.int64)
-    for rows in row_blocks(len(X)):  # no (n, n_cand) distance array beside the candidates
-        cand[rows] = index.search(X[rows], n_cand)[1]
-    return cand
+    for rows in row_blocks(len(X)):  # no (n, n_cand) arrays: each block is refined at once
+        yield rows, index.search(X[rows], n_cand)[1]
 
 
 def _pynndescent_candidates(X: np.ndarray, n_cand: int, metric: str,
@@ -329,22 +372,27 @@ def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto",
         method = "exact" if len(X) <= _AUTO_EXACT_MAX_N else "approximate"
     queries = np.arange(len(X))
     params: dict = {"k": k, "candidates": n_cand}
+    index = None  # a faiss index, whose rows X then views (see _stored_rows)
     if method == "exact":
         params["backend"] = _exact_backend(device)
-        cand = (_faiss_candidates(X, queries, n_cand, metric, progress)
-                if params["backend"] == "faiss"
-                else _torch_candidates(X, queries, n_cand, metric, device, progress))
-    elif method == "faiss":
-        cand = _faiss_candidates(X, queries, n_cand, metric, progress)
+    if method == "faiss" or params.get("backend") == "faiss":
+        index = _flat_index(X, metric)
+        X = _stored_rows(index, X.shape[1])  # our copy of the rows is freed here
+        cand = _faiss_candidates(index, X, queries, n_cand, progress)
+    elif method == "exact":
+        cand = _torch_candidates(X, queries, n_cand, metric, device, progress)
     elif _has_faiss():
         method = "hnsw"
         params.update(m=hnsw_m, ef_construction=ef_construction, ef_search=ef_search)
-        cand = _hnsw_candidates(X, n_cand, metric, hnsw_m, ef_construction, ef_search)
+        index = _hnsw_index(X, metric, hnsw_m, ef_construction)
+        X = _stored_rows(index, X.shape[1])
+        cand = _hnsw_candidates(index, X, n_cand, ef_search)
     else:
         method = "pynndescent"
-        cand = _pynndescent_candidates(X, n_cand, metric, random_state)
-    indices, distances, beyond = _refine(X, queries, cand, k, metric, exponent,
-                                         approximate=method in ("hnsw", "pynndescent"))
+        cand = [(slice(0, len(X)), _pynndescent_candidates(X, n_cand, metric, random_state))]
+    indices, distances, beyond = _refine_blocks(X, queries, cand, k, metric, exponent,
+                                                approximate=method in ("hnsw", "pynndescent"))
+    del X, cand, index  # the view of the index's rows goes before the index
     _check_ties(beyond, k, metric)
     return KNNGraph(indices, distances, metric, method, params)
 
@@ -471,10 +519,13 @@ def exact_knn_rows(X, rows, k: int = 10, metric: str = "cosine",
     if rows.ndim != 1 or rows.size == 0 or rows.min() < 0 or rows.max() >= len(X):
         raise ValueError(f"rows must be a non-empty 1-D array of row numbers in [0, {len(X)})")
     n_cand = min(k + 1 + _CANDIDATE_MARGIN, len(X))
-    cand = (_faiss_candidates(X, rows, n_cand, metric, progress=False)
-            if _exact_backend(device) == "faiss"
-            else _torch_candidates(X, rows, n_cand, metric, device, progress=False))
-    indices, distances, _ = _refine(X, rows, cand, k, metric, exponent)
+    if _exact_backend(device) == "faiss":
+        index = _flat_index(X, metric)
+        X = _stored_rows(index, X.shape[1])
+        cand = _faiss_candidates(index, X, rows, n_cand, progress=False)
+    else:
+        cand = _torch_candidates(X, rows, n_cand, metric, device, progress=False)
+    indices, distances, _ = _refine_blocks(X, rows, cand, k, metric, exponent)
     return KNNGraph(indices, distances, metric, "exact", {"k": k}, rows)
 
 

@@ -79,8 +79,10 @@ def _wait_until_up(url: str, process, timeout: float) -> None:
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"panel serve exited with code {process.returncode}")
-        with contextlib.suppress(OSError):
-            with urllib.request.urlopen(url, timeout=5) as response:
+        with contextlib.suppress(OSError):  # a busy machine takes seconds to build a page:
+            # a request that gave up would leave the server building it and ask again
+            with urllib.request.urlopen(url, timeout=max(5, deadline - time.monotonic())
+                                        ) as response:
                 if response.status == 200:
                     return
         time.sleep(0.5)

@@ -256,8 +256,8 @@ class MapView(Viewer):
             self.plot3d.object = figure
 
     def _show(self, datamap) -> None:
-        """Put a new 2-D map on the screen: a new layout starts from the whole map, a new
-        colouring of the same layout keeps the view."""
+        """Put a new 2-D map on the screen: a new layout (another corpus or method) gets a new
+        plot of the whole map, a new colouring of the same layout keeps the view."""
         layout = (id(self.state.exploration), self.method)
         same_layout, self._layout = layout == self._layout, layout
         new_fields = self.datamap is None or datamap.hover_fields != self.datamap.hover_fields
@@ -266,14 +266,15 @@ class MapView(Viewer):
         self.state.add_figure("map", self._export_figure)
         if self.plot.object is None:
             self.plot.object = self._dmap
-        elif new_fields:  # Bokeh's hover tool is built for the first view's fields: new plot
+        elif same_layout and not new_fields:
+            self._redraw_view()
+        else:
+            # Bokeh's hover tool is built for the first view's fields, and a reset of the old
+            # plot's ranges (an event with x_range=None) left it on the previous corpus's axes
+            # with none of the new points in view: a new plot either way
             view = (self._ranges.x_range, self._ranges.y_range) if same_layout else (None, None)
             self._make_dmap(*view)
             self.plot.object = self._dmap
-        elif same_layout:
-            self._redraw_view()
-        else:
-            self._dmap.event(x_range=None, y_range=None, version=self._version.version + 1)
 
     def _datamap(self):
         from ..viz import DataMap

@@ -55,8 +55,11 @@ def _graph_distances(graph: KNNGraph) -> np.ndarray:
 
 
 def _metric_rows(V: np.ndarray, metric: str) -> np.ndarray:
-    """float64 rows in which Euclidean distance is the metric's (unit rows for cosine)."""
-    return unit_rows(V) if metric == "cosine" else V.astype(np.float64)
+    """float64 rows in which Euclidean distance is the metric's: for cosine, unit rows
+    normalised in ``V``'s own float precision (as the kNN search's rows are), then widened."""
+    if metric == "cosine":
+        return unit_rows(V, V.dtype if V.dtype.kind == "f" else np.float64).astype(np.float64)
+    return V.astype(np.float64)
 
 
 def _usable(keep: np.ndarray, what: str, why: str) -> np.ndarray:
@@ -379,11 +382,11 @@ def _members(graph: KNNGraph, rows: np.ndarray, k: int, include_self: bool) -> n
 def _local_block(members, graph, vectors, table, estimator, fraction):
     """Local TwoNN of a block of neighbourhoods; also how many member ratios were excluded.
 
-    ``vectors`` are rows in which Euclidean distance is the graph's metric (unit rows for
-    cosine)."""
+    ``vectors`` are the rows the graph was built from; the few a direct computation needs are
+    normalised there (for cosine), so no normalised copy of all n rows is made."""
     r1, r2, missing = _scan_r1_r2(members, graph, table)
     if missing.any():
-        _fill_direct(r1, r2, missing, members, vectors, "euclidean")
+        _fill_direct(r1, r2, missing, members, vectors, graph.metric)
     duplicate = r1 == 0
     mu = np.where(duplicate, np.nan, r2 / np.where(duplicate, 1.0, r1))
     return _twonn_rows(mu, estimator, fraction), int(duplicate.sum())
@@ -487,8 +490,6 @@ def local_id_rows(graph: KNNGraph, vectors: np.ndarray, rows: np.ndarray, k: int
     :func:`local_intrinsic_dimension`); also how many member ratios were excluded."""
     from .._progress import progress_bar
 
-    if graph.metric == "cosine":  # once here, not in every direct computation
-        vectors = unit_rows(vectors, vectors.dtype if vectors.dtype.kind == "f" else np.float64)
     size = k + include_self
     block = max(1, min(_SCAN_BYTES // (9 * size * graph.k), _SCAN_BYTES // graph.n))
     table = np.zeros((min(block, len(rows)), graph.n), dtype=bool)

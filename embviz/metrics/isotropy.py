@@ -19,7 +19,7 @@ from .._validation import (
     check_embeddings,
     check_positive_int,
     power_of_two_scale,
-    row_blocks,
+    read_blocks,
     scaled_moments,
     unit_rows,
 )
@@ -200,7 +200,7 @@ def average_cosine(X) -> float:
     float in [-1, 1]
     """
     X = check_embeddings(X, min_rows=2)
-    total = sum(unit_rows(X[rows]).sum(axis=0) for rows in row_blocks(len(X)))
+    total = sum(unit_rows(values).sum(axis=0) for _, values in read_blocks(X))
     n = len(X)
     return float((total @ total - n) / (n * (n - 1)))
 

@@ -20,7 +20,7 @@ from .._validation import (
     check_positive_int,
     check_replicates,
     power_of_two_scale,
-    row_blocks,
+    read_blocks,
     scaled_moments,
     unit_rows,
 )
@@ -65,7 +65,7 @@ def _isotropy_values(X: np.ndarray, dtype=np.float64) -> list[float]:
     matters when every half-sample recomputes them. The half-samples use ``float32``
     products (twice as fast): only differences between a half and its complement enter an
     interval, and rounding that both share cancels there. Everything is accumulated block by
-    block (:func:`~embviz._validation.row_blocks`), so a memory-mapped ``X`` is never copied.
+    block (:func:`~embviz._validation.read_blocks`), so a memory-mapped ``X`` is never copied.
     """
     mean, gram = scaled_moments(X, power_of_two_scale(X), center=False, dtype=dtype)
     cov = (gram - len(X) * np.outer(mean, mean)) / (len(X) - 1)
@@ -82,8 +82,8 @@ def _column_logsumexp(X: np.ndarray, directions: np.ndarray, dtype) -> np.ndarra
     (a running maximum keeps every exponent ≤ 0)."""
     top = np.full(directions.shape[1], -np.inf)
     total = np.zeros(directions.shape[1])
-    for rows in row_blocks(len(X)):
-        projections = X[rows].astype(dtype) @ directions
+    for _, values in read_blocks(X):
+        projections = values.astype(dtype) @ directions
         new_top = np.maximum(top, projections.max(axis=0))
         total = total * np.exp(top - new_top) + np.exp(projections - new_top).sum(
             axis=0, dtype=np.float64)
