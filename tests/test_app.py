@@ -207,8 +207,12 @@ def test_second_corpus_remaining_actions(server, browser):
                            ("Compare with another model", "comparing: done")):
         page.get_by_role("button", name=button).click()
         wait_for_status(page, status, 600_000)
-    cells = page.locator(".tabulator-cell[tabulator-field=metric]").all_inner_texts()
-    assert "linear CKA" in cells and "debiased linear CKA" in cells, cells  # display names
+    def metric_cells() -> list[str]:
+        return page.locator(".tabulator-cell[tabulator-field=metric]").all_inner_texts()
+
+    # Tabulator renders its rows after the job's status says done
+    wait_until(page, lambda: "linear CKA" in metric_cells(), 60_000, "the comparison table")
+    assert "debiased linear CKA" in metric_cells(), metric_cells()  # display names
     assert page.locator(".alert-danger").filter(has_text="failed").count() == 0
     shot(page, "compare_bible")
     page.close()
