@@ -250,7 +250,7 @@ def test_a_sparse_sae_feature_is_exported_with_the_screen_scale(page, tmp_path):
     open_tab(page, "Concepts")
     page.get_by_role("button", name="Train or load SAE").click()
     page.get_by_text("features active on this corpus").wait_for(timeout=900_000)
-    page.locator(".tabulator-row .tabulator-cell[tabulator-field=label]").first.click()
+    page.locator(".tabulator-row .tabulator-cell[tabulator-field=label]:visible").first.click()
     page.get_by_text("Top texts").wait_for(timeout=60_000)
     page.get_by_role("button", name="Colour the map by this feature").click()
     open_tab(page, "Map")

@@ -154,7 +154,8 @@ def test_concepts_top_texts_are_text(page):
     page.get_by_text(re.compile(r"^Steps: 50$")).wait_for(timeout=10_000)
     page.get_by_role("button", name="Train or load SAE").click()
     wait_for_status(page, "Training the SAE: done", 300_000)
-    first_feature = page.locator(".tabulator-row .tabulator-cell[tabulator-field=label]").first
+    features = page.locator(".tabulator-row .tabulator-cell[tabulator-field=label]:visible")
+    first_feature = features.first
     first_feature.click(timeout=120_000)
     page.get_by_text("Top texts").wait_for(timeout=60_000)
     _shown_as_text(page, "top_texts",

@@ -117,7 +117,7 @@ def test_lasso_selects_the_exact_rows(page, corpus):
     expected = rows_in_polygon(coords, polygon[:, 0], polygon[:, 1])
     got = int(note.inner_text().split()[0].replace(",", ""))
     assert got == len(expected) > 10_000
-    rows = page.locator(".tabulator-row")
+    rows = page.locator(".tabulator-row:visible")
     wait_for(lambda: rows.count() > 0, 60, "the selected texts", page)
     first = rows.first.inner_text()
     assert data.meta["id"].iloc[expected[0]] in first  # the corpus's own id, first row first
