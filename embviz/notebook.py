@@ -8,14 +8,46 @@ light (standard library only); pandas and transformers are imported when the fun
 from __future__ import annotations
 
 import importlib.util
+import re
+import sys
 import warnings
 from pathlib import Path
 
-__all__ = ["setup_notebook"]
+__all__ = ["setup_notebook", "warnings_summary"]
 
 #: Warnings that say nothing about the analysis: text progress bars replace widget ones when
 #: ipywidgets is missing, and plotly passes an argument that kaleido's image server deprecates.
 _QUIET_WARNINGS = ("IProgress not found", "The kopts argument")
+
+
+#: Warnings seen since :func:`setup_notebook`, by (category, message with numbers as "#").
+_SEEN: dict[tuple[str, str], list] = {}
+
+
+def _show_once(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning the first time its kind is seen; count the repeats."""
+    key = (category.__name__, re.sub(r"\d+(?:\.\d+)?", "#", str(message)))
+    seen = _SEEN.setdefault(key, [0, str(message)])
+    seen[0] += 1
+    if seen[0] == 1:
+        print(f"{category.__name__}: {message}\n  (shown once: repeats of this warning are "
+              f"counted, see warnings_summary())", file=file or sys.stderr)
+
+
+def warnings_summary():
+    """The warnings seen since :func:`setup_notebook`, one row per kind.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``category``, ``times`` and ``first`` (the first message of that kind in full); kinds
+        differ in their text other than numbers. Empty when there were none.
+    """
+    import pandas as pd
+
+    return pd.DataFrame([{"category": c, "times": n, "first": first}
+                         for (c, _), (n, first) in _SEEN.items()],
+                        columns=["category", "times", "first"])
 
 
 def _disable_transformers_progress_bars() -> None:
@@ -30,9 +62,12 @@ def setup_notebook(figures: str | Path = "figures", precision: int = 4,
                    max_colwidth: int | None = None) -> Path:
     """Prepare a notebook session and return the folder that its figures are written to.
 
-    Ignores the "IProgress not found" and "The kopts argument" warnings, turns off the
-    transformers progress bars ("Loading weights", when transformers is installed), creates the
-    figures folder and sets pandas' display precision (and, if given, column width).
+    Shows each kind of warning once (kinds differ in their text other than numbers; repeats
+    are counted, :func:`warnings_summary` lists them), ignores deprecation notices of the
+    libraries (as Python does by default), the "IProgress not found" and "The kopts argument"
+    warnings, turns off the transformers progress bars ("Loading weights", when transformers
+    is installed), creates the figures folder and sets pandas' display precision (and, if
+    given, column width).
 
     Parameters
     ----------
@@ -58,6 +93,11 @@ def setup_notebook(figures: str | Path = "figures", precision: int = 4,
     """
     import pandas as pd
 
+    warnings.simplefilter("always")  # every warning reaches _show_once, which counts repeats
+    for library_notice in (DeprecationWarning, PendingDeprecationWarning):  # as by default
+        warnings.filterwarnings("ignore", category=library_notice)
+    warnings.showwarning = _show_once
+    _SEEN.clear()
     for message in _QUIET_WARNINGS:
         warnings.filterwarnings("ignore", message=message)
     _disable_transformers_progress_bars()

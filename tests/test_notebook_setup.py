@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from embviz.notebook import setup_notebook
+from embviz.notebook import setup_notebook, warnings_summary
 
 
 @pytest.fixture
@@ -40,15 +40,24 @@ def test_default_folder_is_relative_to_working_directory(tmp_path, monkeypatch,
     assert pd.get_option("display.precision") == 4
 
 
-def test_silences_only_the_listed_warnings(tmp_path, monkeypatch, restored_options):
+def test_shows_each_kind_of_warning_once_and_silences_the_listed(tmp_path, monkeypatch,
+                                                                  restored_options, capsys):
     monkeypatch.setitem(sys.modules, "transformers", None)
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        setup_notebook(tmp_path)  # its filters go in front of "always"
-        warnings.warn("IProgress not found. Please update jupyter and ipywidgets.")
-        warnings.warn("The kopts argument is deprecated")
-        warnings.warn("something else")
-    assert [str(w.message) for w in caught] == ["something else"]
+    setup_notebook(tmp_path)
+    warnings.warn("IProgress not found. Please update jupyter and ipywidgets.")
+    warnings.warn("The kopts argument is deprecated")
+    warnings.warn("Widget.name is deprecated", PendingDeprecationWarning)
+    for excluded in range(36):  # the same warning from 36 calls, numbers aside
+        warnings.warn(f"twonn: excluded {excluded} of 5000 points", UserWarning)
+    warnings.warn("something else", RuntimeWarning)
+    shown = capsys.readouterr().err
+    assert shown.count("twonn: excluded") == 1 and "excluded 0 of 5000" in shown
+    assert "RuntimeWarning: something else" in shown
+    assert "IProgress" not in shown and "kopts" not in shown and "Widget" not in shown
+    summary = warnings_summary()
+    assert summary.to_dict("list") == {
+        "category": ["UserWarning", "RuntimeWarning"], "times": [36, 1],
+        "first": ["twonn: excluded 0 of 5000 points", "something else"]}
 
 
 def test_import_is_light_and_hf_progress_bars_are_disabled(tmp_path):
