@@ -50,7 +50,7 @@ FULL: dict[str, dict] = {
                  "POWER_SIZES": [10, 25, 50, 100, 200],
                  "POWER_SHARES": [0.0, 0.1, 0.25, 0.5, 0.75, 1.0], "N_RESAMPLES": 100,
                  "PERIODS": 6, "PER_PERIOD": 100},
-    "08_model_comparison": {"N": 5000, "MAP": "umap"},
+    "08_model_comparison": {"N": 5000, "MAP": "umap", "N_PERMUTATIONS": 200},
     "09_layerwise_geometry": {"N": 3000, "LOCAL_K": 128},
     "10_unsupervised_alignment": {"N_FIT": 2000, "N_TEST": 1000, "DIMS": [16, 32, 64],
                                   "MAX_ITER": 100, "SIZES": [500, 1000, 1500],
