@@ -28,7 +28,7 @@ SMALL = {
                              "LOCAL_K": 30, "SMOL_TEXTS": 30,
                              "SMOL_LAYERS": [1, 15, 30], "TOKEN_LOCAL_K": 32},
     "06_sae_concepts": {"WORDNET_N": 4000, "STEPS": 200, "BIBLE_VERSES": 1000,
-                        "BIBLE_STEPS": 300},
+                        "BIBLE_STEPS": 300, "N_PERMUTATIONS": 5, "N_RESAMPLES": 200},
     "07_drift": {"N_VERSES": 1000, "N_PERMUTATIONS": 200, "POWER_SIZES": [10, 40],
                  "POWER_SHARES": [0.0, 0.5, 1.0], "N_RESAMPLES": 6, "PERIODS": 5,
                  "PER_PERIOD": 60},
