@@ -32,6 +32,12 @@ from .explain import classifier_confidence, depth_outliers, mmd_witness
 from .kernel_tests import energy_test, mmd2_unbiased, mmd_test, permutation_p_value
 from .over_time import drift_over_time
 from .power import power_curve, wilson_interval
+from .stitching import (
+                        relative_retrieval,
+                        relative_vectors,
+                        shuffled_anchor_agreement,
+                        zero_shot_stitching,
+)
 from .table import TESTS, two_sample_table
 
 __all__ = ["TESTS", "AlignmentMap", "AlignmentResult", "LinearMap", "TwoSampleResult",
@@ -41,5 +47,6 @@ __all__ = ["TESTS", "AlignmentMap", "AlignmentResult", "LinearMap", "TwoSampleRe
            "knn_overlap", "linear_cka", "linear_compensation", "mmd2_unbiased", "mmd_test",
            "mmd_witness", "permutation_p_value", "power_curve", "procrustes_error",
            "random_alignment", "relative_agreement", "relative_representation",
+           "relative_retrieval", "relative_vectors", "shuffled_anchor_agreement",
            "supervised_alignment", "translation_scores", "tte_depth", "two_sample_table",
-           "unsupervised_alignment", "wilson_interval"]
+           "unsupervised_alignment", "wilson_interval", "zero_shot_stitching"]

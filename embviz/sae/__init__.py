@@ -14,6 +14,16 @@ from .analysis import (
                        retrieve,
                        two_proportion_test,
 )
+from .baselines import (
+                       alignment_null,
+                       dense_vs_concept_clustering,
+                       pca_codes,
+                       property_retrieval_baseline,
+                       reconstruction_vs_pca,
+                       sae_vs_pca,
+                       word_diff,
+                       word_diff_agreement,
+)
 from .encode import (
                        decode_codes,
                        document_codes,
@@ -30,9 +40,11 @@ from .sources import TokenCorpus, token_corpus
 from .train import ARCHITECTURES, train_sae
 
 __all__ = ["ARCHITECTURES", "ConceptSAE", "NotAnSAEDirectoryError", "SAETrainingConfig",
-           "TokenCorpus", "TrainingRecord", "benjamini_hochberg", "category_alignment",
-           "concept_clusters",
+           "TokenCorpus", "TrainingRecord", "alignment_null", "benjamini_hochberg",
+           "category_alignment", "concept_clusters", "dense_vs_concept_clustering",
            "concept_correlations", "dataset_diff", "decode_codes", "distinctive_words",
            "document_codes", "explained_variance", "feature_table", "label_association",
-           "max_pool_codes", "presence_diff", "retrieve", "sae_encode", "token_corpus",
-           "token_sae_embeddings", "top_rows", "train_sae", "two_proportion_test"]
+           "max_pool_codes", "pca_codes", "presence_diff", "property_retrieval_baseline",
+           "reconstruction_vs_pca", "retrieve", "sae_encode", "sae_vs_pca", "token_corpus",
+           "token_sae_embeddings", "top_rows", "train_sae", "two_proportion_test", "word_diff",
+           "word_diff_agreement"]

@@ -25,7 +25,7 @@ def explained_variance(X: np.ndarray, X_hat: np.ndarray) -> float:
 
 
 def evaluate_sae(sae, X_holdout: np.ndarray, X_train_sample: np.ndarray,
-                 batch_size: int = 4096) -> dict[str, float]:
+                 batch_size: int = 4096, progress: bool = True) -> dict[str, float]:
     """Held-out explained variance and L0; share of features dead on held-out + sample.
 
     Parameters
@@ -34,6 +34,9 @@ def evaluate_sae(sae, X_holdout: np.ndarray, X_train_sample: np.ndarray,
     X_holdout : ndarray of shape (m, d_in)
     X_train_sample : ndarray of shape (s, d_in)
         Training rows also searched for activity when counting dead features.
+    batch_size : int, default 4096
+    progress : bool, default True
+        Progress bars of the two encodings.
 
     Returns
     -------
@@ -42,11 +45,11 @@ def evaluate_sae(sae, X_holdout: np.ndarray, X_train_sample: np.ndarray,
     """
     from .encode import decode_codes, sae_encode
 
-    codes = sae_encode(sae, X_holdout, batch_size=batch_size)
+    codes = sae_encode(sae, X_holdout, batch_size=batch_size, progress=progress)
     X_hat = decode_codes(sae, codes, batch_size=batch_size)
     alive = np.zeros(sae.d_sae, bool)
     alive[np.unique(codes.indices)] = True
-    train_codes = sae_encode(sae, X_train_sample, batch_size=batch_size)
+    train_codes = sae_encode(sae, X_train_sample, batch_size=batch_size, progress=progress)
     alive[np.unique(train_codes.indices)] = True
     return {"explained_variance": explained_variance(X_holdout, X_hat),
             "l0": float(np.diff(codes.indptr).mean()),

@@ -174,7 +174,8 @@ def _train(train, train_rows, hold_rows, config, device, progress, key) -> Conce
     rng = np.random.default_rng(config.random_state)
     sample = rng.choice(len(train_rows), min(len(train_rows), _DEAD_EVAL_TRAIN_ROWS),
                         replace=False)
-    quality = evaluate_sae(sae, train.X[hold_rows], X_train[np.sort(sample)])
+    quality = evaluate_sae(sae, train.X[hold_rows], X_train[np.sort(sample)],
+                           progress=progress)
     for name, value in quality.items():
         setattr(record, name, value)
     return sae
