@@ -79,3 +79,16 @@ def test_table_with_the_cv_protocol(rng):
     assert table.loc[0, "knn_error"] == pytest.approx(error)
     with pytest.raises(ValueError):
         hubness_reduction_table(X, y, protocol="bootstrap", progress=False)
+
+
+def test_table_interval_of_relative_error_reduction(rng):
+    X, y = _blobs(rng, n_per=60, d=30)
+    table = hubness_reduction_table(X, y, methods=["none", "local_scaling"], k=5,
+                                    n_resamples=400, progress=False)
+    row = table.iloc[1]
+    assert row["rer_low"] <= row["relative_error_reduction"] <= row["rer_high"]
+    assert table.iloc[0][["rer_low", "rer_high"]].tolist() == [0.0, 0.0]
+    # discordant counts reproduce the error difference
+    n = len(X)
+    diff = (row["only_method_correct"] - row["only_none_correct"]) / n
+    assert table.iloc[0]["knn_error"] - row["knn_error"] == pytest.approx(diff)
