@@ -644,7 +644,7 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
                      "knn_accuracy": float(correct.mean()),
                      "relative_error_reduction": _relative_error_reduction(
                          1 - base.mean(), 1 - correct.mean()),
-                     "p_value": test.p_value, **extra})
+                     **extra, "p_value": test.p_value})
     table = pd.DataFrame(rows)
     tested = table["method"] != "none"
     table["q_value"] = np.nan
