@@ -37,7 +37,7 @@ NOTEBOOKS = Path(__file__).resolve().parent
 #: Full-size parameters per notebook (as stated in each notebook's parameters-cell comment).
 FULL: dict[str, dict] = {
     "01_quickstart": {"N": 5000, "LOCAL_K": 128},
-    "02_hubness_reduction": {"N": 5000},
+    "02_hubness_reduction": {"N": 5000, "N_RESAMPLES": 1000, "CV_PROTOCOL": True},
     "03_redundancy_isotropy_id": {"N": 3000},
     "04_whitening": {"MODELS": {"minilm": ["mean", "cls", "max"],
                                 "mpnet": ["mean", "cls", "max"],
