@@ -42,7 +42,7 @@ FULL: dict[str, dict] = {
     "04_whitening": {"MODELS": {"minilm": ["mean", "cls", "max"],
                                 "mpnet": ["mean", "cls", "max"],
                                 "smollm2-135m": ["mean", "last", "max"]},
-                     "SENTENCE_FIT": {"minilm": ["mean", "cls", "max"]},
+                     "SENTENCE_FIT": {"minilm": ["mean"]},
                      "N_RESAMPLES": 1000},
     "05_local_id_training": {"N_TRAIN": 2000, "N_VAL": 500, "STEPS": 150, "EVAL_EVERY": 10,
                              "LOCAL_K": 128, "SMOL_TEXTS": 300, "TOKEN_LOCAL_K": 128,
