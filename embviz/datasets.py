@@ -8,6 +8,7 @@ are built from Debian / PyPI sources by ``data/build_data.py`` (see ``data/LICEN
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from dataclasses import dataclass
 from io import StringIO
@@ -25,7 +26,7 @@ from ._validation import (
 )
 
 __all__ = ["DEFAULT_CORPUS", "bible_verses", "list_datasets", "load_dataset", "lee_similarity",
-           "read_corpus"]
+           "read_corpus", "split_sentences"]
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,38 @@ def lee_similarity() -> np.ndarray:
     models of text document similarity", CogSci.
     """
     return pd.read_parquet(_parquet("lee_similarity")).to_numpy()
+
+
+_SENTENCE_END = re.compile(r'(?<=[.!?])\s+(?=["\'(\[]?[A-Z0-9])')
+
+
+def split_sentences(corpus: pd.DataFrame, min_words: int = 3) -> pd.DataFrame:
+    """Split each text of a corpus into sentences (a rule, not a parser).
+
+    A sentence ends at ``.``, ``!`` or ``?`` followed by white space and an upper-case letter
+    or digit (optionally after an opening quote or bracket); abbreviations such as "Mr. Smith"
+    are split too. Pieces of fewer than ``min_words`` words are dropped.
+
+    Parameters
+    ----------
+    corpus : DataFrame with a ``text`` column, n rows
+    min_words : int, default 3
+
+    Returns
+    -------
+    DataFrame with columns ``text`` and ``document`` (the row position in ``corpus``), one
+    row per sentence, in document order.
+
+    Examples
+    --------
+    >>> corpus = pd.DataFrame({"text": ["One two three. Four five six! ok."]})
+    >>> split_sentences(corpus)["text"].tolist()
+    ['One two three.', 'Four five six! ok.']
+    """
+    rows = [(piece.strip(), i) for i, text in enumerate(corpus["text"])
+            for piece in _SENTENCE_END.split(str(text))
+            if len(piece.split()) >= min_words]
+    return pd.DataFrame(rows, columns=["text", "document"])
 
 
 # --------------------------------------------------------------------------- user files

@@ -8,12 +8,15 @@ light (standard library only); pandas and transformers are imported when the fun
 from __future__ import annotations
 
 import importlib.util
+import logging
 import re
 import sys
 import warnings
+from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["setup_notebook", "warnings_summary"]
+__all__ = ["setup_notebook", "summarised_messages", "warnings_summary"]
 
 #: Warnings that say nothing about the analysis: text progress bars replace widget ones when
 #: ipywidgets is missing, and plotly passes an argument that kaleido's image server deprecates.
@@ -107,3 +110,54 @@ def setup_notebook(figures: str | Path = "figures", precision: int = 4,
     if max_colwidth is not None:
         pd.set_option("display.max_colwidth", max_colwidth)
     return folder
+
+
+class _Collect(logging.Handler):
+    def __init__(self, records: list):
+        super().__init__(logging.WARNING)
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+@contextmanager
+def summarised_messages(logger: str = "embviz"):
+    """Hold back warnings and ``logger``'s log messages inside the block; print one summary.
+
+    Each distinct message template is printed once afterwards with how often it came, e.g.
+    ``8 × (embviz.embed.encoder) 18 of 1024 texts were truncated to max_length=256 tokens
+    (first of them)`` instead of eight lines.
+
+    Parameters
+    ----------
+    logger : str, default "embviz", the logger whose WARNING+ records are collected
+
+    Yields
+    ------
+    list of logging.LogRecord and warnings.WarningMessage, filled when the block ends
+    """
+    collected: list = []
+    target = logging.getLogger(logger)
+    handler, propagate = _Collect(collected), target.propagate
+    target.addHandler(handler)
+    target.propagate = False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            yield collected
+    finally:
+        target.removeHandler(handler)
+        target.propagate = propagate
+    collected.extend(caught)
+    _print_summary(collected)
+
+
+def _print_summary(collected: list) -> None:
+    keys = [(r.name, str(r.msg)) if isinstance(r, logging.LogRecord)
+            else (r.category.__name__, str(r.message)) for r in collected]
+    first = {}
+    for key, r in zip(keys, collected):
+        first.setdefault(key, r.getMessage() if isinstance(r, logging.LogRecord) else key[1])
+    for key, count in Counter(keys).items():
+        print(f"{count} × ({key[0]}) {first[key]}" + (" (the first of them)" if count > 1 else ""))

@@ -37,11 +37,13 @@ NOTEBOOKS = Path(__file__).resolve().parent
 #: Full-size parameters per notebook (as stated in each notebook's parameters-cell comment).
 FULL: dict[str, dict] = {
     "01_quickstart": {"N": 5000, "LOCAL_K": 128},
-    "02_hubness_reduction": {"N": 5000},
+    "02_hubness_reduction": {"N": 5000, "N_RESAMPLES": 1000, "CV_PROTOCOL": True},
     "03_redundancy_isotropy_id": {"N": 3000},
     "04_whitening": {"MODELS": {"minilm": ["mean", "cls", "max"],
                                 "mpnet": ["mean", "cls", "max"],
-                                "smollm2-135m": ["mean", "last", "max"]}},
+                                "smollm2-135m": ["mean", "last", "max"]},
+                     "SENTENCE_FIT": {"minilm": ["mean"]},
+                     "N_RESAMPLES": 1000},
     "05_local_id_training": {"N_TRAIN": 2000, "N_VAL": 500, "STEPS": 150, "EVAL_EVERY": 10,
                              "LOCAL_K": 128, "SMOL_TEXTS": 300, "TOKEN_LOCAL_K": 128,
                              "SMOL_LAYERS": [1, 3, 6, 9, 12, 15, 18, 21, 24, 27, 30]},

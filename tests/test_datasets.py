@@ -214,3 +214,16 @@ def test_one_column_in_two_roles_is_copied(tmp_path, frame, suffix):
     renamed.to_csv(path.with_suffix(".csv"), index=False)
     df = read_corpus(path.with_suffix(".csv"), label_column="text")  # keeps "text" itself
     assert df["text"].tolist() == df["label"].tolist() == frame["body"].tolist()
+
+
+def test_split_sentences_by_hand():
+    import pandas as pd
+
+    from embviz.datasets import split_sentences
+
+    corpus = pd.DataFrame({"text": ["One two three. Four five six! ok.",
+                                    'He said "Go now." Then we left at 5. 2001 was a year.']})
+    out = split_sentences(corpus)
+    assert out["text"].tolist() == ["One two three.", "Four five six! ok.",
+                                    'He said "Go now." Then we left at 5.', "2001 was a year."]
+    assert out["document"].tolist() == [0, 0, 1, 1]

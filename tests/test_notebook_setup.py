@@ -68,3 +68,20 @@ def test_import_is_light_and_hf_progress_bars_are_disabled(tmp_path):
             "assert not logging.is_progress_bar_enabled(); "
             "assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "figures")], check=True)
+
+
+def test_summarised_messages_prints_each_message_once(capsys):
+    import logging
+    import warnings
+
+    from embviz.notebook import summarised_messages
+
+    with summarised_messages() as collected:
+        for n in (3, 5):
+            logging.getLogger("embviz.embed.encoder").warning("%d texts were truncated", n)
+        warnings.warn("slow", UserWarning)
+        warnings.warn("slow", UserWarning)
+    out = capsys.readouterr().out.strip().splitlines()
+    assert len(collected) == 4
+    assert out == ["2 × (embviz.embed.encoder) 3 texts were truncated (the first of them)",
+                   "2 × (UserWarning) slow (the first of them)"]

@@ -21,9 +21,10 @@ NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 #: Parameters per notebook for CI (smaller than or equal to each notebook's defaults).
 SMALL = {
     "01_quickstart": {"N": 600, "LOCAL_K": 32},
-    "02_hubness_reduction": {"N": 300},
+    "02_hubness_reduction": {"N": 300, "N_RESAMPLES": 200},
     "03_redundancy_isotropy_id": {"N": 400, "DIMS": [8, 32, 128, 384]},
-    "04_whitening": {"MODELS": {"minilm": ["mean", "cls", "max"]}, "WHITEN_KS": [32]},
+    "04_whitening": {"MODELS": {"minilm": ["mean", "cls", "max"]}, "WHITEN_KS": [32],
+                     "SENTENCE_FIT": {"minilm": ["mean"]}, "N_RESAMPLES": 200},
     "05_local_id_training": {"N_TRAIN": 200, "N_VAL": 120, "STEPS": 10, "EVAL_EVERY": 5,
                              "LOCAL_K": 30, "SMOL_TEXTS": 30,
                              "SMOL_LAYERS": [1, 15, 30], "TOKEN_LOCAL_K": 32},

@@ -26,6 +26,7 @@ from .hubness_reduction import (
                       hubness_reduction_table,
                       reduce_hubness,
 )
+from .inference import holm, percentile_interval, similarity_bootstrap, spearman_permutation_test
 from .intrinsic_dim import (
                       id_by_scale,
                       local_intrinsic_dimension,
@@ -60,10 +61,12 @@ __all__ = [
     "TASKS", "Centering", "FNorm", "LocalScaling", "McNemarResult", "MutualProximity", "Whitening",
     "antihub_occurrence", "antihubs", "average_cosine", "bootstrap_ci", "clustering_scores",
     "dimensionwise_report", "effective_rank", "geometry_report", "hub_occurrence",
-    "hubness_reduction_table", "hubness_skewness", "hubness_summary", "hubs", "id_by_scale",
+    "holm", "hubness_reduction_table", "hubness_skewness", "hubness_summary", "hubs", "id_by_scale",
     "isoscore", "k_occurrence", "knn_classification_error", "knn_predictions",
     "layer_dimension_grid", "layerwise_report", "local_intrinsic_dimension", "mcnemar_test", "mle",
-    "partition_isotropy", "pca_dimension", "pca_variances", "reduce_hubness", "retrieval_scores",
-    "robin_hood", "rogue_dimensions", "similarity_correlation", "subsampling_ci", "task_scores",
+    "partition_isotropy", "pca_dimension", "pca_variances", "percentile_interval",
+    "reduce_hubness", "retrieval_scores",
+    "robin_hood", "rogue_dimensions", "similarity_bootstrap", "similarity_correlation",
+    "spearman_permutation_test", "subsampling_ci", "task_scores",
     "top_pc_variance_share", "truncation_scores", "twonn",
 ]

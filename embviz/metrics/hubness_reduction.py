@@ -29,6 +29,7 @@ from .._validation import (
     check_embeddings,
     check_number,
     check_positive_int,
+    check_replicates,
     unit_rows,
 )
 from ..neighbors import METRICS, KNNGraph, check_knn_graph, knn_graph
@@ -40,6 +41,7 @@ from .hubness import (  # noqa: F401 (also importable here)
     knn_predictions,
     robin_hood,
 )
+from .knn_protocol import cv_tuned_correct, heldout_folds
 from .tasks import mcnemar_test
 
 __all__ = ["Centering", "FNorm", "LocalScaling", "MutualProximity", "NotFittedError",
@@ -521,11 +523,28 @@ def _graph_sizes(parsed, k: int, n_candidates, n: int) -> dict:
     return sizes
 
 
+def _rer_interval(base: np.ndarray, correct: np.ndarray,
+                  draws: np.ndarray) -> tuple[float, float]:
+    """95 % percentile bootstrap interval of (err_base − err)/err_base over paired draws."""
+    base_errors = (~base[draws]).sum(1).astype(np.float64)
+    errors = (~correct[draws]).sum(1)
+    ratio = np.divide(base_errors - errors, base_errors, out=np.zeros_like(base_errors),
+                      where=base_errors > 0)
+    low, high = np.quantile(ratio, [0.025, 0.975])
+    return float(low), float(high)
+
+
+#: Candidate k of the ``protocol="cv"`` classifier (ascending).
+CV_KS = (1, 3, 5, 7, 10, 15, 20, 30, 40, 50)
+
+
 def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
                             metric: str = "cosine", n_candidates: int = 100,
                             alpha: float = 0.05, random_state: int | None = 0,
-                            progress: bool = True) -> pd.DataFrame:
-    """Hubness and leave-one-out k-NN classification of each reduction method.
+                            progress: bool = True, protocol: str = "loo",
+                            cv_ks=CV_KS, test_size: float = 0.2,
+                            n_resamples: int = 1000) -> pd.DataFrame:
+    """Hubness and k-NN classification of each reduction method.
 
     Parameters
     ----------
@@ -541,17 +560,35 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
     random_state : int or None, default 0
         As in :func:`reduce_hubness`.
     progress : bool, default True, a tqdm bar over the methods
+    protocol : {"loo", "cv"}, default "loo"
+        ``"loo"``: leave-one-out majority vote of the ``k`` nearest neighbours over all rows.
+        ``"cv"``: the authors' protocol (:mod:`embviz.metrics.knn_protocol`): a stratified
+        test split of ``test_size``, k chosen among ``cv_ks`` by 5-fold cross-validation on
+        the training rows, distance-weighted votes (weight 1/d of the method's distance —
+        pass ``metric="euclidean"`` for their Euclidean k-NN); error and McNemar test on the
+        test rows only. The reduction itself sees all rows (no labels): transductive.
+    cv_ks : sequence of int, default :data:`CV_KS`, each <= ``n_candidates``
+    test_size : float in (0, 1), default 0.2
+    n_resamples : int, default 1000
+        Bootstrap resamples of the interval of ``relative_error_reduction``.
 
     Returns
     -------
     pandas.DataFrame, one row per method
-        ``method``, ``k_skewness``, ``robin_hood``, ``knn_error``, ``knn_accuracy``,
+        ``method``, ``k_skewness``, ``robin_hood`` (both at ``k``, over all rows),
+        ``knn_error``, ``knn_accuracy``,
         ``relative_error_reduction`` = (acc − acc_none)/(1 − acc_none) (0 when neither makes
         errors, −inf when only the method does), ``p_value``: exact two-sided McNemar
         test of the per-point correctness against "none" (:func:`mcnemar_test`; 1 when there
         are no discordant points), ``q_value``: Benjamini–Hochberg over the methods of
         this call (the baseline row excluded; NaN there), and ``significant``:
-        ``q_value < alpha`` (False for the baseline).
+        ``q_value < alpha`` (False for the baseline); ``only_none_correct`` and
+        ``only_method_correct``, the discordant counts of the McNemar test;
+        ``rer_low``, ``rer_high``: 95 % percentile bootstrap interval of
+        ``relative_error_reduction`` over the evaluated points (paired: the same resampled
+        points for the baseline and the method; conditional on the k-NN graph, which is not
+        rebuilt). With ``protocol="cv"`` also ``k_chosen``
+        and ``n_test``.
 
     References
     ----------
@@ -566,9 +603,19 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
     k = check_positive_int(k, "k")
     check_choice(metric, "metric", METRICS)
     alpha = check_number(alpha, "alpha", 0, 1, low_open=True, high_open=True)
+    check_choice(protocol, "protocol", ("loo", "cv"))
+    n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
     methods = list(dict.fromkeys(["none", *([methods] if isinstance(methods, str) else methods)]))
     parsed = [_parse_method(method) for method in methods]
-    sizes, shared, rows, base = _graph_sizes(parsed, k, n_candidates, len(X)), {}, [], None
+    if protocol == "cv":  # every method needs candidates to filter by fold
+        cv_ks = sorted({check_positive_int(v, "cv_ks") for v in cv_ks})
+        fold = heldout_folds(codes, test_size, 5, random_state)
+        size = _n_candidates(n_candidates, max(k, cv_ks[-1]), len(X))
+        sizes = {vector: size for vector, _ in parsed}
+    else:
+        sizes = _graph_sizes(parsed, k, n_candidates, len(X))
+    shared, rows, base = {}, [], None
+    draws = None
     for method, (vector, secondary) in zip(progress_bar(methods, desc="hubness reduction",
                                                 disable=not progress), parsed):
         if vector not in shared:  # one transform and graph per vector step
@@ -576,15 +623,28 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
         Xt, graph = shared[vector]
         if secondary:
             graph = _secondary(secondary, graph, Xt, random_state)
-        correct = _predict_codes(graph, codes, k) == codes
+        extra = {}
+        if protocol == "cv":
+            correct, chosen, _ = cv_tuned_correct(graph.indices, graph.distances, codes, fold,
+                                                  cv_ks)
+            extra = {"k_chosen": chosen, "n_test": len(correct)}
+        else:
+            correct = _predict_codes(graph, codes, k) == codes
         base = correct if base is None else base
+        if draws is None:
+            rng = np.random.default_rng(random_state)
+            draws = rng.integers(len(base), size=(n_resamples, len(base)))
+        low, high = _rer_interval(base, correct, draws)
+        test = mcnemar_test(base, correct)
+        extra.update(only_none_correct=test.only_a, only_method_correct=test.only_b,
+                     rer_low=low, rer_high=high)
         rows.append({"method": method, "k_skewness": hubness_skewness(graph, k, metric),
                      "robin_hood": robin_hood(graph, k, metric),
                      "knn_error": float(1 - correct.mean()),
                      "knn_accuracy": float(correct.mean()),
                      "relative_error_reduction": _relative_error_reduction(
                          1 - base.mean(), 1 - correct.mean()),
-                     "p_value": mcnemar_test(base, correct).p_value})
+                     **extra, "p_value": test.p_value})
     table = pd.DataFrame(rows)
     tested = table["method"] != "none"
     table["q_value"] = np.nan
