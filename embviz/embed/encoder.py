@@ -57,7 +57,7 @@ class Encoder:
     model : str, default "minilm"
         A registered name (see :func:`embviz.embed.list_models`), a local Hugging Face folder
         or a hub id where a hub is reachable.
-    pooling : {"mean", "cls", "last", "max"}, optional
+    pooling : {"mean", "cls", "last", "max", "mean_skip_first"}, optional
         Defaults to ``"mean"`` for encoders and ``"last"`` for causal LMs.
     layer : int, default -1
         Hidden-state index used by :meth:`encode` (0 = embedding layer, -1 = last layer).
