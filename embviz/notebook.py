@@ -7,11 +7,14 @@ light (standard library only); pandas and transformers are imported when the fun
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import logging
 import warnings
+from collections import Counter
 from pathlib import Path
 
-__all__ = ["setup_notebook"]
+__all__ = ["collect_warnings", "setup_notebook"]
 
 #: Warnings that say nothing about the analysis: text progress bars replace widget ones when
 #: ipywidgets is missing, and plotly passes an argument that kaleido's image server deprecates.
@@ -67,3 +70,55 @@ def setup_notebook(figures: str | Path = "figures", precision: int = 4,
     if max_colwidth is not None:
         pd.set_option("display.max_colwidth", max_colwidth)
     return folder
+
+
+@contextlib.contextmanager
+def collect_warnings(what: str = "this cell", show: int = 3):
+    """Collect the warnings (and embviz log warnings) of a block; print one summary line.
+
+    Loops over models, layers or prompts repeat the same warning many times; the summary says
+    how many there were and shows the most frequent distinct messages once each.
+
+    Parameters
+    ----------
+    what : str, default "this cell"
+        Named in the summary line.
+    show : int, default 3
+        Distinct messages shown (most frequent first, each cut to 160 characters).
+
+    Yields
+    ------
+    list of str
+        The collected messages (filled when the block ends).
+
+    Examples
+    --------
+    >>> with collect_warnings("demo") as caught:
+    ...     warnings.warn("same"); warnings.warn("same")
+    demo: 2 warnings (1 distinct): [2×] same
+    """
+    messages: list[str] = []
+
+    class _Handler(logging.Handler):
+        def emit(self, record):
+            messages.append(record.getMessage())
+
+    handler, logger = _Handler(level=logging.WARNING), logging.getLogger("embviz")
+    logger.addHandler(handler)
+    propagate, logger.propagate = logger.propagate, False
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            for message in _QUIET_WARNINGS:
+                warnings.filterwarnings("ignore", message=message)
+            yield messages
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = propagate
+    messages[:0] = [str(w.message) for w in caught]
+    if not messages:
+        print(f"{what}: no warnings")
+        return
+    counts = Counter(messages)
+    shown = "; ".join(f"[{c}×] {m[:160]}" for m, c in counts.most_common(show))
+    print(f"{what}: {len(messages)} warnings ({len(counts)} distinct): {shown}")

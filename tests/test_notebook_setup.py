@@ -59,3 +59,21 @@ def test_import_is_light_and_hf_progress_bars_are_disabled(tmp_path):
             "assert not logging.is_progress_bar_enabled(); "
             "assert 'torch' not in sys.modules")
     subprocess.run([sys.executable, "-c", code, str(tmp_path / "figures")], check=True)
+
+
+def test_collect_warnings_summarises_once(capsys):
+    import logging
+    import warnings
+
+    from embviz.notebook import collect_warnings
+
+    with collect_warnings("block") as caught:
+        for _ in range(3):
+            warnings.warn("repeated")
+        logging.getLogger("embviz.embed").warning("5 of 9 texts were truncated")
+    assert sorted(caught) == ["5 of 9 texts were truncated"] + ["repeated"] * 3
+    assert capsys.readouterr().out.strip() == (
+        "block: 4 warnings (2 distinct): [3×] repeated; [1×] 5 of 9 texts were truncated")
+    with collect_warnings("quiet"):
+        pass
+    assert capsys.readouterr().out.strip() == "quiet: no warnings"
