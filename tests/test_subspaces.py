@@ -100,3 +100,13 @@ def test_mean_skip_first_pooling():
     mask = torch.tensor([[1, 1, 1], [0, 1, 1], [1, 0, 0]])
     out = pool(hidden, mask, "mean_skip_first")
     assert torch.allclose(out, torch.tensor([[2.0, 3.0], [5.0, 6.0], [7.0, 8.0]]))
+
+
+def test_holm_and_bootstrap_p_value():
+    from embviz.metrics import bootstrap_p_value, holm
+
+    # Holm (1979): sorted p 0.01, 0.03, 0.04 times 3, 2, 1, made monotone
+    assert np.allclose(holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
+    assert np.allclose(holm([0.5, 0.9]), [1.0, 1.0])
+    assert bootstrap_p_value(np.ones(999)) == pytest.approx(2 / 1000)
+    assert bootstrap_p_value(np.r_[-np.ones(500), np.ones(500)]) == 1.0

@@ -46,7 +46,9 @@ from .report import dimensionwise_report, geometry_report, layerwise_report
 from .resampling import bootstrap_ci, subsampling_ci
 from .subspaces import (
                       SUBSPACES,
+                      bootstrap_p_value,
                       chance_corrected_clustering,
+                      holm,
                       percentile_interval,
                       similarity_bootstrap,
                       subspace_projection,
@@ -67,13 +69,13 @@ from .tasks import (
 __all__ = [
     "SUBSPACES", "TASKS", "Centering", "FNorm", "LocalScaling", "McNemarResult", "MutualProximity",
     "Whitening", "antihub_occurrence", "antihubs", "average_cosine", "bootstrap_ci",
-    "chance_corrected_clustering", "clustering_scores", "dimensionwise_report", "effective_rank",
-    "geometry_report", "hub_occurrence", "hubness_reduction_table", "hubness_skewness",
-    "hubness_summary", "hubs", "id_by_scale", "isoscore", "k_occurrence",
-    "knn_classification_error", "knn_predictions", "layer_dimension_grid", "layerwise_report",
-    "local_intrinsic_dimension", "mcnemar_test", "mle", "partition_isotropy", "pca_dimension",
-    "percentile_interval", "pca_variances", "reduce_hubness", "retrieval_scores", "robin_hood",
-    "rogue_dimensions", "similarity_bootstrap", "similarity_correlation", "subsampling_ci",
-    "subspace_projection", "subspace_scores", "task_scores", "top_pc_variance_share",
-    "truncation_scores", "twonn",
+    "bootstrap_p_value", "chance_corrected_clustering", "clustering_scores",
+    "dimensionwise_report", "effective_rank", "geometry_report", "holm", "hub_occurrence",
+    "hubness_reduction_table", "hubness_skewness", "hubness_summary", "hubs", "id_by_scale",
+    "isoscore", "k_occurrence", "knn_classification_error", "knn_predictions",
+    "layer_dimension_grid", "layerwise_report", "local_intrinsic_dimension", "mcnemar_test", "mle",
+    "partition_isotropy", "pca_dimension", "pca_variances", "percentile_interval",
+    "reduce_hubness", "retrieval_scores", "robin_hood", "rogue_dimensions", "similarity_bootstrap",
+    "similarity_correlation", "subsampling_ci", "subspace_projection", "subspace_scores",
+    "task_scores", "top_pc_variance_share", "truncation_scores", "twonn",
 ]

@@ -43,7 +43,8 @@ from .._validation import (
 )
 from .tasks import _gold, _knn_accuracy, _labels, _retrieval
 
-__all__ = ["SUBSPACES", "chance_corrected_clustering", "percentile_interval",
+__all__ = ["SUBSPACES", "bootstrap_p_value", "chance_corrected_clustering", "holm",
+           "percentile_interval",
            "similarity_bootstrap", "subspace_projection", "subspace_scores"]
 
 #: Ways of choosing a d-dimensional subspace.
@@ -316,3 +317,63 @@ def percentile_interval(replicates, confidence: float = 0.95) -> tuple[np.ndarra
     alpha = (1 - confidence) / 2
     low, high = np.nanquantile(np.asarray(replicates, np.float64), [alpha, 1 - alpha], axis=0)
     return low, high
+
+
+def bootstrap_p_value(differences) -> float:
+    """Two-sided bootstrap p-value of H0: the difference is 0, from its replicates.
+
+    Twice the smaller share of replicates on either side of 0 (the percentile-interval test:
+    p < α exactly when the (1 − α) percentile interval excludes 0), with the replicate count
+    added to numerator and denominator so that p is never 0.
+
+    Parameters
+    ----------
+    differences : array of shape (n_resamples,)
+        Bootstrap replicates of a paired difference (e.g. columns of
+        :func:`similarity_bootstrap` replicates subtracted).
+
+    Returns
+    -------
+    float in (0, 1]
+
+    References
+    ----------
+    Efron & Tibshirani (1993), "An Introduction to the Bootstrap", ch. 16.
+    """
+    d = np.asarray(differences, np.float64)
+    d = d[np.isfinite(d)]
+    if not len(d):
+        raise ValueError("differences has no finite replicate")
+    below, above = (d <= 0).sum(), (d >= 0).sum()
+    return float(min(1.0, 2 * (min(below, above) + 1) / (len(d) + 1)))
+
+
+def holm(p_values) -> np.ndarray:
+    """Holm's step-down adjusted p-values (family-wise error rate, any dependence).
+
+    Parameters
+    ----------
+    p_values : array-like of shape (m,)
+
+    Returns
+    -------
+    ndarray of shape (m,)
+        Adjusted p-values in the input order; reject where adjusted p < α.
+
+    References
+    ----------
+    Holm (1979), "A simple sequentially rejective multiple test procedure", Scandinavian
+    Journal of Statistics 6(2).
+
+    Examples
+    --------
+    >>> holm([0.01, 0.04, 0.03]).round(3).tolist()
+    [0.03, 0.06, 0.06]
+    """
+    p = np.asarray(p_values, np.float64)
+    order = np.argsort(p, kind="stable")
+    m = len(p)
+    stepped = np.maximum.accumulate(np.minimum(1.0, (m - np.arange(m)) * p[order]))
+    adjusted = np.empty(m)
+    adjusted[order] = stepped
+    return adjusted
