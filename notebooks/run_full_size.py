@@ -53,7 +53,7 @@ FULL: dict[str, dict] = {
                  "PERIODS": 6, "PER_PERIOD": 100},
     "08_model_comparison": {"N": 5000, "MAP": "umap"},
     "09_layerwise_geometry": {"N": 3000, "LOCAL_K": 128, "N_DRAWS": 5, "N_RESAMPLES": 1000,
-                              "N_TOKEN_TEXTS": 200},
+                              "N_TOKEN_TEXTS": 100},
     "10_unsupervised_alignment": {"N_FIT": 2000, "N_TEST": 1000, "DIMS": [16, 32, 64],
                                   "MAX_ITER": 100, "SIZES": [500, 1000, 1500],
                                   "N_RESAMPLES": 100},
