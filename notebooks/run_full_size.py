@@ -38,7 +38,7 @@ NOTEBOOKS = Path(__file__).resolve().parent
 FULL: dict[str, dict] = {
     "01_quickstart": {"N": 5000, "LOCAL_K": 128},
     "02_hubness_reduction": {"N": 5000},
-    "03_redundancy_isotropy_id": {"N": 3000, "N_FIT": 1000, "N_DRAWS": 5, "N_SEEDS": 5,
+    "03_redundancy_isotropy_id": {"N": 3000, "N_FIT": 1000, "N_DRAWS": 3, "N_SEEDS": 3,
                                   "N_RESAMPLES": 2000},
     "04_whitening": {"MODELS": {"minilm": ["mean", "cls", "max"],
                                 "mpnet": ["mean", "cls", "max"],
