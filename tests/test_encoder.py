@@ -157,3 +157,22 @@ def test_texts_that_become_unknown_tokens_are_counted_and_warned(minilm, caplog)
     caplog.clear()
     minilm.encode(texts[2:])
     assert minilm.n_unknown_ == 0 and "unknown" not in caplog.text
+
+
+def test_first_token_norm_ratio_matches_token_activations(minilm):
+    """One-pass ratio equals the one computed from token_activations layer by layer."""
+    ratio = minilm.first_token_norm_ratio(TEXTS, layers=[0, 3, 6])
+    assert ratio.shape == (3,)
+    for value, layer in zip(ratio, [0, 3, 6]):
+        acts = minilm.token_activations(TEXTS, layer=layer, special_tokens=True)
+        norms = np.linalg.norm(acts.vectors, axis=1)
+        first = acts.position == 0
+        assert value == pytest.approx(np.median(norms[first]) / np.median(norms[~first]),
+                                      rel=1e-5)
+
+
+def test_mean_skip_first_excludes_the_first_token(minilm):
+    skip = Encoder("minilm", pooling="mean_skip_first", device="cpu", progress=False)
+    acts = minilm.token_activations(TEXTS[:1], layer=-1, special_tokens=True)
+    expected = acts.vectors[acts.position > 0].mean(0)
+    np.testing.assert_allclose(skip.encode(TEXTS[:1])[0], expected, atol=1e-5)

@@ -57,7 +57,7 @@ class Encoder:
     model : str, default "minilm"
         A registered name (see :func:`embviz.embed.list_models`), a local Hugging Face folder
         or a hub id where a hub is reachable.
-    pooling : {"mean", "cls", "last", "max"}, optional
+    pooling : {"mean", "cls", "last", "max", "mean_skip_first"}, optional
         Defaults to ``"mean"`` for encoders and ``"last"`` for causal LMs.
     layer : int, default -1
         Hidden-state index used by :meth:`encode` (0 = embedding layer, -1 = last layer).
@@ -302,6 +302,49 @@ class Encoder:
                 out = np.empty((len(layers), len(texts), pooled[0].shape[1]), np.float32)
             out[:, rows] = np.stack(pooled)
         return out
+
+    def first_token_norm_ratio(self, texts, layers=None) -> np.ndarray:
+        """How much larger the first token's hidden state is than the others', per layer.
+
+        One forward pass. The first real token of a causal LM (BOS, or the first word when no
+        BOS is added) is an attention sink whose state has a far larger norm than the other
+        tokens' (Xiao et al. 2024, ICLR; Sun et al. 2024, "Massive Activations in Large Language
+        Models", COLM); in an encoder the first token is [CLS].
+
+        Parameters
+        ----------
+        texts : sequence of str, length n
+            Texts of at least two tokens count; shorter ones are skipped.
+        layers : sequence of int, optional
+            Hidden-state indices (default: all).
+
+        Returns
+        -------
+        ndarray of shape (n_layers,), float64
+            Median L2 norm of the first real token divided by the median L2 norm of the other
+            real tokens, over all texts, per layer.
+        """
+        texts = check_texts(texts)
+        layers = self.resolve_layers(layers)
+        token_ids = self._tokenize(texts)
+        first: list[list[np.ndarray]] = [[] for _ in layers]
+        rest: list[list[np.ndarray]] = [[] for _ in layers]
+        for _, hidden, mask, _ in self._batches(token_ids, "token norms"):
+            real = mask.bool().cpu().numpy()
+            start = real.argmax(1)  # first real token (either padding side)
+            for i, layer in enumerate(layers):
+                norms = hidden[layer].float().norm(dim=-1).cpu().numpy()  # (batch, tokens)
+                for b in range(len(norms)):
+                    if real[b].sum() < 2:
+                        continue
+                    keep = real[b].copy()
+                    keep[start[b]] = False
+                    first[i].append(norms[b, start[b]:start[b] + 1])
+                    rest[i].append(norms[b, keep])
+        if not first[0]:
+            raise ValueError("no text has two or more tokens")
+        return np.array([np.median(np.concatenate(f)) / np.median(np.concatenate(r))
+                         for f, r in zip(first, rest)], dtype=np.float64)
 
     def token_activations(self, texts, layer: int = -1,
                           special_tokens: bool = False) -> TokenActivations:

@@ -26,7 +26,13 @@ from .hubness_reduction import (
                       hubness_reduction_table,
                       reduce_hubness,
 )
-from .inference import holm, percentile_interval, similarity_bootstrap, spearman_permutation_test
+from .inference import (
+                      bootstrap_p_value,
+                      holm,
+                      percentile_interval,
+                      similarity_bootstrap,
+                      spearman_permutation_test,
+)
 from .intrinsic_dim import (
                       id_by_scale,
                       local_intrinsic_dimension,
@@ -45,6 +51,12 @@ from .isotropy import (
 )
 from .report import dimensionwise_report, geometry_report, layerwise_report
 from .resampling import bootstrap_ci, subsampling_ci
+from .subspaces import (
+                      SUBSPACES,
+                      chance_corrected_clustering,
+                      subspace_projection,
+                      subspace_scores,
+)
 from .tasks import (
                       TASKS,
                       McNemarResult,
@@ -58,15 +70,16 @@ from .tasks import (
 )
 
 __all__ = [
-    "TASKS", "Centering", "FNorm", "LocalScaling", "McNemarResult", "MutualProximity", "Whitening",
-    "antihub_occurrence", "antihubs", "average_cosine", "bootstrap_ci", "clustering_scores",
-    "dimensionwise_report", "effective_rank", "geometry_report", "hub_occurrence",
-    "holm", "hubness_reduction_table", "hubness_skewness", "hubness_summary", "hubs", "id_by_scale",
+    "SUBSPACES", "TASKS", "Centering", "FNorm", "LocalScaling", "McNemarResult", "MutualProximity",
+    "Whitening", "antihub_occurrence", "antihubs", "average_cosine", "bootstrap_ci",
+    "bootstrap_p_value", "chance_corrected_clustering", "clustering_scores",
+    "dimensionwise_report", "effective_rank", "geometry_report", "holm", "hub_occurrence",
+    "hubness_reduction_table", "hubness_skewness", "hubness_summary", "hubs", "id_by_scale",
     "isoscore", "k_occurrence", "knn_classification_error", "knn_predictions",
     "layer_dimension_grid", "layerwise_report", "local_intrinsic_dimension", "mcnemar_test", "mle",
     "partition_isotropy", "pca_dimension", "pca_variances", "percentile_interval",
-    "reduce_hubness", "retrieval_scores",
-    "robin_hood", "rogue_dimensions", "similarity_bootstrap", "similarity_correlation",
-    "spearman_permutation_test", "subsampling_ci", "task_scores",
-    "top_pc_variance_share", "truncation_scores", "twonn",
+    "reduce_hubness", "retrieval_scores", "robin_hood", "rogue_dimensions", "similarity_bootstrap",
+    "similarity_correlation", "spearman_permutation_test", "subsampling_ci",
+    "subspace_projection", "subspace_scores",
+    "task_scores", "top_pc_variance_share", "truncation_scores", "twonn",
 ]

@@ -9,7 +9,8 @@ import numpy as np
 from .._validation import check_embeddings, check_number, check_replicates, unit_rows
 from .tasks import _gold
 
-__all__ = ["holm", "percentile_interval", "similarity_bootstrap", "spearman_permutation_test"]
+__all__ = ["bootstrap_p_value", "holm", "percentile_interval", "similarity_bootstrap",
+           "spearman_permutation_test"]
 
 
 def holm(p_values) -> np.ndarray:
@@ -163,5 +164,35 @@ def percentile_interval(replicates, confidence: float = 0.95) -> tuple[np.ndarra
     """
     check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
     alpha = (1 - confidence) / 2
-    low, high = np.quantile(np.asarray(replicates, np.float64), [alpha, 1 - alpha], axis=0)
+    low, high = np.nanquantile(np.asarray(replicates, np.float64), [alpha, 1 - alpha],
+                              axis=0)
     return low, high
+
+
+def bootstrap_p_value(differences) -> float:
+    """Two-sided bootstrap p-value of H0: the difference is 0, from its replicates.
+
+    Twice the smaller share of replicates on either side of 0 (the percentile-interval test:
+    p < α exactly when the (1 − α) percentile interval excludes 0), with the replicate count
+    added to numerator and denominator so that p is never 0.
+
+    Parameters
+    ----------
+    differences : array of shape (n_resamples,)
+        Bootstrap replicates of a paired difference (e.g. columns of
+        :func:`similarity_bootstrap` replicates subtracted).
+
+    Returns
+    -------
+    float in (0, 1]
+
+    References
+    ----------
+    Efron & Tibshirani (1993), "An Introduction to the Bootstrap", ch. 16.
+    """
+    d = np.asarray(differences, np.float64)
+    d = d[np.isfinite(d)]
+    if not len(d):
+        raise ValueError("differences has no finite replicate")
+    below, above = (d <= 0).sum(), (d >= 0).sum()
+    return float(min(1.0, 2 * (min(below, above) + 1) / (len(d) + 1)))
