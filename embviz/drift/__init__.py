@@ -1,6 +1,6 @@
 """Drift and model comparison: calibrated two-sample tests between corpora, periods and model
-versions; comparisons of two models on the same texts; translation between two models' spaces without
-paired texts; point-level explanations.
+versions; comparisons of two models on the same texts; translation between two models' spaces
+without paired texts; point-level explanations.
 
 Importing this package is light (numpy, pandas, scipy): torch loads when a kernel test runs,
 scikit-learn when the classifier test runs.

@@ -9,7 +9,7 @@ read, not measurements to build on. Importing this package is light: torch and t
 load when an experiment runs.
 """
 
-from .finetune import finetune_local_id
+from .finetune import change_correlation, finetune_local_id
 from .free_embedding import (
     PAPER_CUBIC,
     CriticalN,
@@ -31,6 +31,7 @@ from .limit_dataset import (
 )
 
 __all__ = ["PAPER_CUBIC", "CriticalN", "FreeEmbeddingFit", "LimitDataset", "bm25_scores",
+           "change_correlation",
            "critical_n", "critical_n_curve", "cyclic_polytope_embedding", "finetune_local_id",
            "free_embedding_fit", "limit_dataset", "paper_critical_n", "polynomial_fit",
            "recall_at_k", "recall_table", "retrieval_recall"]
