@@ -78,3 +78,11 @@ def test_change_correlation_known_answers():
     rng = np.random.default_rng(1)
     assert change_correlation(rng.normal(size=200), rng.normal(size=200),
                               n_permutations=999)["p_value"] > 0.01
+
+
+def test_holm_adjust_known_answer():
+    from embviz.experiments import holm_adjust
+
+    np.testing.assert_allclose(holm_adjust([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])
+    np.testing.assert_allclose(holm_adjust([0.5, 0.4]), [0.8, 0.8])
+    assert holm_adjust([0.9, 0.8, 0.7]).max() == 1.0

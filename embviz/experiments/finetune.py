@@ -18,7 +18,7 @@ from ..embed.models import DEFAULT_MODEL, resolve_model
 from ..embed.pooling import POOLINGS, pool
 from ..metrics import local_intrinsic_dimension
 
-__all__ = ["change_correlation", "finetune_local_id"]
+__all__ = ["change_correlation", "finetune_local_id", "holm_adjust"]
 
 
 def _split(frame: pd.DataFrame, name: str) -> tuple[list[str], np.ndarray]:
@@ -323,3 +323,28 @@ def change_correlation(a, b, lag: int = 0, groups=None, n_permutations: int = 99
     p_value = float((1 + np.sum(np.abs(r_star) >= abs(r) - 1e-12)) / (1 + n_permutations))
     return {"r": r, "p_value": p_value, "n_pairs": int(len(da)), "lag": lag,
             "n_permutations": n_permutations}
+
+
+def holm_adjust(p_values) -> np.ndarray:
+    """Holm (1979) step-down adjusted p-values (family-wise error rate).
+
+    Parameters
+    ----------
+    p_values : array-like of shape (m,)
+
+    Returns
+    -------
+    ndarray of shape (m,)
+        In the input order: the i-th smallest p-value becomes
+        min(1, max_{j <= i} (m − j + 1) p_(j)).
+
+    References
+    ----------
+    Holm (1979), "A simple sequentially rejective multiple test procedure", Scand. J. Stat. 6.
+    """
+    p = np.asarray(p_values, float)
+    order = np.argsort(p, kind="stable")
+    adjusted = np.maximum.accumulate((len(p) - np.arange(len(p))) * p[order])
+    out = np.empty_like(p)
+    out[order] = np.minimum(adjusted, 1.0)
+    return out
