@@ -38,3 +38,25 @@ def test_few_shot_classify_runs_smollm2_on_an_easy_task():
     assert len(out) == 6 and set(out["method"]) == {"depth", "random", "nearest"}
     assert out["prediction"].isin(["animal", "food"]).all()
     assert out["correct"].mean() >= 0.5  # an easy task even for a 135M model
+
+
+def test_compare_selections_known_answer():
+    import pandas as pd
+    from scipy import stats
+
+    from embviz.experiments import compare_selections
+
+    n = 20
+    correct = {"depth": [True] * n, "random": [True, False] * (n // 2),
+               "nearest": [True] * (n - 1) + [False]}
+    results = pd.DataFrame([{"method": m, "query": q, "correct": c}
+                            for m, cs in correct.items() for q, c in enumerate(cs)])
+    accuracy, pairs = compare_selections(results, n_resamples=500)
+    assert accuracy.set_index("method")["accuracy"].to_dict() == {
+        "depth": 1.0, "random": 0.5, "nearest": 0.95}
+    assert (accuracy["ci_low"] <= accuracy["accuracy"]).all()
+    row = pairs.set_index(["a", "b"]).loc[("depth", "random")]
+    assert row["difference"] == 0.5 and (row["only_a"], row["only_b"]) == (10, 0)
+    assert row["p_value"] == pytest.approx(stats.binomtest(0, 10, 0.5).pvalue)
+    assert row["ci_low"] > 0 and row["ci_high"] <= 0.75
+    assert (pairs["p_holm"] >= pairs["p_value"]).all()

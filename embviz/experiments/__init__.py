@@ -22,7 +22,7 @@ from .free_embedding import (
     paper_critical_n,
     polynomial_fit,
 )
-from .icl import SELECTIONS, few_shot_classify, select_examples
+from .icl import SELECTIONS, compare_selections, few_shot_classify, select_examples
 from .limit_dataset import (
     LimitDataset,
     bm25_scores,
@@ -33,7 +33,8 @@ from .limit_dataset import (
 )
 
 __all__ = ["PAPER_CUBIC", "SELECTIONS", "CriticalN", "FreeEmbeddingFit", "LimitDataset",
-           "bm25_scores", "change_correlation", "critical_n", "critical_n_curve",
-           "cyclic_polytope_embedding", "few_shot_classify", "finetune_local_id",
-           "free_embedding_fit", "holm_adjust", "limit_dataset", "paper_critical_n",
-           "polynomial_fit", "recall_at_k", "recall_table", "retrieval_recall", "select_examples"]
+           "bm25_scores", "change_correlation", "compare_selections", "critical_n",
+           "critical_n_curve", "cyclic_polytope_embedding", "few_shot_classify",
+           "finetune_local_id", "free_embedding_fit", "holm_adjust", "limit_dataset",
+           "paper_critical_n", "polynomial_fit", "recall_at_k", "recall_table",
+           "retrieval_recall", "select_examples"]

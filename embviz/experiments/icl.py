@@ -14,7 +14,7 @@ import pandas as pd
 
 from .._validation import check_choice, check_positive_int, check_texts
 
-__all__ = ["SELECTIONS", "few_shot_classify", "select_examples"]
+__all__ = ["SELECTIONS", "compare_selections", "few_shot_classify", "select_examples"]
 
 #: Ways to pick the in-context examples.
 SELECTIONS = ("depth", "random", "nearest")
@@ -207,3 +207,60 @@ def few_shot_classify(pool: pd.DataFrame, pool_vectors, queries: pd.DataFrame, q
     out["prediction"] = [labels_by_word[p] for p in predictions]
     out["correct"] = out["label"] == out["prediction"]
     return out
+
+
+def compare_selections(results: pd.DataFrame, confidence: float = 0.95, n_resamples: int = 2000,
+                       random_state: int | None = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Accuracy per selection method and paired comparisons between methods.
+
+    Parameters
+    ----------
+    results : DataFrame
+        The output of :func:`few_shot_classify` (``method``, ``query``, ``correct``), every
+        method on the same queries.
+    confidence : float, default 0.95
+    n_resamples : int, default 2000
+        Paired bootstrap resamples of the queries for the intervals of the differences.
+    random_state : int or None, default 0
+
+    Returns
+    -------
+    accuracy : DataFrame
+        ``method``, ``n``, ``accuracy``, ``ci_low``, ``ci_high`` (Wilson score interval).
+    pairs : DataFrame
+        One row per pair (a, b): ``a``, ``b``, ``difference`` (accuracy of a − of b),
+        ``ci_low``, ``ci_high`` (percentile interval of the paired bootstrap over queries),
+        ``only_a``, ``only_b`` (queries only a / only b gets right), ``p_value`` (exact
+        McNemar), ``p_holm`` (Holm over the pairs).
+    """
+    from itertools import combinations
+
+    from ..metrics.resampling import wilson_interval
+    from ..metrics.tasks import mcnemar_test
+    from .finetune import holm_adjust
+
+    wide = results.pivot(index="query", columns="method", values="correct")
+    methods = [m for m in SELECTIONS if m in wide.columns] + [
+        m for m in wide.columns if m not in SELECTIONS]
+    if wide.isna().any().any():
+        raise ValueError("every method must be run on the same queries")
+    n = len(wide)
+    successes = wide[methods].sum().to_numpy()
+    low, high = wilson_interval(successes, np.full(len(methods), n), confidence)
+    accuracy = pd.DataFrame({"method": methods, "n": n, "accuracy": successes / n,
+                             "ci_low": low, "ci_high": high})
+    rng = np.random.default_rng(random_state)
+    boot = rng.integers(0, n, size=(check_positive_int(n_resamples, "n_resamples"), n))
+    rows = []
+    for a, b in combinations(methods, 2):
+        x, y = wide[a].to_numpy(bool), wide[b].to_numpy(bool)
+        diff = x.astype(float) - y
+        draws = diff[boot].mean(1)
+        test = mcnemar_test(x, y)
+        rows.append({"a": a, "b": b, "difference": diff.mean(),
+                     "ci_low": np.quantile(draws, (1 - confidence) / 2),
+                     "ci_high": np.quantile(draws, (1 + confidence) / 2),
+                     "only_a": test.only_a, "only_b": test.only_b, "p_value": test.p_value})
+    pairs = pd.DataFrame(rows)
+    pairs["p_holm"] = holm_adjust(pairs["p_value"]) if len(pairs) else []
+    return accuracy, pairs
