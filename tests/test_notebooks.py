@@ -32,7 +32,7 @@ SMALL = {
                         "BIBLE_STEPS": 300},
     "07_drift": {"N_VERSES": 1000, "N_PERMUTATIONS": 200, "POWER_SIZES": [10, 40],
                  "POWER_SHARES": [0.0, 0.5, 1.0], "N_RESAMPLES": 6, "PERIODS": 5,
-                 "PER_PERIOD": 60},
+                 "PER_PERIOD": 60, "ICL_QUERIES": 10, "ICL_POOL": 20, "K_SHOT": 1},
     "08_model_comparison": {"N": 300, "K": 10, "N_ANCHORS": 100, "MAP": "pca"},
     "09_layerwise_geometry": {"N": 300, "LOCAL_K": 32,
                               "LAYERS": {"minilm": [0, 3, 6], "smollm2-135m": [0, 15, 30]},
