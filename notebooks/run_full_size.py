@@ -50,7 +50,7 @@ FULL: dict[str, dict] = {
     "07_drift": {"N_VERSES": 5000, "N_PERMUTATIONS": 1000,
                  "POWER_SIZES": [10, 25, 50, 100, 200],
                  "POWER_SHARES": [0.0, 0.1, 0.25, 0.5, 0.75, 1.0], "N_RESAMPLES": 100,
-                 "PERIODS": 6, "PER_PERIOD": 100, "ICL_QUERIES": 150, "ICL_POOL": 100},
+                 "PERIODS": 6, "PER_PERIOD": 100, "ICL_QUERIES": 100, "ICL_POOL": 60},
     "08_model_comparison": {"N": 5000, "MAP": "umap"},
     "09_layerwise_geometry": {"N": 3000, "LOCAL_K": 128},
     "10_unsupervised_alignment": {"N_FIT": 2000, "N_TEST": 1000, "DIMS": [16, 32, 64],
