@@ -434,6 +434,23 @@ def test_figures_build(rng):
         power_curve_figure(power.drop(columns="power"))
 
 
+def test_drift_over_time_figure_flags_windows_by_bh_q_value_not_raw_p():
+    """Raw p = 0.02, 0.04 are below 0.05, but over three windows BH gives q = 0.06, 0.06, 0.5:
+    no window may be drawn as significant."""
+    from embviz.viz import drift_over_time_figure
+
+    df = pd.DataFrame({"window": [0, 1, 2, 3], "effect_size": [np.nan, .1, .08, .01],
+                       "ci_low": [np.nan, 0, 0, 0], "ci_high": [np.nan, .2, .2, .1],
+                       "p_value": [np.nan, 0.02, 0.04, 0.5], "method": "mmd"})
+    for table in (df, df.assign(q_value=[np.nan, 0.06, 0.06, 0.5])):  # computed or given
+        fig = drift_over_time_figure(table, alpha=0.05)
+        assert list(fig.data[0].marker.symbol) == ["circle-open"] * 4
+        np.testing.assert_allclose(fig.data[1].y[1:], -np.log10([0.06, 0.06, 0.5]))
+    fig = drift_over_time_figure(df, alpha=0.1)  # at 0.1 the first two windows pass
+    assert list(fig.data[0].marker.symbol) == ["circle-open", "circle", "circle",
+                                               "circle-open"]
+
+
 # ----------------------------------------------------------------------------- bad input
 def test_bad_input_errors(rng):
     A = rng.normal(size=(20, 4))

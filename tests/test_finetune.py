@@ -40,3 +40,41 @@ def test_finetune_rejects_bad_input(splits):
         finetune_local_id(train, val, steps=0)
     with pytest.raises(ValueError, match="pooling"):
         finetune_local_id(train, val, pooling="sum")
+
+
+def test_finetune_tracks_probes_and_token_level_local_id(splits):
+    train, val = splits
+    ood = load_dataset("fortunes", n=40, random_state=0)["text"].tolist()
+    table = finetune_local_id(train, val, steps=2, eval_every=2, batch_size=8, local_k=10,
+                              probes={"train": train, "ood": ood}, token_level=True,
+                              max_tokens=300, random_state=0, progress=False)
+    for suffix in ("", "_train", "_ood"):
+        assert (table[f"local_id_mean{suffix}"] > 1).all()
+        assert (table[f"token_local_id_mean{suffix}"] > 1).all()
+    assert table["train_accuracy"].between(0, 1).all()
+    assert "ood_accuracy" not in table  # no labels
+    with pytest.raises(ValueError, match="probe names"):
+        finetune_local_id(train, val, probes={"val": ood})
+
+
+def test_change_correlation_known_answers():
+    from embviz.experiments import change_correlation
+
+    a = np.array([0.0, 1, 3, 2, 5, 4, 4.5])
+    b = 2 * a + 1  # changes proportional: r = 1
+    out = change_correlation(a, b, n_permutations=999, random_state=0)
+    assert out["r"] == pytest.approx(1.0) and out["n_pairs"] == 6
+    # exact permutation distribution of 6 distinct changes: |r*| = 1 for 2 of 720 orders
+    assert out["p_value"] < 0.02
+    # lag 1 pairs Δa_t with Δb_{t+1}, checked against numpy directly
+    c = np.array([3.0, 1, 4, 1, 5, 9, 2])
+    lagged = change_correlation(a, c, lag=1, n_permutations=99)["r"]
+    assert lagged == pytest.approx(np.corrcoef(np.diff(a)[:-1], np.diff(c)[1:])[0, 1])
+    # groups: changes never straddle two groups
+    g = change_correlation(np.r_[a, a + 100], np.r_[b, b - 50], groups=[0] * 7 + [1] * 7,
+                           n_permutations=99)
+    assert g["n_pairs"] == 12 and g["r"] == pytest.approx(1.0)
+    # independent noise: p-value roughly uniform, not tiny
+    rng = np.random.default_rng(1)
+    assert change_correlation(rng.normal(size=200), rng.normal(size=200),
+                              n_permutations=999)["p_value"] > 0.01

@@ -17,21 +17,28 @@ def _require(df, columns: set[str], name: str) -> None:
 
 
 def drift_over_time_figure(df: pd.DataFrame, alpha: float = 0.05, title: str = ""):
-    """Effect size (with its interval) and p-value per time window.
+    """Effect size (with its interval) and multiplicity-corrected p-value per time window.
 
     Parameters
     ----------
     df : pandas.DataFrame
         The output of :func:`embviz.drift.drift_over_time` (``window``, ``effect_size``,
-        ``ci_low``, ``ci_high``, ``p_value``, ``method``).
+        ``ci_low``, ``ci_high``, ``p_value``, ``method``; and ``q_value``, the
+        Benjamini–Hochberg adjusted p-value over the windows).
     alpha : float, default 0.05
-        Significance level drawn on the p-value panel; significant windows are filled.
+        Level drawn on the lower panel; windows with ``q_value < alpha`` are filled. Without a
+        ``q_value`` column the q-values are computed here (BH over the tested windows): a
+        window is never flagged by its own uncorrected p-value when many are tested.
     title : str
 
     Returns
     -------
     plotly.graph_objects.Figure
-        Two rows sharing the time axis: effect size ± interval, and −log10 p-value.
+        Two rows sharing the time axis: effect size ± interval, and −log10 q (BH).
+
+    References
+    ----------
+    Benjamini & Hochberg (1995), "Controlling the false discovery rate", JRSS B 57.
     """
     import numpy as np
     import plotly.graph_objects as go
@@ -39,7 +46,14 @@ def drift_over_time_figure(df: pd.DataFrame, alpha: float = 0.05, title: str = "
 
     _require(df, {"window", "effect_size", "ci_low", "ci_high", "p_value"}, "df")
     method = df["method"].iloc[0] if "method" in df and len(df) else "test"
-    significant = (df["p_value"] < alpha).to_numpy()
+    from scipy import stats
+
+    q = df["q_value"].to_numpy(float) if "q_value" in df else np.full(len(df), np.nan)
+    if "q_value" not in df:
+        tested = df["p_value"].notna().to_numpy()
+        if tested.any():
+            q[tested] = stats.false_discovery_control(df.loc[tested, "p_value"], method="bh")
+    significant = q < alpha  # NaN (reference window) is never significant
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
                         row_heights=[0.6, 0.4])
     fig.add_trace(go.Scatter(
@@ -49,12 +63,12 @@ def drift_over_time_figure(df: pd.DataFrame, alpha: float = 0.05, title: str = "
                  "arrayminus": df["effect_size"] - df["ci_low"]},
         marker={"symbol": np.where(significant, "circle", "circle-open"), "size": 8}),
         row=1, col=1)
-    fig.add_trace(go.Bar(x=df["window"], y=-np.log10(df["p_value"]), name="−log10 p"),
+    fig.add_trace(go.Bar(x=df["window"], y=-np.log10(q), name="−log10 q (BH)"),
                   row=2, col=1)
     fig.add_hline(y=-np.log10(alpha), line_dash="dash", row=2, col=1,
                   annotation_text=f"α = {alpha}")
     fig.update_yaxes(title_text="effect size", row=1, col=1)
-    fig.update_yaxes(title_text="−log10 p", row=2, col=1)
+    fig.update_yaxes(title_text="−log10 q (BH)", row=2, col=1)
     fig.update_xaxes(title_text="window (start)", row=2, col=1)
     if not pd.api.types.is_datetime64_any_dtype(df["window"]):  # 1769, 2020: two periods,
         fig.update_xaxes(type="category")                       # not a 250-year axis
