@@ -26,7 +26,7 @@ def _unit(X) -> np.ndarray:
 
 
 def select_examples(vectors, labels, k: int, method: str = "depth", query=None,
-                    random_state=None) -> np.ndarray:
+                    random_state=0) -> np.ndarray:
     """Indices of ``k`` in-context examples per class, in prompt order.
 
     Parameters
@@ -45,7 +45,7 @@ def select_examples(vectors, labels, k: int, method: str = "depth", query=None,
         cosine similarity to ``query`` (per-class KATE, Liu et al. 2022).
     query : array of shape (d,), optional
         Needed for ``"nearest"``.
-    random_state : int, numpy Generator or None
+    random_state : int, numpy Generator or None, default 0
         For ``"random"``.
 
     Returns
