@@ -34,7 +34,8 @@ def test_few_shot_classify_runs_smollm2_on_an_easy_task():
                             "label": ["animal", "food"]})
     rng = np.random.default_rng(0)
     out = few_shot_classify(pool, rng.normal(size=(6, 8)), queries, rng.normal(size=(2, 8)),
-                            {"animal": "animal", "food": "food"}, k=2, progress=False)
+                            {"animal": "animal", "food": "food"}, k=2, device="cpu",
+                            progress=False)
     assert len(out) == 6 and set(out["method"]) == {"depth", "random", "nearest"}
     assert out["prediction"].isin(["animal", "food"]).all()
     assert out["correct"].mean() >= 0.5  # an easy task even for a 135M model

@@ -102,7 +102,7 @@ def few_shot_classify(pool: pd.DataFrame, pool_vectors, queries: pd.DataFrame, q
                       label_words: dict, k: int = 2, methods=SELECTIONS,
                       model: str = "smollm2-135m", instruction: str | None = None,
                       max_length: int = 1024, batch_size: int = 8, random_state: int = 0,
-                      progress: bool = True) -> pd.DataFrame:
+                      device: str = "auto", progress: bool = True) -> pd.DataFrame:
     """Few-shot classification by a causal LM with examples chosen by each method.
 
     Each query's prompt is an instruction, ``k`` examples per class (``Text: ...`` /
@@ -134,6 +134,8 @@ def few_shot_classify(pool: pd.DataFrame, pool_vectors, queries: pd.DataFrame, q
     batch_size : int, default 8
     random_state : int, default 0
         Seeds the random selection (a fresh draw per query).
+    device : {"auto", "cpu", "cuda", "mps"}, default "auto"
+        Where the LM runs (``"auto"``: CUDA, then MPS, then CPU); float32 everywhere.
     progress : bool, default True
 
     Returns
@@ -152,6 +154,7 @@ def few_shot_classify(pool: pd.DataFrame, pool_vectors, queries: pd.DataFrame, q
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from .._progress import progress_bar
+    from ..embed.device import resolve_device
     from ..embed.models import resolve_model
 
     for frame, name in ((pool, "pool"), (queries, "queries")):
@@ -176,7 +179,8 @@ def few_shot_classify(pool: pd.DataFrame, pool_vectors, queries: pd.DataFrame, q
     first = [tokenizer(" " + w, add_special_tokens=False)["input_ids"][0] for w in words]
     if len(set(first)) != len(first):
         raise ValueError(f"the label words' first tokens are not distinct: {words}")
-    lm = AutoModelForCausalLM.from_pretrained(info.path, dtype=torch.float32).eval()
+    where = resolve_device(device)
+    lm = AutoModelForCausalLM.from_pretrained(info.path, dtype=torch.float32).to(where).eval()
     rng = np.random.default_rng(random_state)
     fixed = {m: candidates[select_examples(pool_vectors[candidates], pool_labels[candidates], k,
                                            m)]
@@ -198,8 +202,9 @@ def few_shot_classify(pool: pd.DataFrame, pool_vectors, queries: pd.DataFrame, q
         for start in progress_bar(range(0, len(jobs), batch_size), desc="few-shot",
                                   disable=not progress):
             batch = tokenizer([j[2] for j in jobs[start:start + batch_size]], padding=True,
-                              truncation=True, max_length=max_length, return_tensors="pt")
-            logits = lm(**batch).logits[:, -1, first]  # left padding: last position is real
+                              truncation=True, max_length=max_length,
+                              return_tensors="pt").to(where)
+            logits = lm(**batch).logits[:, -1, first].cpu()  # left padding: last is real
             predictions += logits.argmax(1).tolist()
     labels_by_word = list(label_words)
     out = pd.DataFrame({"method": [j[0] for j in jobs], "query": [j[1] for j in jobs]})
