@@ -292,19 +292,35 @@ def plot_geometry(page) -> dict | None:
     return page.evaluate(_PLOT_GEOMETRY)
 
 
+def _same_geometry(a: dict | None, b: dict | None) -> bool:
+    """Two geometries the same to a tenth of a pixel and a millionth of each data range (a
+    range recomputed from the same data may differ in its last bits)."""
+    if a is None or b is None or a.keys() != b.keys():
+        return False
+    if not all(isinstance(v, (int, float)) for v in [*a.values(), *b.values()]):
+        return a == b
+    span = {"x": abs(a["x_end"] - a["x_start"]) or 1.0, "y": abs(a["y_end"] - a["y_start"]) or 1.0}
+    return all(abs(a[key] - b[key]) <= (1e-6 * span[key[0]] if key[:2] in ("x_", "y_") else 0.1)
+               for key in a)
+
+
 def stable_plot_geometry(page, timeout_s: float = 120) -> dict:
     """The plot geometry once it is there and has not moved for half a second."""
-    previous = None
+    seen = [None]
 
     def settled():
-        nonlocal previous
         current = plot_geometry(page)
-        still = current is not None and current == previous
-        previous = current
+        still = _same_geometry(current, seen[-1])
+        seen.append(current)
         return current if still else None
 
-    return wait_until(page, settled, timeout_s, "the box-selectable Bokeh plot to settle",
-                      poll_ms=500)
+    def state() -> str:
+        plots = page.evaluate("() => window.Bokeh && Bokeh.index ? "
+                              "[...Bokeh.index.query(v => v.frame_view != null)].length : null")
+        return (f"the box-selectable Bokeh plot to settle (Bokeh plots with a frame: {plots}; "
+                f"its last geometries: {seen[-2:]})")
+
+    return wait_until(page, settled, timeout_s, state, poll_ms=500)
 
 
 def watch_selections(page) -> None:

@@ -53,15 +53,42 @@ def plot_traces(page) -> list[list[str]]:
             for p in page.locator(".js-plotly-plot").all()]
 
 
-def wait_until(page, condition, timeout_ms: float, what: str) -> None:
+def wait_until(page, condition, timeout_ms: float, what) -> None:
+    """Poll ``condition()``; on timeout fail with ``what`` (a string, or a callable giving one
+    then: the page's state at the timeout) and a screenshot."""
     deadline = time.monotonic() + timeout_ms / 1000
     while time.monotonic() < deadline:
         if condition():
             return
         page.wait_for_timeout(250)
     shot(page, "timeout")
+    what = what() if callable(what) else what
     raise AssertionError(f"timed out after {timeout_ms / 1000:.0f} s waiting for {what} "
                          f"(results/screenshots/timeout.png)")
+
+
+def tables_seen(page) -> str:
+    """What the page's tables show, for a failure message: per Tabulator, its classes, size,
+    rows in the DOM and visible, and its first row's text."""
+    seen = page.evaluate("""() => {
+      const found = [];
+      const walk = root => root.querySelectorAll('*').forEach(el => {
+        if (el.classList && el.classList.contains('tabulator')) {
+          const box = el.getBoundingClientRect();
+          const rows = [...el.querySelectorAll('.tabulator-row')];
+          const shown = rows.filter(r => r.getBoundingClientRect().height > 0);
+          const host = el.getRootNode().host;
+          found.push({classes: host ? host.className : '', width: box.width,
+                      height: box.height, rows: rows.length, visible_rows: shown.length,
+                      first: shown.length ? shown[0].innerText.slice(0, 80) : ''});
+        }
+        if (el.shadowRoot) walk(el.shadowRoot);
+      });
+      walk(document);
+      return found;
+    }""")
+    status = page.get_by_text(re.compile(r"done in|…")).all_inner_texts()
+    return f"rows in the SAE feature browser; tables on the page: {seen}; status: {status}"
 
 
 def wait_for_map(page, timeout=MAP_TIMEOUT_MS):
@@ -179,10 +206,10 @@ def test_concepts_view_train_browse_diff(page):
     open_tab(page, "Concepts")
     page.get_by_role("button", name="Train or load SAE").click()
     page.get_by_text("features active on this corpus").wait_for(timeout=900_000)
-    # the Map view's Regions table has rows too, in a hidden tab: only visible ones count
-    feature = page.locator(".tabulator-row .tabulator-cell[tabulator-field=label]:visible")
-    feature.first.wait_for(timeout=30_000)
-    feature.first.click()
+    # the feature browser's rows (other views' tables have rows too, some in hidden tabs)
+    rows = page.locator(".sae-features .tabulator-row:visible")
+    wait_until(page, lambda: rows.count() > 0, 60_000, lambda: tables_seen(page))
+    rows.first.locator("[tabulator-field=label]").click()
     page.get_by_text("Top texts").wait_for(timeout=60_000)
     page.get_by_role("button", name="Diff the two groups").click()
     wait_for_status(page, "Dataset diff: done", 300_000)

@@ -59,7 +59,7 @@ class ConceptsView(Viewer):
         self.browser = pn.widgets.Tabulator(pd.DataFrame(), disabled=True, show_index=False,
                                             height=330, sizing_mode="stretch_width",
                                             pagination="local", page_size=10,
-                                            selectable=1)
+                                            selectable=1, css_classes=["sae-features"])
         self.browser.on_click(self._on_row_click)
         self.detail = pn.Column(sizing_mode="stretch_width")
         self.diff_out = pn.Column(sizing_mode="stretch_width")

@@ -17,6 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._validation import check_embeddings, check_positive_int
+from ..metrics.inference import percentile_interval
 from .analysis import benjamini_hochberg, two_proportion_test
 
 __all__ = ["alignment_null", "dense_vs_concept_clustering", "pca_codes",
@@ -25,8 +26,7 @@ __all__ = ["alignment_null", "dense_vs_concept_clustering", "pca_codes",
 
 
 def _percentile(values: np.ndarray, confidence: float) -> tuple[float, float]:
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(values, [alpha, 1 - alpha])
+    low, high = percentile_interval(values, confidence)
     return float(low), float(high)
 
 
