@@ -132,3 +132,29 @@ def test_server_file_messages_name_the_file_not_the_folder(tmp_path, monkeypatch
     assert "'notext.csv'" in str(info.value), info.value
     for text in (shown, str(info.value)):
         assert str(folder) not in text and "secret-server-folder" not in text, text
+
+
+def test_pooling_menu_offers_every_pooling_and_embeds_with_it(tmp_path, monkeypatch):
+    """The Data view's pooling menu names each of the package's poolings in words, and the
+    choice reaches the encoder: "mean without the first token" gives other vectors than mean."""
+    import numpy as np
+    import pandas as pd
+
+    from embviz.app.data_view import DataView, _embed_table
+    from embviz.app.state import AppState
+    from embviz.embed.pooling import POOLINGS
+
+    monkeypatch.setenv("EMBVIZ_CACHE", str(tmp_path))
+    view = DataView(AppState())
+    names = view.param.pooling.names
+    assert set(names.values()) == {"default", *POOLINGS}
+    assert names["mean without the first token"] == "mean_skip_first"
+    view.pooling = "mean_skip_first"
+    model, pooling, layer, prompt = view._embedding_args()
+    assert pooling == "mean_skip_first"
+    table = pd.DataFrame({"text": ["a cat sat on the mat", "stocks fell sharply today",
+                                   "the violin was out of tune"]})
+    skip = _embed_table(table, model, pooling, layer, prompt).data
+    mean = _embed_table(table, model, "mean", layer, prompt).data
+    assert skip.provenance["pooling"] == "mean_skip_first"
+    assert not np.allclose(skip.vectors, mean.vectors)

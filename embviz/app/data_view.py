@@ -9,6 +9,7 @@ import param
 from panel.viewable import Viewer
 
 from ..datasets import list_datasets
+from ..embed.pooling import POOLINGS
 from ..exploration import DEFAULT_N, Exploration
 from .file_drop import LimitedFileDropper
 from .jobs import run_in_thread
@@ -35,6 +36,10 @@ __all__ = ["DataView", "model_names", "shared_exploration"]
 _NONE = "(none)"
 _CHOOSE = "(choose the text column)"
 _MAX_NAME_CHARS = 200  # column, table, collection and split names typed in the page
+
+
+_POOLING_NAMES = {"cls": "first token (CLS)", "last": "last token",
+                  "mean_skip_first": "mean without the first token"}
 
 
 @pn.cache(max_items=6)
@@ -128,7 +133,9 @@ class DataView(Viewer):
     n = param.Integer(default=DEFAULT_N, softbounds=(MIN_N, None),
                       doc="texts sampled (stratified)")
     model = param.Selector(default="minilm", objects=["minilm"])
-    pooling = param.Selector(default="default", objects=["default", "mean", "cls", "last", "max"])
+    pooling = param.Selector(default="default", objects={
+        "the model's default": "default", **{_POOLING_NAMES.get(p, p): p for p in POOLINGS}},
+        doc="how token states become one vector per text")
     layer = param.Integer(default=-1, doc="hidden-state index; -1 = last")
     prompt = param.String(default="", doc="prefix added to every text")
 
