@@ -22,7 +22,7 @@ Notes
 -----
 Each setting should fit in about 15 minutes on a 2-core CPU; where a paper-scale setting would
 not, the value here is the largest one that fits and the notebook's parameters-cell comment says
-so. 02, 03, 04, 05 and 09 are committed at reduced sizes (their full-size runs did not finish on a
+so. 03, 04, 05 and 09 are committed at reduced sizes (their full-size runs did not finish on a
 shared machine; ``notebooks/README.md`` lists the committed sizes and wall times).
 """
 
@@ -43,7 +43,8 @@ FULL: dict[str, dict] = {
     "04_whitening": {"MODELS": {"minilm": ["mean", "cls", "max"],
                                 "mpnet": ["mean", "cls", "max"],
                                 "smollm2-135m": ["mean", "last", "max"]},
-                     "SENTENCE_FIT": {"minilm": ["mean"]},
+                     "SENTENCE_FIT": {"minilm": ["mean"], "mpnet": ["mean"],
+                                      "smollm2-135m": ["mean"]},
                      "N_RESAMPLES": 1000},
     "05_local_id_training": {"N_TRAIN": 2000, "N_VAL": 300, "N_OOD": 300, "SEEDS": [0, 1, 2],
                              "STEPS": 80, "EVAL_EVERY": 10, "LOCAL_K": 128,
@@ -56,7 +57,7 @@ FULL: dict[str, dict] = {
                  "POWER_SHARES": [0.0, 0.1, 0.25, 0.5, 0.75, 1.0], "N_RESAMPLES": 100,
                  "PERIODS": 6, "PER_PERIOD": 100, "ICL_QUERIES": 100, "ICL_POOL": 60},
     "08_model_comparison": {"N": 5000, "MAP": "umap", "N_PERMUTATIONS": 200},
-    "09_layerwise_geometry": {"N": 3000, "LOCAL_K": 128, "N_DRAWS": 5, "N_RESAMPLES": 1000,
+    "09_layerwise_geometry": {"N": 3000, "LOCAL_K": 128, "N_DRAWS": 5, "N_RESAMPLES": 3000,
                               "N_TOKEN_TEXTS": 100},
     "10_unsupervised_alignment": {"N_FIT": 2000, "N_TEST": 1000, "DIMS": [16, 32, 64],
                                   "MAX_ITER": 100, "SIZES": [500, 1000, 1500],
