@@ -196,3 +196,27 @@ def test_pdf_text_is_vector_and_fonts_are_embedded(figures, tmp_path):
         descriptor = (font.get("/FontDescriptor") or
                       font["/DescendantFonts"][0].get_object()["/FontDescriptor"]).get_object()
         assert any(key in descriptor for key in ("/FontFile", "/FontFile2", "/FontFile3"))
+
+
+def test_reference_lines_stay_in_the_paper_figure(tmp_path):
+    """add_hline / add_vline with no width of their own were drawn 0 px wide by the paper
+    template: present on the screen, missing from the file. Read back from the written PNG."""
+    import plotly.express as px
+    from PIL import Image
+
+    from embviz.viz import export_figure
+
+    fig = px.scatter(x=[1, 2, 5, 10, 20], y=[1, 2, 3, 4, 5])
+    fig.update_xaxes(type="log")
+    fig.add_vline(x=3, line_dash="dot")
+    fig.add_hline(y=2.5, line_color="grey")
+    (png,) = export_figure(fig, tmp_path / "lines.png", width="single")
+    pixels = np.asarray(Image.open(png).convert("L"), dtype=float)
+    height, width = pixels.shape
+    band = pixels[int(0.3 * height):int(0.65 * height)]  # inside the frame, above the x axis
+    dark = (band < 160).mean(axis=0)  # per column: the dotted line is dark about half the way
+    dotted = np.flatnonzero((dark > 0.3) & (dark < 0.9))
+    assert dotted.size, "the dotted vertical line is missing"
+    middle = pixels[:, int(0.3 * width):int(0.9 * width)]
+    grey = ((middle > 90) & (middle < 200)).mean(axis=1)  # per row: the grey line runs across
+    assert (grey > 0.9).any(), "the horizontal line is missing"

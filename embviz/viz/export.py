@@ -73,7 +73,23 @@ def paper_style(fig, width: str = "single", height: int | None = None):
         margin[side] = max(margin[side], getattr(fig.layout.margin, side) or 0)
     fig.update_layout(template="simple_white", font=_FONT, width=width, height=height,
                       margin=margin, title_font_size=10, legend=legend)
+    _keep_reference_lines(fig)
     return fig
+
+
+def _keep_reference_lines(fig) -> None:
+    """Give line shapes that set no width or opacity of their own a visible 1-px line.
+
+    ``simple_white`` draws shapes with line width 0 and opacity 0.3 unless they say otherwise
+    (its defaults are for shaded rectangles): the reference lines of ``add_hline`` /
+    ``add_vline`` (a threshold, zero) were on the screen but missing from the paper figure.
+    """
+    for shape in fig.layout.shapes:
+        if shape.type == "line":
+            if shape.line.width is None:
+                shape.line.width = 1
+            if shape.opacity is None:
+                shape.opacity = 1
 
 
 def export_figure(fig, path: str | Path, style: str = "paper", width: str = "single",
