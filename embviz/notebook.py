@@ -25,11 +25,13 @@ _QUIET_WARNINGS = ("IProgress not found", "The kopts argument")
 
 #: Warnings seen since :func:`setup_notebook`, by (category, message with numbers as "#").
 _SEEN: dict[tuple[str, str], list] = {}
+#: Numbers in a warning's text (counts, sizes): warnings that differ only in them are one kind.
+_NUMBER = re.compile(r"\d[\d,.]*")
 
 
 def _show_once(message, category, filename, lineno, file=None, line=None) -> None:
     """Print a warning the first time its kind is seen; count the repeats."""
-    key = (category.__name__, re.sub(r"\d+(?:\.\d+)?", "#", str(message)))
+    key = (category.__name__, _NUMBER.sub("#", str(message)))
     seen = _SEEN.setdefault(key, [0, str(message)])
     seen[0] += 1
     if seen[0] == 1:
@@ -127,7 +129,8 @@ def summarised_messages(logger: str = "embviz"):
 
     Each distinct message template is printed once afterwards with how often it came, e.g.
     ``8 × (embviz.embed.encoder) 18 of 1024 texts were truncated to max_length=256 tokens
-    (first of them)`` instead of eight lines.
+    (first of them)`` instead of eight lines. Warnings that differ only in their numbers
+    (``excluded 656 points`` / ``excluded 730 points``) count as one kind.
 
     Parameters
     ----------
@@ -155,9 +158,10 @@ def summarised_messages(logger: str = "embviz"):
 
 def _print_summary(collected: list) -> None:
     keys = [(r.name, str(r.msg)) if isinstance(r, logging.LogRecord)
-            else (r.category.__name__, str(r.message)) for r in collected]
+            else (r.category.__name__, _NUMBER.sub("#", str(r.message))) for r in collected]
     first = {}
     for key, r in zip(keys, collected):
-        first.setdefault(key, r.getMessage() if isinstance(r, logging.LogRecord) else key[1])
+        first.setdefault(key, r.getMessage() if isinstance(r, logging.LogRecord)
+                         else str(r.message))
     for key, count in Counter(keys).items():
         print(f"{count} × ({key[0]}) {first[key]}" + (" (the first of them)" if count > 1 else ""))

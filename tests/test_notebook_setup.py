@@ -81,7 +81,10 @@ def test_summarised_messages_prints_each_message_once(capsys):
             logging.getLogger("embviz.embed.encoder").warning("%d texts were truncated", n)
         warnings.warn("slow", UserWarning)
         warnings.warn("slow", UserWarning)
+        for n in (656, 1_730):  # the same warning with other counts: one kind
+            warnings.warn(f"excluded {n:,} point(s) with a duplicate", UserWarning)
     out = capsys.readouterr().out.strip().splitlines()
-    assert len(collected) == 4
+    assert len(collected) == 6
     assert out == ["2 × (embviz.embed.encoder) 3 texts were truncated (the first of them)",
-                   "2 × (UserWarning) slow (the first of them)"]
+                   "2 × (UserWarning) slow (the first of them)",
+                   "2 × (UserWarning) excluded 656 point(s) with a duplicate (the first of them)"]
