@@ -22,7 +22,7 @@ Notes
 -----
 Each setting should fit in about 15 minutes on a 2-core CPU; where a paper-scale setting would
 not, the value here is the largest one that fits and the notebook's parameters-cell comment says
-so. 03, 05 and 09 are committed at reduced sizes (their full-size runs did not finish on a
+so. 03 and 05 are committed at reduced sizes (their full-size runs did not finish on a
 shared machine; ``notebooks/README.md`` lists the committed sizes and wall times).
 """
 
