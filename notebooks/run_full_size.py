@@ -22,8 +22,8 @@ Notes
 -----
 Each setting should fit in about 15 minutes on a 2-core CPU; where a paper-scale setting would
 not, the value here is the largest one that fits and the notebook's parameters-cell comment says
-so. 03 and 05 are committed at reduced sizes (their full-size runs did not finish on a
-shared machine; ``notebooks/README.md`` lists the committed sizes and wall times).
+so. Every notebook is committed at these settings; ``notebooks/README.md`` lists the committed
+sizes and wall times.
 """
 
 from __future__ import annotations
@@ -38,8 +38,8 @@ NOTEBOOKS = Path(__file__).resolve().parent
 FULL: dict[str, dict] = {
     "01_quickstart": {"N": 5000, "LOCAL_K": 128},
     "02_hubness_reduction": {"N": 5000, "N_RESAMPLES": 1000, "CV_PROTOCOL": True},
-    "03_redundancy_isotropy_id": {"N": 3000, "N_FIT": 1000, "N_DRAWS": 3, "N_SEEDS": 3,
-                                  "N_RESAMPLES": 2000},
+    "03_redundancy_isotropy_id": {"N": 3000, "N_FIT": 1000, "N_DRAWS": 5, "N_SEEDS": 5,
+                                  "N_RESAMPLES": 2000, "N_HALVES": 100},
     "04_whitening": {"MODELS": {"minilm": ["mean", "cls", "max"],
                                 "mpnet": ["mean", "cls", "max"],
                                 "smollm2-135m": ["mean", "last", "max"]},
@@ -55,7 +55,7 @@ FULL: dict[str, dict] = {
     "07_drift": {"N_VERSES": 5000, "N_PERMUTATIONS": 1000,
                  "POWER_SIZES": [10, 25, 50, 100, 200],
                  "POWER_SHARES": [0.0, 0.1, 0.25, 0.5, 0.75, 1.0], "N_RESAMPLES": 100,
-                 "PERIODS": 6, "PER_PERIOD": 100, "ICL_QUERIES": 100, "ICL_POOL": 60},
+                 "PERIODS": 6, "PER_PERIOD": 100, "ICL_QUERIES": 200, "ICL_POOL": 60},
     "08_model_comparison": {"N": 5000, "MAP": "umap", "N_PERMUTATIONS": 200},
     "09_layerwise_geometry": {"N": 3000, "LOCAL_K": 128, "N_DRAWS": 5, "N_RESAMPLES": 3000,
                               "N_TOKEN_TEXTS": 100},
