@@ -429,7 +429,9 @@ def test_figures_build(rng):
     assert len(fig.data) == 2
     power = pd.DataFrame({"method": ["mmd", "mmd", "depth", "depth"], "n": [50, 100] * 2,
                           "power": [0.3, 0.6, 0.2, 0.4]})
-    assert len(power_curve_figure(power, alpha=0.05).data) == 2
+    fig = power_curve_figure(power, alpha=0.05)
+    assert [trace.name for trace in fig.data] == ["MMD two-sample test", "TTE depth test"]
+    assert list(fig.layout.xaxis.ticktext) == ["50", "100"]  # the sizes, not "2 5" minor ticks
     with pytest.raises(ValueError, match="lacks the columns"):
         power_curve_figure(power.drop(columns="power"))
 

@@ -53,6 +53,29 @@ def test_weighted_vote_matches_sklearn(rng):
         assert np.array_equal(ours, reference.predict(X[test]))
 
 
+def test_uniform_vote_matches_sklearn(rng):
+    X, y = _blobs(rng)
+    fold = heldout_folds(y, 0.25, 5, random_state=0)
+    graph = knn_graph(X, len(X) - 1, metric="euclidean", progress=False)
+    train, test = fold != TEST_FOLD, fold == TEST_FOLD
+    for k in (1, 5, 12):
+        ours = weighted_knn_predict(graph.indices, graph.distances, y, fold, k, "uniform")[test]
+        reference = KNeighborsClassifier(k, weights="uniform").fit(X[train], y[train])
+        assert np.array_equal(ours, reference.predict(X[test]))
+
+
+def test_zero_distances_take_over_distance_weighted_votes():
+    """Mutual proximity rounds close pairs to distance 0: 1/d then ignores every other voter."""
+    indices = np.array([[1, 2, 3, 4, 5]] + [[0, 1, 2, 3, 4]] * 5)
+    distances = np.array([[0.0, 0.0, 0.1, 0.1, 0.1]] * 6)
+    codes = np.array([0, 1, 1, 0, 0, 0])
+    fold = np.array([TEST_FOLD, 0, 1, 2, 3, 4])
+    assert weighted_knn_predict(indices, distances, codes, fold, 5)[0] == 1
+    assert weighted_knn_predict(indices, distances, codes, fold, 5, "uniform")[0] == 0
+    with pytest.raises(ValueError, match="weights"):
+        weighted_knn_predict(indices, distances, codes, fold, 5, "inverse")
+
+
 def test_cv_tuned_correct_picks_the_best_cv_k(rng):
     X, y = _blobs(rng)
     fold = heldout_folds(y, 0.2, 5, random_state=0)
@@ -79,6 +102,14 @@ def test_table_with_the_cv_protocol(rng):
     assert table.loc[0, "knn_error"] == pytest.approx(error)
     with pytest.raises(ValueError):
         hubness_reduction_table(X, y, protocol="bootstrap", progress=False)
+    uniform = hubness_reduction_table(X, y, methods=["none"], metric="euclidean", protocol="cv",
+                                      cv_ks=[1, 5, 10], weights="uniform", progress=False)
+    k = int(uniform.loc[0, "k_chosen"])
+    reference = KNeighborsClassifier(k, weights="uniform").fit(X[train], y[train])
+    error = 1 - (reference.predict(X[test]) == y[test]).mean()
+    assert uniform.loc[0, "knn_error"] == pytest.approx(error)
+    with pytest.raises(ValueError, match="weights"):
+        hubness_reduction_table(X, y, protocol="cv", weights="inverse", progress=False)
 
 
 def test_table_interval_of_relative_error_reduction(rng):

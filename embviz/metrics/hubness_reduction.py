@@ -41,7 +41,7 @@ from .hubness import (  # noqa: F401 (also importable here)
     knn_predictions,
     robin_hood,
 )
-from .knn_protocol import cv_tuned_correct, heldout_folds
+from .knn_protocol import WEIGHTS, cv_tuned_correct, heldout_folds
 from .tasks import mcnemar_test
 
 __all__ = ["Centering", "FNorm", "LocalScaling", "MutualProximity", "NotFittedError",
@@ -543,7 +543,8 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
                             alpha: float = 0.05, random_state: int | None = 0,
                             progress: bool = True, protocol: str = "loo",
                             cv_ks=CV_KS, test_size: float = 0.2,
-                            n_resamples: int = 1000) -> pd.DataFrame:
+                            n_resamples: int = 1000,
+                            weights: str = "distance") -> pd.DataFrame:
     """Hubness and k-NN classification of each reduction method.
 
     Parameters
@@ -571,6 +572,10 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
     test_size : float in (0, 1), default 0.2
     n_resamples : int, default 1000
         Bootstrap resamples of the interval of ``relative_error_reduction``.
+    weights : {"distance", "uniform"}, default "distance"
+        Votes of the ``"cv"`` protocol: 1/d, as the authors, or plain. Mutual-proximity
+        distances of close pairs are tiny and span orders of magnitude, which turns 1/d votes
+        into nearest-neighbour votes (:func:`embviz.metrics.knn_protocol.weighted_knn_predict`).
 
     Returns
     -------
@@ -604,6 +609,7 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
     check_choice(metric, "metric", METRICS)
     alpha = check_number(alpha, "alpha", 0, 1, low_open=True, high_open=True)
     check_choice(protocol, "protocol", ("loo", "cv"))
+    check_choice(weights, "weights", WEIGHTS)
     n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
     methods = list(dict.fromkeys(["none", *([methods] if isinstance(methods, str) else methods)]))
     parsed = [_parse_method(method) for method in methods]
@@ -626,7 +632,7 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
         extra = {}
         if protocol == "cv":
             correct, chosen, _ = cv_tuned_correct(graph.indices, graph.distances, codes, fold,
-                                                  cv_ks)
+                                                  cv_ks, weights)
             extra = {"k_chosen": chosen, "n_test": len(correct)}
         else:
             correct = _predict_codes(graph, codes, k) == codes

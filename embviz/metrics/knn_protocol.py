@@ -1,5 +1,6 @@
 """The k-NN classification protocol of Nielsen & Hansen (2024): a held-out test split, k tuned
-by 5-fold cross-validation on the training split, distance-weighted votes.
+by 5-fold cross-validation on the training split, distance-weighted votes (or, as an option,
+plain ones: see :func:`weighted_knn_predict` on mutual proximity).
 
 Everything works on one k-NN graph over all rows (built once per hubness-reduction method),
 whose candidate lists are filtered per query: a test row may only vote with training rows, a
@@ -18,12 +19,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_number, check_positive_int
+from .._validation import check_choice, check_number, check_positive_int
 
-__all__ = ["TEST_FOLD", "cv_tuned_correct", "heldout_folds", "weighted_knn_predict"]
+__all__ = ["TEST_FOLD", "WEIGHTS", "cv_tuned_correct", "heldout_folds", "weighted_knn_predict"]
 
 #: The fold number of test rows in :func:`heldout_folds`.
 TEST_FOLD = -1
+#: Vote weights of :func:`weighted_knn_predict`, as scikit-learn's ``weights``.
+WEIGHTS = ("distance", "uniform")
 _TINY = 1e-12
 
 
@@ -59,14 +62,21 @@ def heldout_folds(codes, test_size: float = 0.2, n_folds: int = 5,
     return fold
 
 
-def weighted_knn_predict(indices, distances, codes, fold, k: int) -> np.ndarray:
-    """Distance-weighted k-NN vote of every row among the rows it may see.
+def weighted_knn_predict(indices, distances, codes, fold, k: int,
+                         weights: str = "distance") -> np.ndarray:
+    """Distance-weighted (or plain) k-NN vote of every row among the rows it may see.
 
     Row i may use neighbour j iff ``fold[j] != TEST_FOLD`` and ``fold[j] != fold[i]``: test
     rows vote with all training rows, a training row with the other training folds. Of each
     row's candidates (nearest first) the first ``k`` usable ones vote with weight 1/d (as
-    scikit-learn's ``weights="distance"``; d floored at 1e-12). Fewer than k usable
-    candidates: those there are vote; none: class of code 0.
+    scikit-learn's ``weights="distance"``; d floored at 1e-12) or 1 (``"uniform"``). Fewer
+    than k usable candidates: those there are vote; none: class of code 0.
+
+    1/d votes suit distances that keep their scale near 0. Mutual proximity does not: it is a
+    probability complement, tiny for a point's closest neighbours (often below 1e-5, now and
+    then exactly 0) and spread over orders of magnitude, so under 1/d the nearest neighbour
+    alone usually outweighs all the others and the vote becomes a 1-NN vote, whatever k.
+    ``weights="uniform"`` avoids that.
 
     Parameters
     ----------
@@ -75,28 +85,32 @@ def weighted_knn_predict(indices, distances, codes, fold, k: int) -> np.ndarray:
     codes : int array of shape (n,), class codes 0..C−1
     fold : int array of shape (n,), from :func:`heldout_folds`
     k : int
+    weights : {"distance", "uniform"}, default "distance"
 
     Returns
     -------
     ndarray of shape (n,), int64, the predicted codes (ties: the smaller code)
     """
     k = check_positive_int(k, "k")
+    check_choice(weights, "weights", WEIGHTS)
     indices, codes, fold = np.asarray(indices), np.asarray(codes), np.asarray(fold)
     usable = (fold[indices] != TEST_FOLD) & (fold[indices] != fold[:, None])
     use = usable & (np.cumsum(usable, axis=1) <= k)
-    weights = np.where(use, 1 / np.maximum(np.asarray(distances, np.float64), _TINY), 0.0)
+    vote = (1 / np.maximum(np.asarray(distances, np.float64), _TINY) if weights == "distance"
+            else np.ones(indices.shape))
     votes = np.zeros((len(indices), int(codes.max()) + 1))
     rows = np.broadcast_to(np.arange(len(indices))[:, None], indices.shape)
-    np.add.at(votes, (rows[use], codes[indices][use]), weights[use])
+    np.add.at(votes, (rows[use], codes[indices][use]), vote[use])
     return votes.argmax(1)
 
 
-def cv_tuned_correct(indices, distances, codes, fold, ks) -> tuple[np.ndarray, int, np.ndarray]:
+def cv_tuned_correct(indices, distances, codes, fold, ks,
+                     weights: str = "distance") -> tuple[np.ndarray, int, np.ndarray]:
     """Choose k by cross-validated accuracy on the training rows, then classify the test rows.
 
     Parameters
     ----------
-    indices, distances, codes, fold
+    indices, distances, codes, fold, weights
         As in :func:`weighted_knn_predict`.
     ks : sequence of int, the candidate k (the smallest of equally good ones is chosen)
 
@@ -109,8 +123,8 @@ def cv_tuned_correct(indices, distances, codes, fold, ks) -> tuple[np.ndarray, i
     codes, fold = np.asarray(codes), np.asarray(fold)
     train, test = fold != TEST_FOLD, fold == TEST_FOLD
     ks = [check_positive_int(k, "k") for k in ks]
-    cv = np.array([(weighted_knn_predict(indices, distances, codes, fold, k)[train]
+    cv = np.array([(weighted_knn_predict(indices, distances, codes, fold, k, weights)[train]
                     == codes[train]).mean() for k in ks])
     best = ks[int(np.argmax(cv))]
-    predicted = weighted_knn_predict(indices, distances, codes, fold, best)
+    predicted = weighted_knn_predict(indices, distances, codes, fold, best, weights)
     return predicted[test] == codes[test], best, cv

@@ -94,6 +94,8 @@ def power_curve_figure(df: pd.DataFrame, alpha: float | None = None, title: str 
     """
     import plotly.graph_objects as go
 
+    from .._tables import display_name
+
     _require(df, {"method", "n", "power"}, "df")
     fig = go.Figure()
     for method, part in df.sort_values("n").groupby("method", sort=False):
@@ -103,10 +105,15 @@ def power_curve_figure(df: pd.DataFrame, alpha: float | None = None, title: str 
                      "array": part["power_high"] - part["power"],
                      "arrayminus": part["power"] - part["power_low"]}
         fig.add_trace(go.Scatter(x=part["n"], y=part["power"], mode="lines+markers",
-                                 name=str(method), error_y=error))
+                                 name=display_name(str(method)), error_y=error))
     if alpha is not None:
         fig.add_hline(y=alpha, line_dash="dot", annotation_text=f"α = {alpha}")
-    fig.update_xaxes(title_text="n per side", type="log")
+    sizes = sorted(df["n"].unique())
+    fig.update_xaxes(title_text="n per side", type="log", tickvals=sizes,
+                     ticktext=[f"{n:g}" for n in sizes])
     fig.update_yaxes(title_text="power", range=[0, 1.05])
-    fig.update_layout(title=title or "Power vs sample size")
+    # the legend under the axis title: a single-column figure keeps its full width for the curves
+    fig.update_layout(title=title or "Power vs sample size",
+                      legend={"orientation": "h", "x": 0, "xanchor": "left", "y": -0.3,
+                              "yanchor": "top"})
     return fig
