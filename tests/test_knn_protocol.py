@@ -42,30 +42,21 @@ def test_weighted_vote_by_hand():
     assert weighted_knn_predict(indices, distances, codes, fold, 1)[1] == 0
 
 
-def test_weighted_vote_matches_sklearn(rng):
+@pytest.mark.parametrize("weights", ["distance", "uniform"])
+def test_vote_matches_sklearn(rng, weights):
     X, y = _blobs(rng)
     fold = heldout_folds(y, 0.25, 5, random_state=0)
     graph = knn_graph(X, len(X) - 1, metric="euclidean", progress=False)
     train, test = fold != TEST_FOLD, fold == TEST_FOLD
     for k in (1, 5, 12):
-        ours = weighted_knn_predict(graph.indices, graph.distances, y, fold, k)[test]
-        reference = KNeighborsClassifier(k, weights="distance").fit(X[train], y[train])
-        assert np.array_equal(ours, reference.predict(X[test]))
-
-
-def test_uniform_vote_matches_sklearn(rng):
-    X, y = _blobs(rng)
-    fold = heldout_folds(y, 0.25, 5, random_state=0)
-    graph = knn_graph(X, len(X) - 1, metric="euclidean", progress=False)
-    train, test = fold != TEST_FOLD, fold == TEST_FOLD
-    for k in (1, 5, 12):
-        ours = weighted_knn_predict(graph.indices, graph.distances, y, fold, k, "uniform")[test]
-        reference = KNeighborsClassifier(k, weights="uniform").fit(X[train], y[train])
+        ours = weighted_knn_predict(graph.indices, graph.distances, y, fold, k, weights)[test]
+        reference = KNeighborsClassifier(k, weights=weights).fit(X[train], y[train])
         assert np.array_equal(ours, reference.predict(X[test]))
 
 
 def test_zero_distances_take_over_distance_weighted_votes():
-    """Mutual proximity rounds close pairs to distance 0: 1/d then ignores every other voter."""
+    """Distances at (or near) 0, as mutual proximity gives close pairs, outvote every other
+    voter under 1/d; plain votes count them once each."""
     indices = np.array([[1, 2, 3, 4, 5]] + [[0, 1, 2, 3, 4]] * 5)
     distances = np.array([[0.0, 0.0, 0.1, 0.1, 0.1]] * 6)
     codes = np.array([0, 1, 1, 0, 0, 0])

@@ -573,7 +573,7 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
     n_resamples : int, default 1000
         Bootstrap resamples of the interval of ``relative_error_reduction``.
     weights : {"distance", "uniform"}, default "distance"
-        Votes of the ``"cv"`` protocol: 1/d, as the authors, or plain. Mutual-proximity
+        Votes of the ``"cv"`` protocol: 1/d (the authors' choice) or plain. Mutual-proximity
         distances of close pairs are tiny and span orders of magnitude, which turns 1/d votes
         into nearest-neighbour votes (:func:`embviz.metrics.knn_protocol.weighted_knn_predict`).
 
