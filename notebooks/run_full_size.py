@@ -61,7 +61,7 @@ FULL: dict[str, dict] = {
                               "N_TOKEN_TEXTS": 100},
     "10_unsupervised_alignment": {"N_FIT": 2000, "N_TEST": 1000, "DIMS": [16, 32, 64],
                                   "MAX_ITER": 100, "SIZES": [500, 1000, 1500],
-                                  "N_RESAMPLES": 100, "FIT_SEEDS": [0, 1, 2, 3, 4]},
+                                  "N_RESAMPLES": 100, "N_RESTARTS": 5},
     "11_embedding_limits": {"DIMS": [4, 6, 8, 10, 12, 14, 16], "REPEAT_DIMS": [4, 6, 8],
                             "N_SEEDS": 3,
                             "PATIENCE": 1000, "MAX_STEPS": 100000, "POLYTOPE_N": 200,

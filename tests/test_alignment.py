@@ -119,6 +119,25 @@ def test_growing_dimension_and_reproducibility():
     assert first.transform(X[800:]).shape == (200, 12)
 
 
+def test_restarts_keep_the_fit_with_the_highest_objective():
+    """n_restarts fits seeds random_state, random_state + 1, ...; the chosen one is the single
+    fit of its seed, and no restart has a higher final objective."""
+    X, Q = _cloud(1000, dim=12, seed=4), _rotation(12, seed=6)
+    a, b = X[:400], X[400:800] @ Q
+    best = unsupervised_alignment(a, b, d=(4, 8), max_iter=30, random_state=3, n_restarts=3,
+                                  progress=False)
+    restarts = best.restarts
+    assert list(restarts["random_state"]) == [3, 4, 5] and restarts["chosen"].sum() == 1
+    chosen = restarts[restarts["chosen"]].iloc[0]
+    assert chosen["objective"] == restarts["objective"].max()
+    single = unsupervised_alignment(a, b, d=(4, 8), max_iter=30,
+                                    random_state=int(chosen["random_state"]), progress=False)
+    np.testing.assert_array_equal(best.map.rotation, single.map.rotation)
+    assert single.restarts is None and best.iterations == chosen["iterations"]
+    with pytest.raises(ValueError, match="n_restarts"):
+        unsupervised_alignment(a, b, d=8, n_restarts=0, progress=False)
+
+
 def test_translation_scores_known_answers():
     rng = np.random.default_rng(0)
     b = rng.normal(size=(50, 6))

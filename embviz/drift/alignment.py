@@ -16,7 +16,7 @@ use the same reduced spaces, so the three are comparable.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import pairwise
 
 import numpy as np
@@ -155,6 +155,9 @@ class AlignmentResult:
     history : tuple of AlignmentMap
         The map after the initial matching (index 0) and after every iteration, to see how a
         held-out measure moved (:meth:`map_at`).
+    restarts : pandas.DataFrame or None
+        With ``n_restarts > 1``: one row per restart (``random_state``, ``iterations``,
+        ``objective``, ``mutual_share`` at its end, ``chosen``); None for a single fit.
     """
 
     map: AlignmentMap
@@ -162,6 +165,7 @@ class AlignmentResult:
     converged: bool
     trace: pd.DataFrame
     history: tuple = field(repr=False)
+    restarts: pd.DataFrame | None = field(default=None, repr=False)
 
     def transform(self, a) -> np.ndarray:
         """Rows of space ``a`` (m, d_a) translated into space ``b`` (m, d_b); see
@@ -181,8 +185,8 @@ class AlignmentResult:
 
 def unsupervised_alignment(a, b, d=(16, 32, 64), k: int = 10, max_iter: int = 100,
                            keep_probability: float = 0.1, double_every: int = 10,
-                           random_state: int | None = 0, progress: bool = True
-                           ) -> AlignmentResult:
+                           random_state: int | None = 0, progress: bool = True,
+                           n_restarts: int = 1) -> AlignmentResult:
     """Fit a translation from space ``a`` to space ``b`` from two unpaired sets of rows.
 
     No row of ``a`` needs a partner in ``b``: the two may embed disjoint texts.
@@ -229,9 +233,13 @@ def unsupervised_alignment(a, b, d=(16, 32, 64), k: int = 10, max_iter: int = 10
     double_every : int, default 10
         Iterations after which the share kept is doubled.
     random_state : int or None, default 0
-        Seeds the similarities dropped.
+        Seeds the similarities dropped (restart r uses ``random_state + r``).
     progress : bool, default True
         Progress bar over the iterations.
+    n_restarts : int, default 1
+        Independent fits (seeds ``random_state``, ``random_state + 1``, …); the one with the
+        highest final objective is returned — the unsupervised model-selection criterion of
+        Conneau et al. (2018), which needs no pairs. ``.restarts`` lists them all.
 
     Returns
     -------
@@ -246,8 +254,10 @@ def unsupervised_alignment(a, b, d=(16, 32, 64), k: int = 10, max_iter: int = 10
     similarities are dropped (0.5–1 s at n_a = n_b = 2,000 on a busy 2-core CPU; minilm →
     mpnet on 2,000 disjoint glosses each took 166 iterations). The objective is
     unsupervised; whether it tracks the true partners has to be checked on held-out pairs
-    (:func:`translation_scores`): on minilm → mpnet the share of mutual matches rose from
-    0.45 to 0.57 while held-out top-1 rose from 0.01 to 0.61
+    (:func:`translation_scores`): on minilm → mpnet the share of mutual matches ended its
+    three stages at 0.50, 0.53 and 0.58 while held-out top-1 rose from 0.006 to 0.558, and
+    over five seeds top-1 ranged from 0.48 to 0.86; the final objective ranked those seeds
+    (Spearman 0.70) and picked the best, the mutual share did not
     (``notebooks/10_unsupervised_alignment.ipynb``). Too few rows leave the shared structure
     unidentifiable: there, top-1 was 0.01 with 500 rows per space, 0.04 with 1,000, 0.18
     with 1,500.
@@ -280,6 +290,24 @@ def unsupervised_alignment(a, b, d=(16, 32, 64), k: int = 10, max_iter: int = 10
     max_iter = check_positive_int(max_iter, "max_iter")
     keep = check_number(keep_probability, "keep_probability", 0, 1, low_open=True)
     double_every = check_positive_int(double_every, "double_every")
+    n_restarts = check_positive_int(n_restarts, "n_restarts")
+    seeds = [None if random_state is None else random_state + r for r in range(n_restarts)]
+    fits = [_fit_stages(A, B, dims, k, max_iter, keep, double_every, seed, progress)
+            for seed in seeds]
+    if n_restarts == 1:
+        return fits[0]
+    ends = [fit.trace.iloc[-1] for fit in fits]
+    best = int(np.argmax([end["objective"] for end in ends]))
+    restarts = pd.DataFrame({"random_state": seeds, "iterations": [f.iterations for f in fits],
+                             "objective": [end["objective"] for end in ends],
+                             "mutual_share": [end["mutual_share"] for end in ends],
+                             "chosen": np.arange(n_restarts) == best})
+    return replace(fits[best], restarts=restarts)
+
+
+def _fit_stages(A, B, dims, k, max_iter, keep, double_every, random_state,
+                progress) -> AlignmentResult:
+    """One unsupervised fit, stage by stage (steps 1–4 of :func:`unsupervised_alignment`)."""
     rng = np.random.default_rng(random_state)
     history, records, converged, matches = [], [], False, None
     for stage, dim in enumerate(dims):
