@@ -134,6 +134,7 @@ def test_restarts_keep_the_fit_with_the_highest_objective():
                                     random_state=int(chosen["random_state"]), progress=False)
     np.testing.assert_array_equal(best.map.rotation, single.map.rotation)
     assert single.restarts is None and best.iterations == chosen["iterations"]
+    assert chosen["map"] is best.map  # every restart's map is kept, to be scored
     with pytest.raises(ValueError, match="n_restarts"):
         unsupervised_alignment(a, b, d=8, n_restarts=0, progress=False)
 

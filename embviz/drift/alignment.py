@@ -157,7 +157,9 @@ class AlignmentResult:
         held-out measure moved (:meth:`map_at`).
     restarts : pandas.DataFrame or None
         With ``n_restarts > 1``: one row per restart (``random_state``, ``iterations``,
-        ``objective``, ``mutual_share`` at its end, ``chosen``); None for a single fit.
+        ``objective``, ``mutual_share`` at its end, ``chosen``, and its final ``map``, to
+        score every restart on held-out pairs without fitting it again); None for a single
+        fit.
     """
 
     map: AlignmentMap
@@ -296,12 +298,11 @@ def unsupervised_alignment(a, b, d=(16, 32, 64), k: int = 10, max_iter: int = 10
             for seed in seeds]
     if n_restarts == 1:
         return fits[0]
-    ends = [fit.trace.iloc[-1] for fit in fits]
-    best = int(np.argmax([end["objective"] for end in ends]))
+    ends = pd.DataFrame([fit.trace.iloc[-1] for fit in fits]).reset_index(drop=True)
+    best = int(ends["objective"].idxmax())
     restarts = pd.DataFrame({"random_state": seeds, "iterations": [f.iterations for f in fits],
-                             "objective": [end["objective"] for end in ends],
-                             "mutual_share": [end["mutual_share"] for end in ends],
-                             "chosen": np.arange(n_restarts) == best})
+                             "objective": ends["objective"], "mutual_share": ends["mutual_share"],
+                             "chosen": ends.index == best, "map": [f.map for f in fits]})
     return replace(fits[best], restarts=restarts)
 
 
