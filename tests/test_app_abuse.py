@@ -32,8 +32,9 @@ pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="needs /usr/bin/chromium")]
 
 UPLOAD_MB = 2
-#: Server RSS bound while ten sessions and the abusive one are open (measured: see the
-#: 872 MB on a 2-core machine, EMBVIZ_MAX_JOBS=1).
+#: Server RSS bound while ten sessions and the abusive one are open. Measured 1,551 MB on a
+#: 2-core machine (EMBVIZ_MAX_JOBS=1): about 30 MB per open page, most of it the map's views
+#: that HoloViews keeps (2,010 MB when each view held its hover texts per pixel).
 RSS_BOUND_MB = 2_000
 _ENV = {"PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH"))
                                       if p),

@@ -69,6 +69,33 @@ def test_failed_job_shows_an_alert_and_frees_the_runner():
     assert _shown(runner.status.object).startswith("Map: done")
 
 
+def test_a_refusal_while_a_job_waits_stays_when_that_job_starts():
+    """The map's regions job waits for a server slot; a refusal shown meanwhile (a forged
+    prompt) used to be hidden the moment that job started. A job asked for after the
+    refusal still clears it."""
+    from embviz.app.state import TaskRunner
+
+    runner = TaskRunner()
+    release = threading.Event()
+
+    async def refusal_while_waiting():
+        first = asyncio.create_task(runner.run("Drawing the map", release.wait, 5))
+        await asyncio.sleep(0.05)
+        waiting = asyncio.create_task(runner.run("Naming the regions", lambda: "regions"))
+        await asyncio.sleep(0.05)
+        runner.fail("prompt must be at most 5,000 characters; got 100,000")
+        release.set()
+        await first
+        named = await waiting
+        kept = runner.alert.visible
+        await runner.run("Embedding wordnet", lambda: None)
+        return named, kept
+
+    named, kept = asyncio.run(refusal_while_waiting())
+    assert named == "regions" and kept
+    assert not runner.alert.visible  # the job asked for after the refusal cleared it
+
+
 def test_failed_job_message_names_the_job():
     from embviz.app.state import TaskRunner
 

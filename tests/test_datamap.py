@@ -3,6 +3,8 @@ pixels. Known answers on grids where each point sits at a pixel centre (no edge 
 
 from __future__ import annotations
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -92,6 +94,34 @@ def test_hover_shows_the_text_and_value_of_the_pixels_first_point():
         first.shape)).all()
     assert (fields["label"] == np.array([f"c{i % 4}" for i in first.ravel()]).reshape(
         first.shape)).all()
+
+
+def test_hover_lookup_reads_the_pixel_under_the_pointer_and_costs_no_text_per_pixel():
+    """HoloViews's server-side hover reads ``Dataset.sel(x=, y=, method="nearest")`` of the
+    element's data: it gets the pixel's first text and value ("-" or NaN if empty), while
+    the view holds 4 bytes per pixel for them (the row), not one object per field."""
+    pytest.importorskip("holoviews")
+    datamap = _grid_map(values=lambda n: np.arange(n, dtype=float))
+    data = datamap.element(x_range=(0, 40), y_range=(0, 10), width=40, height=10).data
+    first = datamap.aggregate(x_range=(0, 40), y_range=(0, 10), width=40, height=10)["first"]
+    for x, y in ((3.5, 2.5), (19.5, 9.5), (30.5, 5.5)):  # the last one: right of the points
+        row = int(first.sel(x=x, y=y, method="nearest"))
+        hovered = data.sel(x=x, y=y, method="nearest").to_dict()["data_vars"]
+        shown = {name: hovered[name]["data"] for name in datamap.hover_fields}
+        if row < 0:
+            assert shown["text"] == "-" and np.isnan(shown["label"])
+            assert shown["points here"] == 0
+        else:
+            assert shown["text"] == f"text {row}" and shown["label"] == row
+            assert shown["points here"] == 3
+        assert hovered["__index__"]["data"] == row
+    datamap.element(width=400, height=300)  # Datashader's compiled functions are cached
+    tracemalloc.start()
+    held_before = tracemalloc.get_traced_memory()[0]
+    view = datamap.element(width=400, height=300)
+    per_pixel = (tracemalloc.get_traced_memory()[0] - held_before) / (400 * 300)
+    tracemalloc.stop()
+    assert view is not None and per_pixel < 24, per_pixel  # RGBA 4, row 4, count 4, mean 8
 
 
 def test_shading_fades_unselected_points_and_leaves_empty_pixels_transparent():

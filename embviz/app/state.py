@@ -121,6 +121,7 @@ class TaskRunner(param.Parameterized):
         self._notices = pn.Row(self.notice, self._dismiss, visible=False,
                                sizing_mode="stretch_width")
         self._last = 0.0
+        self._alerts_shown = 0  # alerts so far: a job clears only those shown before it asked
         self._turn: asyncio.Lock | None = None  # made on first use, inside the session's loop
         self._running = ""
         self._finished: collections.deque[tuple[str, str]] = collections.deque(maxlen=3)
@@ -137,7 +138,9 @@ class TaskRunner(param.Parameterized):
 
     def fail(self, message: str) -> None:
         """Show ``message`` (plain text: it may quote file names or columns) in the alert,
-        until dismissed, another view is opened or another job starts."""
+        until dismissed, another view is opened or a job asked for after it starts (a job
+        that was already waiting, such as the map's regions, leaves it)."""
+        self._alerts_shown += 1
         self.alert.object = escape_markup(message)
         self.alert.visible = self._alerts.visible = True
 
@@ -172,6 +175,7 @@ class TaskRunner(param.Parameterized):
 
     async def run(self, label: str, function, *args, **kwargs):
         """``function(*args, **kwargs)`` in a thread; ``None`` (and an alert) if it fails."""
+        alerts_before = self._alerts_shown
         if self._turn is None:
             self._turn = asyncio.Lock()
         if self._turn.locked():
@@ -182,6 +186,8 @@ class TaskRunner(param.Parameterized):
             if not await JOB_SLOTS.acquire(lambda ahead: self._queued(label, ahead), self):
                 return None
             try:
+                if self._alerts_shown == alerts_before:
+                    self.clear_alert()
                 return await self._run_now(label, function, args, kwargs)
             finally:
                 JOB_SLOTS.release()
@@ -194,7 +200,6 @@ class TaskRunner(param.Parameterized):
     async def _run_now(self, label: str, function, args, kwargs):
         self._running, self._stopping = label, False
         self.busy = True
-        self.clear_alert()
         self.bar.value, self.bar.visible = -1, True  # indeterminate until progress arrives
         self._show(f"{label}…")
         started = time.perf_counter()

@@ -213,8 +213,8 @@ class DataMap:
         Returns
         -------
         xarray.Dataset on ``(y, x)`` with ``count`` (points per pixel), ``first`` (the lowest
-        row number in the pixel, ``-1`` if empty), ``selected`` (selected points per pixel),
-        and ``by_category`` ``(y, x, category)`` or ``mean`` (the mean value) when coloured.
+        row number in the pixel, ``-1`` if empty; int32), ``selected`` (selected points per
+        pixel), and ``by_category`` ``(y, x, category)`` or ``mean`` (the mean value) when coloured.
         """
         import datashader as ds
 
@@ -227,7 +227,7 @@ class DataMap:
         if self.selected is not None:
             frame = frame.assign(is_selected=self._selected_mask())
         agg = canvas.points(frame, "x", "y", agg=self._reduction(self.selected is not None))
-        agg["first"] = agg["first"].fillna(-1).astype(np.int64)
+        agg["first"] = agg["first"].fillna(-1).astype(np.int32)
         return agg
 
     @functools.cache  # noqa: B019 - one reduction object per map, so Datashader compiles once
@@ -296,28 +296,27 @@ class DataMap:
                 fields.append("colour shows")
         return (*fields, "points here")
 
-    def hover_data(self, agg) -> dict[str, np.ndarray]:
-        """Per-pixel hover fields: the text and value of the pixel's first point and, for
-        numbers, the value its colour shows (the mean over the pixel's points that have
-        one)."""
-        first = agg["first"].to_numpy()
-        empty = first < 0
-        fields = {"text": self._hover_texts[np.where(empty, 0, first)]}
-        if self.values is not None:
-            fields[self.name or "value"] = self._hover_values(first, empty)
-        if "mean" in agg:
-            fields["colour shows"] = self._colour_value(agg["mean"].to_numpy())
-        fields["points here"] = agg["count"].to_numpy().astype(np.int64)
-        for values in fields.values():
-            if values.dtype == object:
-                values[empty] = "-"
-        return fields
+    def hover_data(self, agg) -> dict:
+        """Per-pixel hover fields, as ``(y, x)`` :class:`xarray.Variable`: the text and value
+        of the pixel's first point (``"-"`` or NaN where the pixel is empty) and, for numbers,
+        the value its colour shows (the mean over the pixel's points that have one).
 
-    def _hover_values(self, first: np.ndarray, empty: np.ndarray) -> np.ndarray:
-        values = self.values[np.where(empty, 0, first)]
-        if self.categorical:
-            return values.astype(object)
-        return np.where(empty, np.nan, values)
+        The text and value are looked up from the pixel's first row only when read (a
+        hover reads one pixel), so a view costs 4 bytes per pixel for them, not 16: the
+        server keeps several views per open page (HoloViews holds earlier frames).
+        """
+        import xarray as xr
+
+        first = agg["first"].to_numpy()
+        fields = {"text": _rows_at_pixels(self._hover_texts, first, "-")}
+        if self.values is not None:
+            missing = "-" if self.categorical else np.nan
+            fields[self.name or "value"] = _rows_at_pixels(self.values, first, missing)
+        if "mean" in agg:
+            fields["colour shows"] = xr.Variable(("y", "x"),
+                                                 self._colour_value(agg["mean"].to_numpy()))
+        fields["points here"] = xr.Variable(("y", "x"), agg["count"].to_numpy())
+        return fields
 
     def _colour_value(self, mean: np.ndarray) -> np.ndarray:
         """The pixel's colour in the data's units (``10**m - 1`` on a log scale)."""
@@ -351,11 +350,10 @@ class DataMap:
         data = xr.Dataset({channel: (("y", "x"), image[..., i])
                            for i, channel in enumerate("RGBA")},
                           coords={"x": agg["x"].to_numpy(), "y": agg["y"].to_numpy()})
-        fields = self.hover_data(agg)
-        for name, values in fields.items():  # fastpath: no conversion of text to Arrow
-            data[name] = xr.Variable(("y", "x"), values, fastpath=True)
+        for name, values in self.hover_data(agg).items():
+            data[name] = values
         data["__index__"] = (("y", "x"), agg["first"].to_numpy())
-        data.attrs["selector_columns"] = ["__index__", *fields]
+        data.attrs["selector_columns"] = ["__index__", *self.hover_fields]
         data.attrs["selector"] = "first point"
         # what was drawn, without the per-category counts (tens of MB per view)
         self.drawn = DrawnView(image, agg["x"].to_numpy(), agg["y"].to_numpy(),
@@ -417,6 +415,41 @@ def _density_alpha(count: np.ndarray) -> np.ndarray:
         scale = (logs - np.log1p(1)) / (top - np.log1p(1)) if top > np.log1p(1) else 1.0
         alpha[filled] = _MIN_ALPHA + (255 - _MIN_ALPHA) * scale
     return alpha
+
+
+def _rows_at_pixels(table: np.ndarray, first: np.ndarray, missing):
+    """``table[first]`` on ``(y, x)`` (``missing`` where ``first`` is -1), computed only for
+    the pixels read: an :class:`xarray.Variable` over a lazily indexed array (the backend
+    array protocol of xarray's "How to add a new backend"). ``table`` is shared, not copied."""
+    import xarray as xr
+    from xarray.core import indexing
+
+    return xr.Variable(("y", "x"), indexing.LazilyIndexedArray(
+        _rows_at_pixels_type()(table, first, missing)))
+
+
+@functools.cache
+def _rows_at_pixels_type():
+    from xarray.backends import BackendArray
+    from xarray.core import indexing
+
+    class RowsAtPixels(BackendArray):
+        """``table[first[key]]``, ``missing`` where the pixel is empty (row -1)."""
+
+        def __init__(self, table: np.ndarray, first: np.ndarray, missing):
+            self.table, self.first, self.missing = table, first, missing
+            self.shape, self.dtype = first.shape, table.dtype
+
+        def __getitem__(self, key):
+            return indexing.explicit_indexing_adapter(
+                key, self.shape, indexing.IndexingSupport.BASIC, self._lookup)
+
+        def _lookup(self, key):
+            rows = self.first[key]
+            values = self.table[np.maximum(rows, 0)]
+            return np.where(rows < 0, np.array(self.missing, self.dtype), values)
+
+    return RowsAtPixels
 
 
 def _clip_texts(texts: np.ndarray) -> np.ndarray:
