@@ -158,3 +158,23 @@ def test_resampling_intervals_contain_the_estimate(rng):
         bootstrap_ci(isoscore, X, confidence=True)
     with pytest.raises(ValueError, match="n_resamples"):
         subsampling_ci(isoscore, X, n_resamples=3)
+
+
+def test_subsampling_halves_split_sets_of_the_same_rows_alike(rng):
+    """The same rows under a global rescaling (IsoScore is scale-free) give identical halves,
+    so their paired difference is exactly 0 with a zero-width interval; split differently
+    (another random_state) the halves no longer pair and the interval is wide."""
+    from embviz.metrics.resampling import complementary_interval, subsampling_ci, subsampling_halves
+
+    X = rng.normal(size=(300, 6)) * np.linspace(1, 3, 6)
+    x, x_halves = subsampling_halves(isoscore, X, n_resamples=40, random_state=1)
+    y, y_halves = subsampling_halves(isoscore, 2 * X, n_resamples=40, random_state=1)
+    assert x_halves.shape == (20, 2) and x == pytest.approx(y)
+    np.testing.assert_allclose(x_halves, y_halves)
+    assert complementary_interval(x - y, *(x_halves - y_halves).T, n=300) == \
+        pytest.approx((0.0, 0.0), abs=1e-12)
+    _, unpaired = subsampling_halves(isoscore, 2 * X, n_resamples=40, random_state=2)
+    low, high = complementary_interval(x - y, *(x_halves - unpaired).T, n=300)
+    assert high - low > 0.01
+    assert subsampling_ci(isoscore, X, n_resamples=40, random_state=1) == \
+        (x, *complementary_interval(x, *x_halves.T, n=300))

@@ -50,7 +50,7 @@ from .isotropy import (
                       top_pc_variance_share,
 )
 from .report import dimensionwise_report, geometry_report, layerwise_report
-from .resampling import bootstrap_ci, subsampling_ci
+from .resampling import bootstrap_ci, subsampling_ci, subsampling_halves
 from .subspaces import (
                       SUBSPACES,
                       chance_corrected_clustering,
@@ -80,6 +80,7 @@ __all__ = [
     "partition_isotropy", "pca_dimension", "pca_variances", "percentile_interval",
     "reduce_hubness", "retrieval_scores", "robin_hood", "rogue_dimensions", "similarity_bootstrap",
     "similarity_correlation", "spearman_permutation_test", "subsampling_ci",
+    "subsampling_halves",
     "subspace_projection", "subspace_scores",
     "task_scores", "top_pc_variance_share", "truncation_scores", "twonn",
 ]

@@ -45,8 +45,8 @@ import numpy as np
 from .._validation import check_embeddings, check_number, check_replicates
 
 __all__ = ["HALF_SAMPLING", "INTERVAL_NOTE", "bootstrap_ci", "complementary_halves",
-           "complementary_interval", "half_samples", "subsampling_ci", "subsampling_interval",
-           "wilson_interval"]
+           "complementary_interval", "half_samples", "subsampling_ci", "subsampling_halves",
+           "subsampling_interval", "wilson_interval"]
 
 #: How a half-sampling interval is made, for a result's ``parameters``.
 HALF_SAMPLING = "complementary half-samples"
@@ -221,13 +221,48 @@ def subsampling_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int =
     True
     """
     X = check_embeddings(X, min_rows=4)
-    n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
     check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
+    estimate, halves = subsampling_halves(measure, X, n_resamples, random_state)
+    return (estimate, *complementary_interval(estimate, halves[:, 0], halves[:, 1], len(X),
+                                              confidence))
+
+
+def subsampling_halves(measure: Callable[[np.ndarray], float], X, n_resamples: int = 100,
+                       random_state: int | None = 0) -> tuple[float, np.ndarray]:
+    """``measure`` on all rows and on the complementary halves of :func:`subsampling_ci`.
+
+    The splits depend only on the row count and ``random_state``: sets of the same rows (the
+    same texts under another prompt or model) are split alike, so their per-half values can be
+    combined first — a difference between prompts, say — and the combination given an
+    interval by :func:`complementary_interval` that accounts for the pairing.
+
+    Parameters
+    ----------
+    measure, X, n_resamples, random_state
+        As in :func:`subsampling_ci`.
+
+    Returns
+    -------
+    estimate : float
+        ``measure(X)``.
+    halves : ndarray of shape (n_resamples // 2, 2)
+        ``measure`` on each split's half (column 0) and its complement (column 1).
+
+    Examples
+    --------
+    >>> from embviz.metrics import isoscore
+    >>> rng = np.random.default_rng(0)
+    >>> X, Y = rng.normal(size=(400, 5)), rng.normal(size=(400, 5)) * [3, 1, 1, 1, 1]
+    >>> (x, x_halves), (y, y_halves) = (subsampling_halves(isoscore, Z) for Z in (X, Y))
+    >>> low, high = complementary_interval(x - y, *(x_halves - y_halves).T, n=400)
+    >>> bool(low <= x - y <= high) and bool(low > 0)
+    True
+    """
+    X = check_embeddings(X, min_rows=4)
+    n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
     splits = complementary_halves(len(X), n_resamples // 2, np.random.default_rng(random_state))
-    first = [measure(X[rows]) for rows in splits[:, 0]]
-    second = [measure(X[rows]) for rows in splits[:, 1]]
     estimate = float(measure(X))
-    return (estimate, *complementary_interval(estimate, first, second, len(X), confidence))
+    return estimate, np.array([[measure(X[rows]) for rows in pair] for pair in splits], float)
 
 
 def bootstrap_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int = 200,
