@@ -248,7 +248,8 @@ def _cmd_embed(args) -> None:
 def _cmd_summary(args) -> None:
     from .exploration import MAX_MAP_POINTS, Exploration
     from .metrics.resampling import INTERVAL_NOTE
-    from .viz import export_figure, scatter_map
+    from .viz import scatter_map
+    from .viz.geometry import id_scale_figure
 
     with _dask_client(args.scheduler) as client:
         es = _load(args, [-1], client)[0]
@@ -266,12 +267,13 @@ def _cmd_summary(args) -> None:
                       axis_title="PC", max_points=MAX_MAP_POINTS,
                       random_state=exploration.random_state,
                       title=f"{Path(args.corpus).name} · {name} · PCA")
-    try:
-        written += export_figure(fig, args.out / "map", width="double", height=480,
-                                 formats=("html", "png", "pdf"))
-    except Exception as err:  # no Chromium for kaleido: keep the interactive map
-        print(f"embviz: static export failed ({err}); writing HTML only", file=sys.stderr)
-        written += export_figure(fig, args.out / "map", width="double", formats=("html",))
+    written += _export(fig, args.out / "map", width="double", height=480)
+    curve, calibrated = exploration.id_scales()
+    curve.to_csv(args.out / "id_scales.csv", index=False)
+    written.append(args.out / "id_scales.csv")
+    written += _export(id_scale_figure(curve, calibrated,
+                                       title=f"{Path(args.corpus).name} · {name}"),
+                       args.out / "id_scales", width="single", height=300)
     print(f"{args.corpus}: {_describe(es)}\n")
     shown, titles = display_table(table)
     print(shown.rename(columns=titles).to_string(index=False))
@@ -283,6 +285,18 @@ def _cmd_summary(args) -> None:
         written += write_landscape(exploration, args.out, args.duplicate_threshold,
                                    args.leakage, title=f"{Path(args.corpus).name} · {name}")
     print("\nwrote " + ", ".join(str(p) for p in written))
+
+
+def _export(fig, path: Path, **size) -> list[Path]:
+    """HTML, PNG and PDF of ``fig``; HTML only when static export fails (no Chromium)."""
+    from .viz import export_figure
+
+    try:
+        return export_figure(fig, path, formats=("html", "png", "pdf"), **size)
+    except Exception as err:  # no Chromium for kaleido: keep the interactive figure
+        print(f"embviz: static export of {path.name} failed ({err}); writing HTML only",
+              file=sys.stderr)
+        return export_figure(fig, path, formats=("html",), **size)
 
 
 def main(argv: list[str] | None = None) -> int:

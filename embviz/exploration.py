@@ -546,6 +546,29 @@ class Exploration:
                                ci=ci, n_resamples=n_resamples, random_state=self.random_state,
                                graph=self.graph(width), progress=self.progress)
 
+    def id_scales(self) -> tuple[pd.DataFrame, pd.Series]:
+        """:func:`~embviz.metrics.id_scale_curve` (Gride on the shared graph, n2 up to 64 or
+        what a small corpus holds, and TwoNN by decimation) and the calibrated TwoNN.
+
+        Returns
+        -------
+        curve : pandas.DataFrame
+            ``estimator, neighbours, scale, intrinsic_dimension, ci_low, ci_high``.
+        calibrated : pandas.Series
+            The ``twonn_calibrated`` row of :meth:`geometry` (``value``, ``ci_low``,
+            ``ci_high``, ``parameters``), from the same graph.
+        """
+        from .metrics import id_scale_curve
+        from .metrics.id_calibration import calibrated_on_graph
+
+        range_max = min(64, 2 ** int(np.log2(max(len(self) - 1, 2))))
+        graph = self.graph(range_max)
+        curve = id_scale_curve(self.data.vectors, graph=graph, metric=_METRIC,
+                               range_max=range_max, random_state=self.random_state,
+                               progress=self.progress)
+        calibrated = calibrated_on_graph(self.space, graph, _METRIC, self.progress)
+        return curve, calibrated.table().set_index("metric").loc["twonn_calibrated"]
+
     def hubness_reduction(self) -> pd.DataFrame:
         """:func:`~embviz.metrics.hubness_reduction_table` of the corpus against its labels.
 

@@ -186,7 +186,7 @@ def _refine_blocks(X: np.ndarray, queries: np.ndarray,
     return indices, distances, beyond
 
 
-def _check_ties(beyond: np.ndarray, k: int, metric: str) -> None:
+def _check_ties(beyond: np.ndarray, k: int, metric: str, warn: bool = True) -> None:
     """Refuse a graph whose every row has more than k exact duplicates; warn if some do."""
     same = "rows pointing the same way" if metric == "cosine" else "identical rows"
     if beyond.all():
@@ -195,7 +195,7 @@ def _check_ties(beyond: np.ndarray, k: int, metric: str) -> None:
                          f"0, so the k listed would be chosen by row number and the graph, its "
                          f"hubness and intrinsic dimension would describe the row order, not "
                          f"the data; remove duplicate rows, e.g. np.unique(X, axis=0)")
-    if beyond.any():
+    if warn and beyond.any():
         warnings.warn(f"{int(beyond.sum())} of {len(beyond)} rows of X have more than k={k} "
                       f"exact duplicates ({same}): the k listed are the lowest-numbered "
                       f"copies, which makes them hubs; remove duplicate rows (e.g. "
@@ -365,7 +365,19 @@ def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto",
     """
     check_choice(metric, "metric", METRICS)
     check_choice(method, "method", METHODS)
-    X, exponent = _prepare(check_embeddings(X, min_rows=2), metric)
+    return _knn_graph(check_embeddings(X, min_rows=2), k, metric, method, device, hnsw_m,
+                      ef_construction, ef_search, random_state, progress)
+
+
+def _knn_graph(X: np.ndarray, k: int, metric: str = "cosine", method: str = "auto",
+               device: str = "auto", hnsw_m: int = 32, ef_construction: int = 200,
+               ef_search: int = 128, random_state: int | None = 0,
+               progress: bool = False, warn_ties: bool = True) -> KNNGraph:
+    """:func:`knn_graph` of rows already checked by ``check_embeddings`` (the kernel behind
+    the door: composite measures that hold checked rows call it). ``warn_ties=False`` skips
+    the warning about rows with more than k exact copies (X made only of copies is still
+    refused), for measures that leave such rows out themselves (TwoNN: r₁ = 0)."""
+    X, exponent = _prepare(X, metric)
     k = _check_k(k, len(X))
     n_cand = min(k + 1 + _CANDIDATE_MARGIN, len(X))
     if method == "auto":
@@ -393,7 +405,7 @@ def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto",
     indices, distances, beyond = _refine_blocks(X, queries, cand, k, metric, exponent,
                                                 approximate=method in ("hnsw", "pynndescent"))
     del X, cand, index  # the view of the index's rows goes before the index
-    _check_ties(beyond, k, metric)
+    _check_ties(beyond, k, metric, warn=warn_ties)
     return KNNGraph(indices, distances, metric, method, params)
 
 

@@ -131,6 +131,12 @@ def _one_sample_measures():
         "pca_variances": metrics.pca_variances, "rogue_dimensions": metrics.rogue_dimensions,
         "twonn": metrics.twonn, "mle": metrics.mle, "pca_dimension": metrics.pca_dimension,
         "id_by_scale": lambda X: metrics.id_by_scale(X, ks=(5, 10)),
+        "gride": lambda X: metrics.gride(X, n1=2),
+        "calibrated_twonn": lambda X: metrics.calibrated_twonn(X, progress=False),
+        "twonn_by_decimation": lambda X: metrics.twonn_by_decimation(X, min_rows=20,
+                                                                     progress=False),
+        "id_scale_curve": lambda X: metrics.id_scale_curve(X, range_max=16, progress=False),
+        "gini_index": metrics.gini_index, "atkinson_index": metrics.atkinson_index,
         "local_intrinsic_dimension": lambda X: metrics.local_intrinsic_dimension(
             X, k=20, progress=False),
         "k_occurrence": metrics.k_occurrence, "hubness_skewness": metrics.hubness_skewness,
@@ -232,6 +238,11 @@ def _graph_consumers(X, labels):
     return {
         "twonn": lambda g: metrics.twonn(g), "mle": lambda g: metrics.mle(g, k=10),
         "id_by_scale": lambda g: metrics.id_by_scale(g, ks=(5, 10)),
+        "gride": lambda g: metrics.gride(g, n1=2),
+        "id_scale_curve": lambda g: metrics.id_scale_curve(X, graph=g, range_max=8,
+                                                           progress=False),
+        "gini_index": lambda g: metrics.gini_index(g),
+        "atkinson_index": lambda g: metrics.atkinson_index(g),
         "local_intrinsic_dimension": lambda g: metrics.local_intrinsic_dimension(
             g, k=10, X=X, progress=False),
         "k_occurrence": lambda g: metrics.k_occurrence(g),

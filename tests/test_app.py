@@ -182,10 +182,18 @@ def test_geometry_view_with_progress(page):
     assert page.get_by_text("Intrinsic dimension").first.is_visible()
     wait_until(page, lambda: len(plot_traces(page)) >= 2, 60_000, "the distributions")
     wait_for_status(page, "Intervals (half-sampling, 30 halves): done", 600_000)
-    assert page.get_by_text("95% CI: complementary half-samples").count() == 3  # 3 cards
+    methods = page.get_by_text("95% CI: complementary half-samples")
+    wait_until(page, lambda: methods.count() == 3, 60_000,  # 3 cards, re-drawn after "done"
+               lambda: f"the interval methods; cells: {page.locator('.card td').all_inner_texts()}")
     assert page.get_by_text("an interval for the measure's mean over samples of n").count()
-    cards = page.locator(".card").all_inner_texts()
-    assert not any("—" in text for text in cards), cards  # every measure has its interval
+    cells = page.locator(".card td").all_inner_texts()  # CSS locators pierce shadow roots
+    assert len(cells) >= 3 * 16, cells  # 16 measures, 3 columns
+    assert "—" not in cells, cells  # every measure has its interval
+    assert "intrinsic dimension, calibrated TwoNN" in cells, cells
+    page.get_by_role("button", name="ID across scales").click()
+    wait_for_status(page, "Intrinsic dimension across scales: done", 300_000)
+    wait_until(page, lambda: ["Gride", "TwoNN, decimated"] in plot_traces(page), 60_000,
+               lambda: f"the ID-across-scales curve; traces: {plot_traces(page)}")
     shot(page, "geometry")
 
 

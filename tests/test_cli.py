@@ -61,14 +61,19 @@ def test_summary_writes_table_and_map(tmp_path):
     local = table.index.str.startswith("local_intrinsic")
     measures = table.drop(["n", "d"])
     assert measures.loc[~local[2:], ["ci_low", "ci_high"]].notna().all().all()
-    assert measures.loc[~local[2:], "parameters"].str.contains(
-        "ci=complementary half-samples").all()
+    half_sampled = measures.loc[~local[2:]].drop("twonn_calibrated")
+    assert half_sampled["parameters"].str.contains("ci=complementary half-samples").all()
+    assert "through the calibration" in table.loc["twonn_calibrated", "parameters"]
+    curve = pd.read_csv(tmp_path / "res" / "id_scales.csv")
+    assert set(curve["estimator"]) == {"Gride", "TwoNN, decimated"}
+    assert (curve["ci_low"] < curve["intrinsic_dimension"]).all()
     assert table.loc[local, "ci_low"].isna().all()
     assert table.loc[local, "parameters"].str.contains("ci=none: a half-sample of 60").all()
     assert "95% intervals by half-sampling" in out.stdout
     assert (tmp_path / "res" / "map.html").stat().st_size > 10_000
     if HAS_CHROMIUM:
         assert (tmp_path / "res" / "map.png").exists() and (tmp_path / "res" / "map.pdf").exists()
+        assert (tmp_path / "res" / "id_scales.pdf").stat().st_size > 5_000
     assert "IsoScore" in out.stdout and "p_value" not in out.stdout  # display names
 
 

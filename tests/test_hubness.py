@@ -18,6 +18,8 @@ from scipy import stats
 from embviz.metrics.hubness import (
     antihub_occurrence,
     antihubs,
+    atkinson_index,
+    gini_index,
     hub_occurrence,
     hubness_skewness,
     hubness_summary,
@@ -66,6 +68,34 @@ def test_hand_computed_measures():
                                                                  abs=1e-12)
     assert robin_hood(TOY, k=1, metric=E) == pytest.approx((3 + 0 + 1 + 1 + 1) / (2 * 5),
                                                            abs=1e-12)
+
+
+def test_gini_and_atkinson_by_hand_and_by_definition(rng):
+    """By hand on TOY (N_2 = [4, 3, 3, 0, 0], mean 2): sum of |N_i - N_j| over ordered pairs
+    = 2 * (1+1+4+4 + 0+3+3 + 3+3 + 0) = 44, Gini = 44 / (2*5*10) = 0.44; Atkinson(0.5) =
+    1 - ((2 + 2*sqrt(3)) / 5)^2 / 2; Atkinson(1) = 1 (anti-hubs make the geometric mean 0);
+    Atkinson(0) = 0. Equal occurrences give 0. On a real graph both equal their O(n^2)
+    definitions to 1e-12 and sit in the summary."""
+    E = "euclidean"
+    assert gini_index(TOY, k=2, metric=E) == pytest.approx(0.44, abs=1e-12)
+    assert atkinson_index(TOY, k=2, metric=E) == pytest.approx(
+        1 - ((2 + 2 * np.sqrt(3)) / 5) ** 2 / 2, abs=1e-12)
+    assert atkinson_index(TOY, k=2, epsilon=1, metric=E) == 1.0
+    assert atkinson_index(TOY, k=2, epsilon=0, metric=E) == pytest.approx(0, abs=1e-12)
+    regular = toy_graph([[1], [2], [0]])
+    assert gini_index(regular, k=1, metric=E) == 0.0
+    assert atkinson_index(regular, k=1, metric=E) == pytest.approx(0, abs=1e-12)
+    graph = knn_graph(rng.normal(size=(300, 50)), k=10, metric=E, progress=False)
+    N = k_occurrence(graph, metric=E).astype(float)
+    pairs = np.abs(N[:, None] - N[None, :]).sum() / (2 * len(N) * N.sum())
+    assert gini_index(graph, metric=E) == pytest.approx(pairs, abs=1e-12)
+    assert atkinson_index(graph, epsilon=0.3, metric=E) == pytest.approx(
+        1 - np.mean(N**0.7) ** (1 / 0.7) / N.mean(), abs=1e-12)
+    table = hubness_summary(graph, metric=E).set_index("metric")
+    assert table.loc["gini_index", "value"] == pytest.approx(pairs, abs=1e-12)
+    assert table.loc["atkinson_index", "parameters"] == "k=10, metric=euclidean, epsilon=0.5"
+    with pytest.raises(ValueError, match="epsilon"):
+        atkinson_index(graph, epsilon=1.5, metric=E)
 
 
 def test_hand_computed_hubs_and_antihubs():
@@ -501,6 +531,11 @@ def test_against_scikit_hubness(monkeypatch, rng):
     np.testing.assert_array_equal(hubs(graph, hub_size=2.05, metric=E), sk_hubs)
     assert hub_occurrence(graph, hub_size=2.05, metric=E) == pytest.approx(sk_share, abs=1e-12)
     assert hubness_skewness(graph, metric=E) == pytest.approx(stats.skew(occurrence), abs=1e-12)
+    assert gini_index(graph, metric=E) == pytest.approx(
+        Hubness._calc_gini_index(occurrence, limiting="cpu"), abs=1e-12)
+    for epsilon in (0.0, 0.5, 0.9, 1.0):
+        assert atkinson_index(graph, epsilon=epsilon, metric=E) == pytest.approx(
+            Hubness._calc_atkinson_index(occurrence, eps=epsilon), abs=1e-12)
 
     dist = graph.distances.astype(np.float64)
     with_self = (np.hstack([np.zeros((400, 1)), dist]),

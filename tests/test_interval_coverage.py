@@ -119,7 +119,7 @@ def test_report_intervals_cover_on_wordnet(wordnet_pool):
         return pool[rows], labels[rows]
 
     result = coverage(draw)
-    assert len(result) == 16  # every measure, k-NN error included
+    assert len(result) == 17  # every measure, k-NN error and calibrated TwoNN included
     # the PCA dimension is 51 in every draw: any interval around it covers
     assert_covers(result, wide=("pca_dimension",))
 

@@ -18,7 +18,6 @@ from scipy.stats import special_ortho_group
 
 from embviz.metrics import intrinsic_dim
 from embviz.metrics.intrinsic_dim import (
-    id_by_scale,
     local_intrinsic_dimension,
     mle,
     pca_dimension,
@@ -301,31 +300,6 @@ def test_graph_gives_the_same_answer_and_checks_k(rng):
     assert twonn(X) == twonn(X, metric="cosine") and mle(X) == mle(X, metric="cosine")
     cosine = knn_graph(X, k=30, metric="cosine", progress=False)
     assert twonn(cosine) == pytest.approx(twonn(X), rel=1e-12)
-
-
-def test_id_by_scale_uses_one_graph(rng):
-    """Same values as mle at each k; a 5-dim subspace stays within 8% of 5 at every scale
-    (measured worst over 5 seeds: -4.2%, at k=100)."""
-    X = sample("gauss", 2000, 5, rng)
-    table = id_by_scale(X, ks=(20, 5, 100, 10, 50, 20), metric="euclidean")
-    assert list(table.columns) == ["k", "intrinsic_dimension"]
-    assert table["k"].tolist() == [5, 10, 20, 50, 100]
-    graph = knn_graph(X, k=100, metric="euclidean", progress=False)
-    for k, value in zip(table["k"], table["intrinsic_dimension"]):
-        assert value == pytest.approx(mle(graph, k=int(k), metric="euclidean"), rel=1e-12)
-        assert value == pytest.approx(5, rel=0.08)
-    pd_graph = id_by_scale(graph, ks=(5, 10), metric="euclidean")
-    assert pd_graph["intrinsic_dimension"].tolist() == table["intrinsic_dimension"][:2].tolist()
-    with pytest.raises(ValueError, match="k=100 neighbour.*needs k=200"):
-        id_by_scale(graph, ks=(10, 200), metric="euclidean")
-    with pytest.raises(ValueError, match="built with metric='euclidean' but id_by_scale"):
-        id_by_scale(graph, ks=(5, 10))
-    with pytest.raises(ValueError, match="ks must be a non-empty sequence"):
-        id_by_scale(X, ks=())
-    with pytest.raises(ValueError, match="ks\\[i\\] must be an integer >= 2"):
-        id_by_scale(X, ks=(1, 5))
-    with pytest.raises(ValueError, match="estimator must be one of"):
-        id_by_scale(X, estimator="twonn")
 
 
 # ---------------------------------------------------------------------- duplicates

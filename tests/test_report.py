@@ -1,5 +1,7 @@
 """Geometry reports: one shared kNN graph, agreement with the measures, layers, truncations."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -35,14 +37,22 @@ def graph_calls(monkeypatch):
 
 def test_everything_comes_from_one_graph(X, graph_calls):
     table = geometry_report(X, local_k=64, progress=False)
-    assert graph_calls == [64]  # one graph, at the largest neighbourhood needed
+    assert graph_calls == [64]  # one graph of the data, at the largest neighbourhood needed
     assert list(table.columns) == ["metric", "value", "ci_low", "ci_high", "parameters"]
     values = table.set_index("metric")["value"]
     assert np.isfinite(values.to_numpy(float)).all()
     assert values["pca_dimension"] <= 5 and 3 < values["twonn"] < 7  # a 5-d subspace
     parameters = table.set_index("metric")["parameters"]
-    assert parameters["local_intrinsic_dimension_mean"] == "local_k=64, metric=cosine"
-    assert parameters["local_intrinsic_dimension_median"] == "local_k=64, metric=cosine"
+    scale = table.set_index("metric")  # each ID row names the scale it was read at
+    for name, rank in [("twonn", 2), ("mle", 20), ("local_intrinsic_dimension_mean", 64),
+                       ("local_intrinsic_dimension_median", 64)]:
+        assert re.search(rf"scale=[0-9.]+ \(neighbour {rank}\), metric=cosine$",
+                         scale.loc[name, "parameters"])
+    assert parameters["local_intrinsic_dimension_mean"].startswith("local_k=64, scale=")
+    calibrated = table.set_index("metric").loc["twonn_calibrated"]
+    assert calibrated.ci_low < calibrated.value < calibrated.ci_high
+    assert calibrated.value > values["twonn_mle"]  # the correction raises a biased-low TwoNN
+    assert "calibrated on the uniform ball at n=600" in calibrated.parameters
 
 
 def test_report_values_equal_the_measures(X):
@@ -85,10 +95,13 @@ def test_confidence_intervals_and_labels(X, rng):
     table = geometry_report(X, local_k=32, ci=True, n_resamples=20,
                             labels=rng.integers(0, 2, len(X)), progress=False).set_index("metric")
     measures = table.drop(["n", "d"])
-    assert len(measures) == 16 and measures[["ci_low", "ci_high"]].notna().all().all()
+    assert len(measures) == 17 and measures[["ci_low", "ci_high"]].notna().all().all()
     assert (measures["ci_low"] <= measures["value"]).all()
     assert (measures["value"] <= measures["ci_high"]).all()
-    assert measures["parameters"].str.contains("ci=complementary half-samples").all()
+    half_sampled = measures.drop("twonn_calibrated")["parameters"]
+    assert half_sampled.str.contains("ci=complementary half-samples").all()
+    assert measures.loc["twonn_calibrated", "parameters"].endswith(
+        "ci=simulated spread at n, through the calibration")
     assert 0.3 < table.loc["knn_error", "value"] < 0.7  # random labels: chance level
 
 
@@ -167,9 +180,10 @@ def test_default_corpus_intervals_contain_their_estimates():
     table = Exploration(es, progress=False).geometry(ci=True).set_index("metric")
     print(table.to_string())
     measures = table.drop(["n", "d"])
-    assert len(measures) == 16
+    assert len(measures) == 17
     assert measures[["ci_low", "ci_high"]].notna().all().all()
     assert ((measures["ci_low"] <= measures["value"])
             & (measures["value"] <= measures["ci_high"])).all()
     assert (measures["ci_low"] < measures["ci_high"]).all()  # none collapsed to a point
-    assert measures["parameters"].str.contains("ci=complementary half-samples").all()
+    half_sampled = measures.drop("twonn_calibrated")["parameters"]
+    assert half_sampled.str.contains("ci=complementary half-samples").all()

@@ -1,4 +1,5 @@
-"""Geometry view: report cards with intervals, distributions, hubness reduction, layer curves."""
+"""Geometry view: report cards with intervals, distributions, intrinsic dimension across scales,
+hubness reduction, layer curves."""
 
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ __all__ = ["GeometryView"]
 _GROUPS = {
     "Isotropy": ["isoscore", "partition_isotropy", "average_cosine", "effective_rank",
                  "top_pc_variance_share"],
-    "Intrinsic dimension": ["twonn", "mle", "pca_dimension", "local_intrinsic_dimension_mean",
+    "Intrinsic dimension": ["twonn_calibrated", "twonn", "mle", "pca_dimension",
+                            "local_intrinsic_dimension_mean",
                             "local_intrinsic_dimension_median"],
     "Hubness": ["hubness_skewness", "robin_hood", "hub_occurrence", "antihub_occurrence",
                 "knn_error"],
@@ -60,6 +62,7 @@ class GeometryView(Viewer):
         self.state = state
         self.cards = pn.Row(pn.pane.Markdown("Compute the report to see the measures."))
         self.distributions = pn.Row()
+        self.scales = pn.Column()
         self.reduction = pn.Column()
         self.layers = pn.Column()
         state.param.watch(self._clear, "exploration")
@@ -67,6 +70,7 @@ class GeometryView(Viewer):
     def _clear(self, *_):
         self.cards[:] = [pn.pane.Markdown("Compute the report to see the measures.")]
         self.distributions[:], self.reduction[:], self.layers[:] = [], [], []
+        self.scales[:] = []
 
     async def report(self, *_):
         """The report at once, then again with half-sampling intervals (the slower part)."""
@@ -102,6 +106,27 @@ class GeometryView(Viewer):
                                              exploration.measure_label(name))
                    for name in ("k_occurrence", "local_id")}
         return report, figures
+
+    async def id_scales(self, *_):
+        """Intrinsic dimension against the scale it was read at (Gride, decimated TwoNN),
+        with the report's calibrated TwoNN as a reference line."""
+        if self.state.exploration is None:
+            return
+        result = await self.state.runner.run("Intrinsic dimension across scales",
+                                             self._id_scales)
+        if result is not None:
+            curve, fig = result
+            self.state.add_table("id_scales", curve)
+            self.state.add_figure("id_scales", fig)
+            self.scales[:] = self.state.runner.noted(
+                [pn.pane.Plotly(fig, height=380, sizing_mode="stretch_width")])
+
+    def _id_scales(self):
+        from ..viz.geometry import id_scale_figure
+
+        exploration = self.state.exploration
+        curve, calibrated = exploration.id_scales()
+        return curve, id_scale_figure(curve, calibrated, title=f"n={len(exploration):,}")
 
     async def hubness_reduction(self, *_):
         exploration = self.state.exploration
@@ -139,12 +164,13 @@ class GeometryView(Viewer):
 
     def __panel__(self):
         buttons = [pn.widgets.Button(name=name, button_type="primary", width=220)
-                   for name in ("Compute geometry report", "Compare hubness reduction",
-                                "Layer-wise curves")]
-        for button, action in zip(buttons, (self.report, self.hubness_reduction,
+                   for name in ("Compute geometry report", "ID across scales",
+                                "Compare hubness reduction", "Layer-wise curves")]
+        for button, action in zip(buttons, (self.report, self.id_scales, self.hubness_reduction,
                                             self.layerwise)):
             button.on_click(action)
         return pn.Column(pn.Row(*buttons, controls(self, "layer_sample")),
-                         self.cards, self.distributions, "#### Hubness reduction (k = 10)",
-                         self.reduction, "#### Across layers", self.layers,
-                         sizing_mode="stretch_width")
+                         self.cards, self.distributions,
+                         "#### Intrinsic dimension across scales", self.scales,
+                         "#### Hubness reduction (k = 10)", self.reduction,
+                         "#### Across layers", self.layers, sizing_mode="stretch_width")

@@ -5,9 +5,12 @@ Pure numpy/scipy/pandas at import: importing this package never imports torch, t
 sae_lens, umap or panel (the kNN search imports torch or faiss when it runs).
 """
 
+from .gride import gride
 from .hubness import (
                       antihub_occurrence,
                       antihubs,
+                      atkinson_index,
+                      gini_index,
                       hub_occurrence,
                       hubness_skewness,
                       hubness_summary,
@@ -26,6 +29,8 @@ from .hubness_reduction import (
                       hubness_reduction_table,
                       reduce_hubness,
 )
+from .id_calibration import CalibratedDimension, calibrated_twonn
+from .id_scales import id_by_scale, id_scale_curve, twonn_by_decimation
 from .inference import (
                       bootstrap_p_value,
                       holm,
@@ -34,7 +39,6 @@ from .inference import (
                       spearman_permutation_test,
 )
 from .intrinsic_dim import (
-                      id_by_scale,
                       local_intrinsic_dimension,
                       mle,
                       pca_dimension,
@@ -70,17 +74,17 @@ from .tasks import (
 )
 
 __all__ = [
-    "SUBSPACES", "TASKS", "Centering", "FNorm", "LocalScaling", "McNemarResult", "MutualProximity",
-    "Whitening", "antihub_occurrence", "antihubs", "average_cosine", "bootstrap_ci",
-    "bootstrap_p_value", "chance_corrected_clustering", "clustering_scores",
-    "dimensionwise_report", "effective_rank", "geometry_report", "holm", "hub_occurrence",
-    "hubness_reduction_table", "hubness_skewness", "hubness_summary", "hubs", "id_by_scale",
-    "isoscore", "k_occurrence", "knn_classification_error", "knn_predictions",
-    "layer_dimension_grid", "layerwise_report", "local_intrinsic_dimension", "mcnemar_test", "mle",
-    "partition_isotropy", "pca_dimension", "pca_variances", "percentile_interval",
-    "reduce_hubness", "retrieval_scores", "robin_hood", "rogue_dimensions", "similarity_bootstrap",
-    "similarity_correlation", "spearman_permutation_test", "subsampling_ci",
-    "subsampling_halves",
-    "subspace_projection", "subspace_scores",
-    "task_scores", "top_pc_variance_share", "truncation_scores", "twonn",
+    "CalibratedDimension", "Centering", "FNorm", "LocalScaling", "McNemarResult",
+    "MutualProximity", "SUBSPACES", "TASKS", "Whitening", "antihub_occurrence", "antihubs",
+    "atkinson_index", "average_cosine", "bootstrap_ci", "bootstrap_p_value",
+    "calibrated_twonn", "chance_corrected_clustering", "clustering_scores",
+    "dimensionwise_report", "effective_rank", "geometry_report", "gini_index", "gride", "holm",
+    "hub_occurrence", "hubness_reduction_table", "hubness_skewness", "hubness_summary", "hubs",
+    "id_by_scale", "id_scale_curve", "isoscore", "k_occurrence", "knn_classification_error", "knn_predictions",
+    "layer_dimension_grid", "layerwise_report", "local_intrinsic_dimension", "mcnemar_test",
+    "mle", "partition_isotropy", "pca_dimension", "pca_variances", "percentile_interval",
+    "reduce_hubness", "retrieval_scores", "robin_hood", "rogue_dimensions",
+    "similarity_bootstrap", "similarity_correlation", "spearman_permutation_test",
+    "subsampling_ci", "subsampling_halves", "subspace_projection", "subspace_scores",
+    "task_scores", "top_pc_variance_share", "truncation_scores", "twonn", "twonn_by_decimation",
 ]

@@ -18,6 +18,14 @@ leave-one-out k-NN classifier: the semantic check of a hubness reduction (Nielse
 
 Definitions follow scikit-hubness (Feldbauer, Flexer & Rattei 2020; ``skhubness 0.21.2``,
 ``skhubness/analysis/estimation.py``) except where a docstring says otherwise.
+
+Convention of the k-occurrence. **A point is not its own neighbour**: each k-NN list holds k
+other points, so N_k sums to n·k and its mean is exactly k; **hubs are points with
+N_k > hub_size·k** (strictly), anti-hubs points with N_k = 0. scikit-hubness 0.30's
+``Hubness.fit`` builds its graph with ``kneighbors_graph(..., include_self=True)``: every
+point counts itself as one of its k neighbours, so its lists hold k − 1 other points and each
+N_k is one more than its count of others (no point is ever an anti-hub there). Its numbers
+at k therefore match ours at k − 1 plus one self-count; compare at the same list contents.
 """
 
 from __future__ import annotations
@@ -29,9 +37,9 @@ from .._tables import result_table
 from .._validation import check_number
 from ..neighbors import KNNGraph, as_knn_graph
 
-__all__ = ["antihub_occurrence", "antihubs", "hub_occurrence", "hubness_skewness",
-           "hubness_summary", "hubs", "k_occurrence", "knn_classification_error",
-           "knn_predictions", "robin_hood"]
+__all__ = ["antihub_occurrence", "antihubs", "atkinson_index", "gini_index", "hub_occurrence",
+           "hubness_skewness", "hubness_summary", "hubs", "k_occurrence",
+           "knn_classification_error", "knn_predictions", "robin_hood"]
 
 _BLOCK_FLOATS = 1 << 22  # 4M entries per block of the k-NN vote
 
@@ -50,6 +58,24 @@ def _skewness(occurrence: np.ndarray) -> float:
 
 def _robin_hood(occurrence: np.ndarray, k: int) -> float:
     return float(np.abs(occurrence - k).sum() / (2 * occurrence.sum()))
+
+
+def _gini(occurrence: np.ndarray) -> float:
+    """Σ_i Σ_j |N_i − N_j| / (2 n Σ N), as Σ_i (2i − n − 1) N_(i) / (n Σ N) over sorted N."""
+    ordered = np.sort(occurrence).astype(np.float64)
+    n = len(ordered)
+    return float(((2 * np.arange(1, n + 1) - n - 1) * ordered).sum() / (n * ordered.sum()))
+
+
+def _atkinson(occurrence: np.ndarray, epsilon: float) -> float:
+    """1 − (generalised mean of order 1 − ε) / mean; ε = 1 is the geometric mean."""
+    values = occurrence.astype(np.float64)
+    if epsilon == 1:
+        with np.errstate(divide="ignore"):
+            term = float(np.exp(np.mean(np.log(values))))
+    else:
+        term = float(np.mean(values ** (1 - epsilon)) ** (1 / (1 - epsilon)))
+    return 1.0 - term / values.mean()
 
 
 def _hub_rows(occurrence: np.ndarray, k: int, hub_size: float) -> np.ndarray:
@@ -129,6 +155,65 @@ def robin_hood(data, k: int = 10, metric: str = "cosine") -> float:
     empirical comparison of hubness reduction in high-dimensional spaces", KAIS 59, 137–166.
     """
     return _robin_hood(k_occurrence(data, k, metric), k)
+
+
+def gini_index(data, k: int = 10, metric: str = "cosine") -> float:
+    """Gini index of the k-occurrence: Σ_i Σ_j |N_k(i) − N_k(j)| / (2 n Σ N_k).
+
+    0 when every point is chosen equally often, (n − 1)/n when one point takes every slot.
+    Computed from the sorted k-occurrence in O(n log n) (scikit-hubness sums all n² pairs;
+    same value).
+
+    Parameters
+    ----------
+    data : KNNGraph (``graph.k >= k``), EmbeddingSet or array of shape (n, d)
+    k : int, default 10
+    metric : {"cosine", "euclidean"}, default "cosine"
+
+    Returns
+    -------
+    float in [0, 1)
+
+    References
+    ----------
+    Feldbauer, Leodolter, Plant & Flexer (2018), IEEE ICBK; scikit-hubness
+    ``Hubness(return_value="gini")``.
+
+    Examples
+    --------
+    >>> g = KNNGraph(np.array([[1], [0], [0]]), np.zeros((3, 1), np.float32), "cosine", "toy")
+    >>> round(gini_index(g, k=1), 4)  # N = [2, 1, 0]
+    0.4444
+    """
+    return _gini(k_occurrence(data, k, metric))
+
+
+def atkinson_index(data, k: int = 10, epsilon: float = 0.5, metric: str = "cosine") -> float:
+    """Atkinson index of the k-occurrence: 1 − M_{1−ε}(N_k) / mean(N_k).
+
+    M_p is the generalised (power) mean of order p = 1 − ε, and ε = 1 the geometric mean.
+    ε weights the bottom: the larger ε, the more anti-hubs count (with any anti-hub, ε = 1
+    gives 1). 0 for no hubness.
+
+    Parameters
+    ----------
+    data : KNNGraph (``graph.k >= k``), EmbeddingSet or array of shape (n, d)
+    k : int, default 10
+    epsilon : float in [0, 1], default 0.5
+        Inequality aversion (scikit-hubness's default 0.5).
+    metric : {"cosine", "euclidean"}, default "cosine"
+
+    Returns
+    -------
+    float in [0, 1]
+
+    References
+    ----------
+    Atkinson (1970), "On the measurement of inequality", Journal of Economic Theory 2(3);
+    scikit-hubness ``Hubness(return_value="atkinson")``.
+    """
+    epsilon = check_number(epsilon, "epsilon", 0, 1)
+    return _atkinson(k_occurrence(data, k, metric), epsilon)
 
 
 def hubs(data, k: int = 10, hub_size: float = 2.0, metric: str = "cosine") -> np.ndarray:
@@ -212,8 +297,8 @@ def hubness_summary(data, k: int = 10, hub_size: float = 2.0,
     -------
     pandas.DataFrame
         The long result table (``metric, value, ci_low, ci_high, parameters``; no intervals
-        here); rows ``n``, ``k_skewness``,
-        ``robin_hood``, ``hub_occurrence``, ``antihub_occurrence``, ``n_hubs``,
+        here); rows ``n``, ``k_skewness``, ``robin_hood``, ``gini_index``,
+        ``atkinson_index`` (ε = 0.5), ``hub_occurrence``, ``antihub_occurrence``, ``n_hubs``,
         ``n_antihubs``, ``max_k_occurrence``.
     """
     hub_size = check_number(hub_size, "hub_size", 0, np.inf, low_open=True, high_open=True)
@@ -225,6 +310,8 @@ def hubness_summary(data, k: int = 10, hub_size: float = 2.0,
     rows = [("n", graph.n, ""),
             ("k_skewness", _skewness(occurrence), at_k),
             ("robin_hood", _robin_hood(occurrence, k), at_k),
+            ("gini_index", _gini(occurrence), at_k),
+            ("atkinson_index", _atkinson(occurrence, 0.5), {**at_k, "epsilon": 0.5}),
             ("hub_occurrence", float(occurrence[hub_rows].sum() / occurrence.sum()), with_size),
             ("antihub_occurrence", float(np.mean(occurrence == 0)), at_k),
             ("n_hubs", len(hub_rows), with_size),

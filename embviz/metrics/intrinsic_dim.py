@@ -1,9 +1,11 @@
 """Intrinsic dimension (ID): how many degrees of freedom an embedding cloud really uses.
 
-Global estimators (:func:`twonn`, :func:`mle`, :func:`pca_dimension`), a per-point estimate
-(:func:`local_intrinsic_dimension`) and ID as a function of neighbourhood size
-(:func:`id_by_scale`). The neighbour-based ones take an array ``(n, d)`` (numpy or torch) or a
-precomputed :class:`~embviz.neighbors.KNNGraph`, so one graph serves every estimate.
+Global estimators (:func:`twonn`, :func:`mle`, :func:`pca_dimension`) and a per-point estimate
+(:func:`local_intrinsic_dimension`); ID across scales is in :mod:`embviz.metrics.id_scales`,
+Gride in :mod:`embviz.metrics.gride` and the calibrated TwoNN in
+:mod:`embviz.metrics.id_calibration`. The neighbour-based ones take an array ``(n, d)``
+(numpy or torch) or a precomputed :class:`~embviz.neighbors.KNNGraph`, so one graph serves
+every estimate.
 
 Distances. ID estimators use ratios of distances. With ``metric="cosine"`` the graph stores
 ``1 − cos``, which is *half the squared* chord distance between unit vectors; its ratios would
@@ -20,7 +22,6 @@ from __future__ import annotations
 import warnings
 
 import numpy as np
-import pandas as pd
 
 from .._validation import (
     check_choice,
@@ -32,10 +33,10 @@ from .._validation import (
 from ..neighbors import METRICS, KNNGraph, as_knn_graph, check_knn_graph, knn_graph
 from .isotropy import scaled_pca_variances
 
-__all__ = ["id_by_scale", "local_intrinsic_dimension", "mle", "pca_dimension", "twonn"]
+__all__ = ["local_intrinsic_dimension", "mle", "pca_dimension", "twonn"]
 
 TWONN_ESTIMATORS = ("linear", "mle")
-SCALE_ESTIMATORS = ("mle",)
+MLE_AVERAGES = ("inverse", "mean", "median")
 _SCAN_BYTES = 1 << 25  # 32 MB of neighbour lists per block of neighbourhoods
 _FALLBACK_BYTES = 1 << 25  # 32 MB of float64 vectors per block of fallback members
 
@@ -183,8 +184,10 @@ def twonn(data, estimator: str = "linear", discard_fraction: float = 0.1,
     return float(dimension)
 
 
-def mle(data, k: int = 20, metric: str = "cosine") -> float:
-    """Levina–Bickel maximum-likelihood ID, combined as MacKay & Ghahramani propose.
+def mle(data, k: int = 20, metric: str = "cosine", unbiased: bool = False,
+        average: str = "inverse") -> float:
+    """Levina–Bickel maximum-likelihood ID, combined as MacKay & Ghahramani propose (default)
+    or as Levina & Bickel do.
 
     For each point x with neighbour distances T₁(x) <= ... <= T_k(x) (itself excluded), the
     inverse local estimate is m̂_k(x)⁻¹ = 1/(k − 1) · Σ_{j=1}^{k−1} log(T_k(x)/T_j(x)); the
@@ -196,7 +199,10 @@ def mle(data, k: int = 20, metric: str = "cosine") -> float:
     Levina & Bickel's k − 2 makes each m̂_k(x) itself unbiased, which is what one wants when
     averaging the m̂_k(x), not their inverses. This is scikit-dimension's
     ``MLE().fit(X, n_neighbors=k)`` with its defaults (``unbiased=False``, ``comb="mle"``, no
-    noise model).
+    noise model). ``unbiased=True`` divides by k − 2 instead (Levina & Bickel's correction);
+    ``average="mean"`` with it is Levina & Bickel's own estimator, the mean of the unbiased
+    local estimates. Each option reproduces R intrinsicDimension's ``maxLikGlobalDimEst``
+    (scikit-dimension's reference fixtures; ``tests/test_id_peer_fixtures.py``).
 
     Parameters
     ----------
@@ -204,9 +210,14 @@ def mle(data, k: int = 20, metric: str = "cosine") -> float:
         Rows to measure (numpy or torch), or their precomputed graph (cut to ``k``, no
         recomputation; built with ``metric``).
     k : int >= 2, default 20
-        Neighbours per point.
+        Neighbours per point (>= 3 with ``unbiased=True``).
     metric : {"cosine", "euclidean"}, default "cosine"
         Cosine distances are turned into chord distances √(2(1 − cos)).
+    unbiased : bool, default False
+        Normalise each local estimate by k − 2 (Levina & Bickel) instead of k − 1.
+    average : {"inverse", "mean", "median"}, default "inverse"
+        How the local estimates are pooled: the inverse of the mean of their inverses
+        (MacKay & Ghahramani), their mean (Levina & Bickel) or their median.
 
     Returns
     -------
@@ -230,14 +241,22 @@ def mle(data, k: int = 20, metric: str = "cosine") -> float:
     >>> round(mle(rng.normal(size=(2000, 4)) @ rng.normal(size=(4, 30)), metric="euclidean"))
     4
     """
-    k = check_positive_int(k, "k", minimum=2)
+    k = check_positive_int(k, "k", minimum=3 if unbiased else 2)
+    check_choice(average, "average", MLE_AVERAGES)
     T = _graph_distances(as_knn_graph(data, k, "mle", metric, every_row=False))
     keep = _usable(T[:, 0] > 0, "mle", "have a zero among their neighbour distances")
-    inverse = np.log(T[keep, -1:] / T[keep, :-1]).sum(axis=1) / (k - 1)
-    mean_inverse = inverse.mean()
-    if mean_inverse == 0:
-        raise ValueError(f"mle: undefined, every point's {k} neighbours are equidistant")
-    return float(1 / mean_inverse)
+    inverse = np.log(T[keep, -1:] / T[keep, :-1]).sum(axis=1) / (k - 2 if unbiased else k - 1)
+    if average == "inverse":
+        mean_inverse = inverse.mean()
+        if mean_inverse == 0:
+            raise ValueError(f"mle: undefined, every point's {k} neighbours are equidistant")
+        return float(1 / mean_inverse)
+    with np.errstate(divide="ignore"):
+        local = 1 / inverse
+    if not np.isfinite(local).all():
+        raise ValueError(f"mle: average={average!r} is undefined, some points' {k} neighbours "
+                         f"are equidistant; use average='inverse'")
+    return float(local.mean() if average == "mean" else np.median(local))
 
 
 def pca_dimension(X, threshold: float = 0.9) -> int:
@@ -269,43 +288,6 @@ def pca_dimension(X, threshold: float = 0.9) -> int:
         raise ValueError("X has zero variance: all rows are identical")
     explained = np.cumsum(variances) / total
     return int(min(np.argmax(explained >= threshold - 1e-12) + 1, len(variances)))
-
-
-def id_by_scale(data, ks=(5, 10, 20, 50, 100), estimator: str = "mle",
-                metric: str = "cosine") -> pd.DataFrame:
-    """Intrinsic dimension as a function of neighbourhood size k.
-
-    One graph is built at max(ks) (or the given graph is used) and cut with
-    :meth:`KNNGraph.at_k` for each k. Small k probes the finest scale (and noise); large k a
-    coarser one (and curvature). A plateau suggests a well-defined ID.
-
-    Parameters
-    ----------
-    data : array of shape (n, d), n > max(ks), or KNNGraph with at least max(ks) neighbours
-    ks : sequence of int >= 2, default (5, 10, 20, 50, 100)
-    estimator : {"mle"}, default "mle"
-        :func:`mle` at each k (the only scale-indexed estimator so far).
-    metric : {"cosine", "euclidean"}, default "cosine"
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``k`` (int, increasing, unique) and ``intrinsic_dimension`` (float).
-
-    Examples
-    --------
-    >>> rng = np.random.default_rng(0)
-    >>> id_by_scale(rng.normal(size=(500, 3)), ks=(5, 10)).shape
-    (2, 2)
-    """
-    check_choice(estimator, "estimator", SCALE_ESTIMATORS)
-    if isinstance(ks, (int, np.integer)) or len(ks) == 0:
-        raise ValueError(f"ks must be a non-empty sequence of integers >= 2, got {ks!r}")
-    ks = sorted({check_positive_int(k, "ks[i]", minimum=2) for k in ks})
-    graph = as_knn_graph(data, ks[-1], "id_by_scale", metric, every_row=False)
-    values = [mle(graph, k=k, metric=metric) for k in ks]
-    return pd.DataFrame({"k": np.array(ks, dtype=np.int64),
-                         "intrinsic_dimension": np.array(values, dtype=np.float64)})
 
 
 # --------------------------------------------------------------------------------------------

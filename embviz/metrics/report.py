@@ -42,6 +42,7 @@ from .isotropy import (
     partition_isotropy,
     top_pc_variance_share,
 )
+from .id_calibration import calibrated_on_graph
 from .report_intervals import half_sampling_intervals
 
 __all__ = ["dimensionwise_report", "geometry_report", "layerwise_report"]
@@ -137,12 +138,21 @@ _RANGES = {**dict.fromkeys(["isoscore", "partition_isotropy", "top_pc_variance_s
            "hubness_skewness": (-np.inf, np.inf)}
 
 
-def _parameters(k: int, mle_k: int, local_k: int) -> dict[str, str]:
-    """The ``parameters`` text of each row (the metric is appended where it matters)."""
-    return {"twonn": "discard=0.1", "twonn_mle": "discard=0.1 (censored)", "mle": f"k={mle_k}",
-            "pca_dimension": "variance=0.9",
-            "local_intrinsic_dimension_mean": f"local_k={local_k}",
-            "local_intrinsic_dimension_median": f"local_k={local_k}",
+def _parameters(k: int, mle_k: int, local_k: int, graph) -> dict[str, str]:
+    """The ``parameters`` text of each row (the metric is appended where it matters); each
+    intrinsic dimension names the scale it was read at, the mean distance to the farthest
+    neighbour it uses (chord distance for cosine)."""
+    from .intrinsic_dim import _graph_distances
+
+    scale = _graph_distances(graph).mean(axis=0)
+
+    def at(rank: int) -> str:
+        return f"scale={scale[rank - 1]:.3g} (neighbour {rank})"
+
+    return {"twonn": f"discard=0.1, {at(2)}", "twonn_mle": f"discard=0.1 (censored), {at(2)}",
+            "mle": f"k={mle_k}, {at(mle_k)}", "pca_dimension": "variance=0.9",
+            "local_intrinsic_dimension_mean": f"local_k={local_k}, {at(local_k)}",
+            "local_intrinsic_dimension_median": f"local_k={local_k}, {at(local_k)}",
             "hubness_skewness": f"k={k}", "robin_hood": f"k={k}",
             "hub_occurrence": f"k={k}, hub_size=2", "antihub_occurrence": f"k={k}",
             "knn_error": f"k={k}"}
@@ -170,6 +180,12 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
         point; the report gives its mean and median.
     labels : array of length n, optional
         Adds the leave-one-out k-NN classification error.
+
+    Intrinsic dimension rows name the scale they were read at (``scale=`` in
+    ``parameters``: the mean distance to the farthest neighbour used). ``twonn_calibrated``
+    is TwoNN with a finite-sample correction and its own interval, always given
+    (:func:`~embviz.metrics.id_calibration.calibrated_twonn`: the TwoNN ratios of the
+    report's graph, or of disjoint subsets above 10,000 rows).
     ci : bool, default False
         Add a 95% interval to every measure: half-sampling (:mod:`embviz.metrics.resampling`)
         — ``n_resamples`` halves of ⌊n/2⌋ distinct rows, every measure recomputed on each
@@ -216,7 +232,10 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
     finite = local[np.isfinite(local)]
     estimates.update(local_intrinsic_dimension_mean=float(finite.mean()),
                      local_intrinsic_dimension_median=float(np.median(finite)))
-    intervals = {}
+    calibrated = calibrated_on_graph(space, graph, metric, progress)
+    estimates["twonn_calibrated"] = calibrated.dimension
+    intervals = {"twonn_calibrated": (calibrated.ci_low, calibrated.ci_high,
+                                      "simulated spread at n, through the calibration")}
     if ci:
         def measures(X_half, space_half, graph_half, rows):
             with warnings.catch_warnings():  # the full sample's warnings were given once
@@ -225,11 +244,19 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
                                  None if labels is None else labels[rows], k, mle_k,
                                  pca=_fractional_pca_dimension, dtype=np.float32)
 
-        intervals = half_sampling_intervals(
-            {name: value for name, value in estimates.items() if not name.startswith("local")},
+        intervals.update(half_sampling_intervals(
+            {name: value for name, value in estimates.items()
+             if not name.startswith("local") and name != "twonn_calibrated"},
             measures, local, X, space, graph, {"k": max(k, mle_k), "local_k": local_k},
-            n_resamples, random_state, progress)
-    return _table(X, estimates, intervals, _parameters(k, mle_k, local_k), metric)
+            n_resamples, random_state, progress))
+    parameters = _parameters(k, mle_k, local_k, graph)
+    parameters["twonn_calibrated"] = (f"discard=0.1, calibrated on the uniform ball at "
+                                      f"n={calibrated.rows_per_subset:,}, {_at_two(parameters)}")
+    return _table(X, estimates, intervals, parameters, metric)
+
+
+def _at_two(parameters: dict) -> str:
+    return parameters["twonn"].partition(", ")[2]
 
 
 def _label_array(labels, n: int) -> np.ndarray:
@@ -243,7 +270,7 @@ def _table(X, estimates: dict, intervals: dict, parameters: dict, metric: str) -
     """The long table, rows in the order of the report; the metric and the interval's method
     are appended to each row's parameters."""
     rows = [("n", len(X), np.nan, np.nan, ""), ("d", X.shape[1], np.nan, np.nan, "")]
-    for name in [*_ISOTROPY, "twonn", "twonn_mle", "mle", "pca_dimension",
+    for name in [*_ISOTROPY, "twonn", "twonn_mle", "twonn_calibrated", "mle", "pca_dimension",
                  "local_intrinsic_dimension_mean", "local_intrinsic_dimension_median",
                  "hubness_skewness", "robin_hood", "hub_occurrence", "antihub_occurrence",
                  "knn_error"]:

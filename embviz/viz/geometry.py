@@ -1,4 +1,5 @@
-"""Figures of the geometry measures: per-point distributions and layer-wise curves."""
+"""Figures of the geometry measures: per-point distributions, layer-wise curves and intrinsic
+dimension across scales."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pandas as pd
 
 from .._tables import display_name
 
-__all__ = ["distribution_figure", "layerwise_figure"]
+__all__ = ["distribution_figure", "id_scale_figure", "layerwise_figure"]
 
 
 def distribution_figure(values, name: str, bins: int = 50, title: str = ""):
@@ -99,4 +100,52 @@ def layerwise_figure(report: pd.DataFrame, metrics=("isoscore", "twonn", "hubnes
     fig.update_annotations(font_size=10)
     fig.update_layout(template="simple_white", title=dict(text=title, y=0.98, yanchor="top"),
                       margin=dict(t=100))
+    return fig
+
+
+def id_scale_figure(curve: pd.DataFrame, calibrated: pd.Series | None = None,
+                    metric: str = "cosine", title: str = ""):
+    """Intrinsic dimension against the scale it was read at, with intervals.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        :func:`embviz.metrics.id_scale_curve` output (``estimator``, ``neighbours``,
+        ``scale``, ``intrinsic_dimension``, ``ci_low``, ``ci_high``).
+    calibrated : Series, optional
+        The report's ``twonn_calibrated`` row (``value``, ``ci_low``, ``ci_high``): drawn as a
+        horizontal line with its interval as a band.
+    metric : str, default "cosine"
+        Names the distance of the scale axis (chord distance for cosine).
+    title : str
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Log-scaled distance axis; one line per estimator.
+    """
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for (estimator, rows), colour in zip(curve.groupby("estimator", sort=True),
+                                         ("#4C78A8", "#F58518"), strict=False):
+        rows = rows.sort_values("scale")
+        fig.add_trace(go.Scatter(
+            x=rows["scale"], y=rows["intrinsic_dimension"], mode="lines+markers", name=estimator,
+            line_color=colour, customdata=rows[["neighbours"]].to_numpy(),
+            error_y=dict(type="data", array=rows["ci_high"] - rows["intrinsic_dimension"],
+                         arrayminus=rows["intrinsic_dimension"] - rows["ci_low"]),
+            hovertemplate="%{customdata[0]}<br>scale %{x:.3g}<br>ID %{y:.3g}<extra></extra>"))
+    if calibrated is not None:
+        fig.add_hrect(y0=calibrated["ci_low"], y1=calibrated["ci_high"], line_width=0,
+                      fillcolor="grey", opacity=0.15)
+        fig.add_hline(y=calibrated["value"], line_dash="dash", line_color="black", line_width=1,
+                      annotation_text=f"calibrated TwoNN {calibrated['value']:.3g}",
+                      annotation_font_size=9, annotation_position="bottom right")
+    distance = "chord distance √(2(1 − cos))" if metric == "cosine" else "Euclidean distance"
+    fig.update_layout(template="simple_white", title=title,
+                      xaxis=dict(type="log", title=f"scale: mean {distance} to the farthest "
+                                                   "neighbour used"),
+                      yaxis_title="intrinsic dimension (95% CI)",
+                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     return fig
