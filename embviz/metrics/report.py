@@ -32,6 +32,7 @@ from .hubness import (
     knn_classification_error,
     robin_hood,
 )
+from .id_calibration import calibrated_on_graph
 from .intrinsic_dim import local_intrinsic_dimension, mle, pca_dimension, twonn
 from .isotropy import (
     average_cosine,
@@ -42,7 +43,6 @@ from .isotropy import (
     partition_isotropy,
     top_pc_variance_share,
 )
-from .id_calibration import calibrated_on_graph
 from .report_intervals import half_sampling_intervals
 
 __all__ = ["dimensionwise_report", "geometry_report", "layerwise_report"]
