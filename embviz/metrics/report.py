@@ -138,7 +138,8 @@ _RANGES = {**dict.fromkeys(["isoscore", "partition_isotropy", "top_pc_variance_s
            "hubness_skewness": (-np.inf, np.inf)}
 
 
-def _parameters(k: int, mle_k: int, local_k: int, graph) -> dict[str, str]:
+def _parameters(k: int, mle_k: int, local_k: int, graph, calibrated_rows: int
+                ) -> dict[str, str]:
     """The ``parameters`` text of each row (the metric is appended where it matters); each
     intrinsic dimension names the scale it was read at, the mean distance to the farthest
     neighbour it uses (chord distance for cosine)."""
@@ -150,6 +151,8 @@ def _parameters(k: int, mle_k: int, local_k: int, graph) -> dict[str, str]:
         return f"scale={scale[rank - 1]:.3g} (neighbour {rank})"
 
     return {"twonn": f"discard=0.1, {at(2)}", "twonn_mle": f"discard=0.1 (censored), {at(2)}",
+            "twonn_calibrated": f"discard=0.1, calibrated on the uniform ball at "
+                                f"n={calibrated_rows:,}, {at(2)}",
             "mle": f"k={mle_k}, {at(mle_k)}", "pca_dimension": "variance=0.9",
             "local_intrinsic_dimension_mean": f"local_k={local_k}, {at(local_k)}",
             "local_intrinsic_dimension_median": f"local_k={local_k}, {at(local_k)}",
@@ -163,6 +166,12 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
                     ci: bool = False, n_resamples: int = 40, random_state: int | None = 0,
                     graph=None, progress: bool = True) -> pd.DataFrame:
     """Isotropy, intrinsic dimension (global and local) and hubness, from one kNN graph.
+
+    Intrinsic dimension rows name the scale they were read at (``scale=`` in
+    ``parameters``: the mean distance to the farthest neighbour used). ``twonn_calibrated``
+    is TwoNN with a finite-sample correction and its own interval, always given
+    (:func:`~embviz.metrics.id_calibration.calibrated_twonn`: the TwoNN ratios of the
+    report's graph, or of disjoint subsets above 10,000 rows).
 
     Parameters
     ----------
@@ -181,11 +190,6 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
     labels : array of length n, optional
         Adds the leave-one-out k-NN classification error.
 
-    Intrinsic dimension rows name the scale they were read at (``scale=`` in
-    ``parameters``: the mean distance to the farthest neighbour used). ``twonn_calibrated``
-    is TwoNN with a finite-sample correction and its own interval, always given
-    (:func:`~embviz.metrics.id_calibration.calibrated_twonn`: the TwoNN ratios of the
-    report's graph, or of disjoint subsets above 10,000 rows).
     ci : bool, default False
         Add a 95% interval to every measure: half-sampling (:mod:`embviz.metrics.resampling`)
         — ``n_resamples`` halves of ⌊n/2⌋ distinct rows, every measure recomputed on each
@@ -249,14 +253,8 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
              if not name.startswith("local") and name != "twonn_calibrated"},
             measures, local, X, space, graph, {"k": max(k, mle_k), "local_k": local_k},
             n_resamples, random_state, progress))
-    parameters = _parameters(k, mle_k, local_k, graph)
-    parameters["twonn_calibrated"] = (f"discard=0.1, calibrated on the uniform ball at "
-                                      f"n={calibrated.rows_per_subset:,}, {_at_two(parameters)}")
-    return _table(X, estimates, intervals, parameters, metric)
-
-
-def _at_two(parameters: dict) -> str:
-    return parameters["twonn"].partition(", ")[2]
+    return _table(X, estimates, intervals,
+                  _parameters(k, mle_k, local_k, graph, calibrated.rows_per_subset), metric)
 
 
 def _label_array(labels, n: int) -> np.ndarray:
