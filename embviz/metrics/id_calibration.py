@@ -274,9 +274,9 @@ class _Calibration:
         """The references' standard deviation relative to the model's d/√K: the mean over the
         four integers around ``target`` (the same ones whatever else is cached)."""
         K = int(self.n * (1 - self.fraction))
-        low = int(np.clip(math.floor(self.invert(target)), 2, self.max_dimension - 2))
+        low = max(1, math.floor(self.invert(target)) - 1)  # beyond the ambient bound is fine
         ratios = []
-        for m in range(low - 1, low + 3):
+        for m in range(low, low + 4):
             self(m)
             mean, sd = self.values[m]
             ratios.append(sd * np.sqrt(K) / mean)
