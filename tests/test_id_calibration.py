@@ -101,6 +101,8 @@ def test_large_inputs_are_pooled_subsets(rng):
     assert "4 subsets" in result.parameters
     other = calibrated_twonn(X, metric=E, max_rows=500, random_state=1, progress=False)
     assert other.dimension != result.dimension  # the split is seeded by random_state
+    capped = calibrated_twonn(X, metric=E, max_rows=200, progress=False)  # 10 subsets of 200
+    assert (capped.n, capped.n_subsets, capped.rows_per_subset) == (1600, 8, 200)
 
 
 def test_rotation_invariance_and_cosine(rng):
