@@ -135,6 +135,88 @@ def check_number(value: Any, name: str, low: float = -np.inf, high: float = np.i
     return value
 
 
+def check_p_values(p_values: Any, name: str = "p_values") -> np.ndarray:
+    """Return ``p_values`` as a 1-D float64 array of values in [0, 1] (NaN refused).
+
+    The one check of the multiplicity corrections (:func:`embviz.metrics.holm`,
+    :func:`embviz.sae.benjamini_hochberg`): a NaN would make every adjusted value NaN, and a
+    "p-value" of 2 is not one to clip.
+    """
+    try:
+        p = np.asarray(p_values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a 1-D array of values in [0, 1], got "
+                        f"{type(p_values).__name__}") from None
+    if p.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of values in [0, 1], got shape {p.shape}")
+    bad = np.flatnonzero(~((p >= 0) & (p <= 1)))  # NaN fails both comparisons
+    if bad.size:
+        raise ValueError(f"{name} must be a 1-D array of values in [0, 1]; {bad.size} are not, "
+                         f"first {float(p[bad[0]]):g} at position {int(bad[0])}")
+    return p
+
+
+def check_counts(values: Any, name: str, minimum: int = 0) -> np.ndarray:
+    """Return counts (a number or an array of them) as float64, if every one is a whole
+    number >= ``minimum``.
+
+    Whole-valued floats (``3.0``, e.g. a sum of booleans in a float column) are accepted;
+    fractions, NaN, infinities and negative counts are refused.
+    """
+    try:
+        x = np.asarray(values)
+    except (TypeError, ValueError):
+        x = np.asarray(values, dtype=object)
+    if x.dtype == bool or x.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be whole numbers >= {minimum} (counts), got "
+                        f"{type(values).__name__} of dtype {x.dtype}")
+    x = x.astype(np.float64)
+    bad = np.flatnonzero(~(np.isfinite(x) & (x == np.round(x)) & (x >= minimum)))
+    if bad.size:
+        raise ValueError(f"{name} must be whole numbers >= {minimum} (counts), got "
+                         f"{float(x.ravel()[bad[0]]):g}"
+                         + (f" at position {int(bad[0])}" if x.ndim else ""))
+    return x
+
+
+def check_rows(rows: Any, n: int, name: str = "rows", min_rows: int = 0) -> np.ndarray:
+    """Distinct row numbers in ``[0, n)``, sorted, as int64.
+
+    Accepts a 1-D array of integers or a boolean mask of length ``n`` (its true rows).
+    Floats are refused (``1.7`` is not a row; ``True``/``False`` are read as a mask, never
+    as rows 1 and 0), as are rows out of range and, with ``min_rows``, too few rows.
+    """
+    rows = np.asarray(rows)
+    if rows.dtype == bool:
+        if rows.shape != (n,):
+            raise ValueError(f"{name} as a boolean mask must have shape ({n},), got "
+                             f"{rows.shape}")
+        rows = np.flatnonzero(rows)
+    if rows.ndim != 1 or (rows.size and rows.dtype.kind not in "iu"):
+        raise TypeError(f"{name} must be a 1-D array of row numbers (integers) or a boolean "
+                        f"mask of length {n}, got {rows.dtype} of shape {rows.shape}")
+    rows = np.unique(rows.astype(np.int64))
+    if rows.size and (rows[0] < 0 or rows[-1] >= n):
+        raise ValueError(f"{name} must lie in [0, {n}), got {rows[0]}..{rows[-1]}")
+    if rows.size < min_rows:
+        raise ValueError(f"{name} must hold at least {min_rows} distinct rows, got {rows.size}")
+    return rows
+
+
+def float32_overflow_rows(X: np.ndarray, block: int = 65_536) -> np.ndarray:
+    """Row numbers of ``X`` (n, d) holding finite values beyond float32's range (|x| > 3.4e38):
+    values that become infinite when the vectors are stored as float32. Empty for float32 (or
+    narrower, or non-float) input and for anything that is not 2-D."""
+    X = np.asarray(X)
+    if X.ndim != 2 or X.dtype.kind != "f" or X.dtype.itemsize <= 4:
+        return np.empty(0, np.int64)
+    limit = np.finfo(np.float32).max
+    bad = [rows.start + np.flatnonzero((np.isfinite(values) & (np.abs(values) > limit))
+                                       .any(axis=-1))
+           for rows, values in read_blocks(X, block)]
+    return np.concatenate(bad) if bad else np.empty(0, np.int64)
+
+
 def invalid_text_positions(texts: Sequence[Any]) -> list[int]:
     """Positions of items that are not non-empty strings (None, numbers, ``""``, ``"  "``)."""
     return [i for i, t in enumerate(texts) if not isinstance(t, str) or not t.strip()]

@@ -33,6 +33,7 @@ from ._validation import (
     check_choice,
     check_embeddings,
     check_positive_int,
+    check_random_state,
     power_of_two_scale,
     read_blocks,
     row_blocks,
@@ -48,6 +49,10 @@ _AUTO_EXACT_MAX_N = 200_000
 _CANDIDATE_MARGIN = 2  # extra candidates re-ranked by the exact difference-vector distances
 _BLOCK_BYTES = 1 << 27  # 128 MB of similarities per block
 _REFINE_BYTES = 1 << 25  # 32 MB of difference vectors per block
+#: Smallest HNSW parameters faiss survives: M = 0 aborts the interpreter (SIGABRT in
+#: HNSW.cpp), M = 1 crashes it (its level multiplier 1 / log M is infinite) and a negative M
+#: hangs; efConstruction and efSearch below 1 leave rows without candidates.
+_HNSW_MINIMUM = {"hnsw_m": 2, "ef_construction": 1, "ef_search": 1}
 
 
 @dataclass(frozen=True)
@@ -90,8 +95,11 @@ class KNNGraph:
         if k > self.k:
             raise ValueError(f"k={k} exceeds the graph's k={self.k}; build the graph with "
                              f"k >= {k}")
-        return KNNGraph(self.indices[:, :k], self.distances[:, :k], self.metric, self.method,
-                        {**self.params, "k": k}, self.rows)
+        cut = KNNGraph(self.indices[:, :k], self.distances[:, :k], self.metric, self.method,
+                       {**self.params, "k": k}, self.rows)
+        if "_valid_for" in self.__dict__:  # a prefix of a valid graph's columns is valid
+            object.__setattr__(cut, "_valid_for", self.__dict__["_valid_for"])
+        return cut
 
 
 def _check_k(k: int, n: int) -> int:
@@ -337,7 +345,9 @@ def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto",
     device : str, default "auto"
         Torch device of the exact search.
     hnsw_m, ef_construction, ef_search : int
-        HNSW parameters (approximate search).
+        HNSW parameters (approximate search): links per node (M, at least 2), the candidate
+        list size while building (at least 1) and while searching (at least 1; raised to
+        the k + 3 candidates the search needs). Checked before faiss sees them.
     random_state : int or None, default 0
         Seed of pynndescent.
     progress : bool
@@ -365,6 +375,10 @@ def knn_graph(X, k: int = 10, metric: str = "cosine", method: str = "auto",
     """
     check_choice(metric, "metric", METRICS)
     check_choice(method, "method", METHODS)
+    hnsw_m, ef_construction, ef_search = (
+        check_positive_int(value, name, minimum=_HNSW_MINIMUM[name]) for value, name in
+        ((hnsw_m, "hnsw_m"), (ef_construction, "ef_construction"), (ef_search, "ef_search")))
+    random_state = check_random_state(random_state)
     return _knn_graph(check_embeddings(X, min_rows=2), k, metric, method, device, hnsw_m,
                       ef_construction, ef_search, random_state, progress)
 
@@ -409,20 +423,24 @@ def _knn_graph(X: np.ndarray, k: int, metric: str = "cosine", method: str = "aut
     return KNNGraph(indices, distances, metric, method, params)
 
 
-def check_knn_graph(graph, k: int, metric: str, what: str, X=None,
+def check_knn_graph(graph, k: int, metric: str | None, what: str, X=None,
                     every_row: bool = True) -> KNNGraph:
     """The one check of a user-supplied :class:`KNNGraph`; returns it unchanged.
 
     As scikit-learn's ``kneighbors_graph`` rejects a precomputed graph whose metric differs
     from the one asked, a graph built with another metric is an error, never silently reused.
+    Its contents are checked too, in O(n·k): ``indices`` and ``distances`` 2-D of the same
+    shape (n, k), indices integers in [0, n) (in [0, len(X)) for a graph over a sample of
+    rows, when ``X`` is given), distances finite and non-decreasing along each row.
 
     Parameters
     ----------
     graph : KNNGraph
     k : int
         Neighbours per row the consumer needs (``graph.k >= k``).
-    metric : {"cosine", "euclidean"}
-        The metric the consumer was asked for; must equal ``graph.metric``.
+    metric : {"cosine", "euclidean"} or None
+        The metric the consumer was asked for; must equal ``graph.metric`` (``None``: any,
+        for consumers that read only the graph's ranks and distances).
     what : str
         The consumer's name, for error messages.
     X : array of shape (n, d) or EmbeddingSet, optional
@@ -436,23 +454,77 @@ def check_knn_graph(graph, k: int, metric: str, what: str, X=None,
     KNNGraph
         ``graph`` itself (not cut to ``k``).
     """
-    if not isinstance(graph, KNNGraph):
-        raise TypeError(f"graph must be a KNNGraph (embviz.neighbors.knn_graph), got "
-                        f"{type(graph).__name__}")
-    check_choice(metric, "metric", METRICS)
-    if graph.metric != metric:
-        raise ValueError(f"the KNNGraph was built with metric={graph.metric!r} but {what} was "
-                         f"asked for metric={metric!r}; pass metric={graph.metric!r} or build "
-                         f"the graph with knn_graph(X, metric={metric!r})")
+    _require_graph(graph)
+    if metric is not None:
+        check_choice(metric, "metric", METRICS)
+        if graph.metric != metric:
+            raise ValueError(f"the KNNGraph was built with metric={graph.metric!r} but {what} "
+                             f"was asked for metric={metric!r}; pass metric={graph.metric!r} "
+                             f"or build the graph with knn_graph(X, metric={metric!r})")
     if every_row and graph.rows is not None:
         raise ValueError(f"the KNNGraph covers a sample of {graph.n} rows (graph.rows is set); "
                          f"{what} needs the neighbours of every row")
+    vectors = None if X is None else check_embeddings(X, name="X")
+    _check_contents(graph, what, None if vectors is None else len(vectors))
     if graph.k < k:
         raise ValueError(f"the KNNGraph holds k={graph.k} neighbour(s) per row but {what} "
                          f"needs k={k}; build it with knn_graph(X, k={k}) or larger")
-    if X is not None:
-        _check_same_points(graph, check_embeddings(X, name="X"))
+    if vectors is not None:
+        _check_same_points(graph, vectors)
     return graph
+
+
+def _require_graph(graph, name: str = "graph") -> None:
+    if not isinstance(graph, KNNGraph):
+        raise TypeError(f"{name} must be a KNNGraph (embviz.neighbors.knn_graph), got "
+                        f"{type(graph).__name__}")
+
+
+def _check_contents(graph: KNNGraph, what: str, n_points: int | None = None) -> None:
+    """Refuse a graph whose arrays are not a kNN graph: shapes, index range (``[0, n)``, or
+    ``[0, n_points)`` for a graph over a sample of rows), finite non-decreasing distances.
+    O(n·k) time, read a block of rows at a time (no (n, k) temporaries). A graph found valid
+    remembers it (and passes it to its :meth:`~KNNGraph.at_k` cuts), so composite results
+    that check one graph many times pay once."""
+    if graph.__dict__.get("_valid_for", False) == n_points:
+        return
+    _scan_contents(graph, what, n_points)
+    object.__setattr__(graph, "_valid_for", n_points)
+
+
+def _scan_contents(graph: KNNGraph, what: str, n_points: int | None) -> None:
+    indices, distances = np.asarray(graph.indices), np.asarray(graph.distances)
+    prefix = f"the KNNGraph given to {what} is malformed:"
+    if indices.ndim != 2 or indices.dtype.kind not in "iu":
+        raise ValueError(f"{prefix} graph.indices must be a 2-D integer array (n, k), got "
+                         f"{indices.dtype} of shape {indices.shape}")
+    if distances.shape != indices.shape or distances.dtype.kind not in "fiu":
+        raise ValueError(f"{prefix} graph.distances must be numbers of the shape of "
+                         f"graph.indices {indices.shape}, got {distances.dtype} of shape "
+                         f"{distances.shape}")
+    if graph.rows is not None and len(graph.rows) != len(indices):
+        raise ValueError(f"{prefix} graph.rows lists {len(graph.rows)} rows but "
+                         f"graph.indices has {len(indices)}")
+    n = len(indices) if graph.rows is None else n_points
+    for rows in row_blocks(len(indices)):
+        block, dist = indices[rows], distances[rows]
+        outside = (block < 0) | (block >= n) if n is not None else block < 0
+        if outside.any():
+            row, position = np.argwhere(outside)[0]
+            raise ValueError(f"{prefix} graph.indices must lie in [0, "
+                             f"{n if n is not None else 'n'}) (row numbers), got "
+                             f"{int(block[row, position])} at row {rows.start + row}, "
+                             f"position {position}")
+        infinite = ~np.isfinite(dist)
+        if infinite.any():
+            row, position = np.argwhere(infinite)[0]
+            raise ValueError(f"{prefix} graph.distances must be finite, got "
+                             f"{dist[row, position]} at row {rows.start + row}, position "
+                             f"{position}")
+        falling = np.flatnonzero((dist[:, 1:] < dist[:, :-1]).any(axis=1))
+        if falling.size:
+            raise ValueError(f"{prefix} graph.distances must be non-decreasing along each "
+                             f"row (nearest first); row {rows.start + int(falling[0])} is not")
 
 
 def _check_same_points(graph: KNNGraph, X: np.ndarray) -> None:
@@ -574,7 +646,15 @@ def subgraph(graph: KNNGraph, rows, k: int, X) -> KNNGraph:
     KNNGraph over the m rows, numbered 0..m-1 in the order of ``rows``
         ``params["exact_rows"]`` counts the rows searched exactly.
     """
-    rows = np.asarray(rows, dtype=np.int64)
+    _require_graph(graph)
+    rows = np.asarray(rows)
+    if rows.ndim != 1 or (rows.size and rows.dtype.kind not in "iu"):
+        raise TypeError(f"rows must be a 1-D array of row numbers (integers), got {rows.dtype} "
+                        f"of shape {rows.shape}")
+    rows = rows.astype(np.int64)
+    if rows.size and (rows.min() < 0 or rows.max() >= graph.n):
+        raise ValueError(f"rows must lie in [0, {graph.n}) (rows of the graph), got "
+                         f"{rows.min()}..{rows.max()}")
     if len(np.unique(rows)) != len(rows):
         raise ValueError("rows must be distinct: a repeated row would be its own neighbour")
     k = _check_k(k, len(rows))
@@ -602,16 +682,32 @@ def recall_at_k(approx: KNNGraph, exact: KNNGraph) -> float:
     ----------
     approx : KNNGraph over all rows
     exact : KNNGraph
-        Exact neighbours of all rows, or of a sample (``exact.rows``, from
-        :func:`exact_knn_rows`); both graphs are compared at ``exact.k``.
+        Exact neighbours of all rows (the same n as ``approx``), or of a sample
+        (``exact.rows``, from :func:`exact_knn_rows`) of ``approx``'s rows; both graphs are
+        compared at ``exact.k`` (``approx.k`` may be larger, never smaller) and must share
+        their metric.
 
     Returns
     -------
     float in [0, 1]
     """
+    _require_graph(approx, "approx")
+    _require_graph(exact, "exact")
+    check_knn_graph(approx, 1, None, "recall_at_k (approx)")
+    if exact.metric != approx.metric:
+        raise ValueError(f"approx has metric={approx.metric!r} but exact has "
+                         f"metric={exact.metric!r}: compare graphs of one metric")
+    _check_contents(exact, "recall_at_k (exact)", approx.n)
+    if exact.rows is None and exact.n != approx.n:
+        raise ValueError(f"approx has n={approx.n} rows but exact has n={exact.n}: they must "
+                         f"be graphs of the same points (or exact of a sample of them, "
+                         f"exact.rows set)")
+    rows = np.arange(exact.n) if exact.rows is None else np.asarray(exact.rows)
+    if rows.size and (rows.min() < 0 or rows.max() >= approx.n):
+        raise ValueError(f"exact.rows must lie in [0, {approx.n}) (rows of approx), got "
+                         f"{rows.min()}..{rows.max()}")
     if approx.k < exact.k:
         raise ValueError(f"approx has k={approx.k} < exact k={exact.k}")
-    rows = np.arange(exact.n) if exact.rows is None else exact.rows
     found = approx.indices[rows, :exact.k]
     hits = sum(len(np.intersect1d(a, b)) for a, b in zip(found, exact.indices))
     return hits / exact.indices.size

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from ._validation import check_choice, check_number, check_positive_int, check_rows
+
 __all__ = ["COMBINE_MODES", "Selection", "composition"]
 
 #: How a new selection combines with the current one.
@@ -25,12 +27,21 @@ class Selection:
 
     Parameters
     ----------
-    rows : array-like of int
-        Row numbers in ``[0, n)``; sorted and de-duplicated here.
+    rows : array-like of int, or boolean mask of shape (n,)
+        Row numbers in ``[0, n)`` (sorted and de-duplicated here), or a boolean mask of
+        length ``n`` whose true entries are the selected rows. Floats are refused (a row is
+        an integer), and so are rows out of range and masks of another length.
     n : int
-        Points in the corpus.
+        Points in the corpus, >= 0.
     how : str, default ""
         How it was made, for display (e.g. ``"box"``, ``"lasso"``, ``"box, then intersect"``).
+
+    Raises
+    ------
+    TypeError
+        ``rows`` not integers (or a mask), ``n`` not an integer.
+    ValueError
+        Rows out of ``[0, n)``, a mask of another length, a negative ``n``.
 
     Examples
     --------
@@ -38,6 +49,8 @@ class Selection:
     >>> b = Selection([2, 3, 4], n=10, how="lasso")
     >>> a.combine(b, "intersect").rows.tolist(), len(a.combine(b, "add"))
     ([2, 3], 4)
+    >>> Selection(np.array([True, False, True]), n=3).rows.tolist()
+    [0, 2]
     """
 
     rows: np.ndarray
@@ -45,35 +58,49 @@ class Selection:
     how: str = ""
 
     def __post_init__(self):
-        rows = np.unique(np.asarray(self.rows, dtype=np.int64).ravel())
-        if rows.size and (rows[0] < 0 or rows[-1] >= self.n):
-            raise IndexError(f"rows must lie in [0, {self.n}), got {rows[0]}..{rows[-1]}")
-        object.__setattr__(self, "rows", rows)
+        n = check_positive_int(self.n, "n", minimum=0)
+        object.__setattr__(self, "n", n)
+        object.__setattr__(self, "rows", check_rows(self.rows, n))
 
     def __len__(self) -> int:
         return len(self.rows)
 
     @classmethod
     def from_box(cls, coords, bounds) -> Selection:
-        """The points of ``coords`` ``(n, 2)`` inside ``bounds = (x0, y0, x1, y1)``."""
+        """The points of ``coords`` ``(n, 2)`` inside ``bounds = (x0, y0, x1, y1)``.
+
+        Points with a NaN coordinate (not drawn) are never inside.
+        """
         from .viz.datamap import rows_in_box
 
-        coords = np.asarray(coords)
-        return cls(rows_in_box(coords, bounds), len(coords), "box")
+        coords = _check_coords(coords)
+        values = _vertices(bounds, "bounds")
+        if values.shape != (4,):
+            raise ValueError(f"bounds must be 4 numbers (x0, y0, x1, y1), got "
+                             f"{values.size}")
+        return cls(rows_in_box(coords, values), len(coords), "box")
 
     @classmethod
     def from_polygon(cls, coords, xs, ys) -> Selection:
-        """The points of ``coords`` ``(n, 2)`` inside the polygon (lasso) ``xs, ys``."""
+        """The points of ``coords`` ``(n, 2)`` inside the polygon (lasso) ``xs, ys``.
+
+        ``xs`` and ``ys`` are the vertices' coordinates, of one length; fewer than 3 vertices
+        enclose nothing (an empty selection). Points with a NaN coordinate are never inside.
+        """
         from .viz.datamap import rows_in_polygon
 
-        coords = np.asarray(coords)
+        coords = _check_coords(coords)
+        xs, ys = _vertices(xs, "xs"), _vertices(ys, "ys")
+        if xs.shape != ys.shape:
+            raise ValueError(f"xs and ys must be the polygon's vertices, one x and one y each: "
+                             f"got {xs.size} xs and {ys.size} ys")
         return cls(rows_in_polygon(coords, xs, ys), len(coords), "lasso")
 
     def combine(self, other: Selection, mode: str = "replace") -> Selection:
         """This selection combined with ``other`` by one of :data:`COMBINE_MODES`."""
-        from ._validation import check_choice
-
         check_choice(mode, "mode", COMBINE_MODES)
+        if not isinstance(other, Selection):
+            raise TypeError(f"other must be a Selection, got {type(other).__name__}")
         if other.n != self.n:
             raise ValueError(f"cannot combine selections of {self.n} and {other.n} points")
         if mode == "replace":
@@ -92,11 +119,39 @@ class Selection:
     def table(self, meta: pd.DataFrame) -> pd.DataFrame:
         """The selected rows of ``meta`` (all its columns: ids, texts, metadata), in row
         order, indexed by row number."""
+        if not isinstance(meta, pd.DataFrame):
+            raise TypeError(f"meta must be a pandas DataFrame, got {type(meta).__name__}")
         if len(meta) != self.n:
             raise ValueError(f"meta has {len(meta)} rows but the selection is over {self.n}")
         table = meta.iloc[self.rows].copy()
         table.index = pd.Index(self.rows, name="row")
         return table
+
+
+def _check_coords(coords) -> np.ndarray:
+    """Map coordinates as a float array (n, 2); NaN allowed (a point not drawn)."""
+    try:
+        coords = np.asarray(coords, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"coords must be numbers of shape (n, 2), got "
+                        f"{type(coords).__name__}") from None
+    if coords.ndim != 2 or coords.shape[1] != 2:
+        raise ValueError(f"coords must have shape (n, 2) (a 2-D map), got {coords.shape}")
+    return coords
+
+
+def _vertices(values, name: str) -> np.ndarray:
+    """A 1-D array of finite numbers (polygon vertices, box bounds)."""
+    try:
+        values = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a 1-D sequence of numbers, got "
+                        f"{type(values).__name__}") from None
+    if values.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D sequence of numbers, got shape {values.shape}")
+    if not np.isfinite(values).all():
+        raise ValueError(f"{name} must be finite numbers, got {values.tolist()[:8]}")
+    return values
 
 
 def composition(values, rows, alpha: float = 0.05) -> pd.DataFrame:
@@ -113,9 +168,9 @@ def composition(values, rows, alpha: float = 0.05) -> pd.DataFrame:
     ----------
     values : array-like of shape (N,)
         A categorical column (missing values are counted as "(missing)").
-    rows : array-like of int
-        Selected row numbers.
-    alpha : float, default 0.05
+    rows : array-like of int, or boolean mask of shape (N,)
+        Selected row numbers in ``[0, N)`` (or a mask, as in :class:`Selection`).
+    alpha : float in (0, 1), default 0.05
         ``over_represented`` is ``q_value < alpha``.
 
     Returns
@@ -138,10 +193,19 @@ def composition(values, rows, alpha: float = 0.05) -> pd.DataFrame:
     >>> bool(table["over_represented"].iloc[0])
     True
     """
+    column = np.asarray(values, dtype=object)
+    if column.ndim != 1:
+        raise ValueError(f"values must be a 1-D column (one value per point), got shape "
+                         f"{column.shape}")
+    alpha = check_number(alpha, "alpha", 0, 1, low_open=True, high_open=True)
+    return _composition(column, check_rows(rows, len(column)), alpha)
+
+
+def _composition(column: np.ndarray, rows: np.ndarray, alpha: float = 0.05) -> pd.DataFrame:
+    """:func:`composition` of a 1-D column and checked rows (the kernel behind the door)."""
     from scipy.stats import false_discovery_control, hypergeom
 
-    text = pd.Series(np.asarray(values, dtype=object)).astype("string").fillna("(missing)")
-    rows = np.unique(np.asarray(rows, dtype=np.int64))
+    text = pd.Series(column).astype("string").fillna("(missing)")
     corpus = text.value_counts()
     selected = text.iloc[rows].value_counts().reindex(corpus.index, fill_value=0)
     n_all, n_selected = len(text), len(rows)

@@ -23,7 +23,7 @@ def test_selections_combine_as_sets():
 
 
 def test_selection_errors_name_the_argument():
-    with pytest.raises(IndexError, match=r"rows must lie in \[0, 10\)"):
+    with pytest.raises(ValueError, match=r"rows must lie in \[0, 10\)"):
         Selection([10], n=10)
     with pytest.raises(ValueError, match="mode"):
         Selection([1], n=10).combine(Selection([2], n=10), "xor")

@@ -33,6 +33,19 @@ def check_samples(a: Any, b: Any, min_rows: int = MIN_SAMPLE) -> tuple[np.ndarra
     return A.astype(dtype, copy=False), B.astype(dtype, copy=False)
 
 
+def check_bandwidth(bandwidth: Any) -> float | None:
+    """``None`` (the median heuristic) or a finite, positive kernel bandwidth as ``float``."""
+    if bandwidth is None:
+        return None
+    if isinstance(bandwidth, bool) or not isinstance(bandwidth, (int, float, np.integer,
+                                                                 np.floating)):
+        raise TypeError(f"bandwidth must be a positive number or None, got "
+                        f"{type(bandwidth).__name__}")
+    if not (np.isfinite(bandwidth) and bandwidth > 0):
+        raise ValueError(f"bandwidth must be a positive number (finite), got {bandwidth!r}")
+    return float(bandwidth)
+
+
 def sample_frame(n_a: int, n_b: int, texts_a: list[str] | None, texts_b: list[str] | None):
     """The pooled rows' ``sample`` (``"a"``/``"b"``), ``row`` (within its sample) and ``text``."""
     import pandas as pd

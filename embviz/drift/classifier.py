@@ -11,7 +11,7 @@ from .._validation import check_number, check_positive_int, check_replicates
 from ._inputs import MIN_SAMPLE, check_samples
 from ._result import TwoSampleResult
 from .depth import auc_interval
-from .kernel_tests import permutation_p_value
+from .kernel_tests import _permutation_p_value
 
 __all__ = ["classifier_test", "out_of_fold_scores"]
 
@@ -126,8 +126,7 @@ def classifier_test(a, b, n_folds: int = 5, n_permutations: int = 100, C: float 
     A, B = check_samples(a, b, max(MIN_SAMPLE, n_folds))
     check_replicates(n_permutations, "n_permutations", minimum=0)
     check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
-    if not C > 0:
-        raise ValueError(f"C must be a positive number, got {C!r}")
+    check_number(C, "C", 0, np.inf, low_open=True, high_open=True)
     Z = np.concatenate([A, B])
     labels = np.r_[np.zeros(len(A), int), np.ones(len(B), int)]
     rng = np.random.default_rng(random_state)
@@ -140,7 +139,7 @@ def classifier_test(a, b, n_folds: int = 5, n_permutations: int = 100, C: float 
                                                    for _ in range(n_permutations)),
                                                   total=n_permutations, desc="C2ST",
                                                   disable=not progress)])
-        p_value, how = permutation_p_value(auc, null), "permutation (refit per permutation)"
+        p_value, how = _permutation_p_value(auc, null), "permutation (refit per permutation)"
     else:
         p_value = float(stats.mannwhitneyu(scores[held_labels == 1], scores[held_labels == 0],
                                            alternative="greater", method="asymptotic").pvalue)

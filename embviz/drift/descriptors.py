@@ -11,7 +11,7 @@ from .._validation import check_memory, check_number, check_replicates
 from ._inputs import MIN_SAMPLE, check_samples
 from ._intervals import TEST_MATCHED, permutation_matched_interval, two_sample_half_samples
 from ._result import TwoSampleResult
-from .kernel_tests import permutation_p_value
+from .kernel_tests import _permutation_p_value
 
 __all__ = ["centroid_shift", "dimension_drift", "drifted_dimensions"]
 
@@ -115,7 +115,7 @@ def centroid_shift(a, b, n_permutations: int = 1000, n_resamples: int = 200,
     effect = _bias_corrected(float(shifts[0]), replicates, n_a, n_b)
     ci = permutation_matched_interval(effect, replicates, shifts[1:], n_a, n_b, confidence,
                                       observed=float(shifts[0]))
-    return TwoSampleResult(float(shifts[0]), permutation_p_value(shifts[0], shifts[1:]),
+    return TwoSampleResult(float(shifts[0]), _permutation_p_value(shifts[0], shifts[1:]),
                            effect, ci, n_a, n_b, "centroid",
                            {"n_permutations": n_permutations, "n_resamples": n_resamples,
                             "confidence": confidence,

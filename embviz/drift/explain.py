@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_number, check_positive_int
-from ._inputs import MIN_SAMPLE, check_samples, sample_frame, texts_of
+from ._inputs import MIN_SAMPLE, check_bandwidth, check_samples, sample_frame, texts_of
 from ._kernel_sums import _BLOCK_BYTES, _NUMPY_MAX_ROWS, KernelSpec, _kernel_block, median_distance
 from .classifier import out_of_fold_scores
 from .depth import _reference_depths
@@ -86,9 +86,15 @@ def mmd_witness(a, b, bandwidth: float | None = None, block: int | None = None,
     Lloyd & Ghahramani (2015), "Statistical model criticism using kernel two sample tests".
     """
     A, B = check_samples(a, b, MIN_SAMPLE)
+    bandwidth = check_bandwidth(bandwidth)
+    if block is not None:
+        check_positive_int(block, "block")
     Z = np.concatenate([A, B])
     if bandwidth is None:
         bandwidth = median_distance(Z, 2000, np.random.default_rng(random_state))
+        if not bandwidth > 0:
+            raise ValueError("the median pairwise distance of the pooled sample is 0 (mostly "
+                             "duplicate rows); pass bandwidth explicitly")
     frame = sample_frame(len(A), len(B), texts_of(a), texts_of(b))
     frame["witness"] = _witness_values(Z, len(A), float(bandwidth), block, device)
     signed = np.where(frame["sample"] == "a", frame["witness"], -frame["witness"])
@@ -150,6 +156,7 @@ def classifier_confidence(a, b, n_folds: int = 5, C: float = 1.0,
     """
     n_folds = check_positive_int(n_folds, "n_folds", minimum=2)
     A, B = check_samples(a, b, max(MIN_SAMPLE, n_folds))
+    check_number(C, "C", 0, np.inf, low_open=True, high_open=True)
     labels = np.r_[np.zeros(len(A), int), np.ones(len(B), int)]
     p_b = out_of_fold_scores(np.concatenate([A, B]), labels, n_folds, C, random_state)
     frame = sample_frame(len(A), len(B), texts_of(a), texts_of(b))

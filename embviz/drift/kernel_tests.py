@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_memory, check_number, check_positive_int, check_replicates
-from ._inputs import MIN_SAMPLE, check_samples
+from ._inputs import MIN_SAMPLE, check_bandwidth, check_samples
 from ._intervals import TEST_MATCHED, permutation_matched_interval, two_sample_half_samples
 from ._kernel_sums import (
     _BLOCK_BYTES,
@@ -31,13 +31,39 @@ def permutation_p_value(observed: float, null: np.ndarray) -> float:
     Parameters
     ----------
     observed : float
-    null : ndarray of shape (P,)
-        Statistics of the P permuted labellings.
+        The observed statistic, finite.
+    null : ndarray of shape (P,), P >= 1
+        Statistics of the P permuted labellings, finite (a NaN would silently count as
+        smaller than ``observed``; an empty null would give p = 1 from no evidence).
 
     Returns
     -------
     float in (0, 1]
+
+    Examples
+    --------
+    >>> permutation_p_value(3.0, [0.5, 1.0, 3.0, 0.2])
+    0.4
     """
+    observed = check_number(observed, "observed", -np.inf, np.inf, low_open=True,
+                            high_open=True)
+    try:
+        null = np.asarray(null, np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"null must be a 1-D array of numbers, got {type(null).__name__}") \
+            from None
+    if null.ndim != 1 or null.size == 0:
+        raise ValueError(f"null must be a non-empty 1-D array (one statistic per permutation), "
+                         f"got shape {null.shape}")
+    bad = np.flatnonzero(~np.isfinite(null))
+    if bad.size:
+        raise ValueError(f"null holds {bad.size} NaN or infinite statistic(s), first at "
+                         f"position {int(bad[0])}")
+    return _permutation_p_value(observed, null)
+
+
+def _permutation_p_value(observed: float, null: np.ndarray) -> float:
+    """:func:`permutation_p_value` of a statistic and null the caller computed (no checks)."""
     null = np.asarray(null)
     return float((1 + np.count_nonzero(null >= observed)) / (1 + null.size))
 
@@ -108,13 +134,11 @@ def _kernel_pass(A, B, kind, bandwidth, n_permutations, n_resamples, block, devi
                  progress):
     Z = np.concatenate([A, B])
     d2 = subsample_sq_distances(Z, _BANDWIDTH_POINTS, np.random.default_rng(rng.integers(2**63)))
-    if bandwidth is None:
+    if bandwidth is None:  # a given bandwidth was checked at the door (check_bandwidth)
         bandwidth = float(np.sqrt(np.median(d2)))
         if bandwidth <= 0:
             raise ValueError("the median pairwise distance of the pooled sample is 0 (mostly "
                              "duplicate rows); pass bandwidth explicitly")
-    elif not bandwidth > 0:
-        raise ValueError(f"bandwidth must be a positive number, got {bandwidth!r}")
     spec = KernelSpec(kind, float(bandwidth), mean_kernel(d2, kind, float(bandwidth)))
     V, pairs = _design(len(A), len(B), n_permutations, n_resamples, rng, Z.dtype)
     forms = kernel_forms(Z, V, spec, pairs, block=block, device=device, progress=progress,
@@ -203,6 +227,7 @@ def mmd_test(a, b, bandwidth: float | None = None, n_permutations: int = 1000,
     (True, True)
     """
     A, B = check_samples(a, b, MIN_SAMPLE)
+    bandwidth = check_bandwidth(bandwidth)
     _check_common(A, B, n_permutations, n_resamples, confidence, block, "mmd_test")
     rng = np.random.default_rng(random_state)
     (wa, wb, between), spec = _kernel_pass(A, B, "rbf", bandwidth, n_permutations,
@@ -212,7 +237,7 @@ def mmd_test(a, b, bandwidth: float | None = None, n_permutations: int = 1000,
     ci = permutation_matched_interval(mmd2[0], mmd2[1 + n_permutations:], null, len(A),
                                       len(B), confidence)
     return TwoSampleResult(
-        float(mmd2[0]), permutation_p_value(mmd2[0], null), float(mmd2[0]), ci, len(A),
+        float(mmd2[0]), _permutation_p_value(mmd2[0], null), float(mmd2[0]), ci, len(A),
         len(B), "mmd",
         {"kernel": "rbf", "bandwidth": spec.bandwidth,
          "bandwidth_rule": "given" if bandwidth is not None else
@@ -269,7 +294,7 @@ def energy_test(a, b, n_permutations: int = 1000, n_resamples: int = 200,
     ci = permutation_matched_interval(energy[0], energy[1 + n_permutations:], null, n_a,
                                       n_b, confidence)
     return TwoSampleResult(
-        float(energy[0]), permutation_p_value(energy[0], null), float(energy[0]), ci,
+        float(energy[0]), _permutation_p_value(energy[0], null), float(energy[0]), ci,
         n_a, n_b, "energy",
         {"n_permutations": n_permutations, "n_resamples": n_resamples,
          "confidence": confidence, "ci_method": TEST_MATCHED, "random_state": random_state,
@@ -293,6 +318,9 @@ def mmd2_unbiased(a, b, bandwidth: float | None = None, block: int | None = None
     float
     """
     A, B = check_samples(a, b, 2)
+    bandwidth = check_bandwidth(bandwidth)
+    if block is not None:
+        check_positive_int(block, "block")
     rng = np.random.default_rng(random_state)
     (wa, wb, between), _ = _kernel_pass(A, B, "rbf", bandwidth, 0, 0, block, device, rng,
                                         False)

@@ -172,6 +172,7 @@ def zero_shot_stitching(a, b, labels, n_anchors: int = 100, train_fraction: floa
     n_anchors = check_positive_int(n_anchors, "n_anchors", 3)
     train_fraction = check_number(train_fraction, "train_fraction", 0, 1, low_open=True,
                                   high_open=True)
+    check_number(C, "C", 0, np.inf, low_open=True, high_open=True)
     width = n_anchors if absolute_dim is None else check_positive_int(absolute_dim,
                                                                       "absolute_dim")
     rng = np.random.default_rng(random_state)

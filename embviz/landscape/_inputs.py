@@ -1,5 +1,5 @@
-"""Shared by the landscape functions: entry-point checks (vectors, their graph, their texts,
-rows) and the numbering of groups by size."""
+"""Shared by the landscape functions: entry-point checks (vectors, their graph, their texts)
+and the numbering of groups by size. Rows are checked by :func:`embviz._validation.check_rows`."""
 
 from __future__ import annotations
 
@@ -39,24 +39,6 @@ def texts_of(data: Any, n: int, texts=None) -> list[str] | None:
     if len(texts) != n:
         raise ValueError(f"texts has {len(texts)} items but data has {n} rows")
     return texts
-
-
-def check_rows(rows: Any, n: int, name: str = "rows", min_rows: int = 1) -> np.ndarray:
-    """Distinct row numbers in ``[0, n)``, sorted (a boolean mask of length n is accepted)."""
-    rows = np.asarray(rows)
-    if rows.dtype == bool:
-        if rows.shape != (n,):
-            raise ValueError(f"{name} as a boolean mask must have shape ({n},), got {rows.shape}")
-        rows = np.flatnonzero(rows)
-    if rows.ndim != 1 or (rows.size and rows.dtype.kind not in "iu"):
-        raise TypeError(f"{name} must be a 1-D array of row numbers or a boolean mask, got "
-                        f"{rows.dtype} of shape {rows.shape}")
-    rows = np.unique(rows.astype(np.int64))
-    if rows.size and (rows[0] < 0 or rows[-1] >= n):
-        raise ValueError(f"{name} must lie in [0, {n}), got {rows[0]}..{rows[-1]}")
-    if rows.size < min_rows:
-        raise ValueError(f"{name} must hold at least {min_rows} distinct rows, got {rows.size}")
-    return rows
 
 
 def number_by_size(membership: np.ndarray) -> np.ndarray:

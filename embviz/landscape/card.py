@@ -22,9 +22,9 @@ import numpy as np
 import pandas as pd
 
 from .._tables import result_table
-from .._validation import check_positive_int, check_random_state, check_replicates
+from .._validation import check_positive_int, check_random_state, check_replicates, check_rows
 from ..embedding_set import EmbeddingSet
-from ._inputs import check_rows, vectors_and_graph
+from ._inputs import vectors_and_graph
 
 if TYPE_CHECKING:
     from ..drift import TwoSampleResult
@@ -33,6 +33,7 @@ __all__ = ["RegionCard", "region_card"]
 
 _LOCAL_K, _MLE_K = 128, 20  # the report's local and MLE neighbourhoods
 _MIN_ROWS = 5  # the two-sample test's smallest sample
+_DEFAULT_COLUMNS = ("label", "group")  # described where present
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,7 @@ class RegionCard:
 
 
 def region_card(data, rows, graph=None, name: str = "", k: int = 10,
-                columns: Sequence[str] = ("label", "group"), n_examples: int = 5,
+                columns: Sequence[str] = _DEFAULT_COLUMNS, n_examples: int = 5,
                 ci: bool = True, n_resamples: int = 30, n_permutations: int = 200,
                 max_rows: int = 3000, metric: str = "cosine", random_state: int | None = 0,
                 progress: bool = True) -> RegionCard:
@@ -104,7 +105,9 @@ def region_card(data, rows, graph=None, name: str = "", k: int = 10,
     k : int, default 10
         Neighbourhood of hubness and density, and of the corpus's hubs.
     columns : sequence of str, default ("label", "group")
-        Metadata columns whose mix is compared with the corpus (those present).
+        Metadata columns whose mix is compared with the corpus. Of the default pair, those
+        present are used; a column named otherwise must be a column of ``data.meta``
+        (``ValueError`` listing the columns; an array ``data`` has none).
     n_examples : int, default 5
         Central and atypical texts shown.
     ci : bool, default True
@@ -126,6 +129,8 @@ def region_card(data, rows, graph=None, name: str = "", k: int = 10,
     RegionCard
     """
     k = check_positive_int(k, "k")
+    columns = _check_columns(data, columns)
+    n_examples = check_positive_int(n_examples, "n_examples")
     X, graph = vectors_and_graph(data, graph, k, metric, "region_card", progress)
     n = len(X)
     rows = check_rows(rows, n, min_rows=_MIN_ROWS)
@@ -148,6 +153,25 @@ def region_card(data, rows, graph=None, name: str = "", k: int = 10,
                                progress),
         parameters={"rows_used": len(used), "sampled": len(used) < len(rows), **sizes,
                     "metric": graph.metric, "random_state": random_state})
+
+
+def _check_columns(data, columns: Sequence[str]) -> list[str]:
+    """The metadata columns to describe: the default pair where present, else every one asked,
+    each of which must exist."""
+    if isinstance(columns, str):
+        raise TypeError(f"columns must be a sequence of column names, got a single string; "
+                        f"wrap it in a list: columns=[{columns!r}]")
+    columns = list(columns)
+    meta = _meta(data)
+    available = [] if meta is None else list(meta.columns)
+    if tuple(columns) == _DEFAULT_COLUMNS:
+        return [c for c in columns if c in available]
+    unknown = [c for c in columns if c not in available]
+    if unknown:
+        where = ("its columns are " + str(available) if meta is not None else
+                 "data is an array, without metadata: pass an EmbeddingSet")
+        raise ValueError(f"columns {unknown} are not columns of data; {where}")
+    return columns
 
 
 def _sample(rows: np.ndarray, max_rows: int, rng: np.random.Generator) -> np.ndarray:
@@ -213,11 +237,11 @@ def _meta(data) -> pd.DataFrame | None:
 
 
 def _composition(data, rows: np.ndarray, columns: Sequence[str]) -> pd.DataFrame:
-    from ..selection import composition
+    from ..selection import _composition
 
     meta = _meta(data)
-    present = [c for c in columns if meta is not None and c in meta.columns]
-    tables = [composition(meta[c], rows).assign(column=c) for c in present]
+    tables = [_composition(np.asarray(meta[c], dtype=object), rows).assign(column=c)
+              for c in columns]
     if not tables:
         return pd.DataFrame(columns=["column", "value"])
     table = pd.concat(tables, ignore_index=True)
@@ -228,7 +252,6 @@ def _extremes(data, X, rows, columns, n_examples: int) -> tuple[pd.DataFrame, pd
     """The rows of highest and lowest TTE depth within the region (leave-one-out)."""
     from .outlier_scores import depths_within
 
-    n_examples = check_positive_int(n_examples, "n_examples")
     depth = depths_within(X[rows])
     order = np.argsort(-depth, kind="stable")
     frame = pd.DataFrame({"row": rows, "tte_depth": depth})

@@ -243,7 +243,7 @@ def _top_concepts(presence, concept_names, local: np.ndarray,
     n_regions = int(local.max()) + 1
     if presence is None:
         return [[] for _ in range(n_regions)]
-    from ..sae.analysis import benjamini_hochberg, two_proportion_test
+    from ..sae.analysis import _benjamini_hochberg, _two_proportion
 
     n = len(local)
     member = sp.csr_matrix((np.ones(n), (local, np.arange(n))), shape=(n_regions, n))
@@ -253,9 +253,12 @@ def _top_concepts(presence, concept_names, local: np.ndarray,
     diff = inside / sizes - outside / np.maximum(n - sizes, 1)
     out = []
     for r in range(n_regions):
-        _, p_value = two_proportion_test(inside[r], int(sizes[r, 0]), outside[r],
-                                         n - int(sizes[r, 0]))
-        ok = np.flatnonzero((diff[r] > 0) & (benjamini_hochberg(p_value) < _CONCEPT_ALPHA))
+        if sizes[r, 0] == n:  # the region is the whole corpus: no rest to compare with
+            out.append([])
+            continue
+        _, p_value = _two_proportion(inside[r], int(sizes[r, 0]), outside[r],
+                                     n - int(sizes[r, 0]))
+        ok = np.flatnonzero((diff[r] > 0) & (_benjamini_hochberg(p_value) < _CONCEPT_ALPHA))
         best = ok[np.lexsort((ok, -diff[r, ok]))][:n_concepts]
         out.append([concept_names[f] for f in best])
     return out

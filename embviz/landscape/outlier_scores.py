@@ -18,7 +18,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_number, unit_rows
+from .._validation import check_number, check_positive_int, unit_rows
+from ..neighbors import check_knn_graph
 from ._inputs import texts_of, vectors_and_graph
 
 __all__ = ["local_outlier_factor", "outliers"]
@@ -39,12 +40,21 @@ def local_outlier_factor(graph, k: int) -> np.ndarray:
     Parameters
     ----------
     graph : KNNGraph with at least k neighbours per row
+        Over every row (any metric); checked by
+        :func:`~embviz.neighbors.check_knn_graph`.
     k : int
+        At most ``graph.k`` (a larger k is refused, never silently cut to the graph's).
 
     Returns
     -------
     ndarray of shape (n,), float64
     """
+    k = check_positive_int(k, "k")
+    return _lof(check_knn_graph(graph, k, None, "local_outlier_factor"), k)
+
+
+def _lof(graph, k: int) -> np.ndarray:
+    """:func:`local_outlier_factor` of a checked graph (the kernel behind the door)."""
     indices = graph.indices[:, :k]
     distances = graph.distances[:, :k].astype(np.float64)
     k_distance = distances[:, -1]
@@ -100,7 +110,7 @@ def outliers(data, k: int = 10, share: float = 0.01, graph=None, texts=None,
     X, graph = vectors_and_graph(data, graph, k, metric, "outliers", progress)
     frame = pd.DataFrame({"row": np.arange(len(X)),
                           "knn_distance": graph.distances[:, k - 1].astype(np.float64),
-                          "lof": local_outlier_factor(graph, k), "tte_depth": depths_within(X)})
+                          "lof": _lof(graph, k), "tte_depth": depths_within(X)})
     frame["knn_distance_outlier"] = _top(frame["knn_distance"].to_numpy(), share)
     frame["lof_outlier"] = _top(frame["lof"].to_numpy(), share)
     frame["depth_outlier"] = _top(-frame["tte_depth"].to_numpy(), share)

@@ -43,8 +43,14 @@ import numpy as np
 import pandas as pd
 
 from .._tables import result_table
-from .._validation import check_embeddings, check_positive_int, check_random_state, unit_rows
-from ._inputs import check_rows, vectors_and_graph
+from .._validation import (
+    check_embeddings,
+    check_positive_int,
+    check_random_state,
+    check_rows,
+    unit_rows,
+)
+from ._inputs import vectors_and_graph
 
 __all__ = ["MapTrust", "map_trust"]
 
@@ -201,7 +207,7 @@ def _scored_rows(rows, n: int, rng: np.random.Generator) -> np.ndarray:
     if np.ndim(rows) == 0:
         count = check_positive_int(rows, "rows")
         return np.arange(n) if count >= n else np.sort(rng.choice(n, count, replace=False))
-    return check_rows(rows, n)
+    return check_rows(rows, n, min_rows=1)
 
 
 def _global_row(values: pd.Series, name: str, sampled: bool, parameters: dict) -> dict:

@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_embeddings, check_number, check_replicates, unit_rows
+from .._validation import (
+    check_embeddings,
+    check_number,
+    check_p_values,
+    check_replicates,
+    unit_rows,
+)
 from .tasks import _gold
 
 __all__ = ["bootstrap_p_value", "holm", "percentile_interval", "similarity_bootstrap",
@@ -23,6 +29,7 @@ def holm(p_values) -> np.ndarray:
     Parameters
     ----------
     p_values : array-like of shape (m,), values in [0, 1]
+        NaN or values outside [0, 1] are refused (``ValueError``).
 
     Returns
     -------
@@ -38,9 +45,7 @@ def holm(p_values) -> np.ndarray:
     >>> holm([0.01, 0.04, 0.03]).round(3).tolist()
     [0.03, 0.06, 0.06]
     """
-    p = np.asarray(p_values, np.float64)
-    if p.ndim != 1 or np.isnan(p).any() or (p < 0).any() or (p > 1).any():
-        raise ValueError("p_values must be a 1-D array of values in [0, 1]")
+    p = check_p_values(p_values)
     order = np.argsort(p, kind="stable")
     m = len(p)
     stepped = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
@@ -60,6 +65,7 @@ def spearman_permutation_test(a, b, n_permutations: int = 100_000,
     Parameters
     ----------
     a, b : array-like of shape (n,), n >= 3
+        Finite numbers, neither constant (ρ is undefined for a constant sample).
     n_permutations : int, default 100,000
     random_state : int or None, default 0
 
@@ -74,9 +80,14 @@ def spearman_permutation_test(a, b, n_permutations: int = 100_000,
     """
     from scipy import stats
 
-    a, b = np.asarray(a, np.float64), np.asarray(b, np.float64)
+    a, b = _paired_values(a, "a"), _paired_values(b, "b")
     if a.shape != b.shape or a.ndim != 1 or len(a) < 3:
         raise ValueError(f"a and b must be 1-D of the same length >= 3, got {a.shape}, {b.shape}")
+    for name, values in (("a", a), ("b", b)):
+        if values.min() == values.max():
+            raise ValueError(f"{name} is constant (all {len(values)} values equal "
+                             f"{values[0]:g}): Spearman's rho is undefined, and so is a test "
+                             f"of it")
     n_permutations = check_replicates(n_permutations, "n_permutations", minimum=10)
     ra, rb = stats.rankdata(a), stats.rankdata(b)
 
@@ -90,6 +101,20 @@ def spearman_permutation_test(a, b, n_permutations: int = 100_000,
                                     n_resamples=n_permutations, alternative="two-sided",
                                     random_state=np.random.default_rng(random_state))
     return float(result.statistic), float(min(1.0, result.pvalue))
+
+
+def _paired_values(values, name: str) -> np.ndarray:
+    """``values`` as a float64 array of finite numbers (shape checked by the caller)."""
+    try:
+        values = np.asarray(values, np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be a 1-D array of numbers, got "
+                        f"{type(values).__name__}") from None
+    bad = np.flatnonzero(~np.isfinite(values.ravel()))
+    if bad.size:
+        raise ValueError(f"{name} holds {bad.size} NaN or infinite value(s), first at "
+                         f"position {int(bad[0])}")
+    return values
 
 
 def similarity_bootstrap(spaces, gold, n_resamples: int = 1000,
@@ -122,10 +147,18 @@ def similarity_bootstrap(spaces, gold, n_resamples: int = 1000,
     """
     from scipy import stats
 
-    cosines = [unit_rows(check_embeddings(X, min_rows=3), np.float64) for X in spaces]
+    if isinstance(spaces, np.ndarray) and spaces.ndim == 2:
+        raise TypeError("spaces must be a sequence of arrays (n, d_i), one per space; got one "
+                        "2-D array: wrap it in a list, [X]")
+    spaces = list(spaces)
+    if not spaces:
+        raise ValueError("spaces is empty: give at least one array of shape (n, d)")
+    cosines = [unit_rows(check_embeddings(X, name=f"spaces[{i}]", min_rows=3), np.float64,
+                         name=f"spaces[{i}]") for i, X in enumerate(spaces)]
     n = len(cosines[0])
     if any(len(U) != n for U in cosines):
-        raise ValueError("every space must hold the same n documents")
+        raise ValueError(f"spaces must hold the same n documents each, got "
+                         f"{[len(U) for U in cosines]} rows")
     cosines = [U @ U.T for U in cosines]
     gold = _gold(gold, n)
     n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
@@ -163,9 +196,16 @@ def percentile_interval(replicates, confidence: float = 0.95) -> tuple[np.ndarra
     low, high : float or ndarray of shape (m,)
     """
     check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
+    try:
+        values = np.asarray(replicates, np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"replicates must be an array of numbers, got "
+                        f"{type(replicates).__name__}") from None
+    if values.ndim not in (1, 2) or len(values) == 0:
+        raise ValueError(f"replicates must have shape (n_resamples,) or (n_resamples, m) with "
+                         f"at least one replicate, got shape {values.shape}")
     alpha = (1 - confidence) / 2
-    low, high = np.nanquantile(np.asarray(replicates, np.float64), [alpha, 1 - alpha],
-                              axis=0)
+    low, high = np.nanquantile(values, [alpha, 1 - alpha], axis=0)
     return low, high
 
 
@@ -190,7 +230,13 @@ def bootstrap_p_value(differences) -> float:
     ----------
     Efron & Tibshirani (1993), "An Introduction to the Bootstrap", ch. 16.
     """
-    d = np.asarray(differences, np.float64)
+    try:
+        d = np.asarray(differences, np.float64)
+    except (TypeError, ValueError):
+        raise TypeError(f"differences must be a 1-D array of numbers, got "
+                        f"{type(differences).__name__}") from None
+    if d.ndim != 1:
+        raise ValueError(f"differences must be 1-D (one replicate each), got shape {d.shape}")
     d = d[np.isfinite(d)]
     if not len(d):
         raise ValueError("differences has no finite replicate")

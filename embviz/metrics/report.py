@@ -320,6 +320,9 @@ def layerwise_report(layers, **kwargs) -> pd.DataFrame:
         table = geometry_report(layer, **kwargs)
         table.insert(0, "layer", getattr(layer, "provenance", {}).get("layer", i))
         tables.append(table)
+    if not tables:
+        raise ValueError("layers is empty: give at least one layer (an array (n, d) or an "
+                         "EmbeddingSet)")
     return pd.concat(tables, ignore_index=True)
 
 

@@ -42,7 +42,13 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .._validation import check_embeddings, check_number, check_replicates
+from .._validation import (
+    check_counts,
+    check_embeddings,
+    check_number,
+    check_positive_int,
+    check_replicates,
+)
 
 __all__ = ["HALF_SAMPLING", "INTERVAL_NOTE", "bootstrap_ci", "complementary_halves",
            "complementary_interval", "half_samples", "subsampling_ci", "subsampling_halves",
@@ -72,9 +78,9 @@ def half_samples(n: int, n_resamples: int, rng: np.random.Generator) -> np.ndarr
     ndarray of shape (n_resamples, n // 2), int64
         Row numbers, increasing within each subset (no row twice).
     """
+    n = check_positive_int(n, "n", minimum=2)  # half-sampling needs at least 2 rows
+    n_resamples = check_positive_int(n_resamples, "n_resamples", minimum=0)
     m = n // 2
-    if m < 1:
-        raise ValueError(f"half-sampling needs at least 2 rows, got n={n}")
     keys = rng.random((n_resamples, n))
     return np.sort(np.argpartition(keys, m - 1, axis=1)[:, :m], axis=1).astype(np.int64)
 
@@ -94,9 +100,9 @@ def complementary_halves(n: int, n_pairs: int, rng: np.random.Generator) -> np.n
         ``[p, 0]`` a half, ``[p, 1]`` its complement (one random row left out when n is odd),
         each sorted.
     """
+    n = check_positive_int(n, "n", minimum=2)  # half-sampling needs at least 2 rows
+    n_pairs = check_positive_int(n_pairs, "n_pairs", minimum=0)
     m = n // 2
-    if m < 1:
-        raise ValueError(f"half-sampling needs at least 2 rows, got n={n}")
     order = np.argsort(rng.random((n_pairs, n)), axis=1)[:, :2 * m]
     return np.sort(order.reshape(n_pairs, 2, m), axis=2).astype(np.int64)
 
@@ -126,6 +132,8 @@ def complementary_interval(estimate: float, first, second, n: int,
     """
     from scipy import stats
 
+    n = check_positive_int(n, "n", minimum=2)
+    check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
     diff = np.asarray(first, np.float64) - np.asarray(second, np.float64)
     diff = diff[np.isfinite(diff)]
     if diff.size < 2 or not np.isfinite(estimate):
@@ -170,9 +178,11 @@ def subsampling_interval(estimate: float, replicates, n: int, m: int | None = No
     """
     from scipy import stats
 
-    m = n // 2 if m is None else m
-    if not 1 <= m < n:
+    n = check_positive_int(n, "n", minimum=2)
+    m = n // 2 if m is None else check_positive_int(m, "m")
+    if not m < n:
         raise ValueError(f"m must satisfy 1 <= m < n, got m={m}, n={n}")
+    check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
     values = np.asarray(replicates, dtype=np.float64)
     values = values[np.isfinite(values)]
     if values.size < 2 or not np.isfinite(estimate):
@@ -220,9 +230,10 @@ def subsampling_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int =
     >>> bool(low <= value <= high)
     True
     """
+    _check_measure(measure)
     X = check_embeddings(X, min_rows=4)
     check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
-    estimate, halves = subsampling_halves(measure, X, n_resamples, random_state)
+    estimate, halves = _subsampling_halves(measure, X, n_resamples, random_state)
     return (estimate, *complementary_interval(estimate, halves[:, 0], halves[:, 1], len(X),
                                               confidence))
 
@@ -258,7 +269,13 @@ def subsampling_halves(measure: Callable[[np.ndarray], float], X, n_resamples: i
     >>> bool(low <= x - y <= high) and bool(low > 0)
     True
     """
-    X = check_embeddings(X, min_rows=4)
+    _check_measure(measure)
+    return _subsampling_halves(measure, check_embeddings(X, min_rows=4), n_resamples,
+                               random_state)
+
+
+def _subsampling_halves(measure, X: np.ndarray, n_resamples: int, random_state):
+    """:func:`subsampling_halves` of checked rows (``n_resamples`` checked here)."""
     n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
     splits = complementary_halves(len(X), n_resamples // 2, np.random.default_rng(random_state))
     estimate = float(measure(X))
@@ -293,6 +310,7 @@ def bootstrap_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int = 2
     ----------
     Efron & Tibshirani (1993), "An Introduction to the Bootstrap", ch. 13.
     """
+    _check_measure(measure)
     X = check_embeddings(X, min_rows=2)
     n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
     check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
@@ -303,16 +321,48 @@ def bootstrap_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int = 2
     return float(measure(X)), float(low), float(high)
 
 
+def _check_measure(measure) -> None:
+    if not callable(measure):
+        raise TypeError(f"measure must be a callable taking an array (n, d) and returning a "
+                        f"number (e.g. embviz.metrics.isoscore), got {type(measure).__name__}")
+
+
 def wilson_interval(successes, trials, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
     """Wilson score interval of a binomial proportion (Wilson 1927).
+
+    Parameters
+    ----------
+    successes : int or array of int
+        Whole numbers, 0 <= successes <= trials.
+    trials : int or array of int
+        Whole numbers >= 1 (a proportion of no trials has no interval); broadcast with
+        ``successes``.
+    confidence : float in (0, 1), default 0.95
 
     Returns
     -------
     low, high : ndarray of float64, shaped like ``successes``
+
+    Examples
+    --------
+    >>> low, high = wilson_interval(8, 20)
+    >>> round(float(low), 3), round(float(high), 3)
+    (0.219, 0.613)
     """
     from scipy.stats import norm
 
-    x, n = np.asarray(successes, np.float64), np.asarray(trials, np.float64)
+    check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
+    x = check_counts(successes, "successes")
+    n = check_counts(trials, "trials", minimum=1)
+    try:
+        x_all, n_all = np.broadcast_arrays(x, n)
+    except ValueError:
+        raise ValueError(f"successes and trials must have the same shape (or broadcast), got "
+                         f"{x.shape} and {n.shape}") from None
+    over = np.flatnonzero(x_all > n_all)
+    if over.size:
+        raise ValueError(f"successes must not exceed trials, got {x_all.flat[over[0]]:g} "
+                         f"successes in {n_all.flat[over[0]]:g} trials")
     z = norm.ppf(0.5 + confidence / 2)
     p = x / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)

@@ -39,7 +39,7 @@ from .._validation import (
     check_positive_int,
     unit_rows,
 )
-from .tasks import _gold, _knn_accuracy, _labels, _retrieval
+from .tasks import _gold, _knn_accuracy, _labels, _n_clusters, _retrieval
 
 __all__ = ["SUBSPACES", "chance_corrected_clustering", "subspace_projection", "subspace_scores"]
 
@@ -129,8 +129,8 @@ def chance_corrected_clustering(X, labels, n_seeds: int = 5, n_clusters: int | N
     """
     X = check_embeddings(X, min_rows=2)
     return _clustering_seeds(unit_rows(X, np.float64), _labels(labels, len(X)),
-                             check_positive_int(n_seeds, "n_seeds"), n_clusters,
-                             int(random_state))
+                             check_positive_int(n_seeds, "n_seeds"),
+                             _n_clusters(n_clusters, len(X)), int(random_state))
 
 
 def _clustering_seeds(X: np.ndarray, codes: np.ndarray, n_seeds: int, n_clusters: int | None,

@@ -69,7 +69,20 @@ def _gold(gold, n: int) -> np.ndarray:
     gold = np.asarray(gold, dtype=np.float64)
     if gold.shape != (n, n):
         raise ValueError(f"gold must have shape ({n}, {n}), got {gold.shape}")
+    if not np.isfinite(gold).all():
+        raise ValueError(f"gold holds {int((~np.isfinite(gold)).sum())} NaN or infinite "
+                         f"similarities; every pair needs a gold value")
     return gold
+
+
+def _n_clusters(n_clusters, n: int) -> int | None:
+    """``None`` (one cluster per label) or a number of clusters in ``[1, n]``."""
+    if n_clusters is None:
+        return None
+    n_clusters = check_positive_int(n_clusters, "n_clusters")
+    if n_clusters > n:
+        raise ValueError(f"n_clusters={n_clusters} exceeds the {n} rows of X")
+    return n_clusters
 
 
 def _task_inputs(tasks: Sequence[str], labels, gold, n: int):
@@ -180,7 +193,8 @@ def clustering_scores(X, labels, n_clusters: int | None = None,
     Rosenberg & Hirschberg (2007), "V-Measure", EMNLP (the MTEB clustering score).
     """
     X = check_embeddings(X, min_rows=2)
-    return _clustering(X, _labels(labels, len(X)), n_clusters, random_state)
+    return _clustering(X, _labels(labels, len(X)), _n_clusters(n_clusters, len(X)),
+                       random_state)
 
 
 def retrieval_scores(X, labels, k: int = 10) -> dict[str, float]:

@@ -12,7 +12,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.special import erfc
 
-from .._validation import check_positive_int
+from .._validation import check_counts, check_p_values, check_positive_int
 
 __all__ = ["benjamini_hochberg", "concept_clusters", "concept_correlations", "dataset_diff",
            "presence_diff", "retrieve", "two_proportion_test"]
@@ -32,10 +32,34 @@ def two_proportion_test(x_a, n_a: int, x_b, n_b: int) -> tuple[np.ndarray, np.nd
     (n_a + n_b)``; ``p_value = erfc(|z| / sqrt 2)``. Where ``p`` is 0 or 1, ``z = 0`` and
     ``p_value = 1``.
 
+    Parameters
+    ----------
+    x_a, x_b : int or array of int
+        Successes in each sample (whole numbers, 0 <= x <= n; broadcast together).
+    n_a, n_b : int
+        Trials of each sample, at least 1.
+
     Returns
     -------
     z, p_value : ndarray of float64, shaped like ``x_a``
     """
+    n_a, n_b = (check_positive_int(n, name) for n, name in ((n_a, "n_a"), (n_b, "n_b")))
+    x_a, x_b = check_counts(x_a, "x_a"), check_counts(x_b, "x_b")
+    for x, n, name in ((x_a, n_a, "x_a"), (x_b, n_b, "x_b")):
+        over = np.flatnonzero(np.ravel(x > n))
+        if over.size:
+            raise ValueError(f"{name} must not exceed n_{name[-1]}={n} (successes out of "
+                             f"n_{name[-1]} trials), got {np.ravel(x)[over[0]]:g}")
+    try:
+        np.broadcast_shapes(x_a.shape, x_b.shape)
+    except ValueError:
+        raise ValueError(f"x_a and x_b must have the same shape (or broadcast), got "
+                         f"{x_a.shape} and {x_b.shape}") from None
+    return _two_proportion(x_a, n_a, x_b, n_b)
+
+
+def _two_proportion(x_a, n_a: int, x_b, n_b: int) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`two_proportion_test` of counts already checked (the kernel behind the door)."""
     x_a, x_b = np.asarray(x_a, np.float64), np.asarray(x_b, np.float64)
     pooled = (x_a + x_b) / (n_a + n_b)
     se = np.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
@@ -48,8 +72,22 @@ def benjamini_hochberg(p_values) -> np.ndarray:
     """Benjamini–Hochberg (1995) adjusted p-values (q-values), capped at 1.
 
     ``q_(i) = min_{j >= i} m p_(j) / j`` over p-values sorted ascending.
+
+    Parameters
+    ----------
+    p_values : array-like of shape (m,), values in [0, 1]
+        NaN or values outside [0, 1] are refused (``ValueError``), as by
+        :func:`embviz.metrics.holm`.
+
+    Returns
+    -------
+    ndarray of shape (m,), float64, in the input order
     """
-    p = np.asarray(p_values, np.float64)
+    return _benjamini_hochberg(check_p_values(p_values))
+
+
+def _benjamini_hochberg(p: np.ndarray) -> np.ndarray:
+    """:func:`benjamini_hochberg` of checked p-values (the kernel behind the door)."""
     m = p.size
     if m == 0:
         return p.copy()
@@ -85,12 +123,12 @@ def presence_diff(a: Any, b: Any) -> pd.DataFrame:
         raise ValueError("both corpora need at least one document")
     x_a = np.asarray(A.sum(axis=0)).ravel()
     x_b = np.asarray(B.sum(axis=0)).ravel()
-    z, p = two_proportion_test(x_a, A.shape[0], x_b, B.shape[0])
+    z, p = _two_proportion(x_a, A.shape[0], x_b, B.shape[0])
     table = pd.DataFrame({"feature": np.arange(A.shape[1]), "count_a": x_a.astype(int),
                           "count_b": x_b.astype(int), "freq_a": x_a / A.shape[0],
                           "freq_b": x_b / B.shape[0]})
     table["diff"] = table["freq_a"] - table["freq_b"]
-    table["z"], table["p_value"], table["q_value"] = z, p, benjamini_hochberg(p)
+    table["z"], table["p_value"], table["q_value"] = z, p, _benjamini_hochberg(p)
     return table.sort_values(["diff", "feature"], ascending=[False, True],
                              kind="stable").reset_index(drop=True)
 

@@ -18,7 +18,7 @@ import scipy.sparse as sp
 
 from .._validation import check_embeddings, check_positive_int
 from ..metrics.inference import percentile_interval
-from .analysis import benjamini_hochberg, two_proportion_test
+from .analysis import _benjamini_hochberg, _two_proportion
 
 __all__ = ["alignment_null", "dense_vs_concept_clustering", "pca_codes",
            "property_retrieval_baseline", "reconstruction_vs_pca", "sae_vs_pca",
@@ -218,7 +218,7 @@ def alignment_null(codes, labels: Sequence[Any], n_permutations: int = 20,
     table = observed[["n_documents", "f1"]].assign(
         null_mean=null.mean(axis=1).to_numpy(), null_max=null.max(axis=1).to_numpy(),
         p_value=(1 + ge) / (1 + n_permutations))
-    table["q_value"] = benjamini_hochberg(table["p_value"].to_numpy())
+    table["q_value"] = _benjamini_hochberg(table["p_value"].to_numpy(np.float64))
     return table.reset_index()
 
 
@@ -258,12 +258,12 @@ def word_diff(texts_a: Sequence[str], texts_b: Sequence[str], min_count: int = 5
     keep = (count_a + count_b) >= min_count
     words = vec.get_feature_names_out()[keep]
     count_a, count_b = count_a[keep], count_b[keep]
-    z, p = two_proportion_test(count_a, n_a, count_b, n_b)
+    z, p = _two_proportion(count_a, n_a, count_b, n_b)
     table = pd.DataFrame({"word": words, "count_a": count_a, "count_b": count_b,
                           "freq_a": count_a / n_a, "freq_b": count_b / n_b})
     table["diff"] = table["freq_a"] - table["freq_b"]
     table["z"], table["p_value"] = z, p
-    table["q_value"] = benjamini_hochberg(p)
+    table["q_value"] = _benjamini_hochberg(p)
     table["significant"] = table["q_value"] < alpha
     return table.sort_values(["diff", "word"], ascending=[False, True],
                              kind="stable").reset_index(drop=True)

@@ -157,7 +157,9 @@ def feature_table(sae, data, n_top: int = 5, n_words: int = 5, n_label_texts: in
     method : {"log_odds", "ctfidf"}
         Word scorer (see :mod:`embviz.sae.labels`).
     label_column : str or None, default "label"
-        Metadata column for the association (skipped when None or absent).
+        Metadata column for the association: skipped when None, and when it is the default
+        ``"label"`` and ``data`` has no such column; any other name must be a column of
+        ``data.meta`` (``ValueError`` listing its columns).
     labeller : callable (list of str) -> str, optional
         E.g. an LLM prompt over the top texts; replaces the word label when given.
     features : sequence of int, optional
@@ -180,12 +182,16 @@ def feature_table(sae, data, n_top: int = 5, n_words: int = 5, n_label_texts: in
     sae = _check_sae(sae)
     check_choice(method, "method", LABEL_METHODS)
     n_top = check_positive_int(n_top, "n_top")
+    n_words = check_positive_int(n_words, "n_words")
+    n_label_texts = check_positive_int(n_label_texts, "n_label_texts")
+    label_column = _check_label_column(data, label_column)
+    chosen = (np.arange(sae.d_sae) if features is None
+              else _check_features(features, sae.d_sae))
     codes = document_codes(sae, data, progress=progress) if codes is None \
         else sp.csr_matrix(codes)
     if codes.shape != (len(data), sae.d_sae):
         raise ValueError(f"codes has shape {codes.shape}, expected {(len(data), sae.d_sae)}")
     stats = _frequency(codes)
-    chosen = np.arange(sae.d_sae) if features is None else np.asarray(features, np.int64)
     if not include_dead:
         chosen = chosen[stats["count"][chosen] > 0]
     texts = data.meta["text"].tolist()
@@ -204,6 +210,30 @@ def feature_table(sae, data, n_top: int = 5, n_words: int = 5, n_label_texts: in
     return _with_association(table, codes, data, label_column, chosen)
 
 
+def _check_label_column(data, label_column: str | None) -> str | None:
+    """``label_column`` if ``data.meta`` has it; ``None`` for None or an absent default."""
+    meta = getattr(data, "meta", None)
+    if label_column is None or meta is None or label_column in meta.columns:
+        return label_column
+    if label_column == "label":  # the default, on data without labels: no association
+        return None
+    raise ValueError(f"label_column={label_column!r} is not a column of data; its columns "
+                     f"are {list(meta.columns)} (label_column=None skips the association)")
+
+
+def _check_features(features, d_sae: int) -> np.ndarray:
+    """Feature indices as int64, each in ``[0, d_sae)``."""
+    chosen = np.atleast_1d(np.asarray(features))
+    if chosen.ndim != 1 or (chosen.size and chosen.dtype.kind not in "iu"):
+        raise TypeError(f"features must be a 1-D sequence of feature indices (integers), got "
+                        f"{chosen.dtype} of shape {chosen.shape}")
+    chosen = chosen.astype(np.int64)
+    if chosen.size and (chosen.min() < 0 or chosen.max() >= d_sae):
+        raise ValueError(f"features must lie in [0, {d_sae}) (the SAE's d_sae), got "
+                         f"{chosen.min()}..{chosen.max()}")
+    return chosen
+
+
 def _frequency(codes: sp.csr_matrix) -> dict[str, np.ndarray]:
     count = np.bincount(codes.indices, minlength=codes.shape[1])
     total = np.bincount(codes.indices, weights=codes.data, minlength=codes.shape[1])
@@ -213,7 +243,7 @@ def _frequency(codes: sp.csr_matrix) -> dict[str, np.ndarray]:
 
 
 def _with_association(table, codes, data, label_column, chosen) -> pd.DataFrame:
-    if label_column is None or label_column not in data.meta.columns:
+    if label_column is None:
         for column in ("best_label", "precision", "recall", "f1"):
             table[column] = None if column == "best_label" else np.nan
         return table

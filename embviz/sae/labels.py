@@ -12,10 +12,13 @@ Two scorers over a document-term matrix (scikit-learn ``CountVectorizer``, Engli
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
+
+from .._validation import check_choice, check_number, check_positive_int
 
 __all__ = ["LABEL_METHODS", "distinctive_words"]
 
@@ -75,9 +78,12 @@ def distinctive_words(texts: Sequence[str], groups: Sequence[np.ndarray], n_word
     Parameters
     ----------
     texts : sequence of str, length n
-        The corpus.
+        The corpus. A missing text (``None`` or NaN, as an EmbeddingSet keeps for rows whose
+        text was empty so that rows stay aligned with vectors) counts as an empty text: it
+        has no words. Anything else that is not a string is refused (``TypeError``).
     groups : sequence of int arrays
-        Row positions into ``texts`` of each group (e.g. a feature's top-activating texts).
+        Row positions into ``texts`` of each group (e.g. a feature's top-activating texts),
+        each in ``[0, n)``.
     n_words : int, default 5
     method : {"log_odds", "ctfidf"}
     min_count : int, default 2
@@ -97,8 +103,53 @@ def distinctive_words(texts: Sequence[str], groups: Sequence[np.ndarray], n_word
     >>> distinctive_words(texts, [[0, 1]], n_words=1)
     [['zebra']]
     """
-    D, vocab = _doc_term(list(texts), binary=method == "log_odds")
+    check_choice(method, "method", LABEL_METHODS)
+    n_words = check_positive_int(n_words, "n_words")
+    min_count = check_positive_int(min_count, "min_count")
+    prior_scale = check_number(prior_scale, "prior_scale", 0, np.inf, low_open=True,
+                               high_open=True)
+    texts = _word_texts(texts)
+    groups = _check_groups(groups, len(texts))
+    D, vocab = _doc_term(texts, binary=method == "log_odds")
     return _group_words(D, vocab, groups, n_words, method, min_count, prior_scale)
+
+
+def _word_texts(texts) -> list[str]:
+    """``texts`` as a list of strings, missing texts (None, NaN) as ``""``."""
+    if isinstance(texts, (str, bytes)):
+        raise TypeError("texts must be a sequence of strings, got a single string; wrap it in "
+                        "a list: [texts]")
+    if not isinstance(texts, Iterable):
+        raise TypeError(f"texts must be a sequence of strings, got {type(texts).__name__}")
+    out, bad = [], []
+    for i, text in enumerate(texts):
+        if isinstance(text, str):
+            out.append(text)
+        elif text is None or (isinstance(text, float) and np.isnan(text)) or text is pd.NA:
+            out.append("")
+        else:
+            out.append("")
+            bad.append((i, text))
+    if bad:
+        examples = ", ".join(f"[{i}]={text!r}" for i, text in bad[:5])
+        raise TypeError(f"texts must hold strings (None for a missing text); {len(bad)} "
+                        f"item(s) are not: {examples}")
+    return out
+
+
+def _check_groups(groups, n: int) -> list[np.ndarray]:
+    """Each group as an int64 array of row positions in ``[0, n)``."""
+    checked = []
+    for i, group in enumerate(groups):
+        rows = np.atleast_1d(np.asarray(group))
+        if rows.ndim != 1 or (rows.size and rows.dtype.kind not in "iu"):
+            raise TypeError(f"groups[{i}] must be a 1-D array of row positions (integers), got "
+                            f"{rows.dtype} of shape {rows.shape}")
+        if rows.size and (rows.min() < 0 or rows.max() >= n):
+            raise ValueError(f"groups[{i}] must lie in [0, {n}) (positions in texts), got "
+                             f"{rows.min()}..{rows.max()}")
+        checked.append(rows.astype(np.int64))
+    return checked
 
 
 def _group_words(D, vocab, groups, n_words, method, min_count, prior_scale) -> list[list[str]]:

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..datasets import _corpus_from_frame
 from ..embedding_set import EmbeddingSet
+from ._arrow import check_float32_range
 
 #: The metadata roles a source can map from its own columns (as in ``read_corpus``).
 ROLES = ("text_column", "label_column", "group_column", "time_column", "id_column")
@@ -48,13 +49,15 @@ def assemble(vectors: np.ndarray, meta: pd.DataFrame, what: str, source: dict,
     ------
     ValueError
         Naming ``what``: an empty source, rows that disagree, a missing column, NaN or
-        infinite vectors (with their rows).
+        infinite vectors, or values beyond float32's range (which the float32 vectors of an
+        EmbeddingSet cannot hold), with their rows.
     """
     if len(vectors) == 0 or len(meta) == 0:
         raise ValueError(f"{what} has no rows: expected at least one vector")
     if len(meta) != len(vectors):
         raise ValueError(f"{what}: {len(vectors)} vectors but {len(meta)} metadata rows; "
                          f"they must be aligned row by row")
+    check_float32_range(vectors, what, source.get("vector_column", "vectors"))
     meta = _corpus_from_frame(meta, what, invalid="keep", **roles)
     provenance = {"source": {**source, "n": len(vectors), "dim": int(vectors.shape[1]),
                              **roles},

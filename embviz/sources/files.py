@@ -3,6 +3,7 @@ memory-mapped from disk (larger than memory)."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +65,7 @@ def read_vector_file(path: str | Path, vector_column: str | None = None,
     >>> read_vector_file(path).vectors.shape
     (2, 2)
     """
-    path = Path(path)
+    path = _as_path(path)
     kind = _kind(path)
     src, mapped = (_parquet(path) if kind == "parquet" else _ipc(path)), kind == "ipc"
     roles = dict(text_column=text_column, label_column=label_column, group_column=group_column,
@@ -88,9 +89,16 @@ def has_vector_column(path: str | Path) -> bool:
     """
     from ._arrow import is_vector_type
 
-    path = Path(path)
+    path = _as_path(path)
     source = _parquet(path) if _kind(path) == "parquet" else _ipc(path)
     return any(is_vector_type(field.type) for field in source.schema)
+
+
+def _as_path(path) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise TypeError(f"path must be a file path (str or pathlib.Path), got "
+                        f"{type(path).__name__}")
+    return Path(path)
 
 
 def _kind(path: Path) -> str:
@@ -170,7 +178,7 @@ def open_npy(path: str | Path, meta, text_column: str = "text",
     >>> data.provenance["source"]["storage"]
     'memory-mapped'
     """
-    path = Path(path)
+    path = _as_path(path)
     vectors = _mapped_npy(path)
     if isinstance(meta, pd.DataFrame):
         table, meta_name = meta, "meta"
@@ -189,11 +197,20 @@ def _mapped_npy(path: Path) -> np.ndarray:
         raise ValueError(f"cannot memory-map {path.name}: expected a .npy file")
     if not path.is_file():
         raise FileNotFoundError(f"vector file {path} does not exist")
+    with open(path, "rb") as fh:
+        magic = fh.read(len(np.lib.format.MAGIC_PREFIX))
+    if magic != np.lib.format.MAGIC_PREFIX:
+        raise ValueError(f"{path.name} is not a NumPy .npy array file (it does not start with "
+                         f"the .npy signature; a text, CSV or .npz file renamed?): save the "
+                         f"vectors with numpy.save")
     try:
         vectors = np.load(path, mmap_mode="r", allow_pickle=False)
     except ValueError as err:
-        raise ValueError(f"{path.name} is not a plain numeric .npy array ({err}); embviz "
-                         f"never unpickles") from None
+        if "pickle" in str(err) or "object" in str(err).lower():
+            raise ValueError(f"{path.name} is not a plain numeric .npy array: it holds "
+                             f"Python objects (an object array); embviz never unpickles") \
+                from None
+        raise ValueError(f"{path.name} is not a readable .npy array ({err})") from None
     if vectors.dtype.kind not in "fiu" or vectors.ndim != 2:
         raise ValueError(f"{path.name} must hold numbers of shape (n, d), got dtype "
                          f"{vectors.dtype} and shape {vectors.shape}")

@@ -17,6 +17,7 @@ from ._extras import require
 __all__ = ["read_chroma", "read_lancedb"]
 
 _CHROMA_PAGE = 5000  # records per Collection.get call
+_CHROMA_FILE = "chroma.sqlite3"  # the file of every persistent Chroma client (since 0.4)
 
 
 def read_lancedb(uri: str | Path, table: str, vector_column: str | None = None,
@@ -52,6 +53,9 @@ def read_lancedb(uri: str | Path, table: str, vector_column: str | None = None,
         An unknown table, missing columns, bad vectors, an empty table.
     """
     lancedb = require("lancedb", "read_lancedb")
+    if "://" not in str(uri) and not Path(uri).is_dir():  # a local database is a folder
+        raise FileNotFoundError(f"uri={str(uri)!r}: there is no LanceDB database folder "
+                                f"there")
     db = lancedb.connect(str(uri))
     try:
         opened = db.open_table(table)
@@ -103,6 +107,13 @@ def read_chroma(path: str | Path, collection: str, text_column: str = "document"
     """
     chromadb = require("chromadb", "read_chroma")
     from chromadb.config import Settings
+
+    if not Path(path).is_dir():  # PersistentClient would create an empty database there
+        raise FileNotFoundError(f"path={str(path)!r}: there is no Chroma database folder "
+                                f"there")
+    if not (Path(path) / _CHROMA_FILE).is_file():
+        raise ValueError(f"path={str(path)!r} is not a Chroma database folder (it has no "
+                         f"{_CHROMA_FILE}); reading never creates one")
 
     client = chromadb.PersistentClient(path=str(path),
                                        settings=Settings(anonymized_telemetry=False))
