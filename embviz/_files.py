@@ -6,7 +6,9 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import socket
+import stat
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -79,10 +81,13 @@ def _is_orphan(path: Path, now: float, max_age: float) -> bool:
     if match is None:
         return False
     try:
-        if now - path.stat().st_mtime > max_age:
-            return True
+        status = path.lstat()
     except OSError:  # renamed or removed meanwhile
         return False
+    if not stat.S_ISREG(status.st_mode):  # write_atomic writes files only
+        return False
+    if now - status.st_mtime > max_age:
+        return True
     host = match.group(2)
     return host in (None, _host_tag()) and not _pid_alive(int(match.group(1)))
 
@@ -113,6 +118,52 @@ def remove_orphan_temp_files(folder: str | Path, pattern: str = "*.tmp*",
     for path in removed:
         path.unlink(missing_ok=True)
     return removed
+
+
+_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISLNK, "a symbolic link"),
+          (stat.S_ISFIFO, "a FIFO"), (stat.S_ISSOCK, "a socket"),
+          (stat.S_ISCHR, "a character device"), (stat.S_ISBLK, "a block device"))
+
+
+def _kind_of(mode: int) -> str:
+    """What a file of ``st_mode`` ``mode`` is, in words (``"a directory"``, ``"a FIFO"``...)."""
+    return next((kind for is_kind, kind in _KINDS if is_kind(mode)), "not a regular file")
+
+
+def remove_non_file(path: str | Path) -> str | None:
+    """Remove what sits at ``path`` unless it is a regular file; say what it was.
+
+    Nothing at ``path`` is opened or followed: a symbolic link (even a loop) is unlinked, not
+    its target; a FIFO, socket or device node is unlinked without being read (reading a FIFO
+    would block); a directory is removed with its content only when it is a real directory
+    exactly at ``path`` (``shutil.rmtree`` does not follow symbolic links inside it).
+
+    Parameters
+    ----------
+    path : path
+        Where a file written by :func:`write_atomic` belongs (a cache chunk or its record).
+
+    Returns
+    -------
+    str or None
+        What was removed (e.g. ``"a directory"``), or ``None`` when ``path`` is a regular
+        file or absent (then nothing is touched).
+    """
+    path = Path(path)
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return None
+    if stat.S_ISREG(mode):
+        return None
+    try:
+        if stat.S_ISDIR(mode):
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except FileNotFoundError:  # another process removed it meanwhile
+        pass
+    return _kind_of(mode)
 
 
 def load_plain_array(source, name: str) -> np.ndarray:
@@ -200,7 +251,8 @@ def save_checked_array(path: str | Path, array: np.ndarray, record: dict) -> Non
 
 def load_checked_array(path: str | Path,
                        shape_ok: Callable[[tuple], bool] = lambda shape: True,
-                       check_record: Callable[[dict], None] = lambda record: None
+                       check_record: Callable[[dict], None] = lambda record: None,
+                       check_array: Callable[[np.ndarray], None] = lambda array: None
                        ) -> tuple[np.ndarray, dict] | None:
     """The array and its record written by :func:`save_checked_array`, ``None`` if absent.
 
@@ -213,20 +265,26 @@ def load_checked_array(path: str | Path,
     check_record : callable (dict) -> None
         Raises ``ValueError`` (saying what is wrong) when the record does not belong here,
         e.g. ``lambda r: check_fields(r, {"key": key})``.
+    check_array : callable (ndarray) -> None
+        Raises ``ValueError`` (saying what is wrong) when the array's values cannot be used,
+        e.g. when they are not finite.
 
     Raises
     ------
     CorruptFileError
-        When the record is not a JSON object with a ``sha256`` string, ``check_record``
-        refuses it, or the checksum, the file, its dtype or its shape is wrong; both files
-        are deleted first, so the caller can rebuild them.
+        When the array or its record is not a regular file (a directory, a symbolic link, a
+        FIFO...: it is removed, never read), the record is not a JSON object with a
+        ``sha256`` string, ``check_record`` or ``check_array`` refuses it, or the checksum,
+        the file, its dtype or its shape is wrong; both files are deleted first, so the
+        caller can rebuild them.
     """
     path = Path(path)
     record_path = path.with_suffix(".json")
+    _remove_non_files(path, record_path)
     if not (path.exists() and record_path.exists()):
         return None
     try:
-        record = _read_checked(path, record_path, shape_ok, check_record)
+        record = _read_checked(path, record_path, shape_ok, check_record, check_array)
     except (ValueError, OSError) as err:
         path.unlink(missing_ok=True)
         record_path.unlink(missing_ok=True)
@@ -234,8 +292,20 @@ def load_checked_array(path: str | Path,
     return record
 
 
+def _remove_non_files(path: Path, record_path: Path) -> None:
+    """``CorruptFileError`` if the array or its record is not a regular file (both removed)."""
+    found = [f"{p.name} was {kind}" for p in (path, record_path)
+             if (kind := remove_non_file(p)) is not None]
+    if found:
+        path.unlink(missing_ok=True)
+        record_path.unlink(missing_ok=True)
+        raise CorruptFileError(f"{path} is corrupt ({', '.join(found)}, not a regular file; "
+                               f"removed)")
+
+
 def _read_checked(path: Path, record_path: Path, shape_ok: Callable[[tuple], bool],
-                  check_record: Callable[[dict], None]) -> tuple[np.ndarray, dict]:
+                  check_record: Callable[[dict], None],
+                  check_array: Callable[[np.ndarray], None]) -> tuple[np.ndarray, dict]:
     record = read_json_object(record_path)
     if not isinstance(record.get("sha256"), str):
         raise ValueError(f"its record has no sha256 string (got {record.get('sha256')!r})")
@@ -245,4 +315,5 @@ def _read_checked(path: Path, record_path: Path, shape_ok: Callable[[tuple], boo
     array = load_numeric_npy(path)
     if not shape_ok(array.shape):
         raise ValueError(f"unexpected shape {array.shape}")
+    check_array(array)
     return array, record

@@ -16,6 +16,7 @@ from ._files import (
     CorruptFileError,
     load_numeric_npy,
     read_json_object,
+    remove_orphan_temp_files,
     save_npy_atomic,
     sha256_file,
     write_atomic,
@@ -97,7 +98,14 @@ class EmbeddingSet:
 
         ``provenance.json`` holds the provenance, ``n``, ``dim``, the sha256 of the other two
         files and a sha256 of its own content (``record_sha256``), all checked by :meth:`load`.
-        Each file is written to a temp file and renamed, so readers never see half a file.
+        Each file is written to a temp file and renamed, so readers never see half a file;
+        temp files that a killed save left in ``directory`` (their writer's process is gone,
+        or they are older than a day) are removed first.
+
+        Parameters
+        ----------
+        directory : path
+            Created if missing; the three files in it are replaced.
 
         Returns
         -------
@@ -106,6 +114,8 @@ class EmbeddingSet:
         """
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
+        for name in _FILES:  # only our own temp files: the folder may hold the user's files
+            remove_orphan_temp_files(directory, f"{name}.tmp*")
         vectors, meta, record_path = (directory / name for name in _FILES)
         save_npy_atomic(vectors, self.vectors)
         write_atomic(meta, lambda tmp: self.meta.to_parquet(tmp, index=False))
@@ -118,21 +128,31 @@ class EmbeddingSet:
         return directory
 
     @classmethod
-    def load(cls, directory: str | Path) -> EmbeddingSet:
+    def load(cls, directory: str | Path, trust_unverified: bool = False) -> EmbeddingSet:
         """Read an EmbeddingSet written by :meth:`save`, checking every file.
 
-        Sets saved by embviz before format 2 checksummed only ``vectors.npy``: they still
-        load (their vectors checked, their row counts compared) with a ``UserWarning`` that
-        ``meta.parquet`` and ``provenance.json`` are not checksummed; ``load`` and ``save``
-        them again to add the checksums.
+        ``provenance.json`` must hold the sha256 of ``vectors.npy`` and ``meta.parquet`` and
+        of its own content (every set saved by :meth:`save` does). A set without one of them
+        (saved by embviz before format 2, which checksummed only ``vectors.npy``, or whose
+        checksums were removed) is refused unless ``trust_unverified=True``.
+
+        Parameters
+        ----------
+        directory : path
+            A folder written by :meth:`save`.
+        trust_unverified : bool, default False
+            Load a set whose checksums are missing anyway, with a ``UserWarning`` naming
+            the files left unchecked (the checksums it has are still checked, and a
+            mismatch is still refused); save it again to add the checksums.
 
         Raises
         ------
         FileNotFoundError
             When one of the three files is missing.
         CorruptFileError
-            (a ``ValueError``) naming the file and what is wrong: not valid JSON, a missing
-            or wrong-typed field, a checksum mismatch, an unreadable array or table, or row
+            (a ``ValueError``) naming the file and what is wrong: not a regular file, not
+            valid JSON, a missing or wrong-typed field, missing checksums (without
+            ``trust_unverified``), a checksum mismatch, an unreadable array or table, or row
             counts that disagree.
         """
         directory = Path(directory)
@@ -141,7 +161,10 @@ class EmbeddingSet:
         if missing:
             raise FileNotFoundError(f"{directory} is not a saved EmbeddingSet: missing "
                                     f"{missing}")
-        record = _read_record(record_path)
+        for path in (vectors, meta, record_path):
+            if not path.is_file():  # a directory, or a FIFO that reading would block on
+                raise CorruptFileError(f"{path} is not a regular file")
+        record = _read_record(record_path, trust_unverified)
         for path, field_name in ((vectors, "vectors_sha256"), (meta, "meta_sha256")):
             if field_name in record and sha256_file(path) != record[field_name]:
                 raise CorruptFileError(f"{path} does not match the checksum recorded in "
@@ -158,8 +181,11 @@ class EmbeddingSet:
 
 _FORMAT_VERSION = 2  # 2: meta.parquet and provenance.json checksummed too
 _FILES = ("vectors.npy", "meta.parquet", "provenance.json")
-_FIELDS = {"provenance": dict, "n": int, "dim": int, "vectors_sha256": str}
-_FIELDS_2 = {**_FIELDS, "format": int, "meta_sha256": str, "record_sha256": str}
+_REQUIRED = {"provenance": dict, "n": int, "dim": int}
+#: The checksums of a saved set, and the file each one checks.
+_CHECKSUMS = {"vectors_sha256": "vectors.npy", "meta_sha256": "meta.parquet",
+              "record_sha256": "provenance.json"}
+_TYPES = {**_REQUIRED, "format": int, **{name: str for name in _CHECKSUMS}}
 
 
 def _record_sha256(record: dict) -> str:
@@ -168,32 +194,48 @@ def _record_sha256(record: dict) -> str:
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
-def _read_record(path: Path) -> dict:
-    """The checked content of ``provenance.json`` (a legacy one with a warning)."""
+def _read_record(path: Path, trust_unverified: bool) -> dict:
+    """The checked content of ``provenance.json``; see :meth:`EmbeddingSet.load`."""
     try:
         record = read_json_object(path)
     except (ValueError, OSError) as err:
         raise CorruptFileError(f"{path.parent}: {err}") from None
-    legacy = "format" not in record
-    fields = _FIELDS if legacy else _FIELDS_2
-    missing = sorted(set(fields) - set(record))
-    if missing:
-        raise CorruptFileError(f"{path} is missing the fields {missing}")
-    for name, kind in fields.items():
-        if type(record[name]) is not kind:
-            raise CorruptFileError(f"{path}: field {name!r} is {record[name]!r}, expected "
-                                   f"type {kind.__name__}")
-    if legacy:
-        warnings.warn(f"{path.parent} was saved by an older embviz: meta.parquet and "
-                      f"provenance.json are not checksummed; load it and save it again to "
-                      f"add the checksums", UserWarning, stacklevel=3)
-    elif record["format"] > _FORMAT_VERSION:
+    _check_record_fields(path, record)
+    if record.get("format", 1) > _FORMAT_VERSION:
         raise CorruptFileError(f"{path} was written by a newer embviz (format "
                                f"{record['format']} > {_FORMAT_VERSION})")
-    elif _record_sha256(record) != record["record_sha256"]:
+    missing = [name for name in _CHECKSUMS if name not in record]
+    if missing:
+        _handle_unverified(path, missing, trust_unverified)
+    if "record_sha256" in record and _record_sha256(record) != record["record_sha256"]:
         raise CorruptFileError(f"{path} does not match its checksum (record_sha256): it is "
                                f"corrupt or was edited")
     return record
+
+
+def _check_record_fields(path: Path, record: dict) -> None:
+    """``CorruptFileError`` naming a required field that is missing or any wrong-typed one."""
+    missing = sorted(set(_REQUIRED) - set(record))
+    if missing:
+        raise CorruptFileError(f"{path} is missing the fields {missing}")
+    for name, kind in _TYPES.items():
+        if name in record and type(record[name]) is not kind:
+            raise CorruptFileError(f"{path}: field {name!r} is {record[name]!r}, expected "
+                                   f"type {kind.__name__}")
+
+
+def _handle_unverified(path: Path, missing: list[str], trust_unverified: bool) -> None:
+    """Refuse a set whose ``missing`` checksums are absent, or warn if it is trusted."""
+    files = [_CHECKSUMS[name] for name in missing]
+    what = f"{path} has no checksum of {files} (no field {missing})"
+    if not trust_unverified:
+        raise CorruptFileError(
+            f"{what}: nothing shows that these are the files that were saved (they may have "
+            f"been edited, or the set was saved by an embviz older than format 2). If you "
+            f"trust them, load it with EmbeddingSet.load({str(path.parent)!r}, "
+            f"trust_unverified=True) and save it again to add the checksums")
+    warnings.warn(f"{what}: loaded without checking them (trust_unverified=True); save it "
+                  f"again to add the checksums", UserWarning, stacklevel=4)
 
 
 def _read_vectors(path: Path, record: dict) -> np.ndarray:

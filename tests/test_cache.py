@@ -1,5 +1,7 @@
 """The chunked on-disk cache: hits, resumption after interruption, corruption, keys."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -191,3 +193,109 @@ def test_orphan_temp_files_are_cleaned(corpus, tmp_path, calls):
     _embed(corpus, tmp_path)
     assert calls["chunks"] == 4  # a cache hit
     assert [p.exists() for p in orphans + kept] == [False] * 3 + [True] * 3
+
+
+@pytest.mark.parametrize("value, rows", [(np.nan, slice(None)), (np.inf, 3)])
+def test_non_finite_chunk_is_recomputed(corpus, tmp_path, calls, value, rows):
+    """A checksummed chunk of NaN (or one row of inf) with a valid record, as a float16
+    overflow would have cached it, is refused by name and recomputed, not passed on."""
+    import json
+
+    from embviz._files import save_checked_array
+
+    first = _embed(corpus, tmp_path)
+    npy, record_path = _chunk_files(tmp_path, 1)
+    record = {k: v for k, v in json.loads(record_path.read_text()).items() if k != "sha256"}
+    array = np.load(npy)
+    array[:, rows] = value
+    save_checked_array(npy, array, record)
+    with pytest.warns(CorruptChunkWarning, match=r"chunk_00001\.npy is corrupt \(it holds "
+                                                 r"\d+ non-finite values"):
+        again = _embed(corpus, tmp_path)
+    assert calls["chunks"] == 5
+    np.testing.assert_array_equal(first.vectors, again.vectors)
+    _embed(corpus, tmp_path)  # and the next run is a plain hit
+    assert calls["chunks"] == 5
+
+
+def _make_directory(path):
+    """A folder with a file and a link to the job's manifest (which must survive) inside."""
+    path.mkdir()
+    (path / "inside.txt").write_text("x")
+    (path / "manifest_link").symlink_to(path.parent / "manifest.json")
+
+
+def _make_fifo(path):
+    import os
+
+    os.mkfifo(path)
+
+
+def _make_symlink_loop(path):
+    path.symlink_to(path.name)
+
+
+@pytest.mark.parametrize("make, suffix, kind", [
+    (_make_directory, ".npy", "a directory"),
+    (_make_directory, ".json", "a directory"),
+    (_make_fifo, ".npy", "a FIFO"),
+    (_make_fifo, ".json", "a FIFO"),
+    (_make_symlink_loop, ".npy", "a symbolic link"),
+])
+def test_non_file_where_a_chunk_belongs_is_recomputed(corpus, tmp_path, calls, make, suffix,
+                                                      kind):
+    """A directory, FIFO or symlink loop in place of a chunk or its record is removed (never
+    read: a FIFO would block) and the chunk recomputed; an alarm fails the test, not hangs."""
+    import signal
+
+    first = _embed(corpus, tmp_path)
+    npy, record_path = _chunk_files(tmp_path, 1)
+    tampered = npy.with_suffix(suffix)
+    tampered.unlink()
+    make(tampered)
+
+    def hung(signum, frame):  # pytest.fail: not an OSError the code under test may catch
+        pytest.fail("the cache blocked on a non-file", pytrace=False)
+
+    previous = signal.signal(signal.SIGALRM, hung)
+    signal.alarm(120)
+    try:
+        with pytest.warns(CorruptChunkWarning, match=rf"chunk_00001\.npy is corrupt "
+                                                     rf"\(chunk_00001\{suffix} was {kind}"):
+            again = _embed(corpus, tmp_path)
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
+    assert calls["chunks"] == 5
+    np.testing.assert_array_equal(first.vectors, again.vectors)
+    assert npy.is_file() and record_path.is_file()
+    assert (npy.parent / "manifest.json").is_file()  # rmtree did not follow the link inside
+
+
+def test_encoder_producing_nan_is_refused_and_not_cached(corpus, tmp_path, calls,
+                                                         monkeypatch):
+    """NaN from the encoder (a float16 overflow on a GPU) stops the job naming the model,
+    chunk, rows and file; that chunk is not written, the ones before it stay cached."""
+    counting = Encoder.encode_layers  # the calls fixture's counter
+
+    def overflowing(self, texts, layers=None):
+        out = counting(self, texts, layers)
+        if calls["chunks"] == 3:  # chunk 2: rows 32 to 47
+            out[:, 5] = np.nan
+        return out
+
+    monkeypatch.setattr(Encoder, "encode_layers", overflowing)
+    with pytest.raises(ValueError, match=r"minilm produced 384 non-finite values \(NaN or "
+                                         r"inf\) in chunk 2 .*rows \[37\] of the corpus\): "
+                                         r".*chunk_00002\.npy was not written"):
+        _embed(corpus, tmp_path)
+    job = _chunk_files(tmp_path, 0)[0].parent
+    assert sorted(p.name for p in job.iterdir()) == [
+        "chunk_00000.json", "chunk_00000.npy", "chunk_00001.json", "chunk_00001.npy",
+        "manifest.json"]
+    monkeypatch.setattr(Encoder, "encode_layers", counting)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", CorruptChunkWarning)
+        again = _embed(corpus, tmp_path)
+    assert calls["chunks"] == 5  # 3 + chunks 2 and 3
+    assert np.isfinite(again.vectors).all()

@@ -4,9 +4,12 @@ A job (same model weights, pooling, layers, prompt, max length, normalisation an
 to one folder ``<cache>/embeddings/<key>/``. Vectors are written chunk by chunk as ``.npy``
 files, each with a JSON record holding its sha256 and binding it to its place: the job key,
 the chunk index and the sha256 of the chunk's texts. A stopped job resumes from its last
-finished chunk; a corrupt, malformed or misplaced chunk (say, one copied over another) is
-reported with :class:`CorruptChunkWarning` and recomputed. Temp files of killed writers are
-removed when the cache is next used. No pickle anywhere.
+finished chunk; a corrupt, malformed or misplaced chunk (say, one copied over another), one
+holding NaN or inf, or anything but a regular file where a chunk or its record belongs (a
+directory, a symbolic link, a FIFO) is reported with :class:`CorruptChunkWarning`, removed
+and recomputed. Vectors that are not finite are never written: an encoder that produces them
+(a float16 overflow on a GPU) stops the job with an error naming the model and the rows.
+Temp files of killed writers are removed when the cache is next used. No pickle anywhere.
 """
 
 from __future__ import annotations
@@ -26,6 +29,8 @@ from .._files import (
     check_fields,
     job_key,
     load_checked_array,
+    read_json_object,
+    remove_non_file,
     remove_orphan_temp_files,
     save_checked_array,
     write_atomic,
@@ -38,7 +43,20 @@ _FORMAT_VERSION = 2  # 2: records bind a chunk to (key, chunk index, texts sha25
 
 
 class CorruptChunkWarning(UserWarning):
-    """A cached chunk failed its checks (checksum, record, place, shape) and is recomputed."""
+    """A cached chunk failed its checks (file type, checksum, record, place, shape, finite
+    values) and is recomputed."""
+
+
+def _n_non_finite(array: np.ndarray) -> int:
+    """How many entries of ``array`` are NaN or infinite."""
+    return int(array.size - np.count_nonzero(np.isfinite(array)))
+
+
+def _check_finite(array: np.ndarray) -> None:
+    """``ValueError`` if a chunk read from disk holds NaN or inf (it is then recomputed)."""
+    n_bad = _n_non_finite(array)
+    if n_bad:
+        raise ValueError(f"it holds {n_bad} non-finite values (NaN or inf)")
 
 
 def texts_sha256(texts: list[str]) -> str:
@@ -103,7 +121,7 @@ class _ChunkStore:
             self._check_info(record.get("info"))
 
         try:
-            found = load_checked_array(self._path(i), shape_ok, check_record)
+            found = load_checked_array(self._path(i), shape_ok, check_record, _check_finite)
         except CorruptFileError as err:
             warnings.warn(f"cache chunk {err}; recomputing it", CorruptChunkWarning,
                           stacklevel=4)
@@ -111,7 +129,31 @@ class _ChunkStore:
         return None if found is None else (found[0], found[1]["info"])
 
     def save(self, i: int, texts: list[str], array: np.ndarray, info: dict) -> None:
+        """Write chunk ``i``; ``ValueError`` (and nothing written) if it holds NaN or inf."""
+        if _n_non_finite(array):
+            raise ValueError(self._non_finite_message(i, array))
         save_checked_array(self._path(i), array, {**self._place(i, texts), "info": info})
+
+    def _non_finite_message(self, i: int, array: np.ndarray) -> str:
+        """Why chunk ``i`` (ndarray (L, m, d)) is not cached: the model, rows and file."""
+        model, chunk_size = self._job_summary()
+        rows = np.flatnonzero(~np.isfinite(array).all(axis=(0, 2)))
+        where = "of the chunk" if chunk_size is None else "of the corpus"
+        rows = rows if chunk_size is None else rows + i * chunk_size
+        shown = ", ".join(map(str, rows[:10])) + (", ..." if len(rows) > 10 else "")
+        return (f"{model} produced {_n_non_finite(array)} non-finite values (NaN or inf) in "
+                f"chunk {i} of the embedding cache job {self.key} (rows [{shown}] {where}): "
+                f"{self._path(i)} was not written, so they are not cached. A float16 "
+                f"overflow on a GPU does this; embed on device='cpu' (float32) instead")
+
+    def _job_summary(self) -> tuple[str, int | None]:
+        """The model's name and the chunk size from the job's manifest, where readable."""
+        manifest = self.folder / "manifest.json"
+        try:
+            record = read_json_object(manifest) if manifest.is_file() else {}
+            return str(record["provenance"]["model"]["name"]), int(record["chunk_size"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return "the model", None
 
 
 def _open_store(root: Path, key: str, texts: list[str], provenance: dict, chunk_size: int,
@@ -122,6 +164,7 @@ def _open_store(root: Path, key: str, texts: list[str], provenance: dict, chunk_
         _logger.info("embedding cache: removed %d orphan temp files", len(removed))
     store = _ChunkStore(root / "embeddings" / key, key, info_types)
     manifest = store.folder / "manifest.json"
+    remove_non_file(manifest)  # a directory or FIFO there would be read by error messages
     if not manifest.exists():
         write_atomic(manifest, lambda p: p.write_text(json.dumps(
             {"key": key, "n": len(texts), "chunk_size": chunk_size,
@@ -161,8 +204,14 @@ def cached_compute(compute: Callable[[list[str]], tuple[np.ndarray, dict]], text
     Warns
     -----
     CorruptChunkWarning
-        For each chunk that is corrupt, malformed or not this chunk of this job (then it is
-        recomputed).
+        For each chunk that is corrupt, malformed, not this chunk of this job, holds NaN or
+        inf, or is not a regular file (then it is removed and recomputed).
+
+    Raises
+    ------
+    ValueError
+        When ``compute`` returns NaN or inf, naming the model, the chunk and its rows; that
+        chunk is not written (the chunks before it stay cached).
     """
     from .._progress import progress_bar
 
