@@ -1,6 +1,7 @@
 """The explorer's shared state and decisions, on real minilm embeddings of WordNet glosses."""
 
 import json
+import re
 
 import numpy as np
 import pandas as pd
@@ -155,8 +156,10 @@ def test_geometry_report_uses_labels_and_the_cosine_graph(exploration):
     assert {"isoscore", "twonn", "hubness_skewness", "knn_error"} <= set(table["metric"])
     parameters = table.set_index("metric")["parameters"]
     assert parameters["hubness_skewness"] == "k=10, metric=cosine"
-    assert parameters["mle"] == "k=20, metric=cosine"
-    assert parameters["local_intrinsic_dimension_mean"] == "local_k=128, metric=cosine"
+    assert re.fullmatch(r"k=20, scale=[0-9.]+ \(neighbour 20\), metric=cosine",
+                        parameters["mle"])
+    assert re.fullmatch(r"local_k=128, scale=[0-9.]+ \(neighbour 128\), metric=cosine",
+                        parameters["local_intrinsic_dimension_mean"])
     assert np.isnan(table.set_index("metric").loc["isoscore", "ci_low"])  # no bootstrap asked
 
 
@@ -190,7 +193,8 @@ def test_summary_command_and_app_report_alike(tmp_path, monkeypatch):
                       map_cache=False).geometry()
     assert written.pop("label").tolist() == [display_name(m) for m in app["metric"]]
     pd.testing.assert_frame_equal(written, app, check_dtype=False, rtol=1e-6)
-    assert "local_k=59, metric=cosine" in set(written["parameters"])
+    assert any(re.fullmatch(r"local_k=59, scale=[0-9.]+ \(neighbour 59\), metric=cosine", text)
+               for text in written["parameters"])
 
 
 def test_labels(exploration, wordnet_set, bare):
@@ -271,7 +275,8 @@ def test_layerwise_reembeds_a_sample(exploration, wordnet_set):
     assert sorted(report["layer"].unique()) == list(range(7))  # minilm: embeddings + 6 layers
     n = report.loc[report["metric"] == "n", "value"]
     assert (n == 40).all()
-    assert "local_k=39, metric=cosine" in set(report["parameters"])
+    assert any(re.fullmatch(r"local_k=39, scale=[0-9.]+ \(neighbour 39\), metric=cosine", text)
+               for text in report["parameters"])
     with pytest.raises(ValueError, match="no model provenance"):
         Exploration(_with_meta(wordnet_set), progress=False, map_cache=False).layerwise(40)
 

@@ -249,8 +249,9 @@ def id_scale_curve(data, graph=None, metric: str = "cosine", range_max: int = 64
     else:
         graph = check_knn_graph(graph, range_max, metric, "id_scale_curve", X=X)
     gride = gride_scales(graph, range_max, confidence)
-    decimated = twonn_by_decimation(X, metric=metric, confidence=confidence,
-                                    random_state=random_state, progress=progress)
+    decimated = twonn_by_decimation(X, metric=metric, min_rows=max(8, min(64, len(X))),
+                                    confidence=confidence, random_state=random_state,
+                                    progress=progress)  # fewer than 64 rows: one level
     parts = [
         gride.assign(estimator="Gride", neighbours=[f"n1={a}, n2={b}" for a, b in
                                                     zip(gride["n1"], gride["n2"], strict=True)]),
