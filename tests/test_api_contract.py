@@ -1,6 +1,6 @@
 """One contract across the public API: one vocabulary, one input contract, one graph check.
 
-The vocabulary (README "Conventions"): ``k`` for a neighbourhood size (a second one gets a
+The vocabulary (docs/conventions.md): ``k`` for a neighbourhood size (a second one gets a
 prefix: ``mle_k``, ``local_k``; UMAP's own ``n_neighbors`` only in ``umap_map``),
 ``n_resamples`` for bootstraps and subsamples, ``n_permutations`` for permutation tests,
 ``a, b`` for the two samples or spaces of a comparison, ``p_value`` / ``q_value``, and one

@@ -7,7 +7,7 @@ offline". A box selection is made with the mouse on the Bokeh canvas; a further 
 the selection in the kernel, and the count must match the points inside the box that was
 dragged (pixel drag -> data coordinates from the plot's frame and ranges).
 
-The notebook is the one the README shows: ``pn.extension("tabulator", inline=True)``, then
+The notebook is the one docs/explorer.md shows: ``pn.extension("tabulator", inline=True)``, then
 ``ex = embviz.explore(es)`` over 2,000 clustered vectors, opened on its map (Datashader
 ``hv.RGB`` in a ``pn.pane.HoloViews``, drawn in the kernel after the cell's first render). The
 read cell prints one line ``RESULT {"count": <rows selected>, "bounds": [x0, y0, x1, y1] | null}``

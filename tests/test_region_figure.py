@@ -57,18 +57,18 @@ def test_region_names_are_text_in_the_written_pdf(tmp_path, width):
 
 @needs_chromium
 def test_the_readme_block_runs(tmp_path, monkeypatch):
-    """README "Regions, map trust, duplicates" as written (PCA for UMAP and a card without
-    intervals, to stay fast)."""
+    """docs/landscape.md "Regions, map trust, duplicates" as written (PCA for UMAP and a card
+    without intervals, to stay fast)."""
     from pathlib import Path
 
-    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
-    block = re.search(r"## Regions, map trust, duplicates\n.*?```python\n(.*?)```", readme,
+    page = (Path(__file__).resolve().parent.parent / "docs" / "landscape.md").read_text()
+    block = re.search(r"# Regions, map trust, duplicates\n.*?```python\n(.*?)```", page,
                       re.S).group(1)
     block = block.replace('ex.coords("umap")', 'ex.coords("pca")').replace(
         "graph=graph, name=", "graph=graph, ci=False, name=")
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
-    exec(compile(block, "README.md", "exec"), namespace)
+    exec(compile(block, "docs/landscape.md", "exec"), namespace)
     assert namespace["found"].table["level"].nunique() == 3
     assert namespace["card"].size == namespace["found"].table["size"][0]
     assert namespace["trust"].summary.startswith("map trust (k=10)")

@@ -12,7 +12,7 @@ A worker that dies mid-job loses at most the chunk it was writing (files are wri
 temp name and renamed): Dask reschedules that task on another worker, and a rescheduled task
 whose chunk is already on disk returns at once. A job that stops resumes from the chunks on
 disk when it is run again. The same code runs on a ``LocalCluster``, on an HPC scheduler
-through dask-jobqueue and on GPU workers through dask-cuda (README, "Embedding on Dask").
+through dask-jobqueue and on GPU workers through dask-cuda (docs/scale.md, "Embedding on Dask").
 """
 
 from __future__ import annotations
