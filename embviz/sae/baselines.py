@@ -17,8 +17,10 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._validation import check_embeddings, check_positive_int
-from ..metrics.inference import percentile_interval
-from .analysis import _benjamini_hochberg, _two_proportion
+from ..stats import percentile_interval
+from ..stats.multiplicity import _benjamini_hochberg
+from ..stats.permutation import _permutation_p_values
+from ..stats.proportions import _two_proportion
 
 __all__ = ["alignment_null", "dense_vs_concept_clustering", "pca_codes",
            "property_retrieval_baseline", "reconstruction_vs_pca", "sae_vs_pca",
@@ -26,8 +28,8 @@ __all__ = ["alignment_null", "dense_vs_concept_clustering", "pca_codes",
 
 
 def _percentile(values: np.ndarray, confidence: float) -> tuple[float, float]:
-    low, high = percentile_interval(values, confidence)
-    return float(low), float(high)
+    interval = percentile_interval(values, confidence)
+    return float(interval.ci_low), float(interval.ci_high)
 
 
 def reconstruction_vs_pca(X_train, X_holdout, X_hat, k: int, n_resamples: int = 1000,
@@ -214,10 +216,9 @@ def alignment_null(codes, labels: Sequence[Any], n_permutations: int = 20,
         cats, _, _, f1, _ = _association_counts(codes, rng.permutation(labels))
         null.append(pd.Series(f1.max(axis=0), index=cats))
     null = pd.concat(null, axis=1).reindex(observed.index)
-    ge = (null.to_numpy() >= observed["f1"].to_numpy()[:, None]).sum(axis=1)
     table = observed[["n_documents", "f1"]].assign(
         null_mean=null.mean(axis=1).to_numpy(), null_max=null.max(axis=1).to_numpy(),
-        p_value=(1 + ge) / (1 + n_permutations))
+        p_value=_permutation_p_values(observed["f1"].to_numpy(), null.to_numpy()))
     table["q_value"] = _benjamini_hochberg(table["p_value"].to_numpy(np.float64))
     return table.reset_index()
 
