@@ -200,7 +200,8 @@ def _property_draw(rng, dictionary, n_resamples):
     _, summary = property_retrieval_baseline(codes, X, [f"c{c}" for c in labels],
                                              n_resamples=n_resamples,
                                              random_state=int(rng.integers(2**31)))
-    return summary["mean_difference_ap"], summary["mean_difference_ap_ci"]
+    return summary["mean_difference_ap"], (summary["mean_difference_ap_ci_low"],
+                                           summary["mean_difference_ap_ci_high"])
 
 
 @pytest.fixture(scope="module")
@@ -248,7 +249,8 @@ def clustering_draws():
 @pytest.mark.parametrize("score", ["ami", "ari"])
 def test_clustering_seed_intervals_cover(clustering_draws, method, score):
     means = np.array([d.loc[method, f"{score}_mean"] for d in clustering_draws])
-    low, high = zip(*[d.loc[method, f"{score}_ci"] for d in clustering_draws])
+    low = [d.loc[method, f"{score}_ci_low"] for d in clustering_draws]
+    high = [d.loc[method, f"{score}_ci_high"] for d in clustering_draws]
     coverage = _covered(means.mean(), low, high, means)
     print(f"{method} {score}: coverage {coverage:.3f} of {means.mean():.4f}")
     # 80 draws: one binomial standard deviation is 2.4% at 95%
