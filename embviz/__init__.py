@@ -14,7 +14,9 @@ Conventions (one vocabulary across the package; ``tests/test_api_contract.py`` k
   :func:`embviz.neighbors.check_knn_graph`.
 - ``n_resamples``: bootstraps and subsamples; ``n_permutations``: permutation tests.
 - ``a, b``: the two samples or spaces of any comparison (``a`` is the reference / old one).
-- ``p_value``, ``q_value`` (Benjamini–Hochberg) in results.
+- ``p_value``, ``q_value`` (Benjamini–Hochberg) in results, all computed by
+  :mod:`embviz.stats` (multiplicity corrections, intervals, permutation p-values and tests of
+  proportions live there and nowhere else).
 - ``random_state=0`` by default: a rerun gives the same numbers (pass ``None`` for fresh
   randomness). ``progress=True`` by default: long work shows a progress bar.
 - Long result tables have the columns ``metric, value, ci_low, ci_high, parameters`` (then

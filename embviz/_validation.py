@@ -135,11 +135,13 @@ def check_number(value: Any, name: str, low: float = -np.inf, high: float = np.i
     return value
 
 
-def check_p_values(p_values: Any, name: str = "p_values") -> np.ndarray:
-    """Return ``p_values`` as a 1-D float64 array of values in [0, 1] (NaN refused).
+def check_p_values(p_values: Any, name: str = "p_values",
+                   allow_nan: bool = False) -> np.ndarray:
+    """Return ``p_values`` as a 1-D float64 array of values in [0, 1] (NaN refused unless
+    ``allow_nan``, where it marks an untested entry).
 
-    The one check of the multiplicity corrections (:func:`embviz.metrics.holm`,
-    :func:`embviz.sae.benjamini_hochberg`): a NaN would make every adjusted value NaN, and a
+    The one check of the multiplicity corrections (:func:`embviz.stats.holm`,
+    :func:`embviz.stats.benjamini_hochberg`): a NaN would make every adjusted value NaN, and a
     "p-value" of 2 is not one to clip.
     """
     try:
@@ -149,11 +151,18 @@ def check_p_values(p_values: Any, name: str = "p_values") -> np.ndarray:
                         f"{type(p_values).__name__}") from None
     if p.ndim != 1:
         raise ValueError(f"{name} must be a 1-D array of values in [0, 1], got shape {p.shape}")
-    bad = np.flatnonzero(~((p >= 0) & (p <= 1)))  # NaN fails both comparisons
+    bad = np.flatnonzero(~((p >= 0) & (p <= 1) | (allow_nan & np.isnan(p))))  # NaN fails both
     if bad.size:
         raise ValueError(f"{name} must be a 1-D array of values in [0, 1]; {bad.size} are not, "
                          f"first {float(p[bad[0]]):g} at position {int(bad[0])}")
     return p
+
+
+def check_measure(measure: Any, name: str = "measure") -> None:
+    """Refuse a ``measure`` that is not callable (a resampling interval calls it per resample)."""
+    if not callable(measure):
+        raise TypeError(f"{name} must be a callable taking an array (n, d) and returning a "
+                        f"number (e.g. embviz.metrics.isoscore), got {type(measure).__name__}")
 
 
 def check_counts(values: Any, name: str, minimum: int = 0) -> np.ndarray:

@@ -203,7 +203,9 @@ def composition(values, rows, alpha: float = 0.05) -> pd.DataFrame:
 
 def _composition(column: np.ndarray, rows: np.ndarray, alpha: float = 0.05) -> pd.DataFrame:
     """:func:`composition` of a 1-D column and checked rows (the kernel behind the door)."""
-    from scipy.stats import false_discovery_control, hypergeom
+    from scipy.stats import hypergeom
+
+    from .stats.multiplicity import _benjamini_hochberg
 
     text = pd.Series(column).astype("string").fillna("(missing)")
     corpus = text.value_counts()
@@ -216,7 +218,7 @@ def _composition(column: np.ndarray, rows: np.ndarray, alpha: float = 0.05) -> p
         "n_corpus": corpus.to_numpy(), "share_corpus": corpus.to_numpy() / n_all,
         "p_value": np.clip(p_value, 0.0, 1.0)})
     table.insert(5, "enrichment", table["share_selected"] / table["share_corpus"])
-    table["q_value"] = false_discovery_control(table["p_value"]) if len(table) else []
+    table["q_value"] = _benjamini_hochberg(table["p_value"].to_numpy(np.float64))
     table["over_represented"] = (table["q_value"] < alpha) & (table["n_selected"] > 0)
     return table.sort_values(["n_selected", "n_corpus"], ascending=False, kind="stable"
                              ).reset_index(drop=True)

@@ -22,7 +22,7 @@ from embviz import EmbeddingSet
 PUBLIC_MODULES = ["embviz", "embviz.datasets", "embviz.neighbors", "embviz.metrics",
                   "embviz.drift", "embviz.sae", "embviz.embed", "embviz.maps", "embviz.viz",
                   "embviz.exploration", "embviz.experiments", "embviz.landscape",
-                  "embviz.sources"]
+                  "embviz.sources", "embviz.stats"]
 
 #: A second name for an idea that already has one (what it should be called instead).
 SECOND_NAMES = {
@@ -97,7 +97,7 @@ def test_one_default_per_shared_argument(module, name, obj):
 
 def test_result_fields_say_p_value():
     from embviz.drift import TwoSampleResult
-    from embviz.metrics import McNemarResult
+    from embviz.stats import McNemarResult
 
     for result in (TwoSampleResult, McNemarResult):
         fields = {f.name for f in dataclasses.fields(result)}
@@ -117,7 +117,7 @@ def small_set() -> EmbeddingSet:
 
 
 def _one_sample_measures():
-    from embviz import metrics
+    from embviz import metrics, stats
     from embviz.drift import tte_depth
     from embviz.landscape import duplicates, map_trust, outliers
     from embviz.maps import pca_map, umap_map
@@ -146,7 +146,7 @@ def _one_sample_measures():
         "hubness_summary": metrics.hubness_summary,
         "knn_predictions": lambda X: metrics.knn_predictions(X, labels),
         "knn_classification_error": lambda X: metrics.knn_classification_error(X, labels),
-        "bootstrap_ci": lambda X: metrics.bootstrap_ci(metrics.isoscore, X, n_resamples=10),
+        "bootstrap_ci": lambda X: stats.bootstrap_ci(metrics.isoscore, X, n_resamples=10),
         "geometry_report": lambda X: metrics.geometry_report(X, local_k=20, progress=False),
         "dimensionwise_report": lambda X: metrics.dimensionwise_report(
             X, dims=[4, 12], local_k=20, progress=False),

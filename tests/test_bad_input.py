@@ -27,6 +27,7 @@ from embviz import landscape as ls
 from embviz import metrics as mt
 from embviz import neighbors as nb
 from embviz import sources as src
+from embviz import stats as st
 from embviz.metrics import resampling as rs
 from embviz.selection import Selection, composition
 
@@ -82,29 +83,36 @@ FOUND = [
         [1, 1, 1, 1, 1], [1, 2, 3, 4, 5], n_permutations=100), ValueError, "a is constant"),
     case("spearman_constant_b", lambda: mt.spearman_permutation_test(
         [1, 2, 3, 4, 5], [2, 2, 2, 2, 2], n_permutations=100), ValueError, "b is constant"),
-    case("bh_nan", lambda: sae.benjamini_hochberg([0.1, np.nan]), ValueError, "p_values"),
-    case("bh_above_one", lambda: sae.benjamini_hochberg([0.1, 2.0]), ValueError, "p_values"),
-    case("bh_negative", lambda: sae.benjamini_hochberg([-0.1, 0.2]), ValueError, "p_values"),
-    case("holm_nan", lambda: mt.holm([0.1, np.nan]), ValueError, "p_values"),
-    case("holm_above_one", lambda: mt.holm([0.1, 2.0]), ValueError, "p_values"),
-    case("permutation_p_empty_null", lambda: dr.permutation_p_value(1.0, []), ValueError,
+    case("bh_nan", lambda: st.benjamini_hochberg([0.1, np.nan]), ValueError, "p_values"),
+    case("bh_above_one", lambda: st.benjamini_hochberg([0.1, 2.0]), ValueError, "p_values"),
+    case("bh_negative", lambda: st.benjamini_hochberg([-0.1, 0.2]), ValueError, "p_values"),
+    case("holm_nan", lambda: st.holm([0.1, np.nan]), ValueError, "p_values"),
+    case("holm_above_one", lambda: st.holm([0.1, 2.0]), ValueError, "p_values"),
+    case("bh_omit_still_refuses_above_one", lambda: st.benjamini_hochberg(
+        [np.nan, 2.0], nan_policy="omit"), ValueError, "p_values"),
+    case("bh_nan_policy", lambda: st.benjamini_hochberg([0.1], nan_policy="propagate"),
+         ValueError, "nan_policy"),
+    case("holm_nan_policy", lambda: st.holm([0.1], nan_policy=None), ValueError, "nan_policy"),
+    case("p_value_floor_zero", lambda: st.p_value_floor(0), ValueError, "n_permutations"),
+    case("p_value_floor_float", lambda: st.p_value_floor(99.0), TypeError, "n_permutations"),
+    case("permutation_p_empty_null", lambda: st.permutation_p_value(1.0, []), ValueError,
          "null"),
-    case("permutation_p_nan_observed", lambda: dr.permutation_p_value(np.nan, [1.0, 2.0]),
+    case("permutation_p_nan_observed", lambda: st.permutation_p_value(np.nan, [1.0, 2.0]),
          ValueError, "observed"),
-    case("permutation_p_inf_observed", lambda: dr.permutation_p_value(np.inf, [1.0, 2.0]),
+    case("permutation_p_inf_observed", lambda: st.permutation_p_value(np.inf, [1.0, 2.0]),
          ValueError, "observed"),
-    case("permutation_p_nan_null", lambda: dr.permutation_p_value(1.0, [0.5, np.nan]),
+    case("permutation_p_nan_null", lambda: st.permutation_p_value(1.0, [0.5, np.nan]),
          ValueError, "null"),
-    case("wilson_successes_above_trials", lambda: dr.wilson_interval(5, 3), ValueError,
+    case("wilson_successes_above_trials", lambda: st.wilson_interval(5, 3), ValueError,
          "successes must not exceed trials"),
-    case("wilson_negative_successes", lambda: dr.wilson_interval(-1, 3), ValueError,
+    case("wilson_negative_successes", lambda: st.wilson_interval(-1, 3), ValueError,
          "successes"),
-    case("wilson_zero_trials", lambda: dr.wilson_interval(0, 0), ValueError, "trials"),
-    case("wilson_fractional_successes", lambda: dr.wilson_interval(1.5, 3), ValueError,
+    case("wilson_zero_trials", lambda: st.wilson_interval(0, 0), ValueError, "trials"),
+    case("wilson_fractional_successes", lambda: st.wilson_interval(1.5, 3), ValueError,
          "successes"),
-    case("two_proportion_x_above_n", lambda: sae.two_proportion_test(5, 3, 1, 3), ValueError,
+    case("two_proportion_x_above_n", lambda: st.two_proportion_test(5, 3, 1, 3), ValueError,
          "x_a must not exceed n_a"),
-    case("two_proportion_xb_above_n", lambda: sae.two_proportion_test([1, 2], 3, [4, 0], 3),
+    case("two_proportion_xb_above_n", lambda: st.two_proportion_test([1, 2], 3, [4, 0], 3),
          ValueError, "x_b must not exceed n_b"),
     case("graph_indices_past_n", lambda: mt.hubness_skewness(
         forged(indices=graph().indices + 100), k=5), ValueError, r"graph\.indices must lie"),
@@ -254,9 +262,9 @@ METRICS = [
          "tasks"),
     case("truncation_dims", lambda: mt.truncation_scores(X, dims=[1], labels=LABELS),
          ValueError, "dims"),
-    case("mcnemar_lengths", lambda: mt.mcnemar_test(np.ones(3, bool), np.ones(4, bool)),
+    case("mcnemar_lengths", lambda: st.mcnemar_test(np.ones(3, bool), np.ones(4, bool)),
          ValueError, "a and b"),
-    case("mcnemar_not_bool", lambda: mt.mcnemar_test(np.ones(3), np.ones(3)), ValueError,
+    case("mcnemar_not_bool", lambda: st.mcnemar_test(np.ones(3), np.ones(3)), ValueError,
          "a and b must be boolean"),
     case("clustering_n_clusters", lambda: mt.clustering_scores(X, LABELS, n_clusters=0),
          ValueError, "n_clusters"),
@@ -293,8 +301,8 @@ METRICS = [
         [1, 2, 3, 4], [4, 3, 2, 1], n_permutations=5), ValueError, "n_permutations"),
     case("spearman_strings", lambda: mt.spearman_permutation_test(["x"] * 4, [1, 2, 3, 4]),
          TypeError, "a must be"),
-    case("holm_2d", lambda: mt.holm([[0.1, 0.2]]), ValueError, "p_values must be a 1-D"),
-    case("holm_strings", lambda: mt.holm(["low"]), TypeError, "p_values"),
+    case("holm_2d", lambda: st.holm([[0.1, 0.2]]), ValueError, "p_values must be a 1-D"),
+    case("holm_strings", lambda: st.holm(["low"]), TypeError, "p_values"),
     case("similarity_bootstrap_n", lambda: mt.similarity_bootstrap(
         [X, Y[:20]], np.eye(24), n_resamples=10), ValueError, "spaces must hold the same n"),
     case("similarity_bootstrap_one_array", lambda: mt.similarity_bootstrap(X, np.eye(24)),
@@ -303,13 +311,13 @@ METRICS = [
         [X, NAN], np.eye(24)), ValueError, r"spaces\[1\] contains NaN"),
     case("similarity_bootstrap_n_resamples", lambda: mt.similarity_bootstrap(
         [X], np.eye(24), n_resamples=0), ValueError, "n_resamples"),
-    case("percentile_interval_confidence", lambda: mt.percentile_interval(
+    case("percentile_interval_confidence", lambda: st.percentile_interval(
         [1.0, 2.0], confidence=1.5), ValueError, "confidence"),
-    case("percentile_interval_empty", lambda: mt.percentile_interval([]), ValueError,
+    case("percentile_interval_empty", lambda: st.percentile_interval([]), ValueError,
          "replicates"),
-    case("bootstrap_p_no_finite", lambda: mt.bootstrap_p_value([np.nan, np.inf]), ValueError,
+    case("bootstrap_p_no_finite", lambda: st.bootstrap_p_value([np.nan, np.inf]), ValueError,
          "differences"),
-    case("bootstrap_p_2d", lambda: mt.bootstrap_p_value(np.zeros((3, 2))), ValueError,
+    case("bootstrap_p_2d", lambda: st.bootstrap_p_value(np.zeros((3, 2))), ValueError,
          "differences must be 1-D"),
     case("subsampling_ci_measure", lambda: mt.subsampling_ci("isoscore", X), TypeError,
          "measure must be a callable"),
@@ -323,8 +331,8 @@ METRICS = [
          "X contains NaN"),
     case("subsampling_halves_measure", lambda: mt.subsampling_halves(None, X), TypeError,
          "measure"),
-    case("bootstrap_ci_measure", lambda: mt.bootstrap_ci(42, X), TypeError, "measure"),
-    case("bootstrap_ci_confidence", lambda: mt.bootstrap_ci(np.mean, X, confidence=1.0),
+    case("bootstrap_ci_measure", lambda: st.bootstrap_ci(42, X), TypeError, "measure"),
+    case("bootstrap_ci_confidence", lambda: st.bootstrap_ci(np.mean, X, confidence=1.0),
          ValueError, "confidence"),
     case("complementary_interval_confidence", lambda: rs.complementary_interval(
         1.0, [1, 2, 3], [1, 2, 2], n=10, confidence=2), ValueError, "confidence"),
@@ -334,15 +342,15 @@ METRICS = [
          ValueError, "m must satisfy"),
     case("subsampling_interval_confidence", lambda: rs.subsampling_interval(
         1.0, [1, 2, 3], n=10, confidence=-1), ValueError, "confidence"),
-    case("half_samples_n", lambda: rs.half_samples(1, 5, np.random.default_rng(0)),
+    case("half_samples_n", lambda: st.half_samples(1, 5),
          ValueError, "n must be"),
     case("complementary_halves_n_pairs", lambda: rs.complementary_halves(
         10, -1, np.random.default_rng(0)), ValueError, "n_pairs"),
-    case("wilson_confidence", lambda: mt.resampling.wilson_interval(1, 3, confidence=1.0),
+    case("wilson_confidence", lambda: st.wilson_interval(1, 3, confidence=1.0),
          ValueError, "confidence"),
-    case("wilson_string", lambda: dr.wilson_interval("3", 5), TypeError, "successes"),
-    case("wilson_nan_trials", lambda: dr.wilson_interval(1, np.nan), ValueError, "trials"),
-    case("wilson_shapes", lambda: dr.wilson_interval([1, 2], [3, 4, 5]), ValueError,
+    case("wilson_string", lambda: st.wilson_interval("3", 5), TypeError, "successes"),
+    case("wilson_nan_trials", lambda: st.wilson_interval(1, np.nan), ValueError, "trials"),
+    case("wilson_shapes", lambda: st.wilson_interval([1, 2], [3, 4, 5]), ValueError,
          "successes and trials"),
 ]
 
@@ -382,9 +390,9 @@ DRIFT = [
          "block"),
     case("mmd_witness_bandwidth", lambda: dr.mmd_witness(X, Y, bandwidth=-2.0), ValueError,
          "bandwidth"),
-    case("permutation_p_null_2d", lambda: dr.permutation_p_value(1.0, np.zeros((2, 2))),
+    case("permutation_p_null_2d", lambda: st.permutation_p_value(1.0, np.zeros((2, 2))),
          ValueError, "null must be a non-empty 1-D"),
-    case("permutation_p_observed_string", lambda: dr.permutation_p_value("1", [1.0]),
+    case("permutation_p_observed_string", lambda: st.permutation_p_value("1", [1.0]),
          TypeError, "observed"),
     case("centroid_shift_n_permutations", lambda: dr.centroid_shift(X, Y, n_permutations=0),
          ValueError, "n_permutations"),
@@ -598,18 +606,18 @@ LANDSCAPE = [
 
 # ------------------------------------------------------------------ SAE helpers (no training)
 SAE = [
-    case("bh_2d", lambda: sae.benjamini_hochberg(np.full((2, 2), 0.5)), ValueError,
+    case("bh_2d", lambda: st.benjamini_hochberg(np.full((2, 2), 0.5)), ValueError,
          "p_values must be a 1-D"),
-    case("bh_scalar", lambda: sae.benjamini_hochberg(0.5), ValueError, "p_values must be"),
-    case("two_proportion_n_zero", lambda: sae.two_proportion_test(0, 0, 1, 3), ValueError,
+    case("bh_scalar", lambda: st.benjamini_hochberg(0.5), ValueError, "p_values must be"),
+    case("two_proportion_n_zero", lambda: st.two_proportion_test(0, 0, 1, 3), ValueError,
          "n_a"),
-    case("two_proportion_negative_x", lambda: sae.two_proportion_test(-1, 3, 1, 3),
+    case("two_proportion_negative_x", lambda: st.two_proportion_test(-1, 3, 1, 3),
          ValueError, "x_a"),
-    case("two_proportion_fractional_x", lambda: sae.two_proportion_test(1, 3, 0.5, 3),
+    case("two_proportion_fractional_x", lambda: st.two_proportion_test(1, 3, 0.5, 3),
          ValueError, "x_b"),
-    case("two_proportion_n_float", lambda: sae.two_proportion_test(1, 3.5, 1, 3), TypeError,
+    case("two_proportion_n_float", lambda: st.two_proportion_test(1, 3.5, 1, 3), TypeError,
          "n_a"),
-    case("two_proportion_shapes", lambda: sae.two_proportion_test([1, 2], 3, [1, 2, 0], 3),
+    case("two_proportion_shapes", lambda: st.two_proportion_test([1, 2], 3, [1, 2, 0], 3),
          ValueError, "x_a and x_b"),
     case("distinctive_words_method", lambda: sae.distinctive_words(["a b"], [[0]],
                                                                    method="tfidf"),
@@ -805,15 +813,15 @@ def test_a_boolean_mask_is_read_as_a_mask():
 
 def test_p_values_in_range_are_adjusted_alike_by_holm_and_bh():
     p = [0.01, 0.04, 0.03, 1.0, 0.0]
-    assert mt.holm(p).round(3).tolist() == [0.04, 0.09, 0.09, 1.0, 0.0]
-    assert sae.benjamini_hochberg(p).round(4).tolist() == [0.025, 0.05, 0.05, 1.0, 0.0]
-    assert sae.benjamini_hochberg([]).size == 0 and mt.holm([]).size == 0
+    assert st.holm(p).round(3).tolist() == [0.04, 0.09, 0.09, 1.0, 0.0]
+    assert st.benjamini_hochberg(p).round(4).tolist() == [0.025, 0.05, 0.05, 1.0, 0.0]
+    assert st.benjamini_hochberg([]).size == 0 and st.holm([]).size == 0
 
 
 def test_counts_that_are_whole_floats_are_accepted():
-    low, high = dr.wilson_interval(np.array([3.0, 0.0]), np.array([10, 10]))
-    assert (low <= high).all() and low[1] == 0.0
-    z, p = sae.two_proportion_test(np.array([3.0, 0.0]), 10, np.array([1, 0]), 12)
+    interval = st.wilson_interval(np.array([3.0, 0.0]), np.array([10, 10]))
+    assert (interval.ci_low <= interval.ci_high).all() and interval.ci_low[1] == 0.0
+    z, p = st.two_proportion_test(np.array([3.0, 0.0]), 10, np.array([1, 0]), 12)
     assert p[1] == 1.0 and z[0] > 0
 
 

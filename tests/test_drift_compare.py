@@ -20,8 +20,9 @@ from embviz.drift import (
     relative_agreement,
     relative_representation,
 )
-from embviz.metrics.resampling import complementary_halves, complementary_interval, half_samples
+from embviz.metrics.resampling import complementary_halves, complementary_interval
 from embviz.neighbors import knn_graph, subgraph, subgraph_width
+from embviz.stats import half_samples
 
 
 def rotation(rng, d):

@@ -5,7 +5,8 @@ errors for impossible requests."""
 import numpy as np
 import pytest
 
-from embviz.drift import power_curve, wilson_interval
+from embviz.drift import power_curve
+from embviz.stats import wilson_interval
 
 
 @pytest.fixture(scope="module")
@@ -16,12 +17,14 @@ def clouds():
 
 def test_wilson_interval_matches_hand_computation():
     # 8 of 20 at 95 %: centre (0.4 + 1.96²/40)/(1 + 1.96²/20), half-width from Wilson (1927)
-    low, high = wilson_interval(8, 20)
+    interval = wilson_interval(8, 20)
     z = 1.959963984540054
     centre = (0.4 + z**2 / 40) / (1 + z**2 / 20)
     half = z * np.sqrt(0.4 * 0.6 / 20 + z**2 / 1600) / (1 + z**2 / 20)
-    assert low == pytest.approx(centre - half) and high == pytest.approx(centre + half)
-    assert wilson_interval(0, 10)[0] == 0.0 and wilson_interval(10, 10)[1] == pytest.approx(1.0)
+    assert interval.ci_low == pytest.approx(centre - half)
+    assert interval.ci_high == pytest.approx(centre + half)
+    assert wilson_interval(0, 10).ci_low == 0.0
+    assert wilson_interval(10, 10).ci_high == pytest.approx(1.0)
 
 
 def test_power_rises_with_share_and_size(clouds):
@@ -29,9 +32,9 @@ def test_power_rises_with_share_and_size(clouds):
     t = power_curve(a, b, sizes=[20, 80], shares=[0.0, 0.5, 1.0], n_resamples=20,
                     tests=["mmd", "depth"], n_permutations=100, random_state=0)
     assert len(t) == 2 * 3 * 2
-    assert {"method", "n", "share", "n_resamples", "power", "power_low", "power_high",
+    assert {"method", "n", "share", "n_resamples", "power", "ci_low", "ci_high",
             "mean_effect"} <= set(t.columns)
-    assert ((t["power_low"] <= t["power"]) & (t["power"] <= t["power_high"])).all()
+    assert ((t["ci_low"] <= t["power"]) & (t["power"] <= t["ci_high"])).all()
     null = t[t["share"] == 0.0]
     assert (null["power"] <= 0.2).all()  # alpha = 0.05; 20 resamples: >= 4 rejections is p < 0.02
     full = t[(t["share"] == 1.0) & (t["n"] == 80) & (t["method"] == "mmd")]

@@ -24,11 +24,11 @@ from embviz.drift import (
     mmd2_unbiased,
     mmd_test,
     mmd_witness,
-    permutation_p_value,
     tte_depth,
     two_sample_table,
 )
 from embviz.drift._kernel_sums import KernelSpec, kernel_forms
+from embviz.stats import permutation_p_value
 
 
 def naive_mmd2(A, B, sigma):
@@ -89,8 +89,8 @@ def test_mmd_identical_near_zero_and_shift_large(rng):
                        random_state=1)
     assert abs(same.statistic) < 0.01 and same.p_value > 0.05
     assert shifted.statistic > 0.1 and shifted.p_value == pytest.approx(1 / 1001)
-    assert shifted.effect_ci[0] <= shifted.effect_size <= shifted.effect_ci[1]
-    assert same.effect_size < shifted.effect_ci[0]
+    assert shifted.ci_low <= shifted.effect_size <= shifted.ci_high
+    assert same.effect_size < shifted.ci_low
 
 
 def test_energy_is_the_unbiased_form_of_scipys_energy_distance(rng):
@@ -161,14 +161,14 @@ def test_interval_excludes_zero_exactly_when_the_permutation_test_rejects(test):
                 b[:, 0] += delta
                 for confidence in (0.95, 0.90):
                     res = run(a, b, confidence, 199, seed)
-                    low, high = res.effect_ci
+                    low, high = res.ci_low, res.ci_high
                     alpha = round((1 - confidence) / 2, 12)
                     assert (low > 0) == (res.p_value < alpha), (n, delta, seed, res)
                     assert low <= res.effect_size <= high, (n, delta, seed, res)
                     decisions.append(low > 0)
     assert 0.2 < np.mean(decisions) < 0.8  # both decisions occur often
     few = run(*np.split(np.random.default_rng(0).normal(size=(40, 4)), 2), 0.95, 19, 0)
-    assert few.p_value >= 0.05 and few.effect_ci[0] <= 0
+    assert few.p_value >= 0.05 and few.ci_low <= 0
 
 
 def test_permutation_p_value_is_never_zero():
@@ -223,7 +223,7 @@ def test_classifier_test_auc_and_permutation(rng):
     A, B = rng.normal(size=(60, 5)), rng.normal(size=(60, 5)) + 0.8
     res = classifier_test(A, B, n_permutations=30, random_state=0)
     assert res.statistic > 0.8 and res.p_value == pytest.approx(1 / 31)
-    assert res.effect_ci[0] < res.effect_size < res.effect_ci[1] and res.effect_size > 0.7
+    assert res.ci_low < res.effect_size < res.ci_high and res.effect_size > 0.7
     null = classifier_test(A, rng.normal(size=(60, 5)), n_permutations=0, random_state=0)
     assert 0.3 < null.statistic < 0.7 and null.p_value > 0.05
     assert null.parameters["p_value_method"].endswith("held-out half")
@@ -232,7 +232,7 @@ def test_classifier_test_auc_and_permutation(rng):
 
 
 def test_classifier_effect_is_the_held_out_auc():
-    """effect_size and effect_ci are the held-out half's AUC and auc_interval, from the
+    """effect_size, ci_low and ci_high are the held-out half's AUC and auc_interval, from the
     split, model and interval function that tests/test_two_sample_coverage.py measures;
     the n_permutations=0 p-value is the Mann–Whitney test of the same scores."""
     from embviz.drift.classifier import _auc, _fit, _holdout_split
@@ -246,8 +246,9 @@ def test_classifier_effect_is_the_held_out_auc():
     scores = _fit(Z[train], labels[train], 1.0).predict_proba(Z[test])[:, 1]
     held = labels[test]
     assert res.effect_size == pytest.approx(_auc(scores, held), abs=1e-12)
-    np.testing.assert_allclose(res.effect_ci, auc_interval(res.effect_size, int(held.sum()),
-                                                           int((held == 0).sum()), 0.9))
+    np.testing.assert_allclose((res.ci_low, res.ci_high),
+                               auc_interval(res.effect_size, int(held.sum()),
+                                            int((held == 0).sum()), 0.9))
     u = stats.mannwhitneyu(scores[held == 1], scores[held == 0], alternative="greater",
                            method="asymptotic")
     assert res.p_value == pytest.approx(u.pvalue, rel=1e-9)
@@ -284,16 +285,16 @@ def test_descriptors(rng):
     res = centroid_shift(A, B, random_state=0)
     ma, mb = A.mean(0), B.mean(0)
     assert res.statistic == pytest.approx(1 - ma @ mb / np.linalg.norm(ma) / np.linalg.norm(mb))
-    assert res.effect_ci[0] <= res.effect_size <= res.effect_ci[1] and res.p_value < 0.01
-    assert 0 < res.effect_size < res.statistic and res.effect_ci[0] > 0
+    assert res.ci_low <= res.effect_size <= res.ci_high and res.p_value < 0.01
+    assert 0 < res.effect_size < res.statistic and res.ci_low > 0
     same = centroid_shift(A, rng.normal(size=(200, 20)) + 1, random_state=0)
-    assert same.p_value > 0.05 and same.effect_ci[0] <= 0 <= same.effect_ci[1]
+    assert same.p_value > 0.05 and same.ci_low <= 0 <= same.ci_high
     assert abs(same.effect_size) < 0.3 * same.statistic
     table = dimension_drift(A, B)
     assert set(table.loc[table["q_value"] < 0.05, "dimension"]) == {0, 1, 2}
     share = drifted_dimensions(A, B)
     assert share.statistic == pytest.approx(3 / 20) and share.p_value < 1e-6
-    assert np.isnan(share.effect_ci).all()
+    assert np.isnan([share.ci_low, share.ci_high]).all()
     assert share.parameters["ci_method"].startswith("none: ")  # the reason is recorded
 
 
@@ -438,16 +439,21 @@ def test_figures_build(rng):
 
 def test_drift_over_time_figure_flags_windows_by_bh_q_value_not_raw_p():
     """Raw p = 0.02, 0.04 are below 0.05, but over three windows BH gives q = 0.06, 0.06, 0.5:
-    no window may be drawn as significant."""
+    no window may be drawn as significant. The figure takes the q-values as given (from
+    embviz.stats) and refuses a table without them instead of computing its own."""
+    from embviz.stats import benjamini_hochberg
     from embviz.viz import drift_over_time_figure
 
     df = pd.DataFrame({"window": [0, 1, 2, 3], "effect_size": [np.nan, .1, .08, .01],
                        "ci_low": [np.nan, 0, 0, 0], "ci_high": [np.nan, .2, .2, .1],
                        "p_value": [np.nan, 0.02, 0.04, 0.5], "method": "mmd"})
-    for table in (df, df.assign(q_value=[np.nan, 0.06, 0.06, 0.5])):  # computed or given
-        fig = drift_over_time_figure(table, alpha=0.05)
-        assert list(fig.data[0].marker.symbol) == ["circle-open"] * 4
-        np.testing.assert_allclose(fig.data[1].y[1:], -np.log10([0.06, 0.06, 0.5]))
+    with pytest.raises(ValueError, match=r"lacks the columns \['q_value'\]"):
+        drift_over_time_figure(df)
+    df["q_value"] = benjamini_hochberg(df["p_value"], nan_policy="omit")
+    np.testing.assert_allclose(df["q_value"][1:], [0.06, 0.06, 0.5])
+    fig = drift_over_time_figure(df, alpha=0.05)
+    assert list(fig.data[0].marker.symbol) == ["circle-open"] * 4
+    np.testing.assert_allclose(fig.data[1].y[1:], -np.log10([0.06, 0.06, 0.5]))
     fig = drift_over_time_figure(df, alpha=0.1)  # at 0.1 the first two windows pass
     assert list(fig.data[0].marker.symbol) == ["circle-open", "circle", "circle",
                                                "circle-open"]
@@ -488,7 +494,8 @@ def test_replicate_counts_are_bounded_and_memory_is_checked_first(rng, monkeypat
     (with the reason), and a call whose weight columns would not fit in the available memory
     is refused before anything is allocated, with the estimate in the message."""
     from embviz.drift import power_curve
-    from embviz.metrics import bootstrap_ci, isoscore
+    from embviz.metrics import isoscore
+    from embviz.stats import bootstrap_ci
 
     A = rng.normal(size=(20, 4))
     es = _set(A, ["x"] * 20, time=np.arange(20))

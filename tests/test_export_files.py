@@ -73,7 +73,8 @@ def figures(corpus):
                            "value": rng.random(21), "ci_low": np.nan, "ci_high": np.nan})
     windows = pd.DataFrame({"window": [1769, 2020], "effect_size": [np.nan, 0.02],
                             "ci_low": [np.nan, 0.01], "ci_high": [np.nan, 0.03],
-                            "p_value": [np.nan, 0.002], "method": "mmd"})
+                            "p_value": [np.nan, 0.002], "q_value": [np.nan, 0.002],
+                            "method": "mmd"})
     diff = pd.DataFrame({"feature": np.arange(40), "diff": rng.normal(0, 0.1, 40),
                          "q_value": rng.random(40) * 0.1,
                          "label": [f"word{i} term{i}" for i in range(40)]})

@@ -425,8 +425,8 @@ def test_table_on_real_embeddings(wordnet_600):
         print("\n" + table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     assert list(table.columns) == ["method", "k_skewness", "robin_hood", "knn_error",
                                    "knn_accuracy", "relative_error_reduction",
-                                   "only_none_correct", "only_method_correct", "rer_low",
-                                   "rer_high", "p_value", "q_value", "significant"]
+                                   "only_none_correct", "only_method_correct", "ci_low",
+                                   "ci_high", "p_value", "q_value", "significant"]
     assert table["method"].tolist()[0] == "none" and len(table) == 8
     assert np.isfinite(table.drop(columns=["method", "q_value"]).to_numpy(float)).all()
     assert np.isnan(table["q_value"].iloc[0]) and table["q_value"].iloc[1:].notna().all()

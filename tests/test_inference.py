@@ -8,12 +8,11 @@ import pytest
 from scipy import stats
 
 from embviz.metrics import (
-    holm,
-    percentile_interval,
     similarity_bootstrap,
     similarity_correlation,
     spearman_permutation_test,
 )
+from embviz.stats import holm, percentile_interval
 
 
 def test_holm_by_hand():
@@ -63,8 +62,8 @@ def test_similarity_bootstrap_estimate_and_perfect_agreement(rng):
     assert estimates == pytest.approx([1.0, similarity_correlation(noisy, gold)])
     assert replicates.shape == (50, 2)
     assert replicates[:, 0] == pytest.approx(np.ones(50))
-    low, high = percentile_interval(replicates[:, 1])
-    assert low < estimates[1] < high
+    interval = percentile_interval(replicates[:, 1])
+    assert interval.ci_low < estimates[1] < interval.ci_high
 
 
 def test_similarity_bootstrap_covers_the_population_value(rng):
@@ -81,6 +80,6 @@ def test_similarity_bootstrap_covers_the_population_value(rng):
     for seed in range(20):
         X, gold = sample(40)
         _, replicates = similarity_bootstrap([X], gold, n_resamples=200, random_state=seed)
-        low, high = percentile_interval(replicates[:, 0])
-        covered += low[()] <= truth <= high[()]
+        interval = percentile_interval(replicates[:, 0])
+        covered += interval.ci_low[()] <= truth <= interval.ci_high[()]
     assert covered >= 16

@@ -108,8 +108,8 @@ def test_table_interval_of_relative_error_reduction(rng):
     table = hubness_reduction_table(X, y, methods=["none", "local_scaling"], k=5,
                                     n_resamples=400, progress=False)
     row = table.iloc[1]
-    assert row["rer_low"] <= row["relative_error_reduction"] <= row["rer_high"]
-    assert table.iloc[0][["rer_low", "rer_high"]].tolist() == [0.0, 0.0]
+    assert row["ci_low"] <= row["relative_error_reduction"] <= row["ci_high"]
+    assert table.iloc[0][["ci_low", "ci_high"]].tolist() == [0.0, 0.0]
     # discordant counts reproduce the error difference
     n = len(X)
     diff = (row["only_method_correct"] - row["only_none_correct"]) / n

@@ -11,7 +11,7 @@ HEAVY = ("torch", "transformers", "sae_lens", "umap", "panel", "sentence_transfo
 def test_light_imports_pull_in_no_heavy_library():
     code = ("import sys, embviz, embviz.metrics, embviz.datasets, embviz.embed, embviz.maps, "
             "embviz.viz, embviz.cli, embviz.drift, embviz.sae, embviz.selection, embviz.landscape, "
-            "embviz.sources, embviz.embed.distributed; "
+            "embviz.sources, embviz.stats, embviz.embed.distributed; "
             f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)

@@ -44,12 +44,12 @@ from threadpoolctl import threadpool_limits
 
 from embviz.drift.stitching import relative_retrieval
 from embviz.experiments.icl import compare_selections
-from embviz.metrics.resampling import wilson_interval
 from embviz.sae.baselines import (
     dense_vs_concept_clustering,
     property_retrieval_baseline,
     reconstruction_vs_pca,
 )
+from embviz.stats import wilson_interval
 
 N_TARGET, N_DRAWS = 300, 250
 
@@ -64,7 +64,8 @@ def _covered(target, low, high, values) -> float:
 @pytest.mark.parametrize("n", [30, 100, 400])
 def test_wilson_interval_exact_coverage(n):
     k = np.arange(n + 1)
-    low, high = wilson_interval(k, np.full(n + 1, n))
+    interval = wilson_interval(k, np.full(n + 1, n))
+    low, high = interval.ci_low, interval.ci_high
     grid = np.linspace(0.05, 0.95, 181)
     coverage = np.array([binom.pmf(k, n, p)[(low <= p) & (p <= high)].sum() for p in grid])
     middle = coverage[(grid >= 0.1) & (grid <= 0.9)]
@@ -83,7 +84,8 @@ def _retrieval_draw(rng, anchors, maps):
     a, b = (np.vstack([fixed, z @ W + NOISE * rng.normal(size=(N_QUERIES, W.shape[1]))])
             for fixed, W in zip(anchors, maps))
     out = relative_retrieval(a, b, np.arange(N_ANCHORS), np.arange(N_ANCHORS, len(a)), k=10)
-    return out["top1"], out["top1_ci"], out["hit_at_k"], out["hit_at_k_ci"]
+    return (out["top1"], (out["top1_ci_low"], out["top1_ci_high"]), out["hit_at_k"],
+            (out["hit_at_k_ci_low"], out["hit_at_k_ci_high"]))
 
 
 @pytest.fixture(scope="module")
@@ -198,7 +200,8 @@ def _property_draw(rng, dictionary, n_resamples):
     _, summary = property_retrieval_baseline(codes, X, [f"c{c}" for c in labels],
                                              n_resamples=n_resamples,
                                              random_state=int(rng.integers(2**31)))
-    return summary["mean_difference_ap"], summary["mean_difference_ap_ci"]
+    return summary["mean_difference_ap"], (summary["mean_difference_ap_ci_low"],
+                                           summary["mean_difference_ap_ci_high"])
 
 
 @pytest.fixture(scope="module")
@@ -246,7 +249,8 @@ def clustering_draws():
 @pytest.mark.parametrize("score", ["ami", "ari"])
 def test_clustering_seed_intervals_cover(clustering_draws, method, score):
     means = np.array([d.loc[method, f"{score}_mean"] for d in clustering_draws])
-    low, high = zip(*[d.loc[method, f"{score}_ci"] for d in clustering_draws])
+    low = [d.loc[method, f"{score}_ci_low"] for d in clustering_draws]
+    high = [d.loc[method, f"{score}_ci_high"] for d in clustering_draws]
     coverage = _covered(means.mean(), low, high, means)
     print(f"{method} {score}: coverage {coverage:.3f} of {means.mean():.4f}")
     # 80 draws: one binomial standard deviation is 2.4% at 95%

@@ -10,7 +10,6 @@ import pytest
 import scipy.sparse as sp
 
 from embviz.sae import (
-    benjamini_hochberg,
     category_alignment,
     concept_clusters,
     concept_correlations,
@@ -20,8 +19,8 @@ from embviz.sae import (
     presence_diff,
     retrieve,
     top_rows,
-    two_proportion_test,
 )
+from embviz.stats import benjamini_hochberg, two_proportion_test
 
 
 def test_two_proportion_test_by_hand():

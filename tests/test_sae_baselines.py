@@ -137,7 +137,7 @@ def test_property_retrieval_baseline_with_an_exact_feature(rng):
     assert len(table) == 3 and summary["n_categories"] == 3
     assert (table["sae_ap"] == 1.0).all() and (table["sae_r_precision"] == 1.0).all()
     assert (table["dense_ap"] < 1.0).all()
-    low, high = summary["mean_difference_ap_ci"]
+    low, high = summary["mean_difference_ap_ci_low"], summary["mean_difference_ap_ci_high"]
     assert low <= summary["mean_difference_ap"] <= high and low > 0
 
 

@@ -7,11 +7,11 @@ from scipy import stats
 
 from embviz.metrics import (
     chance_corrected_clustering,
-    percentile_interval,
     similarity_bootstrap,
     subspace_projection,
     subspace_scores,
 )
+from embviz.stats import percentile_interval
 
 
 def test_first_and_random_are_column_subsets():
@@ -79,8 +79,8 @@ def test_similarity_bootstrap_matches_scipy_and_pairs():
                                                          gold[upper]).statistic)
     assert replicates.shape == (200, 3)
     assert np.allclose(replicates[:, 0], replicates[:, 1])  # same draws: paired
-    low, high = percentile_interval(replicates[:, 0])
-    assert low < estimates[0] < high
+    interval = percentile_interval(replicates[:, 0])
+    assert interval.ci_low < estimates[0] < interval.ci_high
     # a similarity that is a monotone function of gold: ρ = 1 in every replicate
     vals, vecs = np.linalg.eigh(gold + 20 * np.eye(20))
     root = vecs * np.sqrt(vals)
@@ -103,7 +103,7 @@ def test_mean_skip_first_pooling():
 
 
 def test_holm_and_bootstrap_p_value():
-    from embviz.metrics import bootstrap_p_value, holm
+    from embviz.stats import bootstrap_p_value, holm
 
     # Holm (1979): sorted p 0.01, 0.03, 0.04 times 3, 2, 1, made monotone
     assert np.allclose(holm([0.01, 0.04, 0.03]), [0.03, 0.06, 0.06])

@@ -10,12 +10,12 @@ from embviz.metrics import (
     clustering_scores,
     knn_classification_error,
     layer_dimension_grid,
-    mcnemar_test,
     retrieval_scores,
     similarity_correlation,
     task_scores,
     truncation_scores,
 )
+from embviz.stats import mcnemar_test
 
 
 @pytest.fixture

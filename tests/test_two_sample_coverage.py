@@ -108,7 +108,7 @@ def test_mmd_interval_covers_population_mmd2(delta):
     def run(rng, i):
         res = mmd_test(*_shifted(rng, 50, delta), bandwidth=1.5, n_permutations=399,
                        n_resamples=100, random_state=i, progress=False)
-        return res.effect_ci, target
+        return (res.ci_low, res.ci_high), target
 
     _check(f"mmd delta={delta}", _coverage(1000, run, seed=1))
 
@@ -122,7 +122,7 @@ def test_energy_interval_covers_population_energy_distance(delta):
     def run(rng, i):
         res = energy_test(*_shifted(rng, 50, delta), n_permutations=399, n_resamples=100,
                           random_state=i, progress=False)
-        return res.effect_ci, target
+        return (res.ci_low, res.ci_high), target
 
     _check(f"energy delta={delta}", _coverage(1000, run, seed=2))
 
@@ -158,8 +158,8 @@ def test_depth_interval_covers_expected_q(s):
     target = np.mean([_depth_q(*_depth_pair(mc, 100, s)) for _ in range(3000)])
 
     def run(rng, i):
-        return depth_test(*_depth_pair(rng, 100, s), n_resamples=50,
-                          random_state=i).effect_ci, target
+        res = depth_test(*_depth_pair(rng, 100, s), n_resamples=50, random_state=i)
+        return (res.ci_low, res.ci_high), target
 
     _check(f"depth s={s}", _coverage(300, run, seed=3))
 
@@ -210,6 +210,6 @@ def test_centroid_interval_covers_the_population_cosine_distance(delta):
         a = rng.normal(size=(60, 20)) + mu_a
         b = rng.normal(size=(60, 20)) + mu_b
         res = centroid_shift(a, b, n_permutations=399, n_resamples=100, random_state=i)
-        return res.effect_ci, target
+        return (res.ci_low, res.ci_high), target
 
     _check(f"centroid delta={delta}", _coverage(1000, run, seed=5))

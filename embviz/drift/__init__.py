@@ -2,8 +2,9 @@
 versions; comparisons of two models on the same texts; translation between two models' spaces
 without paired texts; point-level explanations.
 
-Importing this package is light (numpy, pandas, scipy): torch loads when a kernel test runs,
-scikit-learn when the classifier test runs.
+Their p-values, q-values and intervals come from :mod:`embviz.stats`. Importing this package is
+light (numpy, pandas, scipy): torch loads when a kernel test runs, scikit-learn when the
+classifier test runs.
 """
 
 from ._result import TwoSampleResult
@@ -29,9 +30,9 @@ from .compare import (
 from .depth import depth_test, tte_depth
 from .descriptors import centroid_shift, dimension_drift, drifted_dimensions
 from .explain import classifier_confidence, depth_outliers, mmd_witness
-from .kernel_tests import energy_test, mmd2_unbiased, mmd_test, permutation_p_value
+from .kernel_tests import energy_test, mmd2_unbiased, mmd_test
 from .over_time import drift_over_time
-from .power import power_curve, wilson_interval
+from .power import power_curve
 from .stitching import (
                         relative_retrieval,
                         relative_vectors,
@@ -45,8 +46,8 @@ __all__ = ["TESTS", "AlignmentMap", "AlignmentResult", "LinearMap", "TwoSampleRe
            "classifier_test", "compare_models", "depth_outliers", "depth_test",
            "dimension_drift", "drift_over_time", "drifted_dimensions", "energy_test",
            "knn_overlap", "linear_cka", "linear_compensation", "mmd2_unbiased", "mmd_test",
-           "mmd_witness", "permutation_p_value", "power_curve", "procrustes_error",
+           "mmd_witness", "power_curve", "procrustes_error",
            "random_alignment", "relative_agreement", "relative_representation",
            "relative_retrieval", "relative_vectors", "shuffled_anchor_agreement",
            "supervised_alignment", "translation_scores", "tte_depth", "two_sample_table",
-           "unsupervised_alignment", "wilson_interval", "zero_shot_stitching"]
+           "unsupervised_alignment", "zero_shot_stitching"]

@@ -62,7 +62,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..metrics.resampling import half_samples, subsampling_interval
+from ..metrics.resampling import subsampling_interval
+from ..stats import half_samples
 
 #: ``parameters["ci_method"]`` of a plain half-sampling interval of a two-sample statistic.
 HALF_SAMPLING_TWO = ("half-sampling within each sample (floor(n_a/2) rows of a with "

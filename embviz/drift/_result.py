@@ -23,11 +23,11 @@ class TwoSampleResult:
         so the smallest attainable value is ``1 / (1 + P)``.
     effect_size : float
         A scale-meaningful size of the difference (see each test's docstring).
-    effect_ci : (float, float)
+    ci_low, ci_high : float
         Confidence interval (two-sided, level ``parameters["confidence"]``) of what
         ``parameters["ci_target"]`` names, made as ``parameters["ci_method"]`` says; for
-        the permutation tests (MMD, energy, centroid) ``effect_ci[0] > 0`` exactly when
-        ``p_value < (1 − confidence) / 2``.
+        the permutation tests (MMD, energy, centroid) ``ci_low > 0`` exactly when
+        ``p_value < (1 − confidence) / 2``. NaN where a test has no interval.
     n_a, n_b : int
         Sample sizes.
     method : str
@@ -39,7 +39,8 @@ class TwoSampleResult:
     statistic: float
     p_value: float
     effect_size: float
-    effect_ci: tuple[float, float]
+    ci_low: float
+    ci_high: float
     n_a: int
     n_b: int
     method: str
@@ -50,7 +51,7 @@ class TwoSampleResult:
         with ``ci_low``/``ci_high``, ``parameters`` (``"key=value, ..."``), then
         ``statistic``, ``p_value``, ``n_a``, ``n_b``."""
         return {"metric": self.method, "value": float(self.effect_size),
-                "ci_low": float(self.effect_ci[0]), "ci_high": float(self.effect_ci[1]),
+                "ci_low": float(self.ci_low), "ci_high": float(self.ci_high),
                 "parameters": format_parameters(self.parameters),
                 "statistic": float(self.statistic), "p_value": float(self.p_value),
                 "n_a": int(self.n_a), "n_b": int(self.n_b)}

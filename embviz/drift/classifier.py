@@ -8,10 +8,10 @@ from scipy import stats
 
 from .._progress import progress_bar
 from .._validation import check_number, check_positive_int, check_replicates
+from ..stats.permutation import _permutation_p_value
 from ._inputs import MIN_SAMPLE, check_samples
 from ._result import TwoSampleResult
 from .depth import auc_interval
-from .kernel_tests import _permutation_p_value
 
 __all__ = ["classifier_test", "out_of_fold_scores"]
 
@@ -146,7 +146,7 @@ def classifier_test(a, b, n_folds: int = 5, n_permutations: int = 100, C: float 
         how = "one-sided Mann-Whitney on a held-out half"
     effect = _auc(scores, held_labels)
     ci = auc_interval(effect, int(held_labels.sum()), int((held_labels == 0).sum()), confidence)
-    return TwoSampleResult(auc, p_value, effect, ci, len(A), len(B), "classifier",
+    return TwoSampleResult(auc, p_value, effect, *ci, len(A), len(B), "classifier",
                            {"model": "StandardScaler + LogisticRegression", "C": C,
                             "n_folds": n_folds, "n_permutations": n_permutations,
                             "p_value_method": how, "confidence": confidence,

@@ -199,7 +199,7 @@ def depth_test(a, b, n_resamples: int = 200, confidence: float = 0.95,
     q = float(_depth_q(depth_a[None], depth_b[None])[0])  # P(D_a < D_b) + ties/2
     replicates = _half_sample_q(F, G, n_resamples, np.random.default_rng(random_state))
     low, high = half_sampling_interval(q, replicates, len(A), len(B), confidence)
-    return TwoSampleResult(q, float(p), q, (max(low, 0.0), min(high, 1.0)),  # NaN stays NaN
+    return TwoSampleResult(q, float(p), q, max(low, 0.0), min(high, 1.0),  # NaN stays NaN
                            len(A), len(B), "depth",
                            {"depth": "TTE, cosine, reference = a (leave-one-out)",
                             "alternative": "b less deep than a", "n_resamples": n_resamples,

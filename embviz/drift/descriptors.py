@@ -8,10 +8,11 @@ import pandas as pd
 from scipy import stats
 
 from .._validation import check_memory, check_number, check_replicates
+from ..stats.multiplicity import _benjamini_hochberg
+from ..stats.permutation import _permutation_p_value
 from ._inputs import MIN_SAMPLE, check_samples
 from ._intervals import TEST_MATCHED, permutation_matched_interval, two_sample_half_samples
 from ._result import TwoSampleResult
-from .kernel_tests import _permutation_p_value
 
 __all__ = ["centroid_shift", "dimension_drift", "drifted_dimensions"]
 
@@ -116,7 +117,7 @@ def centroid_shift(a, b, n_permutations: int = 1000, n_resamples: int = 200,
     ci = permutation_matched_interval(effect, replicates, shifts[1:], n_a, n_b, confidence,
                                       observed=float(shifts[0]))
     return TwoSampleResult(float(shifts[0]), _permutation_p_value(shifts[0], shifts[1:]),
-                           effect, ci, n_a, n_b, "centroid",
+                           effect, *ci, n_a, n_b, "centroid",
                            {"n_permutations": n_permutations, "n_resamples": n_resamples,
                             "confidence": confidence,
                             "ci_method": TEST_MATCHED + "; delete-d jackknife bias "
@@ -147,7 +148,7 @@ def dimension_drift(a, b) -> pd.DataFrame:
     A, B = check_samples(a, b, MIN_SAMPLE)
     ks, p = _ks_columns(A, B)
     return pd.DataFrame({"dimension": np.arange(A.shape[1]), "ks": ks, "p_value": p,
-                         "q_value": stats.false_discovery_control(p, method="bh"),
+                         "q_value": _benjamini_hochberg(p),
                          "mean_shift": B.mean(0, dtype=np.float64) - A.mean(0, dtype=np.float64)})
 
 
@@ -188,9 +189,9 @@ def drifted_dimensions(a, b, alpha: float = 0.05) -> TwoSampleResult:
     Returns
     -------
     TwoSampleResult
-        statistic = effect_size = share of drifted dimensions in [0, 1]. ``effect_ci`` is
-        (NaN, NaN), with the reason in ``parameters["ci_method"]``: the share counts test
-        decisions, so its expectation depends on n through the power of every KS test, and
+        statistic = effect_size = share of drifted dimensions in [0, 1]. ``ci_low`` and
+        ``ci_high`` are NaN, with the reason in ``parameters["ci_method"]``: the share counts
+        test decisions, so its expectation depends on n through the power of every KS test, and
         no resampling reproduces its spread at size n (half-samples have less power and
         flag fewer dimensions; rows drawn with replacement add ties and spread to every
         dimension and inflate the count far beyond the estimate). Use
@@ -202,9 +203,9 @@ def drifted_dimensions(a, b, alpha: float = 0.05) -> TwoSampleResult:
     """
     A, B = check_samples(a, b, MIN_SAMPLE)
     alpha = check_number(alpha, "alpha", 0, 1, low_open=True, high_open=True)
-    adjusted = stats.false_discovery_control(_ks_columns(A, B)[1], method="bh")
+    adjusted = _benjamini_hochberg(_ks_columns(A, B)[1])
     share = float(np.mean(adjusted < alpha))
-    return TwoSampleResult(share, float(adjusted.min()), share, (float("nan"), float("nan")),
+    return TwoSampleResult(share, float(adjusted.min()), share, float("nan"), float("nan"),
                            len(A), len(B), "dimensions",
                            {"test": "two-sample KS per dimension (asymptotic)",
                             "correction": "Benjamini-Hochberg", "alpha": alpha,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_memory, check_number, check_positive_int, check_replicates
+from ..stats.permutation import _permutation_p_value
 from ._inputs import MIN_SAMPLE, check_bandwidth, check_samples
 from ._intervals import TEST_MATCHED, permutation_matched_interval, two_sample_half_samples
 from ._kernel_sums import (
@@ -20,52 +21,9 @@ from ._kernel_sums import (
 )
 from ._result import TwoSampleResult
 
-__all__ = ["energy_test", "mmd2_unbiased", "mmd_test", "permutation_p_value"]
+__all__ = ["energy_test", "mmd2_unbiased", "mmd_test"]
 
 _BANDWIDTH_POINTS = 2000  # rows of the pooled sample used for the median heuristic
-
-
-def permutation_p_value(observed: float, null: np.ndarray) -> float:
-    """``(1 + #{null >= observed}) / (1 + P)`` (Phipson & Smyth 2010): never 0.
-
-    Parameters
-    ----------
-    observed : float
-        The observed statistic, finite.
-    null : ndarray of shape (P,), P >= 1
-        Statistics of the P permuted labellings, finite (a NaN would silently count as
-        smaller than ``observed``; an empty null would give p = 1 from no evidence).
-
-    Returns
-    -------
-    float in (0, 1]
-
-    Examples
-    --------
-    >>> permutation_p_value(3.0, [0.5, 1.0, 3.0, 0.2])
-    0.4
-    """
-    observed = check_number(observed, "observed", -np.inf, np.inf, low_open=True,
-                            high_open=True)
-    try:
-        null = np.asarray(null, np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"null must be a 1-D array of numbers, got {type(null).__name__}") \
-            from None
-    if null.ndim != 1 or null.size == 0:
-        raise ValueError(f"null must be a non-empty 1-D array (one statistic per permutation), "
-                         f"got shape {null.shape}")
-    bad = np.flatnonzero(~np.isfinite(null))
-    if bad.size:
-        raise ValueError(f"null holds {bad.size} NaN or infinite statistic(s), first at "
-                         f"position {int(bad[0])}")
-    return _permutation_p_value(observed, null)
-
-
-def _permutation_p_value(observed: float, null: np.ndarray) -> float:
-    """:func:`permutation_p_value` of a statistic and null the caller computed (no checks)."""
-    null = np.asarray(null)
-    return float((1 + np.count_nonzero(null >= observed)) / (1 + null.size))
 
 
 def _design(n_a: int, n_b: int, n_permutations: int, n_resamples: int,
@@ -209,7 +167,7 @@ def mmd_test(a, b, bandwidth: float | None = None, n_permutations: int = 1000,
     Returns
     -------
     TwoSampleResult
-        statistic = effect_size = unbiased MMD²; effect_ci as above
+        statistic = effect_size = unbiased MMD²; ci_low, ci_high as above
         (``parameters["ci_method"]``).
 
     References
@@ -223,7 +181,7 @@ def mmd_test(a, b, bandwidth: float | None = None, n_permutations: int = 1000,
     >>> rng = np.random.default_rng(0)
     >>> res = mmd_test(rng.normal(size=(60, 4)), rng.normal(size=(60, 4)) + 1,
     ...                n_permutations=200, random_state=0)
-    >>> res.p_value < 0.01, res.effect_ci[0] > 0
+    >>> res.p_value < 0.01, res.ci_low > 0
     (True, True)
     """
     A, B = check_samples(a, b, MIN_SAMPLE)
@@ -237,7 +195,7 @@ def mmd_test(a, b, bandwidth: float | None = None, n_permutations: int = 1000,
     ci = permutation_matched_interval(mmd2[0], mmd2[1 + n_permutations:], null, len(A),
                                       len(B), confidence)
     return TwoSampleResult(
-        float(mmd2[0]), _permutation_p_value(mmd2[0], null), float(mmd2[0]), ci, len(A),
+        float(mmd2[0]), _permutation_p_value(mmd2[0], null), float(mmd2[0]), *ci, len(A),
         len(B), "mmd",
         {"kernel": "rbf", "bandwidth": spec.bandwidth,
          "bandwidth_rule": "given" if bandwidth is not None else
@@ -294,7 +252,7 @@ def energy_test(a, b, n_permutations: int = 1000, n_resamples: int = 200,
     ci = permutation_matched_interval(energy[0], energy[1 + n_permutations:], null, n_a,
                                       n_b, confidence)
     return TwoSampleResult(
-        float(energy[0]), _permutation_p_value(energy[0], null), float(energy[0]), ci,
+        float(energy[0]), _permutation_p_value(energy[0], null), float(energy[0]), *ci,
         n_a, n_b, "energy",
         {"n_permutations": n_permutations, "n_resamples": n_resamples,
          "confidence": confidence, "ci_method": TEST_MATCHED, "random_state": random_state,

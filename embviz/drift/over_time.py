@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._validation import check_number, check_positive_int, check_replicates
 from ..embedding_set import EmbeddingSet
+from ..stats import benjamini_hochberg
 from ._inputs import MIN_SAMPLE
 from .table import TESTS, _run
 
@@ -139,10 +139,7 @@ def _times(time: pd.Series) -> str:
 def _with_q_values(table: pd.DataFrame, alpha: float) -> pd.DataFrame:
     """``q_value`` (BH over the tested windows, NaN elsewhere) and ``significant`` after
     ``p_value``."""
-    tested = table["p_value"].notna().to_numpy()
-    q = np.full(len(table), np.nan)
-    if tested.any():
-        q[tested] = stats.false_discovery_control(table.loc[tested, "p_value"], method="bh")
+    q = benjamini_hochberg(table["p_value"].to_numpy(np.float64), nan_policy="omit")
     at = table.columns.get_loc("p_value") + 1
     table.insert(at, "q_value", q)
     table.insert(at + 1, "significant", q < alpha)  # NaN < alpha is False

@@ -20,11 +20,11 @@ from .._validation import (
     check_positive_int,
     check_replicates,
 )
-from ..metrics.resampling import wilson_interval
+from ..stats import wilson_interval
 from ._inputs import MIN_SAMPLE
 from .table import TESTS, _run
 
-__all__ = ["power_curve", "wilson_interval"]
+__all__ = ["power_curve"]
 
 
 def _check_grid(values, name: str, kind: str) -> list:
@@ -79,8 +79,9 @@ def power_curve(a, b, sizes: Sequence[int], shares: Sequence[float] = (1.0,),
     Returns
     -------
     pandas.DataFrame, one row per (method, n, share)
-        ``method, n, share, n_resamples, power, power_low, power_high`` (95 % Wilson interval),
-        ``mean_effect`` (mean effect size of the test). Feeds
+        ``method, n, share, n_resamples, power, ci_low, ci_high`` (95 % Wilson interval of
+        the power, :func:`embviz.stats.wilson_interval`), ``mean_effect`` (mean effect size
+        of the test). Feeds
         :func:`embviz.viz.power_curve_figure`.
 
     Examples
@@ -135,8 +136,9 @@ def _power_cell(A, B, n, share, n_resamples, tests, n_permutations, alpha, seed)
     out = []
     for name in tests:
         hits = int(np.sum(np.asarray(p_values[name]) < alpha))
-        low, high = wilson_interval(hits, n_resamples)
+        interval = wilson_interval(hits, n_resamples)
         out.append({"method": name, "n": n, "share": share, "n_resamples": n_resamples,
-                    "power": hits / n_resamples, "power_low": float(low),
-                    "power_high": float(high), "mean_effect": float(np.mean(effects[name]))})
+                    "power": hits / n_resamples, "ci_low": float(interval.ci_low),
+                    "ci_high": float(interval.ci_high),
+                    "mean_effect": float(np.mean(effects[name]))})
     return out

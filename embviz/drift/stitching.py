@@ -23,7 +23,7 @@ import pandas as pd
 
 from .._tables import result_table
 from .._validation import check_number, check_positive_int, unit_rows
-from ..metrics.resampling import wilson_interval
+from ..stats import wilson_interval
 from .compare import _paired
 
 __all__ = ["relative_retrieval", "relative_vectors", "shuffled_anchor_agreement",
@@ -89,8 +89,9 @@ def _split(n: int, labels: np.ndarray, n_anchors: int, train_fraction: float,
 def _accuracy_row(metric: str, setting: str, train_on: str, test_on: str, correct: np.ndarray,
                   confidence: float, parameters: dict) -> dict:
     hits, m = int(correct.sum()), len(correct)
-    low, high = wilson_interval(hits, m, confidence)
-    return {"metric": metric, "value": hits / m, "ci_low": float(low), "ci_high": float(high),
+    interval = wilson_interval(hits, m, confidence)
+    return {"metric": metric, "value": hits / m, "ci_low": float(interval.ci_low),
+            "ci_high": float(interval.ci_high),
             "parameters": {**parameters, "ci_method": CI_METHOD, "confidence": confidence},
             "setting": setting, "train_on": train_on, "test_on": test_on, "n_test": m}
 
@@ -245,7 +246,8 @@ def relative_retrieval(a, b, anchor_rows, query_rows, k: int = 10, zscore: bool 
     dict
         ``top1`` and ``hit_at_k`` (share of queries whose own text is the first / among the
         k nearest of the q candidates, by cosine of relative vectors), their Wilson
-        intervals ``top1_ci`` and ``hit_at_k_ci`` over the queries, ``mean_rank`` (1 =
+        intervals over the queries (``top1_ci_low``, ``top1_ci_high``, ``hit_at_k_ci_low``,
+        ``hit_at_k_ci_high``; :func:`embviz.stats.wilson_interval`), ``mean_rank`` (1 =
         best), the chance rates ``chance_top1`` = 1/q and ``chance_hit_at_k`` = k/q,
         ``k``, ``n_queries``, ``n_anchors``.
 
@@ -271,8 +273,9 @@ def relative_retrieval(a, b, anchor_rows, query_rows, k: int = 10, zscore: bool 
     q = len(queries)
     top1, hit = int((rank == 1).sum()), int((rank <= k).sum())
     ci1, cik = wilson_interval(top1, q, confidence), wilson_interval(hit, q, confidence)
-    return {"top1": top1 / q, "top1_ci": (float(ci1[0]), float(ci1[1])),
-            "hit_at_k": hit / q, "hit_at_k_ci": (float(cik[0]), float(cik[1])),
+    return {"top1": top1 / q, "top1_ci_low": float(ci1.ci_low),
+            "top1_ci_high": float(ci1.ci_high), "hit_at_k": hit / q,
+            "hit_at_k_ci_low": float(cik.ci_low), "hit_at_k_ci_high": float(cik.ci_high),
             "mean_rank": float(rank.mean()), "chance_top1": 1 / q, "chance_hit_at_k": k / q,
             "k": k, "n_queries": q, "n_anchors": len(anchors), "ci_method": CI_METHOD}
 

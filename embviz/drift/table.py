@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .._validation import check_choice, check_number, check_replicates
+from ..stats.multiplicity import _benjamini_hochberg
 from ._inputs import MIN_SAMPLE, check_samples
 from .classifier import classifier_test
 from .depth import depth_test
@@ -93,6 +93,6 @@ def two_sample_table(a, b, tests=TESTS, n_permutations: int = 1000, alpha: float
             for name, seed in zip(tests, seeds)]
     table = pd.DataFrame(rows)
     at = table.columns.get_loc("p_value") + 1
-    table.insert(at, "q_value", stats.false_discovery_control(table["p_value"], method="bh"))
+    table.insert(at, "q_value", _benjamini_hochberg(table["p_value"].to_numpy(np.float64)))
     table.insert(at + 1, "significant", table["q_value"] < alpha)
     return table

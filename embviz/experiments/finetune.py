@@ -17,6 +17,7 @@ from .._validation import check_choice, check_number, check_positive_int, check_
 from ..embed.models import DEFAULT_MODEL, resolve_model
 from ..embed.pooling import POOLINGS, pool
 from ..metrics import local_intrinsic_dimension
+from ..stats.permutation import _permutation_p_value
 
 __all__ = ["change_correlation", "finetune_local_id"]
 
@@ -320,6 +321,6 @@ def change_correlation(a, b, lag: int = 0, groups=None, n_permutations: int = 99
     xc = (da - da.mean()) / da.std()
     pc = perm - perm.mean(1, keepdims=True)
     r_star = (pc @ xc) / (len(da) * pc.std(1))
-    p_value = float((1 + np.sum(np.abs(r_star) >= abs(r) - 1e-12)) / (1 + n_permutations))
+    p_value = _permutation_p_value(abs(r) - 1e-12, np.abs(r_star))  # two-sided; ties count
     return {"r": r, "p_value": p_value, "n_pairs": int(len(da)), "lag": lag,
             "n_permutations": n_permutations}

@@ -240,9 +240,7 @@ def compare_selections(results: pd.DataFrame, confidence: float = 0.95, n_resamp
     """
     from itertools import combinations
 
-    from ..metrics.inference import holm
-    from ..metrics.resampling import wilson_interval
-    from ..metrics.tasks import mcnemar_test
+    from ..stats import holm, mcnemar_test, wilson_interval
 
     wide = results.pivot(index="query", columns="method", values="correct")
     methods = [m for m in SELECTIONS if m in wide.columns] + [
@@ -251,9 +249,9 @@ def compare_selections(results: pd.DataFrame, confidence: float = 0.95, n_resamp
         raise ValueError("every method must be run on the same queries")
     n = len(wide)
     successes = wide[methods].sum().to_numpy()
-    low, high = wilson_interval(successes, np.full(len(methods), n), confidence)
+    interval = wilson_interval(successes, np.full(len(methods), n), confidence)
     accuracy = pd.DataFrame({"method": methods, "n": n, "accuracy": successes / n,
-                             "ci_low": low, "ci_high": high})
+                             "ci_low": interval.ci_low, "ci_high": interval.ci_high})
     rng = np.random.default_rng(random_state)
     boot = rng.integers(0, n, size=(check_positive_int(n_resamples, "n_resamples"), n))
     rows = []

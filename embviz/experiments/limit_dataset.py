@@ -372,7 +372,7 @@ def recall_table(scores: dict, qrels, ks=(2, 10, 100), n_resamples: int = 1000,
     >>> table[["metric", "value", "retriever"]].values.tolist()
     [['recall@1', 1.0, 'a']]
     """
-    from ..metrics import bootstrap_ci
+    from ..stats import bootstrap_ci
 
     if not isinstance(scores, dict) or not scores:
         raise ValueError("scores must be a non-empty dict of retriever name -> (m, n) array")
@@ -385,10 +385,10 @@ def recall_table(scores: dict, qrels, ks=(2, 10, 100), n_resamples: int = 1000,
             if k > matrix.shape[1]:
                 continue
             recall = recall_at_k(matrix, qrels, k)
-            value, low, high = bootstrap_ci(lambda X: float(X.mean()), recall[:, None],
-                                            n_resamples=n_resamples, random_state=random_state)
-            rows.append({"metric": f"recall@{k}", "value": value, "ci_low": low,
-                         "ci_high": high, "parameters": f"k={k}, bootstrap over queries "
+            mean = bootstrap_ci(lambda X: float(X.mean()), recall[:, None],
+                                n_resamples=n_resamples, random_state=random_state)
+            rows.append({"metric": f"recall@{k}", "value": mean.value, "ci_low": mean.ci_low,
+                         "ci_high": mean.ci_high, "parameters": f"k={k}, bootstrap over queries "
                          f"(n_resamples={n_resamples})", "retriever": name, "k": k,
                          "n_queries": len(recall)})
     return pd.DataFrame(rows, columns=["metric", "value", "ci_low", "ci_high", "parameters",

@@ -243,7 +243,8 @@ def _top_concepts(presence, concept_names, local: np.ndarray,
     n_regions = int(local.max()) + 1
     if presence is None:
         return [[] for _ in range(n_regions)]
-    from ..sae.analysis import _benjamini_hochberg, _two_proportion
+    from ..stats.multiplicity import _benjamini_hochberg
+    from ..stats.proportions import _two_proportion
 
     n = len(local)
     member = sp.csr_matrix((np.ones(n), (local, np.arange(n))), shape=(n_regions, n))

@@ -1,5 +1,6 @@
 """Geometry of embeddings: isotropy, intrinsic dimension, hubness, task scores, and reports over
-one kNN graph.
+one kNN graph (the statistics they share — multiplicity, intervals, tests — are in
+:mod:`embviz.stats`).
 
 Pure numpy/scipy/pandas at import: importing this package never imports torch, transformers,
 sae_lens, umap or panel (the kNN search imports torch or faiss when it runs).
@@ -31,13 +32,7 @@ from .hubness_reduction import (
 )
 from .id_calibration import CalibratedDimension, calibrated_twonn
 from .id_scales import id_by_scale, id_scale_curve, twonn_by_decimation
-from .inference import (
-                      bootstrap_p_value,
-                      holm,
-                      percentile_interval,
-                      similarity_bootstrap,
-                      spearman_permutation_test,
-)
+from .inference import similarity_bootstrap, spearman_permutation_test
 from .intrinsic_dim import (
                       local_intrinsic_dimension,
                       mle,
@@ -54,7 +49,7 @@ from .isotropy import (
                       top_pc_variance_share,
 )
 from .report import dimensionwise_report, geometry_report, layerwise_report
-from .resampling import bootstrap_ci, subsampling_ci, subsampling_halves
+from .resampling import subsampling_ci, subsampling_halves
 from .subspaces import (
                       SUBSPACES,
                       chance_corrected_clustering,
@@ -63,10 +58,8 @@ from .subspaces import (
 )
 from .tasks import (
                       TASKS,
-                      McNemarResult,
                       clustering_scores,
                       layer_dimension_grid,
-                      mcnemar_test,
                       retrieval_scores,
                       similarity_correlation,
                       task_scores,
@@ -74,16 +67,16 @@ from .tasks import (
 )
 
 __all__ = [
-    "CalibratedDimension", "Centering", "FNorm", "LocalScaling", "McNemarResult",
+    "CalibratedDimension", "Centering", "FNorm", "LocalScaling",
     "MutualProximity", "SUBSPACES", "TASKS", "Whitening", "antihub_occurrence", "antihubs",
-    "atkinson_index", "average_cosine", "bootstrap_ci", "bootstrap_p_value",
+    "atkinson_index", "average_cosine",
     "calibrated_twonn", "chance_corrected_clustering", "clustering_scores",
-    "dimensionwise_report", "effective_rank", "geometry_report", "gini_index", "gride", "holm",
+    "dimensionwise_report", "effective_rank", "geometry_report", "gini_index", "gride",
     "hub_occurrence", "hubness_reduction_table", "hubness_skewness", "hubness_summary", "hubs",
     "id_by_scale", "id_scale_curve", "isoscore", "k_occurrence", "knn_classification_error",
     "knn_predictions",
-    "layer_dimension_grid", "layerwise_report", "local_intrinsic_dimension", "mcnemar_test",
-    "mle", "partition_isotropy", "pca_dimension", "pca_variances", "percentile_interval",
+    "layer_dimension_grid", "layerwise_report", "local_intrinsic_dimension",
+    "mle", "partition_isotropy", "pca_dimension", "pca_variances",
     "reduce_hubness", "retrieval_scores", "robin_hood", "rogue_dimensions",
     "similarity_bootstrap", "similarity_correlation", "spearman_permutation_test",
     "subsampling_ci", "subsampling_halves", "subspace_projection", "subspace_scores",

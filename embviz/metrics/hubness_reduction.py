@@ -22,7 +22,7 @@ import inspect
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import special
 
 from .._validation import (
     check_choice,
@@ -33,6 +33,8 @@ from .._validation import (
     unit_rows,
 )
 from ..neighbors import METRICS, KNNGraph, check_knn_graph, knn_graph
+from ..stats.multiplicity import _benjamini_hochberg
+from ..stats.proportions import mcnemar_test
 from .hubness import (  # noqa: F401 (also importable here)
     _label_codes,
     _predict_codes,
@@ -42,7 +44,6 @@ from .hubness import (  # noqa: F401 (also importable here)
     robin_hood,
 )
 from .knn_protocol import WEIGHTS, cv_tuned_correct, heldout_folds
-from .tasks import mcnemar_test
 
 __all__ = ["Centering", "FNorm", "LocalScaling", "MutualProximity", "NotFittedError",
            "Whitening", "hubness_reduction_table", "reduce_hubness"]
@@ -584,12 +585,13 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
         ``knn_error``, ``knn_accuracy``,
         ``relative_error_reduction`` = (acc − acc_none)/(1 − acc_none) (0 when neither makes
         errors, −inf when only the method does), ``p_value``: exact two-sided McNemar
-        test of the per-point correctness against "none" (:func:`mcnemar_test`; 1 when there
-        are no discordant points), ``q_value``: Benjamini–Hochberg over the methods of
+        test of the per-point correctness against "none"
+        (:func:`embviz.stats.mcnemar_test`; 1 when there are no discordant points),
+        ``q_value``: Benjamini–Hochberg over the methods of
         this call (the baseline row excluded; NaN there), and ``significant``:
         ``q_value < alpha`` (False for the baseline); ``only_none_correct`` and
         ``only_method_correct``, the discordant counts of the McNemar test;
-        ``rer_low``, ``rer_high``: 95 % percentile bootstrap interval of
+        ``ci_low``, ``ci_high``: 95 % percentile bootstrap interval of
         ``relative_error_reduction`` over the evaluated points (paired: the same resampled
         points for the baseline and the method; conditional on the k-NN graph, which is not
         rebuilt). With ``protocol="cv"`` also ``k_chosen``
@@ -643,7 +645,7 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
         low, high = _rer_interval(base, correct, draws)
         test = mcnemar_test(base, correct)
         extra.update(only_none_correct=test.only_a, only_method_correct=test.only_b,
-                     rer_low=low, rer_high=high)
+                     ci_low=low, ci_high=high)
         rows.append({"method": method, "k_skewness": hubness_skewness(graph, k, metric),
                      "robin_hood": robin_hood(graph, k, metric),
                      "knn_error": float(1 - correct.mean()),
@@ -652,10 +654,8 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
                          1 - base.mean(), 1 - correct.mean()),
                      **extra, "p_value": test.p_value})
     table = pd.DataFrame(rows)
-    tested = table["method"] != "none"
+    tested = (table["method"] != "none").to_numpy()
     table["q_value"] = np.nan
-    if tested.any():
-        table.loc[tested, "q_value"] = stats.false_discovery_control(
-            table.loc[tested, "p_value"], method="bh")
+    table.loc[tested, "q_value"] = _benjamini_hochberg(table["p_value"].to_numpy()[tested])
     table["significant"] = table["q_value"] < alpha  # NaN (the baseline) < alpha is False
     return table

@@ -1,57 +1,16 @@
-"""Inference for comparisons of embedding spaces: multiplicity correction, a permutation test of
-rank correlation, and a document bootstrap of agreement with human similarity judgements.
+"""Inference for comparisons of embedding spaces: a permutation test of rank correlation and a
+document bootstrap of agreement with human similarity judgements (their multiplicity
+corrections, percentile intervals and bootstrap p-values live in :mod:`embviz.stats`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import (
-    check_embeddings,
-    check_number,
-    check_p_values,
-    check_replicates,
-    unit_rows,
-)
+from .._validation import check_embeddings, check_replicates, unit_rows
 from .tasks import _gold
 
-__all__ = ["bootstrap_p_value", "holm", "percentile_interval", "similarity_bootstrap",
-           "spearman_permutation_test"]
-
-
-def holm(p_values) -> np.ndarray:
-    """Holm's step-down adjusted p-values (family-wise error control).
-
-    With the m p-values sorted, p₍₁₎ ≤ … ≤ p₍ₘ₎, the adjusted value of p₍ᵢ₎ is
-    max_{j ≤ i} min(1, (m − j + 1) p₍ⱼ₎); rejecting where it is below α controls the
-    probability of any false rejection at α under any dependence between the tests.
-
-    Parameters
-    ----------
-    p_values : array-like of shape (m,), values in [0, 1]
-        NaN or values outside [0, 1] are refused (``ValueError``).
-
-    Returns
-    -------
-    ndarray of shape (m,), float64, in the input order
-
-    References
-    ----------
-    Holm (1979), "A simple sequentially rejective multiple test procedure", Scandinavian
-    Journal of Statistics 6(2), 65–70.
-
-    Examples
-    --------
-    >>> holm([0.01, 0.04, 0.03]).round(3).tolist()
-    [0.03, 0.06, 0.06]
-    """
-    p = check_p_values(p_values)
-    order = np.argsort(p, kind="stable")
-    m = len(p)
-    stepped = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
-    adjusted = np.empty(m)
-    adjusted[order] = stepped
-    return adjusted
+__all__ = ["similarity_bootstrap", "spearman_permutation_test"]
 
 
 def spearman_permutation_test(a, b, n_permutations: int = 100_000,
@@ -142,7 +101,7 @@ def similarity_bootstrap(spaces, gold, n_resamples: int = 1000,
     References
     ----------
     Efron & Tibshirani (1993), "An Introduction to the Bootstrap", ch. 13 (percentile
-    intervals: :func:`percentile_interval`); Davison & Hinkley (1997), section 3.8
+    intervals: :func:`embviz.stats.percentile_interval`); Davison & Hinkley (1997), section 3.8
     (resampling the units of a multi-sample/U-statistic design).
     """
     from scipy import stats
@@ -181,64 +140,3 @@ def _pearson_rows(A: np.ndarray, b: np.ndarray) -> np.ndarray:
     A = A - A.mean(1, keepdims=True)
     b = b - b.mean()
     return (A @ b) / np.sqrt((A * A).sum(1) * (b @ b))
-
-
-def percentile_interval(replicates, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Percentile interval per column of bootstrap replicates (Efron & Tibshirani 1993, 13.3).
-
-    Parameters
-    ----------
-    replicates : array of shape (n_resamples,) or (n_resamples, m)
-    confidence : float in (0, 1), default 0.95
-
-    Returns
-    -------
-    low, high : float or ndarray of shape (m,)
-    """
-    check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
-    try:
-        values = np.asarray(replicates, np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"replicates must be an array of numbers, got "
-                        f"{type(replicates).__name__}") from None
-    if values.ndim not in (1, 2) or len(values) == 0:
-        raise ValueError(f"replicates must have shape (n_resamples,) or (n_resamples, m) with "
-                         f"at least one replicate, got shape {values.shape}")
-    alpha = (1 - confidence) / 2
-    low, high = np.nanquantile(values, [alpha, 1 - alpha], axis=0)
-    return low, high
-
-
-def bootstrap_p_value(differences) -> float:
-    """Two-sided bootstrap p-value of H0: the difference is 0, from its replicates.
-
-    Twice the smaller share of replicates on either side of 0 (the percentile-interval test:
-    p < α exactly when the (1 − α) percentile interval excludes 0), with the replicate count
-    added to numerator and denominator so that p is never 0.
-
-    Parameters
-    ----------
-    differences : array of shape (n_resamples,)
-        Bootstrap replicates of a paired difference (e.g. columns of
-        :func:`similarity_bootstrap` replicates subtracted).
-
-    Returns
-    -------
-    float in (0, 1]
-
-    References
-    ----------
-    Efron & Tibshirani (1993), "An Introduction to the Bootstrap", ch. 16.
-    """
-    try:
-        d = np.asarray(differences, np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"differences must be a 1-D array of numbers, got "
-                        f"{type(differences).__name__}") from None
-    if d.ndim != 1:
-        raise ValueError(f"differences must be 1-D (one replicate each), got shape {d.shape}")
-    d = d[np.isfinite(d)]
-    if not len(d):
-        raise ValueError("differences has no finite replicate")
-    below, above = (d <= 0).sum(), (d >= 0).sum()
-    return float(min(1.0, 2 * (min(below, above) + 1) / (len(d) + 1)))

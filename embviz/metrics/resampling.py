@@ -43,16 +43,19 @@ from collections.abc import Callable
 import numpy as np
 
 from .._validation import (
-    check_counts,
     check_embeddings,
     check_number,
     check_positive_int,
     check_replicates,
 )
+from .._validation import check_measure as _check_measure
 
-__all__ = ["HALF_SAMPLING", "INTERVAL_NOTE", "bootstrap_ci", "complementary_halves",
-           "complementary_interval", "half_samples", "subsampling_ci", "subsampling_halves",
-           "subsampling_interval", "wilson_interval"]
+# bootstrap_ci and half_samples moved to embviz.stats; importable here for existing call sites
+from ..stats import bootstrap_ci, half_samples  # noqa: F401
+from ..stats import wilson_interval as _wilson_interval
+
+__all__ = ["HALF_SAMPLING", "INTERVAL_NOTE", "complementary_halves", "complementary_interval",
+           "subsampling_ci", "subsampling_halves", "subsampling_interval"]
 
 #: How a half-sampling interval is made, for a result's ``parameters``.
 HALF_SAMPLING = "complementary half-samples"
@@ -62,27 +65,6 @@ INTERVAL_NOTE = ("95% intervals by half-sampling: each measure recomputed on ran
                  "rescaled to n; an interval for "
                  "the measure's mean over samples of n rows (intrinsic dimension and hubness "
                  "depend on n).")
-
-
-def half_samples(n: int, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
-    """``n_resamples`` subsets of ⌊n/2⌋ distinct rows of n, each sorted.
-
-    Parameters
-    ----------
-    n : int >= 2
-    n_resamples : int
-    rng : numpy.random.Generator
-
-    Returns
-    -------
-    ndarray of shape (n_resamples, n // 2), int64
-        Row numbers, increasing within each subset (no row twice).
-    """
-    n = check_positive_int(n, "n", minimum=2)  # half-sampling needs at least 2 rows
-    n_resamples = check_positive_int(n_resamples, "n_resamples", minimum=0)
-    m = n // 2
-    keys = rng.random((n_resamples, n))
-    return np.sort(np.argpartition(keys, m - 1, axis=1)[:, :m], axis=1).astype(np.int64)
 
 
 def complementary_halves(n: int, n_pairs: int, rng: np.random.Generator) -> np.ndarray:
@@ -282,89 +264,9 @@ def _subsampling_halves(measure, X: np.ndarray, n_resamples: int, random_state):
     return estimate, np.array([[measure(X[rows]) for rows in pair] for pair in splits], float)
 
 
-def bootstrap_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int = 200,
-                 confidence: float = 0.95,
-                 random_state: int | None = 0) -> tuple[float, float, float]:
-    """Percentile bootstrap interval of ``measure(X)`` over rows drawn with replacement.
-
-    Valid for measures that are smooth functions of per-row values, where a repeated row is
-    just a repeated value (e.g. the mean of a per-point score). Rows drawn twice break
-    spectral and neighbour-based measures (a duplicate is its own neighbour at distance 0);
-    use :func:`subsampling_ci` for those.
-
-    Parameters
-    ----------
-    measure : callable (ndarray (n, d)) -> float
-    X : EmbeddingSet or array of shape (n, d)
-    n_resamples : int, default 200
-        Between 10 and 1,000,000.
-    confidence : float in (0, 1), default 0.95
-    random_state : int or None, default 0
-
-    Returns
-    -------
-    (estimate, low, high) : tuple of float
-        ``measure(X)`` on all rows and the percentile interval.
-
-    References
-    ----------
-    Efron & Tibshirani (1993), "An Introduction to the Bootstrap", ch. 13.
-    """
-    _check_measure(measure)
-    X = check_embeddings(X, min_rows=2)
-    n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
-    check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
-    rng = np.random.default_rng(random_state)
-    values = [measure(X[rng.choice(len(X), len(X), replace=True)]) for _ in range(n_resamples)]
-    alpha = (1 - confidence) / 2
-    low, high = np.quantile(values, [alpha, 1 - alpha])
-    return float(measure(X)), float(low), float(high)
-
-
-def _check_measure(measure) -> None:
-    if not callable(measure):
-        raise TypeError(f"measure must be a callable taking an array (n, d) and returning a "
-                        f"number (e.g. embviz.metrics.isoscore), got {type(measure).__name__}")
-
-
 def wilson_interval(successes, trials, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """Wilson score interval of a binomial proportion (Wilson 1927).
-
-    Parameters
-    ----------
-    successes : int or array of int
-        Whole numbers, 0 <= successes <= trials.
-    trials : int or array of int
-        Whole numbers >= 1 (a proportion of no trials has no interval); broadcast with
-        ``successes``.
-    confidence : float in (0, 1), default 0.95
-
-    Returns
-    -------
-    low, high : ndarray of float64, shaped like ``successes``
-
-    Examples
-    --------
-    >>> low, high = wilson_interval(8, 20)
-    >>> round(float(low), 3), round(float(high), 3)
-    (0.219, 0.613)
-    """
-    from scipy.stats import norm
-
-    check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
-    x = check_counts(successes, "successes")
-    n = check_counts(trials, "trials", minimum=1)
-    try:
-        x_all, n_all = np.broadcast_arrays(x, n)
-    except ValueError:
-        raise ValueError(f"successes and trials must have the same shape (or broadcast), got "
-                         f"{x.shape} and {n.shape}") from None
-    over = np.flatnonzero(x_all > n_all)
-    if over.size:
-        raise ValueError(f"successes must not exceed trials, got {x_all.flat[over[0]]:g} "
-                         f"successes in {n_all.flat[over[0]]:g} trials")
-    z = norm.ppf(0.5 + confidence / 2)
-    p = x / n
-    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
-    half = z * np.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return np.clip(centre - half, 0, 1), np.clip(centre + half, 0, 1)
+    """The ends of :func:`embviz.stats.wilson_interval` as ``(low, high)``, for the call sites
+    that still unpack them (the report's rare-share widening); new code reads the
+    :class:`~embviz.stats.Interval`'s ``ci_low`` and ``ci_high``."""
+    interval = _wilson_interval(successes, trials, confidence)
+    return interval.ci_low, interval.ci_high

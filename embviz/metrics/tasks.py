@@ -13,8 +13,8 @@ survives when embeddings are truncated, whitened or taken from another layer:
   (:func:`similarity_correlation`, e.g. against :func:`embviz.datasets.lee_similarity`).
 
 :func:`task_scores` runs them together, :func:`truncation_scores` over first-``d`` truncations
-and :func:`layer_dimension_grid` over layers × truncations; :func:`mcnemar_test` compares two
-classifiers' per-point correctness.
+and :func:`layer_dimension_grid` over layers × truncations; :func:`embviz.stats.mcnemar_test`
+compares two classifiers' per-point correctness.
 
 Public functions check their input once and then call the private kernels (``_task_scores``
 and the ``_knn_accuracy``, ``_clustering``, ``_retrieval``, ``_similarity`` it runs).
@@ -23,7 +23,6 @@ and the ``_knn_accuracy``, ``_clustering``, ``_retrieval``, ``_similarity`` it r
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -34,10 +33,8 @@ from .hubness import knn_classification_error
 
 __all__ = [
     "TASKS",
-    "McNemarResult",
     "clustering_scores",
     "layer_dimension_grid",
-    "mcnemar_test",
     "retrieval_scores",
     "similarity_correlation",
     "task_scores",
@@ -353,65 +350,3 @@ def layer_dimension_grid(layers, labels, dims: Sequence[int], k: int = 10) -> pd
         rows += [{"layer": number, "dims": m, "knn_accuracy": _knn_accuracy(X[:, :m], codes, k)}
                  for m in _dims(dims, X.shape[1])]
     return pd.DataFrame(rows)
-
-
-# --------------------------------------------------------------------------- McNemar
-@dataclass(frozen=True)
-class McNemarResult:
-    """Exact McNemar test of two classifiers on the same points.
-
-    Attributes
-    ----------
-    only_a : int
-        Points that only classifier A gets right.
-    only_b : int
-        Points that only classifier B gets right.
-    p_value : float
-        Two-sided exact (binomial) p-value.
-    """
-
-    only_a: int
-    only_b: int
-    p_value: float
-
-
-def mcnemar_test(a, b) -> McNemarResult:
-    """Exact two-sided McNemar test on paired per-point correctness.
-
-    Under the null both classifiers err equally often on the discordant points, so
-    ``only_b ~ Binomial(only_a + only_b, 1/2)``.
-
-    Parameters
-    ----------
-    a, b : boolean arrays of shape (n,)
-        Whether classifier A / B labels each point correctly (e.g.
-        ``knn_predictions(graph, labels) == labels``).
-
-    Returns
-    -------
-    McNemarResult
-        p = 1 when there are no discordant points.
-
-    References
-    ----------
-    McNemar (1947), Psychometrika 12, 153–157; used by Nielsen & Hansen (2024) to compare
-    k-NN classification before and after hubness reduction.
-
-    Examples
-    --------
-    >>> result = mcnemar_test(np.array([True] * 10 + [False] * 2),
-    ...                       np.array([False] * 10 + [True] * 2))
-    >>> result.only_a, result.only_b, round(result.p_value, 4)
-    (10, 2, 0.0386)
-    """
-    from scipy import stats
-
-    a, b = np.asarray(a), np.asarray(b)
-    if a.dtype != bool or b.dtype != bool or a.shape != b.shape or a.ndim != 1:
-        raise ValueError(f"a and b must be boolean 1-D arrays of the same length, got "
-                         f"{a.dtype} {a.shape} and {b.dtype} {b.shape}")
-    only_a, only_b = int((a & ~b).sum()), int((~a & b).sum())
-    if only_a + only_b == 0:
-        return McNemarResult(0, 0, 1.0)
-    return McNemarResult(only_a, only_b,
-                         float(stats.binomtest(only_b, only_a + only_b, 0.5).pvalue))

@@ -2,17 +2,16 @@
 model's token activations, label their concepts, and use them to compare corpora.
 
 The method follows "Interpretable Embeddings with Sparse Autoencoders: A Data Analysis Toolkit".
-Importing this package is light: torch and sae_lens load when an SAE is trained or used.
+Their tests and q-values come from :mod:`embviz.stats`. Importing this package is light: torch
+and sae_lens load when an SAE is trained or used.
 """
 
 from .analysis import (
-                       benjamini_hochberg,
                        concept_clusters,
                        concept_correlations,
                        dataset_diff,
                        presence_diff,
                        retrieve,
-                       two_proportion_test,
 )
 from .baselines import (
                        alignment_null,
@@ -40,11 +39,11 @@ from .sources import TokenCorpus, token_corpus
 from .train import ARCHITECTURES, train_sae
 
 __all__ = ["ARCHITECTURES", "ConceptSAE", "NotAnSAEDirectoryError", "SAETrainingConfig",
-           "TokenCorpus", "TrainingRecord", "alignment_null", "benjamini_hochberg",
+           "TokenCorpus", "TrainingRecord", "alignment_null",
            "category_alignment", "concept_clusters", "dense_vs_concept_clustering",
            "concept_correlations", "dataset_diff", "decode_codes", "distinctive_words",
            "document_codes", "explained_variance", "feature_table", "label_association",
            "max_pool_codes", "pca_codes", "presence_diff", "property_retrieval_baseline",
            "reconstruction_vs_pca", "retrieve", "sae_encode", "sae_vs_pca", "token_corpus",
-           "token_sae_embeddings", "top_rows", "train_sae", "two_proportion_test", "word_diff",
+           "token_sae_embeddings", "top_rows", "train_sae", "word_diff",
            "word_diff_agreement"]

@@ -10,12 +10,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from scipy.special import erfc
 
-from .._validation import check_counts, check_p_values, check_positive_int
+from .._validation import check_positive_int
+from ..stats.multiplicity import _benjamini_hochberg
+from ..stats.proportions import _two_proportion
 
-__all__ = ["benjamini_hochberg", "concept_clusters", "concept_correlations", "dataset_diff",
-           "presence_diff", "retrieve", "two_proportion_test"]
+__all__ = ["concept_clusters", "concept_correlations", "dataset_diff", "presence_diff",
+           "retrieve"]
 
 
 def _presence(codes: Any, name: str) -> sp.csr_matrix:
@@ -23,80 +24,6 @@ def _presence(codes: Any, name: str) -> sp.csr_matrix:
         raise TypeError(f"{name} must be a 2-D sparse matrix or array of SAE codes (n, d_sae), "
                         f"got {type(codes).__name__}")
     return (sp.csr_matrix(codes) > 0).astype(np.float64)
-
-
-def two_proportion_test(x_a, n_a: int, x_b, n_b: int) -> tuple[np.ndarray, np.ndarray]:
-    """Pooled two-proportion z-test, two-sided.
-
-    ``z = (x_a/n_a - x_b/n_b) / sqrt(p (1 - p) (1/n_a + 1/n_b))`` with ``p = (x_a + x_b) /
-    (n_a + n_b)``; ``p_value = erfc(|z| / sqrt 2)``. Where ``p`` is 0 or 1, ``z = 0`` and
-    ``p_value = 1``.
-
-    Parameters
-    ----------
-    x_a, x_b : int or array of int
-        Successes in each sample (whole numbers, 0 <= x <= n; broadcast together).
-    n_a, n_b : int
-        Trials of each sample, at least 1.
-
-    Returns
-    -------
-    z, p_value : ndarray of float64, shaped like ``x_a``
-    """
-    n_a, n_b = (check_positive_int(n, name) for n, name in ((n_a, "n_a"), (n_b, "n_b")))
-    x_a, x_b = check_counts(x_a, "x_a"), check_counts(x_b, "x_b")
-    for x, n, name in ((x_a, n_a, "x_a"), (x_b, n_b, "x_b")):
-        over = np.flatnonzero(np.ravel(x > n))
-        if over.size:
-            raise ValueError(f"{name} must not exceed n_{name[-1]}={n} (successes out of "
-                             f"n_{name[-1]} trials), got {np.ravel(x)[over[0]]:g}")
-    try:
-        np.broadcast_shapes(x_a.shape, x_b.shape)
-    except ValueError:
-        raise ValueError(f"x_a and x_b must have the same shape (or broadcast), got "
-                         f"{x_a.shape} and {x_b.shape}") from None
-    return _two_proportion(x_a, n_a, x_b, n_b)
-
-
-def _two_proportion(x_a, n_a: int, x_b, n_b: int) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`two_proportion_test` of counts already checked (the kernel behind the door)."""
-    x_a, x_b = np.asarray(x_a, np.float64), np.asarray(x_b, np.float64)
-    pooled = (x_a + x_b) / (n_a + n_b)
-    se = np.sqrt(pooled * (1 - pooled) * (1 / n_a + 1 / n_b))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se > 0, (x_a / n_a - x_b / n_b) / se, 0.0)
-    return z, erfc(np.abs(z) / np.sqrt(2))
-
-
-def benjamini_hochberg(p_values) -> np.ndarray:
-    """Benjamini–Hochberg (1995) adjusted p-values (q-values), capped at 1.
-
-    ``q_(i) = min_{j >= i} m p_(j) / j`` over p-values sorted ascending.
-
-    Parameters
-    ----------
-    p_values : array-like of shape (m,), values in [0, 1]
-        NaN or values outside [0, 1] are refused (``ValueError``), as by
-        :func:`embviz.metrics.holm`.
-
-    Returns
-    -------
-    ndarray of shape (m,), float64, in the input order
-    """
-    return _benjamini_hochberg(check_p_values(p_values))
-
-
-def _benjamini_hochberg(p: np.ndarray) -> np.ndarray:
-    """:func:`benjamini_hochberg` of checked p-values (the kernel behind the door)."""
-    m = p.size
-    if m == 0:
-        return p.copy()
-    order = np.argsort(p, kind="stable")
-    scaled = p[order] * m / np.arange(1, m + 1)
-    q = np.minimum.accumulate(scaled[::-1])[::-1]
-    out = np.empty(m)
-    out[order] = np.minimum(q, 1.0)
-    return out
 
 
 def presence_diff(a: Any, b: Any) -> pd.DataFrame:

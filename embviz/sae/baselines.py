@@ -17,17 +17,14 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._validation import check_embeddings, check_positive_int
-from ..metrics.inference import percentile_interval
-from .analysis import _benjamini_hochberg, _two_proportion
+from ..stats import percentile_interval
+from ..stats.multiplicity import _benjamini_hochberg
+from ..stats.permutation import _permutation_p_values
+from ..stats.proportions import _two_proportion
 
 __all__ = ["alignment_null", "dense_vs_concept_clustering", "pca_codes",
            "property_retrieval_baseline", "reconstruction_vs_pca", "sae_vs_pca",
            "word_diff", "word_diff_agreement"]
-
-
-def _percentile(values: np.ndarray, confidence: float) -> tuple[float, float]:
-    low, high = percentile_interval(values, confidence)
-    return float(low), float(high)
 
 
 def reconstruction_vs_pca(X_train, X_holdout, X_hat, k: int, n_resamples: int = 1000,
@@ -98,9 +95,10 @@ def reconstruction_vs_pca(X_train, X_holdout, X_hat, k: int, n_resamples: int = 
     rows = []
     for name, value, reps in (("sae", ev_sae, boot[:, 0]), ("pca", ev_pca, boot[:, 1]),
                               ("sae_minus_pca", ev_sae - ev_pca, boot[:, 0] - boot[:, 1])):
-        low, high = _percentile(reps, confidence)
-        rows.append({"method": name, "explained_variance": float(value), "ci_low": low,
-                     "ci_high": high, "components": k if name == "pca" else np.nan,
+        interval = percentile_interval(reps, confidence)
+        rows.append({"method": name, "explained_variance": float(value),
+                     "ci_low": float(interval.ci_low), "ci_high": float(interval.ci_high),
+                     "components": k if name == "pca" else np.nan,
                      "ci_method": method})
     rows.append({"method": "pca_components_for_sae_ev", "explained_variance": float(ev_sae),
                  "ci_low": np.nan, "ci_high": np.nan,
@@ -214,10 +212,9 @@ def alignment_null(codes, labels: Sequence[Any], n_permutations: int = 20,
         cats, _, _, f1, _ = _association_counts(codes, rng.permutation(labels))
         null.append(pd.Series(f1.max(axis=0), index=cats))
     null = pd.concat(null, axis=1).reindex(observed.index)
-    ge = (null.to_numpy() >= observed["f1"].to_numpy()[:, None]).sum(axis=1)
     table = observed[["n_documents", "f1"]].assign(
         null_mean=null.mean(axis=1).to_numpy(), null_max=null.max(axis=1).to_numpy(),
-        p_value=(1 + ge) / (1 + n_permutations))
+        p_value=_permutation_p_values(observed["f1"].to_numpy(), null.to_numpy()))
     table["q_value"] = _benjamini_hochberg(table["p_value"].to_numpy(np.float64))
     return table.reset_index()
 
@@ -367,8 +364,8 @@ def property_retrieval_baseline(codes, X, labels: Sequence[Any], min_documents: 
     summary : dict
         Means of the four columns, ``mean_difference_ap`` and ``mean_difference_r_precision``
         (SAE − dense) with percentile-bootstrap intervals over categories
-        (``..._ci``), the Wilcoxon signed-rank p-values of the paired differences, and
-        ``ci_method``.
+        (``..._ci_low``, ``..._ci_high``), the Wilcoxon signed-rank p-values of the paired
+        differences, and ``ci_method``.
     """
     from scipy.stats import wilcoxon
 
@@ -407,7 +404,9 @@ def property_retrieval_baseline(codes, X, labels: Sequence[Any], min_documents: 
         d = (table[f"sae_{metric}"] - table[f"dense_{metric}"]).to_numpy()
         boot = [d[rng.integers(0, len(d), len(d))].mean() for _ in range(n_resamples)]
         summary[f"mean_difference_{metric}"] = float(d.mean())
-        summary[f"mean_difference_{metric}_ci"] = _percentile(np.asarray(boot), confidence)
+        interval = percentile_interval(np.asarray(boot), confidence)
+        summary[f"mean_difference_{metric}_ci_low"] = float(interval.ci_low)
+        summary[f"mean_difference_{metric}_ci_high"] = float(interval.ci_high)
         summary[f"wilcoxon_p_value_{metric}"] = float(wilcoxon(d).pvalue)
     summary["ci_method"] = (f"percentile bootstrap over {len(table)} categories, "
                             f"{n_resamples} resamples (split and selection fixed)")
@@ -438,9 +437,10 @@ def dense_vs_concept_clustering(codes, X, features: Sequence[int], labels: Seque
     Returns
     -------
     pandas.DataFrame
-        One row per method (``concepts``, ``dense``) with ``ami_mean``, ``ami_ci`` and
-        ``ari_mean``, ``ari_ci``: Student-t intervals over the k-means seeds (they reflect the
-        seeds' variation only, the rows fixed), and ``n_seeds``.
+        One row per method (``concepts``, ``dense``) with ``ami_mean``, ``ami_ci_low``,
+        ``ami_ci_high`` and ``ari_mean``, ``ari_ci_low``, ``ari_ci_high``: Student-t intervals
+        over the k-means seeds (they reflect the seeds' variation only, the rows fixed), and
+        ``n_seeds``.
     """
     from scipy.stats import t as student_t
     from sklearn.cluster import KMeans
@@ -467,8 +467,8 @@ def dense_vs_concept_clustering(codes, X, features: Sequence[int], labels: Seque
     for name, vals in scores.items():
         v = np.asarray(vals)
         mean, se = v.mean(axis=0), v.std(axis=0, ddof=1) / np.sqrt(len(v))
-        rows.append({"method": name, "ami_mean": mean[0],
-                     "ami_ci": (mean[0] - q * se[0], mean[0] + q * se[0]), "ari_mean": mean[1],
-                     "ari_ci": (mean[1] - q * se[1], mean[1] + q * se[1]),
+        rows.append({"method": name, "ami_mean": mean[0], "ami_ci_low": mean[0] - q * se[0],
+                     "ami_ci_high": mean[0] + q * se[0], "ari_mean": mean[1],
+                     "ari_ci_low": mean[1] - q * se[1], "ari_ci_high": mean[1] + q * se[1],
                      "n_seeds": len(seeds)})
     return pd.DataFrame(rows)

@@ -22,13 +22,14 @@ def drift_over_time_figure(df: pd.DataFrame, alpha: float = 0.05, title: str = "
     Parameters
     ----------
     df : pandas.DataFrame
-        The output of :func:`embviz.drift.drift_over_time` (``window``, ``effect_size``,
-        ``ci_low``, ``ci_high``, ``p_value``, ``method``; and ``q_value``, the
-        Benjamini–Hochberg adjusted p-value over the windows).
+        The output of :func:`embviz.drift.drift_over_time`: ``window``, ``effect_size``,
+        ``ci_low``, ``ci_high``, ``q_value`` (the Benjamini–Hochberg adjusted p-value over
+        the windows, NaN where a window was not tested) and optionally ``method``. The
+        q-values are taken as given, never computed here: for a table of your own, add them
+        with ``embviz.stats.benjamini_hochberg(p_values, nan_policy="omit")``.
     alpha : float, default 0.05
-        Level drawn on the lower panel; windows with ``q_value < alpha`` are filled. Without a
-        ``q_value`` column the q-values are computed here (BH over the tested windows): a
-        window is never flagged by its own uncorrected p-value when many are tested.
+        Level drawn on the lower panel; windows with ``q_value < alpha`` are filled (a window
+        is never flagged by its own uncorrected p-value when many are tested).
     title : str
 
     Returns
@@ -44,15 +45,9 @@ def drift_over_time_figure(df: pd.DataFrame, alpha: float = 0.05, title: str = "
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
-    _require(df, {"window", "effect_size", "ci_low", "ci_high", "p_value"}, "df")
+    _require(df, {"window", "effect_size", "ci_low", "ci_high", "q_value"}, "df")
     method = df["method"].iloc[0] if "method" in df and len(df) else "test"
-    from scipy import stats
-
-    q = df["q_value"].to_numpy(float) if "q_value" in df else np.full(len(df), np.nan)
-    if "q_value" not in df:
-        tested = df["p_value"].notna().to_numpy()
-        if tested.any():
-            q[tested] = stats.false_discovery_control(df.loc[tested, "p_value"], method="bh")
+    q = df["q_value"].to_numpy(float)
     significant = q < alpha  # NaN (reference window) is never significant
     fig = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08,
                         row_heights=[0.6, 0.4])
@@ -82,8 +77,9 @@ def power_curve_figure(df: pd.DataFrame, alpha: float | None = None, title: str 
     Parameters
     ----------
     df : pandas.DataFrame
-        Columns ``method``, ``n`` (per side) and ``power``; optional ``power_low`` /
-        ``power_high`` (an interval, e.g. Wilson) drawn as error bars.
+        Columns ``method``, ``n`` (per side) and ``power``; optional ``ci_low`` /
+        ``ci_high`` (its interval, e.g. Wilson as :func:`embviz.drift.power_curve` gives)
+        drawn as error bars.
     alpha : float, optional
         Drawn as a horizontal reference line (the rejection rate under no drift).
     title : str
@@ -100,10 +96,10 @@ def power_curve_figure(df: pd.DataFrame, alpha: float | None = None, title: str 
     fig = go.Figure()
     for method, part in df.sort_values("n").groupby("method", sort=False):
         error = None
-        if {"power_low", "power_high"} <= set(part.columns):
+        if {"ci_low", "ci_high"} <= set(part.columns):
             error = {"type": "data", "symmetric": False,
-                     "array": part["power_high"] - part["power"],
-                     "arrayminus": part["power"] - part["power_low"]}
+                     "array": part["ci_high"] - part["power"],
+                     "arrayminus": part["power"] - part["ci_low"]}
         fig.add_trace(go.Scatter(x=part["n"], y=part["power"], mode="lines+markers",
                                  name=display_name(str(method)), error_y=error))
     if alpha is not None:
