@@ -5,12 +5,18 @@ Every long result table (one row per measure) has the columns :data:`RESULT_COLU
 interval) and ``parameters`` (``"k=10, metric=cosine"``: what the value depends on), followed
 by any columns of its own (``p_value``, ``q_value``, ``n_a``, ...). Display names and units come
 from :data:`DISPLAY_NAMES`, used by the app, the CLI and exported figures alike.
+
+Every result object speaks one protocol, :class:`ResultTable`: ``.table()`` returns exactly
+:data:`RESULT_COLUMNS` (one row per measure, built by :func:`measures_table`), so the tables of
+any two results concatenate; a per-row table a result holds (per point, per region, per
+iteration) is an attribute of its own. ``.summary()``, where a result has one, is a one-line
+``str`` for printing and logging: the numbers themselves are in ``.table()``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 import pandas as pd
@@ -81,6 +87,16 @@ DISPLAY_NAMES = {
     "excluded_by_intrinsic_dimension": "points intrinsic dimension leaves out (a copy at "
                                        "distance 0)",
     "lof": "local outlier factor",
+    "n_regions": "regions",
+    "largest_share": "share of the largest region",
+    # the rows of result objects' .table() (embviz._tables.measures_table)
+    "statistic": "test statistic",
+    "p_value": "p-value",
+    "explained_variance": "explained variance (held out)",
+    "l0": "active features per row (L0)",
+    "dead_fraction": "share of dead features",
+    "d_in": "input dimensions",
+    "d_sae": "SAE features",
 }
 
 #: column name -> header shown in the app, the CLI and exported tables' displays. ``{a}`` and
@@ -230,6 +246,66 @@ def result_table(rows: Iterable[Mapping[str, Any]]) -> pd.DataFrame:
         record.update({k: v for k, v in row.items() if k not in record})
         records.append(record)
     return pd.DataFrame(records, columns=None if records else RESULT_COLUMNS)
+
+
+def measures_table(rows: Iterable[Mapping[str, Any]],
+                   parameters: Mapping[str, Any] | str | None = None) -> pd.DataFrame:
+    """The long table of a result object's ``.table()``: exactly :data:`RESULT_COLUMNS`.
+
+    One row per measure; ``metric`` and ``parameters`` are text (pandas' default string
+    dtype), ``value``, ``ci_low`` and ``ci_high`` ``float64`` (counts and flags too), so the
+    tables of any two results share their dtypes and concatenate.
+
+    Parameters
+    ----------
+    rows : iterable of mappings
+        Each with ``metric`` and ``value``, optionally ``ci_low``/``ci_high`` (NaN without an
+        interval) and ``parameters`` (a dict or a one-line string); no other keys.
+    parameters : dict or str, optional
+        The ``parameters`` of rows that give none.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``metric, value, ci_low, ci_high, parameters``.
+
+    Raises
+    ------
+    ValueError
+        A row with a key outside :data:`RESULT_COLUMNS` (a measure of its own is a row, not a
+        column).
+    """
+    shared = format_parameters(parameters)
+    records = []
+    for row in rows:
+        extra = set(row) - set(RESULT_COLUMNS)
+        if extra:
+            raise ValueError(f"a result's table has exactly the columns {RESULT_COLUMNS}; "
+                             f"make {sorted(extra)} rows of their own")
+        text = format_parameters(row["parameters"]) if "parameters" in row else shared
+        records.append((str(row["metric"]), _number(row["value"]),
+                        _number(row.get("ci_low", np.nan)), _number(row.get("ci_high", np.nan)),
+                        " ".join(text.split())))
+    table = pd.DataFrame(records, columns=RESULT_COLUMNS)
+    return table.astype({"metric": str, "value": np.float64, "ci_low": np.float64,
+                         "ci_high": np.float64, "parameters": str})
+
+
+def _number(value: Any) -> float:
+    """A measure as a float (None -> NaN, True -> 1.0)."""
+    return np.nan if value is None else float(value)
+
+
+@runtime_checkable
+class ResultTable(Protocol):
+    """What every result object of embviz offers (see the module notes).
+
+    ``table()`` returns the long table :func:`measures_table` builds: exactly the columns
+    ``metric, value, ci_low, ci_high, parameters``, one row per measure.
+    """
+
+    def table(self) -> pd.DataFrame:
+        ...
 
 
 def with_labels(table: pd.DataFrame) -> pd.DataFrame:

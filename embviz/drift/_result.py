@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .._tables import format_parameters
+import pandas as pd
+
+from .._tables import format_parameters, measures_table
 
 __all__ = ["TwoSampleResult"]
 
@@ -55,6 +57,19 @@ class TwoSampleResult:
                 "parameters": format_parameters(self.parameters),
                 "statistic": float(self.statistic), "p_value": float(self.p_value),
                 "n_a": int(self.n_a), "n_b": int(self.n_b)}
+
+    def table(self) -> pd.DataFrame:
+        """The result as a long table (``metric, value, ci_low, ci_high, parameters``): the
+        test (``metric`` is :attr:`method`, ``value`` the effect size with its interval), then
+        ``statistic``, ``p_value``, ``n_a``, ``n_b``; every row's ``parameters`` starts with
+        ``test=<method>``. :meth:`to_dict` is the same result as one wide row."""
+        return measures_table(
+            [{"metric": self.method, "value": self.effect_size, "ci_low": self.ci_low,
+              "ci_high": self.ci_high},
+             {"metric": "statistic", "value": self.statistic},
+             {"metric": "p_value", "value": self.p_value},
+             {"metric": "n_a", "value": self.n_a}, {"metric": "n_b", "value": self.n_b}],
+            {"test": self.method, **self.parameters})
 
     def significant(self, alpha: float = 0.05) -> bool:
         """Whether ``p_value < alpha``."""

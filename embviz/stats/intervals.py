@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+from .._tables import measures_table
 from .._validation import check_counts, check_number
 
 __all__ = ["Estimate", "Interval", "percentile_interval", "wilson_interval"]
@@ -46,6 +48,19 @@ class Interval:
     confidence: float
     method: str
 
+    def table(self) -> pd.DataFrame:
+        """The interval as a long table (``metric, value, ci_low, ci_high, parameters``):
+        one row ``interval`` (``value`` NaN: an interval alone has no estimate), or one per
+        entry of an array interval, in C order, its ``parameters`` starting ``entry=<i>``."""
+        low, high = np.asarray(self.ci_low, np.float64), np.asarray(self.ci_high, np.float64)
+        shared = {"confidence": self.confidence, "method": self.method}
+        if low.ndim == 0:
+            return measures_table([{"metric": "interval", "value": np.nan, "ci_low": low,
+                                    "ci_high": high}], shared)
+        return measures_table({"metric": "interval", "value": np.nan, "ci_low": lo,
+                               "ci_high": hi, "parameters": {"entry": i, **shared}}
+                              for i, (lo, hi) in enumerate(zip(low.ravel(), high.ravel())))
+
 
 @dataclass(frozen=True)
 class Estimate:
@@ -68,6 +83,13 @@ class Estimate:
     ci_high: float
     confidence: float
     method: str
+
+    def table(self) -> pd.DataFrame:
+        """The estimate as a long table (``metric, value, ci_low, ci_high, parameters``): one
+        row ``estimate``, ``parameters`` naming the level and the method."""
+        return measures_table([{"metric": "estimate", "value": self.value,
+                                "ci_low": self.ci_low, "ci_high": self.ci_high}],
+                              {"confidence": self.confidence, "method": self.method})
 
 
 def wilson_interval(successes, trials, confidence: float = 0.95) -> Interval:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 
+from .._tables import measures_table
 from .._validation import check_counts, check_positive_int
 
 __all__ = ["McNemarResult", "mcnemar_test", "two_proportion_test"]
@@ -85,6 +87,14 @@ class McNemarResult:
     only_a: int
     only_b: int
     p_value: float
+
+    def table(self) -> pd.DataFrame:
+        """The test as a long table (``metric, value, ci_low, ci_high, parameters``):
+        ``only_a``, ``only_b``, ``p_value``."""
+        return measures_table([{"metric": "only_a", "value": self.only_a},
+                               {"metric": "only_b", "value": self.only_b},
+                               {"metric": "p_value", "value": self.p_value}],
+                              {"test": "exact McNemar"})
 
 
 def mcnemar_test(a, b) -> McNemarResult:
