@@ -120,11 +120,11 @@ def run_size(n: int, d: int, clusters: int) -> None:
     group[dups.groups["row"]] = dups.groups["group"]
     caught = np.mean((group[planted] >= 0) & (group[planted] == group[planted - 1]))
     other = dups.groups["group"].nunique() - len(np.unique(group[planted][group[planted] >= 0]))
-    counts = found.table.groupby("level")["region"].count().tolist()
-    print(f"  {trust.summary}\n  duplicates: {caught:.1%} of the planted copies found with "
+    counts = found.regions.groupby("level")["region"].count().tolist()
+    print(f"  {trust.summary()}\n  duplicates: {caught:.1%} of the planted copies found with "
           f"their original, {other} other groups (close pairs of the mixture itself); regions "
           f"per level {counts}, largest "
-          f"{found.table['name'].iloc[0]!r}")
+          f"{found.regions['name'].iloc[0]!r}")
 
 
 def peer(n: int = 10_000, d: int = 384) -> None:
@@ -146,7 +146,7 @@ def peer(n: int = 10_000, d: int = 384) -> None:
     start = time.perf_counter()
     estimated = map_trust(X, coords, graph=graph, progress=False)
     estimated_s = time.perf_counter() - start
-    t_exact, t_est = (result.table.set_index("metric").loc["trustworthiness", "value"]
+    t_exact, t_est = (result.table().set_index("metric").loc["trustworthiness", "value"]
                       for result in (exact, estimated))
     print(f"\npeer: trustworthiness of a PCA map, {n:,} x {d}, k=10 (cosine)\n"
           f"  sklearn.manifold.trustworthiness  {sk_s:6.1f} s  T = {reference:.6f}\n"

@@ -534,9 +534,9 @@ SELECTION = [
          ValueError, "3 and 4 points"),
     case("combine_not_a_selection", lambda: Selection([0], 3).combine([1, 2], "add"),
          TypeError, "other must be a Selection"),
-    case("table_meta_rows", lambda: Selection([0], 3).table(pd.DataFrame({"a": [1, 2]})),
+    case("table_meta_rows", lambda: Selection([0], 3).rows_table(pd.DataFrame({"a": [1, 2]})),
          ValueError, "meta has 2 rows"),
-    case("table_meta_type", lambda: Selection([0], 3).table([1, 2, 3]), TypeError,
+    case("table_meta_type", lambda: Selection([0], 3).rows_table([1, 2, 3]), TypeError,
          "meta must be a pandas DataFrame"),
     case("polygon_xs_nan", lambda: Selection.from_polygon(COORDS, [0, np.nan, 1], [0, 1, 0]),
          ValueError, "xs must be finite"),
@@ -877,7 +877,7 @@ def test_a_region_that_is_the_whole_corpus_gets_no_concepts_instead_of_a_crash()
     presence = sp.csr_matrix((RNG.random((24, 6)) > 0.5).astype(float))
     found = ls.regions(X, k=3, resolutions=[1e-9], concepts=presence,
                        texts=["zebra runs"] * 24, progress=False)
-    assert len(found.table) == 1 and found.table["top_concepts"].iloc[0] == []
+    assert len(found.regions) == 1 and found.regions["top_concepts"].iloc[0] == []
 
 
 def test_feature_table_skips_the_default_label_column_when_absent_and_reads_missing_texts():

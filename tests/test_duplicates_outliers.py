@@ -55,7 +55,7 @@ def test_planted_duplicates_are_all_found_and_nothing_else(planted):
     kinds = found.groups.groupby("group")["exact_group"].max()
     exact_groups = {g for g, e in kinds.items() if e >= 0}
     assert len(exact_groups) == len(pairs) - 12  # the edited copies are near, not exact
-    values = found.table.set_index("metric")["value"]
+    values = found.table().set_index("metric")["value"]
     assert values["n_removed"] == len(pairs) == (~found.keep).sum()
     assert values["n_exact_removed"] == len(exact_groups)
     assert values["excluded_by_intrinsic_dimension"] == 2 * len(exact_groups)

@@ -25,7 +25,7 @@ def test_a_two_dimensional_dataset_is_its_own_perfect_map():
     X = np.random.default_rng(1).uniform(size=(500, 2))
     trust = map_trust(X, X, metric="euclidean", progress=False)
     assert (trust.points.to_numpy() == 1.0).all()
-    assert trust.summary == ("map trust (k=10): kNN recall 1.00, trustworthiness 1.00, "
+    assert trust.summary() == ("map trust (k=10): kNN recall 1.00, trustworthiness 1.00, "
                              "continuity 1.00")
 
 
@@ -33,7 +33,7 @@ def test_a_shuffled_map_is_not_trusted():
     rng = np.random.default_rng(2)
     X = rng.uniform(size=(500, 2))
     trust = map_trust(X, X[rng.permutation(500)], metric="euclidean", progress=False)
-    values = trust.table.set_index("metric")["value"]
+    values = trust.table().set_index("metric")["value"]
     assert values["knn_recall"] < 0.05  # chance: k / n = 0.02
     assert 0.4 < values["trustworthiness"] < 0.6 and 0.4 < values["continuity"] < 0.6
 
@@ -43,14 +43,14 @@ def test_a_shuffled_map_is_not_trusted():
 def test_exact_ranks_equal_sklearn(cloud, metric, k):
     X, Y = cloud
     trust = map_trust(X, Y, k=k, metric=metric, n_reference=len(X), progress=False)
-    values = trust.table.set_index("metric")["value"]
+    values = trust.table().set_index("metric")["value"]
     # tolerance: float32 distances of the graph against sklearn's float64 ranks
     assert values["trustworthiness"] == pytest.approx(
         trustworthiness(X, Y, n_neighbors=k, metric=metric), abs=1e-6)
     if metric == "euclidean":  # continuity is trustworthiness with the roles swapped
         assert values["continuity"] == pytest.approx(
             trustworthiness(Y, X, n_neighbors=k), abs=1e-6)
-    assert "ranks exact" in trust.table["parameters"].iloc[0]
+    assert "ranks exact" in trust.table()["parameters"].iloc[0]
 
 
 def test_estimated_ranks_stay_close_to_the_exact_ones(cloud):
@@ -63,8 +63,8 @@ def test_estimated_ranks_stay_close_to_the_exact_ones(cloud):
     difference = (estimated.points - exact.points).abs()
     assert difference["knn_recall"].max() == 0
     assert difference[["trustworthiness", "continuity"]].max().max() < 0.06
-    np.testing.assert_allclose(estimated.table["value"], exact.table["value"], atol=0.01)
-    assert "estimated from 200 reference rows" in estimated.table["parameters"].iloc[1]
+    np.testing.assert_allclose(estimated.table()["value"], exact.table()["value"], atol=0.01)
+    assert "estimated from 200 reference rows" in estimated.table()["parameters"].iloc[1]
 
 
 def test_bad_maps_are_refused(cloud):
@@ -86,11 +86,11 @@ def test_scoring_a_random_sample_estimates_the_global_values_with_an_interval():
     assert len(sampled.points) == 400 and sampled.points.index.is_monotonic_increasing
     np.testing.assert_allclose(sampled.points.to_numpy(),
                                full.points.loc[sampled.points.index].to_numpy())
-    table = sampled.table.set_index("metric")
-    for name, value in full.table.set_index("metric")["value"].items():
+    table = sampled.table().set_index("metric")
+    for name, value in full.table().set_index("metric")["value"].items():
         assert table.loc[name, "ci_low"] <= value <= table.loc[name, "ci_high"]
     assert "400 of 2000" in table["parameters"].iloc[0]
-    assert full.table["ci_low"].isna().all()
+    assert full.table()["ci_low"].isna().all()
     with pytest.raises(ValueError, match="rows must lie in"):
         map_trust(X, Y, metric="euclidean", rows=[0, 2000], progress=False)
 
@@ -105,12 +105,12 @@ def test_the_sampled_interval_covers_the_full_mean_95_percent_of_the_time():
     graph = knn_graph(X, k=10, metric="euclidean", progress=False)
     full = map_trust(X, Y, graph=graph, metric="euclidean", n_reference=1000,
                      progress=False)
-    truth = full.table.set_index("metric")["value"]
+    truth = full.table().set_index("metric")["value"]
     covered = {name: 0 for name in truth.index}
     for seed in range(150):
         table = map_trust(X, Y, graph=graph, metric="euclidean", n_reference=1000, rows=100,
                           random_state=seed,
-                          progress=False).table.set_index("metric")
+                          progress=False).table().set_index("metric")
         for name in truth.index:
             covered[name] += table.loc[name, "ci_low"] <= truth[name] <= table.loc[name,
                                                                                    "ci_high"]

@@ -69,8 +69,8 @@ def test_the_readme_block_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace: dict = {}
     exec(compile(block, "docs/landscape.md", "exec"), namespace)
-    assert namespace["found"].table["level"].nunique() == 3
-    assert namespace["card"].size == namespace["found"].table["size"][0]
-    assert namespace["trust"].summary.startswith("map trust (k=10)")
+    assert namespace["found"].regions["level"].nunique() == 3
+    assert namespace["card"].size == namespace["found"].regions["size"][0]
+    assert namespace["trust"].summary().startswith("map trust (k=10)")
     assert len(namespace["scores"]) == 2000
     assert (tmp_path / "regions.pdf").stat().st_size > 0

@@ -39,14 +39,14 @@ def found(planted):
 def test_planted_clusters_come_back_with_their_words_as_names(planted, found):
     data, clusters, _ = planted
     result, _ = found
-    at_one = result.table.loc[result.table["resolution"] == 1.0, "level"].iloc[0]
+    at_one = result.regions.loc[result.regions["resolution"] == 1.0, "level"].iloc[0]
     assignment = result.points[f"level_{at_one}"].to_numpy()
     assert adjusted_rand_score(clusters, assignment) >= 0.9
     names = result.point_names(at_one).to_numpy()
     for c, word in enumerate(WORDS):  # the planted word leads the name of its region
         majority = pd.Series(names[clusters == c]).mode()[0]
         assert majority.split(" / ")[0] == word
-    assert result.table["top_concepts"].map(len).max() > 0
+    assert result.regions["top_concepts"].map(len).max() > 0
     for _, row in result.level(at_one).iterrows():  # and its concept is the top concept
         word = row["name"].split(" / ")[0]
         assert row["top_concepts"][0] == f"{word} concept (#{WORDS.index(word)})"
@@ -54,7 +54,7 @@ def test_planted_clusters_come_back_with_their_words_as_names(planted, found):
 
 def test_levels_nest_and_the_table_is_tidy(planted, found):
     result, coords = found
-    table = result.table
+    table = result.regions
     assert list(table.columns) == ["region", "level", "resolution", "parent", "size", "share",
                                    "name", "top_words", "top_concepts", "x", "y"]
     assert table["region"].tolist() == list(range(len(table)))

@@ -51,9 +51,9 @@ class LandscapeView(Viewer):
         found = await self.state.runner.run("Finding near duplicates", self._duplicates)
         if found is None:
             return
-        self.state.add_table("duplicates", found.table)
+        self.state.add_table("duplicates", found.table())
         self.state.add_table("duplicate_groups", found.groups)
-        values = found.table.set_index("metric")["value"]
+        values = found.table().set_index("metric")["value"]
         groups = int(values["n_groups"])
         summary = (f"**{groups:,} group{'s' if groups != 1 else ''}** of near duplicates within "
                    f"{found.threshold:g} (1 − cos) hold {int(values['points_in_groups']):,} "

@@ -348,7 +348,7 @@ class MapView(Viewer):
         self._landscape_layout = (id(exploration), method)
         self.landscape_button.visible = False
         self.regions.set(*result, exploration.coords(method, 2))
-        self.state.add_table("map_trust", result[1].table)
+        self.state.add_table("map_trust", result[1].table())
         self._redraw_view()
 
     async def _on_concepts(self, event) -> None:

@@ -86,7 +86,7 @@ class RegionsPanel:
             columns.insert(4, "top_concepts")
         self._rows_shown = table[columns].reset_index(drop=True)
         show_table(self.table, self._rows_shown)
-        self.state.add_table("regions", self.regions.table)
+        self.state.add_table("regions", self.regions.regions)
 
     # -- names in a view ----------------------------------------------------------------------
     def labels(self, x_range, y_range, width, height):
@@ -179,7 +179,7 @@ class RegionsPanel:
         self.caption.object = "  \n".join(lines)
 
     def shown_table(self):
-        """The regions whose names the view shows (``Regions.table`` rows: their own places,
+        """The regions whose names the view shows (``Regions.regions`` rows: their own places,
         sizes), or None: what an exported figure names."""
         if self.regions is None or self.shown.empty:
             return None
@@ -204,7 +204,7 @@ class RegionsPanel:
         """Open the card of ``region`` (an id of the regions on the screen)."""
         if self.regions is None:
             return
-        name = self.regions.table.set_index("region").loc[region, "name"]
+        name = self.regions.regions.set_index("region").loc[region, "name"]
         await self.open(self.regions.members(region), name)
 
     async def open(self, rows, name: str) -> None:
@@ -229,13 +229,13 @@ _CARD_HINT = ("Click a region's name on the map, a row of the Regions table, or 
 
 def _trust_line(trust) -> str:
     """``map trust (k=10): kNN recall 0.24, ...`` and, on a sample, the intervals."""
-    table = trust.table.set_index("metric")
+    table = trust.table().set_index("metric")
     if table["ci_low"].notna().any():
         parts = [f"{name.replace('_', ' ').replace('knn', 'kNN')} {row.value:.2f} "
                  f"[{row.ci_low:.2f}, {row.ci_high:.2f}]" for name, row in table.iterrows()]
         return (f"map trust (k={trust.k}, {trust.parameters.get('points', '')} points "
                 f"scored; 95% intervals): " + ", ".join(parts))
-    return trust.summary
+    return trust.summary()
 
 
 def _card_panes(card, exploration) -> list:

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._tables import measures_table
 from .._validation import check_embeddings, check_positive_int
 from ._inputs import texts_of, vectors_and_graph
 from .leiden import check_resolutions, leiden_levels
@@ -45,7 +46,7 @@ class Regions:
 
     Attributes
     ----------
-    table : pandas.DataFrame, one row per region
+    regions : pandas.DataFrame, one row per region
         ``region`` (id, unique across levels), ``level`` (0 = coarsest), ``resolution``,
         ``parent`` (the region of the next coarser level holding it; -1 on level 0),
         ``size``, ``share`` (of the corpus), ``name``, ``top_words`` (list),
@@ -55,15 +56,31 @@ class Regions:
         ``level_0``, ``level_1``, ...: each point's region id at each level.
     parameters : dict
         How the regions were made (k, metric, resolutions, random_state, method).
+
+    :meth:`table` counts them: the result's long table.
     """
 
-    table: pd.DataFrame
+    regions: pd.DataFrame
     points: pd.DataFrame
     parameters: dict = field(default_factory=dict)
 
     @property
     def n_levels(self) -> int:
         return self.points.shape[1]
+
+    def table(self) -> pd.DataFrame:
+        """``metric, value, ci_low, ci_high, parameters``: ``n`` (points), then per level
+        (coarsest first) ``n_regions`` and ``largest_share`` (the largest region's share of
+        the corpus), their ``parameters`` naming the level and its resolution. The regions
+        themselves are :attr:`regions`."""
+        shared = {"k": self.parameters.get("k"), "metric": self.parameters.get("metric")}
+        rows = [{"metric": "n", "value": len(self.points), "parameters": shared}]
+        for level, own in self.regions.groupby("level", sort=True):
+            where = {"level": level, "resolution": own["resolution"].iloc[0], **shared}
+            rows += [{"metric": "n_regions", "value": len(own), "parameters": where},
+                     {"metric": "largest_share", "value": own["share"].max(),
+                      "parameters": where}]
+        return measures_table(rows)
 
     def _check_level(self, level: int) -> int:
         level = int(level)
@@ -75,22 +92,22 @@ class Regions:
     def level(self, level: int = 0) -> pd.DataFrame:
         """The regions of one level (0 = coarsest, -1 = finest), largest first."""
         level = self._check_level(level)
-        return self.table[self.table["level"] == level].reset_index(drop=True)
+        return self.regions[self.regions["level"] == level].reset_index(drop=True)
 
     def point_names(self, level: int = 0) -> pd.Series:
         """Each point's region name at ``level``: a per-point column ``(n,)`` to colour a map
         by."""
         level = self._check_level(level)
-        names = self.table.set_index("region")["name"]
+        names = self.regions.set_index("region")["name"]
         ids = self.points[f"level_{level}"]
         return pd.Series(names.reindex(ids).to_numpy(), name="region")
 
     def members(self, region: int) -> np.ndarray:
         """Row numbers of the points of ``region`` (sorted)."""
-        found = self.table.loc[self.table["region"] == region, "level"]
+        found = self.regions.loc[self.regions["region"] == region, "level"]
         if found.empty:
-            raise ValueError(f"region must be one of the ids in Regions.table['region'] "
-                             f"(0..{len(self.table) - 1}), got {region!r}")
+            raise ValueError(f"region must be one of the ids in Regions.regions['region'] "
+                             f"(0..{len(self.regions) - 1}), got {region!r}")
         return np.flatnonzero(self.points[f"level_{int(found.iloc[0])}"].to_numpy() == region)
 
 
@@ -134,7 +151,8 @@ def regions(data, coords=None, k: int = 15, resolutions: Sequence[float] = RESOL
     Returns
     -------
     Regions
-        ``.table`` (one row per region), ``.points`` (the per-point region columns).
+        ``.regions`` (one row per region), ``.points`` (the per-point region columns),
+        ``.table()`` (how many regions per level).
 
     References
     ----------
@@ -147,7 +165,7 @@ def regions(data, coords=None, k: int = 15, resolutions: Sequence[float] = RESOL
     >>> rng = np.random.default_rng(0)
     >>> X = np.repeat(rng.normal(size=(3, 16)), 40, axis=0) + rng.normal(size=(120, 16)) / 9
     >>> found = regions(X, texts=["x"] * 120, resolutions=[1.0], progress=False)
-    >>> found.table["size"].tolist()
+    >>> found.regions["size"].tolist()
     [40, 40, 40]
     """
     k = check_positive_int(k, "k")

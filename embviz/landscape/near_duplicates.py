@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .._tables import result_table
+from .._tables import measures_table
 from .._validation import check_number
 from ..drift._inputs import check_samples
 from ._inputs import number_by_size, texts_of, vectors_and_graph
@@ -51,19 +51,25 @@ class Duplicates:
     keep : ndarray of shape (n,), bool
         False on every row of a group but its first: ``X[keep]`` is the corpus without
         duplicates.
-    table : pandas.DataFrame
-        ``metric, value, ci_low, ci_high, parameters``: ``n_groups``, ``n_exact_groups``,
-        ``points_in_groups``, ``n_removed`` (rows ``keep`` drops), ``n_exact_removed``
-        (of them, exact copies), ``excluded_by_intrinsic_dimension`` (rows whose nearest
-        neighbour is at distance 0: TwoNN, MLE and local ID leave them out, with a warning).
     threshold : float
+    parameters : dict
+
+    The counts are :meth:`table`.
     """
 
     groups: pd.DataFrame
     keep: np.ndarray
-    table: pd.DataFrame
+    _table: pd.DataFrame = field(repr=False)
     threshold: float
     parameters: dict = field(default_factory=dict)
+
+    def table(self) -> pd.DataFrame:
+        """``metric, value, ci_low, ci_high, parameters``: ``n_groups``, ``n_exact_groups``,
+        ``points_in_groups``, ``n_removed`` (rows ``keep`` drops), ``n_exact_removed`` (of
+        them, exact copies), ``excluded_by_intrinsic_dimension`` (rows whose nearest
+        neighbour is at distance 0: TwoNN, MLE and local ID leave them out, with a
+        warning)."""
+        return self._table.copy()
 
 
 def duplicates(data, threshold: float = DUPLICATE_THRESHOLD, k: int = 10, graph=None,
@@ -114,8 +120,8 @@ def duplicates(data, threshold: float = DUPLICATE_THRESHOLD, k: int = 10, graph=
             ("points_in_groups", len(groups)), ("n_removed", int((~keep).sum())),
             ("n_exact_removed", exact_removed),
             ("excluded_by_intrinsic_dimension", int((graph.distances[:, 0] == 0).sum()))]
-    table = result_table({"metric": name, "value": value, "parameters": parameters}
-                         for name, value in rows)
+    table = measures_table(({"metric": name, "value": value} for name, value in rows),
+                           parameters)
     return Duplicates(groups, keep, table, threshold, parameters)
 
 

@@ -31,11 +31,11 @@ def write_landscape(exploration, out: Path, threshold: float, leakage_spec: str 
     paths = {"regions": out / "regions.csv", "points": out / "points.csv",
              "trust": out / "map_trust.csv", "duplicates": out / "duplicates.csv",
              "outliers": out / "outliers.csv"}
-    regions.table.assign(top_words=regions.table["top_words"].map(" ".join),
-                         top_concepts=regions.table["top_concepts"].map(" ".join)
-                         ).to_csv(paths["regions"], index=False)
+    regions.regions.assign(top_words=regions.regions["top_words"].map(" ".join),
+                           top_concepts=regions.regions["top_concepts"].map(" ".join)
+                           ).to_csv(paths["regions"], index=False)
     points.to_csv(paths["points"], index_label="row")
-    trust.table.to_csv(paths["trust"], index=False)
+    trust.table().to_csv(paths["trust"], index=False)
     found.groups.to_csv(paths["duplicates"], index=False)
     scores[scores["n_flags"] > 0].to_csv(paths["outliers"], index=False)
     written = list(paths.values())
@@ -55,13 +55,13 @@ def write_landscape(exploration, out: Path, threshold: float, leakage_spec: str 
 
 
 def _print_summary(regions, trust, found, scores) -> None:
-    values = found.table.set_index("metric")["value"]
+    values = found.table().set_index("metric")["value"]
     coarse = regions.level(0)
     print(f"\nregions: {regions.n_levels} levels "
           f"({', '.join(str(len(regions.level(i))) for i in range(regions.n_levels))} "
           f"regions); the coarsest: " + "; ".join(
               f"{name} ({size:,})" for name, size in zip(coarse["name"], coarse["size"])))
-    print(trust.summary + (f" ({trust.parameters['points']} points scored)"
+    print(trust.summary() + (f" ({trust.parameters['points']} points scored)"
                            if "points" in trust.parameters else ""))
     print(f"near duplicates (1 - cos <= {found.threshold:g}): {int(values['n_groups']):,} "
           f"groups, {int(values['points_in_groups']):,} points; keeping one per group "

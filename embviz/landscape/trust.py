@@ -42,7 +42,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .._tables import result_table
+from .._tables import measures_table
 from .._validation import (
     check_embeddings,
     check_positive_int,
@@ -67,23 +67,27 @@ class MapTrust:
     points : pandas.DataFrame, one row per scored point (all n by default)
         ``knn_recall``, ``trustworthiness``, ``continuity`` of each point (in [0, 1]; 1 =
         its neighbourhood is kept), indexed by row number: a column to colour the map by.
-    table : pandas.DataFrame
-        The global values: ``metric, value, ci_low, ci_high, parameters`` (no interval when
-        every point is scored: the
-        values describe this map of these points).
     k : int
+    parameters : dict
+
+    The global values are :meth:`table`, their one line :meth:`summary`.
     """
 
     points: pd.DataFrame
-    table: pd.DataFrame
+    _table: pd.DataFrame = field(repr=False)
     k: int
     parameters: dict = field(default_factory=dict)
 
-    @property
+    def table(self) -> pd.DataFrame:
+        """The global values: ``metric, value, ci_low, ci_high, parameters`` for
+        ``knn_recall``, ``trustworthiness``, ``continuity`` (no interval when every point is
+        scored: the values describe this map of these points)."""
+        return self._table.copy()
+
     def summary(self) -> str:
         """The one-line global score, e.g. ``"map trust (k=10): kNN recall 0.42,
         trustworthiness 0.93, continuity 0.91"``."""
-        values = dict(zip(self.table["metric"], self.table["value"]))
+        values = dict(zip(self._table["metric"], self._table["value"]))
         return (f"map trust (k={self.k}): kNN recall {values['knn_recall']:.2f}, "
                 f"trustworthiness {values['trustworthiness']:.2f}, "
                 f"continuity {values['continuity']:.2f}")
@@ -122,8 +126,8 @@ def map_trust(data, coords, k: int = 10, graph=None, metric: str = "cosine",
     Returns
     -------
     MapTrust
-        ``.points`` (per scored point, indexed by row number), ``.table`` (the means),
-        ``.summary`` (one line).
+        ``.points`` (per scored point, indexed by row number), ``.table()`` (the means),
+        ``.summary()`` (one line).
 
     References
     ----------
@@ -133,7 +137,7 @@ def map_trust(data, coords, k: int = 10, graph=None, metric: str = "cosine",
     --------
     >>> rng = np.random.default_rng(0)
     >>> X = rng.normal(size=(300, 2))
-    >>> map_trust(X, X, metric="euclidean", progress=False).summary
+    >>> map_trust(X, X, metric="euclidean", progress=False).summary()
     'map trust (k=10): kNN recall 1.00, trustworthiness 1.00, continuity 1.00'
     """
     k = check_positive_int(k, "k")
@@ -165,7 +169,7 @@ def map_trust(data, coords, k: int = 10, graph=None, metric: str = "cosine",
     parameters = {"k": k, "metric": graph.metric, "ranks": ranks}
     if len(scored) < n:
         parameters["points"] = f"{len(scored)} of {n}"
-    table = result_table(_global_row(points[name], name, len(scored) < n, parameters)
+    table = measures_table(_global_row(points[name], name, len(scored) < n, parameters)
                          for name in _MEASURES)
     return MapTrust(points, table, k, {**parameters, "n_reference": len(reference),
                                       "random_state": random_state})
@@ -216,7 +220,8 @@ def _global_row(values: pd.Series, name: str, sampled: bool, parameters: dict) -
     if sampled and len(values) > 1:
         half = 1.96 * float(values.std(ddof=1)) / np.sqrt(len(values))
         row.update(ci_low=row["value"] - half, ci_high=row["value"] + half,
-                   ci_method="normal approximation over the scored points")
+                   parameters={**parameters,
+                               "ci": "normal approximation over the scored points"})
     return row
 
 

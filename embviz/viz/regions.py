@@ -3,7 +3,7 @@
 The points are the :class:`~embviz.viz.DataMap` image (Datashader, every point, any n) that
 :func:`~embviz.viz.datamap_figure` puts in a plotly figure, so an exported PDF holds one
 raster of the points and vector text; the names are plotly annotations placed greedily:
-largest region first, at its place on the map (``Regions.table`` ``x, y``) or, when that
+largest region first, at its place on the map (``Regions.regions`` ``x, y``) or, when that
 spot is taken, at the nearest of eight spots around it (with a leader line); a name that
 fits nowhere is left out and listed in ``layout.meta["dropped_labels"]``. Sizes are estimated
 for the paper width the figure is made for (:data:`~embviz.viz.export.COLUMN_WIDTHS`).
@@ -148,7 +148,7 @@ def annotate_regions(fig, table, width: str = "single", font_size: int = 7,
     fig : plotly.graph_objects.Figure
         A map with fixed axis ranges (:func:`~embviz.viz.datamap_figure`); changed in place.
     table : pandas.DataFrame
-        Regions with ``region, name, size, x, y`` (a level of ``Regions.table``).
+        Regions with ``region, name, size, x, y`` (a level of ``Regions.regions``).
     width : {"single", "double"}, default "single"
         The paper width the names are fitted to.
     font_size : int, default 7
