@@ -116,9 +116,12 @@ class Selection:
         mask[self.rows] = True
         return mask
 
-    def table(self, meta: pd.DataFrame) -> pd.DataFrame:
+    def rows_table(self, meta: pd.DataFrame) -> pd.DataFrame:
         """The selected rows of ``meta`` (all its columns: ids, texts, metadata), in row
-        order, indexed by row number."""
+        order, indexed by row number.
+
+        A listing of rows, not a result: a selection has no ``table()`` (the long result
+        table of :mod:`embviz._tables`)."""
         if not isinstance(meta, pd.DataFrame):
             raise TypeError(f"meta must be a pandas DataFrame, got {type(meta).__name__}")
         if len(meta) != self.n:

@@ -39,11 +39,11 @@ def test_box_selection_table_has_every_selected_row_with_its_ids():
     selection = Selection.from_box(coords, (-1, -1, 1, 1))
     inside = (np.abs(coords) <= 1).all(axis=1)
     assert len(selection) == inside.sum() > 500  # no cap
-    table = selection.table(meta)
+    table = selection.rows_table(meta)
     assert table.index.name == "row" and table.index.tolist() == np.flatnonzero(inside).tolist()
     assert table["id"].tolist() == [f"doc-{i:05d}" for i in np.flatnonzero(inside)]
     with pytest.raises(ValueError, match="meta has 3 rows"):
-        selection.table(meta.head(3))
+        selection.rows_table(meta.head(3))
 
 
 def test_composition_p_values_match_fishers_exact_test():

@@ -315,8 +315,8 @@ class AppState(param.Parameterized):
             return pd.DataFrame()
         meta = self.exploration.data.meta
         if self.selection is None:
-            return Selection([], len(meta)).table(meta)
-        return self.selection.table(meta)
+            return Selection([], len(meta)).rows_table(meta)
+        return self.selection.rows_table(meta)
 
     @param.depends("exploration", watch=True)
     def _reset(self) -> None:
