@@ -22,7 +22,7 @@ from itertools import pairwise
 import numpy as np
 import pandas as pd
 
-from .._tables import result_table
+from .._tables import measures_table, result_table
 from .._validation import (
     check_embeddings,
     check_number,
@@ -173,6 +173,21 @@ class AlignmentResult:
         """Rows of space ``a`` (m, d_a) translated into space ``b`` (m, d_b); see
         :meth:`AlignmentMap.transform`."""
         return self.map.transform(a)
+
+    def table(self) -> pd.DataFrame:
+        """The fit as a long table (``metric, value, ci_low, ci_high, parameters``):
+        ``iterations``, ``converged`` (1 or 0), and the last iteration's ``objective`` and
+        ``mutual_share`` (NaN without an iteration); ``parameters`` name the dimensions and
+        the restarts. The iterations themselves are :attr:`trace`."""
+        last = self.trace.iloc[-1] if len(self.trace) else {}
+        restarts = 1 if self.restarts is None else len(self.restarts)
+        return measures_table(
+            [{"metric": "iterations", "value": self.iterations},
+             {"metric": "converged", "value": self.converged},
+             {"metric": "objective", "value": last.get("objective", np.nan)},
+             {"metric": "mutual_share", "value": last.get("mutual_share", np.nan)}],
+            {"d": self.map.d, "d_a": self.map.d_a, "d_b": self.map.d_b,
+             "n_restarts": restarts})
 
     def map_at(self, iteration: int) -> AlignmentMap:
         """The map after ``iteration`` self-learning iterations (0: the initial matching)."""

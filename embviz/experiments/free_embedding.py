@@ -28,6 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .._progress import progress_bar
+from .._tables import measures_table
 from .._validation import (
     check_memory,
     check_number,
@@ -84,6 +85,14 @@ class FreeEmbeddingFit:
     query_vectors: np.ndarray = field(repr=False)
     doc_vectors: np.ndarray = field(repr=False)
 
+    def table(self) -> pd.DataFrame:
+        """The run as a long table (``metric, value, ci_low, ci_high, parameters``):
+        ``solved`` (1 or 0), ``accuracy``, ``steps``, ``loss``, ``seconds``; ``parameters``
+        are ``n, d, k`` and why it stopped."""
+        return measures_table(({"metric": name, "value": getattr(self, name)}
+                               for name in ("solved", "accuracy", "steps", "loss", "seconds")),
+                              {"n": self.n, "d": self.d, "k": self.k, "stop": self.stop})
+
 
 @dataclass
 class CriticalN:
@@ -108,6 +117,15 @@ class CriticalN:
     critical_n: int
     first_failure: int | None
     trials: pd.DataFrame = field(repr=False)
+
+    def table(self) -> pd.DataFrame:
+        """The search as a long table (``metric, value, ci_low, ci_high, parameters``):
+        ``critical_n``, ``first_failure`` (NaN when none failed), ``n_trials``;
+        ``parameters`` are ``d, k``. The runs themselves are :attr:`trials`."""
+        return measures_table([{"metric": "critical_n", "value": self.critical_n},
+                               {"metric": "first_failure", "value": self.first_failure},
+                               {"metric": "n_trials", "value": len(self.trials)}],
+                              {"d": self.d, "k": self.k})
 
 
 def paper_critical_n(d) -> np.ndarray:

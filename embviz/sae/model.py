@@ -17,8 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .._files import load_plain_array, sha256_file
+from .._tables import measures_table
 from .record import TrainingRecord
 
 __all__ = ["ConceptSAE", "NotAnSAEDirectoryError"]
@@ -79,6 +81,15 @@ class ConceptSAE:
     def source(self) -> str:
         """``"embeddings"`` (dense document vectors) or ``"tokens"`` (LM token activations)."""
         return str(self.provenance.get("source", "embeddings"))
+
+    def table(self) -> pd.DataFrame:
+        """The SAE as a long table (``metric, value, ci_low, ci_high, parameters``):
+        ``d_in``, ``d_sae``, then its training record's rows
+        (:meth:`TrainingRecord.table`)."""
+        size = measures_table([{"metric": "d_in", "value": self.d_in},
+                               {"metric": "d_sae", "value": self.d_sae}],
+                              {"architecture": self.architecture, "source": self.source})
+        return pd.concat([size, self.record.table()], ignore_index=True)
 
     def __repr__(self) -> str:
         return (f"ConceptSAE({self.architecture}, d_in={self.d_in}, d_sae={self.d_sae}, "

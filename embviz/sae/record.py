@@ -5,6 +5,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+import pandas as pd
+
+from .._tables import measures_table
+
 __all__ = ["SAETrainingConfig", "TrainingRecord"]
 
 
@@ -109,8 +113,25 @@ class TrainingRecord:
         names = cls.__dataclass_fields__
         return cls(**{k: v for k, v in data.items() if k in names})
 
-    def summary(self) -> dict[str, float]:
-        """The quality numbers: explained variance, L0, dead share, steps, seconds."""
-        return {"explained_variance": self.explained_variance, "l0": self.l0,
-                "dead_fraction": self.dead_fraction, "steps": self.steps,
-                "seconds": self.seconds}
+    def table(self) -> pd.DataFrame:
+        """The run as a long table (``metric, value, ci_low, ci_high, parameters``):
+        ``explained_variance``, ``l0``, ``dead_fraction``, ``steps``, ``n_train``,
+        ``n_holdout``, ``seconds``; ``parameters`` are the run's hyperparameters."""
+        names = ("explained_variance", "l0", "dead_fraction", "steps", "n_train", "n_holdout",
+                 "seconds")
+        return measures_table(({"metric": name, "value": getattr(self, name)}
+                               for name in names), self._settings())
+
+    def summary(self) -> str:
+        """One line for printing or logging, e.g. ``"SAE training (architecture=topk,
+        expansion=8, k=32, ...): explained variance 0.912, L0 32.0, dead 1.2%, 2,000 steps,
+        12.3 s"``."""
+        settings = ", ".join(f"{key}={value}" for key, value in self._settings().items())
+        return (f"SAE training ({settings}): explained variance "
+                f"{self.explained_variance:.3f}, L0 {self.l0:.1f}, dead "
+                f"{self.dead_fraction:.1%}, {self.steps:,} steps, {self.seconds:.1f} s")
+
+    def _settings(self) -> dict[str, Any]:
+        """The hyperparameters that shape the SAE (those set, in a fixed order)."""
+        keys = ("architecture", "expansion", "k", "l1_coefficient", "lr", "batch_size")
+        return {key: self.config[key] for key in keys if self.config.get(key) is not None}
