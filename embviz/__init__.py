@@ -21,6 +21,8 @@ Conventions (one vocabulary across the package; ``tests/test_api_contract.py`` k
   randomness). ``progress=True`` by default: long work shows a progress bar.
 - Long result tables have the columns ``metric, value, ci_low, ci_high, parameters`` (then
   their own); display names come from one table (``embviz._tables.DISPLAY_NAMES``).
+- Every result object has ``.table()`` with exactly those five columns (one row per measure);
+  ``summary()``, where there is one, is a one-line ``str``.
 """
 
 from .datasets import list_datasets, load_dataset, read_corpus
