@@ -27,14 +27,14 @@ __all__ = ["alignment_null", "dense_vs_concept_clustering", "pca_codes",
            "word_diff", "word_diff_agreement"]
 
 
-def reconstruction_vs_pca(X_train, X_holdout, X_hat, k: int, n_resamples: int = 1000,
-                          confidence: float = 0.95, random_state: int | None = 0
-                          ) -> pd.DataFrame:
-    """Held-out explained variance of a reconstruction against PCA with k components.
+def reconstruction_vs_pca(X_train, X_holdout, X_hat, n_components: int,
+                          n_resamples: int = 1000, confidence: float = 0.95,
+                          random_state: int | None = 0) -> pd.DataFrame:
+    """Held-out explained variance of a reconstruction against PCA with n_components.
 
     PCA is fit on ``X_train`` only and evaluated on ``X_holdout``, the rows the SAE did not
-    see: the comparison at equal L0 (k numbers per row) that Jiang et al. and DATA.md ask for,
-    not in-sample PCA.
+    see: the comparison at equal L0 (``n_components`` numbers per row) that Jiang et al. and
+    DATA.md ask for, not in-sample PCA.
 
     Parameters
     ----------
@@ -44,7 +44,7 @@ def reconstruction_vs_pca(X_train, X_holdout, X_hat, k: int, n_resamples: int = 
         Held-out rows.
     X_hat : array of shape (m, d)
         The SAE's reconstruction of ``X_holdout`` (in the same, unnormalised space).
-    k : int
+    n_components : int
         Number of PCA components: the SAE's L0 (active features per row).
     n_resamples : int, default 1000
         Bootstrap resamples of the held-out rows (paired: the same rows for both methods).
@@ -73,7 +73,7 @@ def reconstruction_vs_pca(X_train, X_holdout, X_hat, k: int, n_resamples: int = 
     if Xs.shape != Xh.shape or Xt.shape[1] != Xh.shape[1]:
         raise ValueError(f"X_hat must match X_holdout's shape {Xh.shape} and X_train must "
                          f"have {Xh.shape[1]} columns; got {Xs.shape} and {Xt.shape}")
-    k = check_positive_int(k, "k")
+    k = check_positive_int(n_components, "n_components")
     n_resamples = check_positive_int(n_resamples, "n_resamples", 10)
     pca = PCA(min(Xt.shape)).fit(Xt)
     centred = Xh - pca.mean_
@@ -108,7 +108,7 @@ def reconstruction_vs_pca(X_train, X_holdout, X_hat, k: int, n_resamples: int = 
 
 def sae_vs_pca(sae, X, n_resamples: int = 1000, confidence: float = 0.95,
                random_state: int | None = 0) -> pd.DataFrame:
-    """:func:`reconstruction_vs_pca` on the SAE's own held-out rows, with k = its L0.
+    """:func:`reconstruction_vs_pca` on the SAE's own held-out rows, with L0 components.
 
     Parameters
     ----------
@@ -122,7 +122,7 @@ def sae_vs_pca(sae, X, n_resamples: int = 1000, confidence: float = 0.95,
     Returns
     -------
     pandas.DataFrame
-        As :func:`reconstruction_vs_pca`, k = round(held-out L0).
+        As :func:`reconstruction_vs_pca`, ``n_components`` = round(held-out L0).
     """
     from .data import split_holdout
     from .encode import decode_codes, sae_encode
@@ -141,11 +141,11 @@ def sae_vs_pca(sae, X, n_resamples: int = 1000, confidence: float = 0.95,
                                  random_state)
 
 
-def pca_codes(X_fit, X, k: int) -> sp.csr_matrix:
-    """A sparse code from PCA directions with k active entries per row (equal L0 to a TopK SAE).
+def pca_codes(X_fit, X, n_active: int) -> sp.csr_matrix:
+    """A sparse code from PCA directions with n_active entries per row (equal L0 to a TopK SAE).
 
     Each principal direction (fit on ``X_fit``) gives two non-negative "features", its
-    positive and its negative half; every row keeps its k largest. The baseline for
+    positive and its negative half; every row keeps its ``n_active`` largest. The baseline for
     :func:`embviz.sae.category_alignment`: do the SAE's features align with categories
     better than the directions of largest variance do?
 
@@ -153,7 +153,8 @@ def pca_codes(X_fit, X, k: int) -> sp.csr_matrix:
     ----------
     X_fit : array of shape (n_fit, d)
     X : array of shape (n, d)
-    k : int
+    n_active : int
+        Active entries kept per row (the SAE's L0, or its TopK ``n_active``).
 
     Returns
     -------
@@ -164,7 +165,7 @@ def pca_codes(X_fit, X, k: int) -> sp.csr_matrix:
 
     Xf = check_embeddings(X_fit, "X_fit", 2).astype(np.float64)
     Xa = check_embeddings(X, "X").astype(np.float64)
-    k = check_positive_int(k, "k")
+    k = check_positive_int(n_active, "n_active")
     pca = PCA(min(Xf.shape)).fit(Xf)
     Z = pca.transform(Xa)
     both = np.empty((len(Z), 2 * Z.shape[1]))
@@ -266,14 +267,14 @@ def word_diff(texts_a: Sequence[str], texts_b: Sequence[str], min_count: int = 5
                              kind="stable").reset_index(drop=True)
 
 
-def word_diff_agreement(feature_diff: pd.DataFrame, words: pd.DataFrame, top: int = 20
+def word_diff_agreement(feature_diff: pd.DataFrame, words: pd.DataFrame, n_top: int = 20
                         ) -> pd.DataFrame:
     """Do the SAE diff and the word diff find the same differences?
 
-    For the ``top`` features on each side of :func:`embviz.sae.dataset_diff` (most A-typical
+    For the ``n_top`` features on each side of :func:`embviz.sae.dataset_diff` (most A-typical
     and most B-typical, significant only), whether any of the feature's label words
     (``top_words``) is a significant word on the same side of :func:`word_diff`; and for the
-    ``top`` words on each side, whether it appears in the label words of a significant feature
+    ``n_top`` words on each side, whether it appears in the label words of a significant feature
     on the same side.
 
     Parameters
@@ -283,7 +284,8 @@ def word_diff_agreement(feature_diff: pd.DataFrame, words: pd.DataFrame, top: in
         significant``).
     words : DataFrame
         Output of :func:`word_diff` on the same two corpora (A and B in the same order).
-    top : int, default 20
+    n_top : int, default 20
+        Features and words checked on each side.
 
     Returns
     -------
@@ -292,7 +294,7 @@ def word_diff_agreement(feature_diff: pd.DataFrame, words: pd.DataFrame, top: in
         "B"), ``n`` (items checked), ``matched`` (items with a counterpart in the other
         method) and ``share``, plus ``examples`` (the matched items, best first).
     """
-    top = check_positive_int(top, "top")
+    top = check_positive_int(n_top, "n_top")
     sig_f = feature_diff[feature_diff["significant"]]
     sig_w = words[words["significant"]]
     word_side = {"A": set(sig_w.loc[sig_w["diff"] > 0, "word"]),
