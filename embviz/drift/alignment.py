@@ -144,7 +144,7 @@ class AlignmentResult:
     iterations : int
         Self-learning iterations run, over all stages.
     converged : bool
-        Whether the matching became stable at the last stage before its ``max_iter``.
+        Whether the matching became stable at the last stage before its ``max_steps``.
     trace : pandas.DataFrame
         One row per iteration: ``iteration``, ``d`` (the stage's dimension),
         ``keep_probability`` (share of similarities kept by stochastic dictionary
@@ -185,7 +185,7 @@ class AlignmentResult:
 
 # --------------------------------------------------------------------------- fitting
 
-def unsupervised_alignment(a, b, d=(16, 32, 64), k: int = 10, max_iter: int = 100,
+def unsupervised_alignment(a, b, d=(16, 32, 64), k: int = 10, max_steps: int = 100,
                            keep_probability: float = 0.1, double_every: int = 10,
                            random_state: int | None = 0, progress: bool = True,
                            n_restarts: int = 1) -> AlignmentResult:
@@ -227,8 +227,8 @@ def unsupervised_alignment(a, b, d=(16, 32, 64), k: int = 10, max_iter: int = 10
     k : int, default 10
         Neighbourhood size of CSLS (the mean similarity to the k nearest cross-space rows
         that discounts hubs).
-    max_iter : int, default 100
-        Most self-learning iterations per stage.
+    max_steps : int, default 100
+        Most self-learning iterations (steps) per stage.
     keep_probability : float in (0, 1], default 0.1
         Initial share of similarities kept by stochastic dictionary induction in the first
         stage (1: none dropped, plain self-learning).
@@ -289,12 +289,12 @@ def unsupervised_alignment(a, b, d=(16, 32, 64), k: int = 10, max_iter: int = 10
     """
     dims = _dimensions(d)
     A, B = _unpaired(a, b, dims[-1], k)
-    max_iter = check_positive_int(max_iter, "max_iter")
+    max_steps = check_positive_int(max_steps, "max_steps")
     keep = check_number(keep_probability, "keep_probability", 0, 1, low_open=True)
     double_every = check_positive_int(double_every, "double_every")
     n_restarts = check_positive_int(n_restarts, "n_restarts")
     seeds = [None if random_state is None else random_state + r for r in range(n_restarts)]
-    fits = [_fit_stages(A, B, dims, k, max_iter, keep, double_every, seed, progress)
+    fits = [_fit_stages(A, B, dims, k, max_steps, keep, double_every, seed, progress)
             for seed in seeds]
     if n_restarts == 1:
         return fits[0]
@@ -306,7 +306,7 @@ def unsupervised_alignment(a, b, d=(16, 32, 64), k: int = 10, max_iter: int = 10
     return replace(fits[best], restarts=restarts)
 
 
-def _fit_stages(A, B, dims, k, max_iter, keep, double_every, random_state,
+def _fit_stages(A, B, dims, k, max_steps, keep, double_every, random_state,
                 progress) -> AlignmentResult:
     """One unsupervised fit, stage by stage (steps 1–4 of :func:`unsupervised_alignment`)."""
     rng = np.random.default_rng(random_state)
@@ -317,7 +317,7 @@ def _fit_stages(A, B, dims, k, max_iter, keep, double_every, random_state,
         if matches is None:
             matches = _initial_matching(Xa, Xb, k)
         rotations, stage_records, converged, matches = _self_learning(
-            Xa, Xb, *matches, k, max_iter, keep if stage == 0 else 1.0, double_every, rng,
+            Xa, Xb, *matches, k, max_steps, keep if stage == 0 else 1.0, double_every, rng,
             progress, f"unsupervised_alignment (d={dim})")
         history += [AlignmentMap(*reductions, R) for R in rotations[int(stage > 0):]]
         records += [{**r, "iteration": len(records) + i + 1, "d": dim}
@@ -407,7 +407,7 @@ def _procrustes(Xa: np.ndarray, Xb: np.ndarray) -> np.ndarray:
     return u @ vt
 
 
-def _self_learning(Xa, Xb, rows, cols, k, max_iter, keep, double_every, rng, progress,
+def _self_learning(Xa, Xb, rows, cols, k, max_steps, keep, double_every, rng, progress,
                    desc):
     from .._progress import progress_bar
 
@@ -415,7 +415,7 @@ def _self_learning(Xa, Xb, rows, cols, k, max_iter, keep, double_every, rng, pro
     rotations = [_procrustes(Xa[rows], Xb[cols])]
     records, best, stale, previous, since = [], -np.inf, 0, None, 0
     converged = False
-    bar = progress_bar(range(1, max_iter + 1), desc=desc,
+    bar = progress_bar(range(1, max_steps + 1), desc=desc,
                        disable=not progress, leave=False)
     for iteration in bar:
         S = (Xa32 @ rotations[-1].astype(np.float32)) @ Xb32.T
