@@ -503,7 +503,7 @@ def random_alignment(a, b, d: int = 32, random_state: int | None = 0) -> Alignme
 # --------------------------------------------------------------------------- measuring
 
 def translation_scores(translated, b, n_resamples: int = 100, confidence: float = 0.95,
-                       random_state: int | None = 0) -> pd.DataFrame:
+                       random_state: int | None = 0, progress: bool = True) -> pd.DataFrame:
     """How well translated rows find their true partners among held-out rows of space b.
 
     Row i of ``translated`` is text i translated from space a; row i of ``b`` is the same
@@ -520,6 +520,8 @@ def translation_scores(translated, b, n_resamples: int = 100, confidence: float 
     confidence : float in (0, 1), default 0.95
     random_state : int or None, default 0
         Seeds the half-samples.
+    progress : bool, default True
+        A progress bar over the half-samples.
 
     Returns
     -------
@@ -564,8 +566,15 @@ def translation_scores(translated, b, n_resamples: int = 100, confidence: float 
     estimate = _scores(S)
     rng = np.random.default_rng(random_state)
     halves = complementary_halves(len(S), n_resamples // 2, rng)
-    first = [_scores(S[np.ix_(h, h)], len(S)) for h in halves[:, 0]]
-    second = [_scores(S[np.ix_(h, h)], len(S)) for h in halves[:, 1]]
+    from .._progress import progress_bar
+
+    with progress_bar(total=2 * len(halves), desc="translation scores", unit="half-sample",
+                      disable=not progress) as bar:
+        first, second = [], []
+        for pair in halves:
+            first.append(_scores(S[np.ix_(pair[0], pair[0])], len(S)))
+            second.append(_scores(S[np.ix_(pair[1], pair[1])], len(S)))
+            bar.update(2)
     parameters = {"n": len(S), "ci_method": HALF_SAMPLING,
                   "n_resamples": 2 * len(halves), "confidence": confidence}
     rows = []

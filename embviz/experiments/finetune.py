@@ -148,7 +148,7 @@ def finetune_local_id(train: pd.DataFrame, val: pd.DataFrame, model: str = DEFAU
         Steps between evaluations (the last step is always evaluated).
     batch_size : int, default 16
     learning_rate : float > 0, default 5e-5
-        Of the encoder; the head learns 100× faster.
+        AdamW learning rate of the encoder; the head learns 100× faster.
     local_k : int >= 3, default 64
         L, the neighbourhood size of the local ID (capped at len(val) − 1); the paper uses
         L = 128 on larger sets.

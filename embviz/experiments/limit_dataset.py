@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._progress import progress_bar
 from .._validation import (
     check_embeddings,
     check_positive_int,
@@ -348,7 +349,7 @@ def retrieval_recall(query_vectors, doc_vectors, qrels, n_retrieved: int) -> np.
 
 
 def recall_table(scores: dict, qrels, n_retrieved=(2, 10, 100), n_resamples: int = 1000,
-                 random_state: int | None = 0) -> pd.DataFrame:
+                 random_state: int | None = 0, progress: bool = True) -> pd.DataFrame:
     """Mean recall@k per retriever, with percentile-bootstrap intervals over queries.
 
     Parameters
@@ -363,6 +364,8 @@ def recall_table(scores: dict, qrels, n_retrieved=(2, 10, 100), n_resamples: int
     n_resamples : int, default 1000
         Bootstrap resamples of the queries (a query's relevant documents stay together).
     random_state : int or None, default 0
+    progress : bool, default True
+        A progress bar over the (retriever, cut-off) bootstraps.
 
     Returns
     -------
@@ -374,7 +377,7 @@ def recall_table(scores: dict, qrels, n_retrieved=(2, 10, 100), n_resamples: int
     Examples
     --------
     >>> table = recall_table({"a": np.eye(3)}, [[0], [1], [2]], n_retrieved=1,
-    ...                      n_resamples=50)
+    ...                      n_resamples=50, progress=False)
     >>> table[["metric", "value", "retriever"]].values.tolist()
     [['recall@1', 1.0, 'a']]
     """
@@ -385,18 +388,23 @@ def recall_table(scores: dict, qrels, n_retrieved=(2, 10, 100), n_resamples: int
     n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
     ks = [check_positive_int(k, "n_retrieved") for k in np.atleast_1d(n_retrieved)]
     rows = []
+    bar = progress_bar(total=len(scores) * len(ks), desc="recall table", unit="bootstrap",
+                       disable=not progress)
     for name, matrix in scores.items():
         matrix = check_embeddings(matrix, f"scores[{name!r}]")
         for k in ks:
+            bar.update(1)
             if k > matrix.shape[1]:
                 continue
             recall = recall_at_k(matrix, qrels, k)
             mean = bootstrap_ci(lambda X: float(X.mean()), recall[:, None],
-                                n_resamples=n_resamples, random_state=random_state)
+                                n_resamples=n_resamples, random_state=random_state,
+                                progress=False)
             rows.append({"metric": f"recall@{k}", "value": mean.value, "ci_low": mean.ci_low,
                          "ci_high": mean.ci_high, "parameters": f"n_retrieved={k}, bootstrap over "
                          f"queries (n_resamples={n_resamples})", "retriever": name,
                          "n_retrieved": k,
                          "n_queries": len(recall)})
+    bar.close()
     return pd.DataFrame(rows, columns=["metric", "value", "ci_low", "ci_high", "parameters",
                                        "retriever", "n_retrieved", "n_queries"])

@@ -137,7 +137,7 @@ def concept_correlations(codes: Any, min_count: int = 5, n_top: int | None = 100
     codes : sparse matrix or array of shape (n, d_sae)
     min_count : int, default 5
     n_top : int or None, default 100
-        Number of pairs returned (all when None).
+        Number of top pairs (highest NPMI) returned; all when None.
     labels : sequence of str of length d_sae, optional
         Feature labels, added as ``label_a``/``label_b``.
 
@@ -216,7 +216,7 @@ def retrieve(codes: Any, features: Sequence[int], weights: Sequence[float] | Non
     features : int or sequence of int
     weights : sequence of float, optional
     n_top : int, default 10
-        Most documents returned.
+        Number of top-ranked documents returned (fewer when fewer score above 0).
 
     Returns
     -------

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._progress import progress_bar
 from .._validation import check_embeddings, check_positive_int
 from ..stats import percentile_interval
 from ..stats.multiplicity import _benjamini_hochberg
@@ -29,7 +30,8 @@ __all__ = ["alignment_null", "dense_vs_concept_clustering", "pca_codes",
 
 def reconstruction_vs_pca(X_train, X_holdout, X_hat, n_components: int,
                           n_resamples: int = 1000, confidence: float = 0.95,
-                          random_state: int | None = 0) -> pd.DataFrame:
+                          random_state: int | None = 0, progress: bool = True
+                          ) -> pd.DataFrame:
     """Held-out explained variance of a reconstruction against PCA with n_components.
 
     PCA is fit on ``X_train`` only and evaluated on ``X_holdout``, the rows the SAE did not
@@ -50,6 +52,8 @@ def reconstruction_vs_pca(X_train, X_holdout, X_hat, n_components: int,
         Bootstrap resamples of the held-out rows (paired: the same rows for both methods).
     confidence : float, default 0.95
     random_state : int or None, default 0
+    progress : bool, default True
+        A progress bar over the bootstrap resamples.
 
     Returns
     -------
@@ -87,7 +91,8 @@ def reconstruction_vs_pca(X_train, X_holdout, X_hat, n_components: int,
     reach = np.flatnonzero(cumulative >= ev_sae - 1e-12)  # rounding of equal EVs
     rng = np.random.default_rng(random_state)
     boot = np.empty((n_resamples, 2))
-    for i in range(n_resamples):
+    for i in progress_bar(range(n_resamples), desc="SAE vs PCA", unit="resample",
+                          disable=not progress):
         idx = rng.integers(0, len(Xh), len(Xh))
         t = total[idx].sum()
         boot[i] = 1 - r_sae[idx].sum() / t, 1 - r_pca[idx].sum() / t
@@ -107,7 +112,7 @@ def reconstruction_vs_pca(X_train, X_holdout, X_hat, n_components: int,
 
 
 def sae_vs_pca(sae, X, n_resamples: int = 1000, confidence: float = 0.95,
-               random_state: int | None = 0) -> pd.DataFrame:
+               random_state: int | None = 0, progress: bool = True) -> pd.DataFrame:
     """:func:`reconstruction_vs_pca` on the SAE's own held-out rows, with L0 components.
 
     Parameters
@@ -117,7 +122,10 @@ def sae_vs_pca(sae, X, n_resamples: int = 1000, confidence: float = 0.95,
     X : array of shape (n, d_in)
         The exact rows the SAE was trained on (dense embeddings, one per text).
     n_resamples, confidence, random_state
-        Of :func:`reconstruction_vs_pca`.
+        Of :func:`reconstruction_vs_pca` (``n_resamples``: bootstrap resamples of the
+        held-out rows).
+    progress : bool, default True
+        Progress bars over the encoding and the bootstrap resamples.
 
     Returns
     -------
@@ -134,11 +142,11 @@ def sae_vs_pca(sae, X, n_resamples: int = 1000, confidence: float = 0.95,
     if len(train) != record.n_train or len(hold) != record.n_holdout:
         raise ValueError(f"X has {len(X)} rows, but the SAE was trained with {record.n_train} "
                          f"+ {record.n_holdout}: pass the rows it was trained on")
-    codes = sae_encode(sae, X[hold], progress=False)
+    codes = sae_encode(sae, X[hold], progress=progress)
     X_hat = decode_codes(sae, codes)
     k = max(1, int(round(np.diff(codes.indptr).mean())))
     return reconstruction_vs_pca(X[train], X[hold], X_hat, k, n_resamples, confidence,
-                                 random_state)
+                                 random_state, progress)
 
 
 def pca_codes(X_fit, X, n_active: int) -> sp.csr_matrix:
@@ -180,7 +188,7 @@ def pca_codes(X_fit, X, n_active: int) -> sp.csr_matrix:
 
 
 def alignment_null(codes, labels: Sequence[Any], n_permutations: int = 20,
-                   random_state: int | None = 0) -> pd.DataFrame:
+                   random_state: int | None = 0, progress: bool = True) -> pd.DataFrame:
     """Best-feature F1 per category with the labels shuffled: the chance level of
     :func:`embviz.sae.category_alignment`.
 
@@ -192,7 +200,10 @@ def alignment_null(codes, labels: Sequence[Any], n_permutations: int = 20,
     codes : sparse matrix of shape (n, d_sae)
     labels : sequence of length n
     n_permutations : int, default 20
+        Random permutations of the labels.
     random_state : int or None, default 0
+    progress : bool, default True
+        A progress bar over the permutations.
 
     Returns
     -------
@@ -209,7 +220,8 @@ def alignment_null(codes, labels: Sequence[Any], n_permutations: int = 20,
     labels = np.asarray(pd.Series(labels).astype(str))
     rng = np.random.default_rng(random_state)
     null = []
-    for _ in range(n_permutations):
+    for _ in progress_bar(range(n_permutations), desc="alignment null", unit="permutation",
+                          disable=not progress):
         cats, _, _, f1, _ = _association_counts(codes, rng.permutation(labels))
         null.append(pd.Series(f1.max(axis=0), index=cats))
     null = pd.concat(null, axis=1).reindex(observed.index)
@@ -285,7 +297,7 @@ def word_diff_agreement(feature_diff: pd.DataFrame, words: pd.DataFrame, n_top: 
     words : DataFrame
         Output of :func:`word_diff` on the same two corpora (A and B in the same order).
     n_top : int, default 20
-        Features and words checked on each side.
+        Number of top features and top words checked on each side.
 
     Returns
     -------
@@ -334,7 +346,8 @@ def _rank_metrics(score: np.ndarray, relevant: np.ndarray, rng: np.random.Genera
 
 def property_retrieval_baseline(codes, X, labels: Sequence[Any], min_documents: int = 20,
                                 n_resamples: int = 1000, confidence: float = 0.95,
-                                random_state: int | None = 0) -> tuple[pd.DataFrame, dict]:
+                                random_state: int | None = 0, progress: bool = True
+                                ) -> tuple[pd.DataFrame, dict]:
     """Retrieve each category's texts with its best SAE feature vs with a dense centroid.
 
     The texts are split in two halves. On the *selection* half, each category gets its best
@@ -356,6 +369,8 @@ def property_retrieval_baseline(codes, X, labels: Sequence[Any], min_documents: 
     confidence : float, default 0.95
     random_state : int or None, default 0
         Seeds the split, the tie-breaking and the bootstrap.
+    progress : bool, default True
+        A progress bar over the categories and then the bootstrap resamples.
 
     Returns
     -------
@@ -385,7 +400,10 @@ def property_retrieval_baseline(codes, X, labels: Sequence[Any], min_documents: 
     align = category_alignment(codes[sel], y[sel]).set_index("category")
     U = Xa / np.linalg.norm(Xa, axis=1, keepdims=True)
     rows = []
+    bar = progress_bar(total=len(align) + 2 * n_resamples, desc="property retrieval",
+                       disable=not progress)
     for cat in sorted(align.index):
+        bar.update(1)
         in_sel, in_ev = (y[sel] == cat), (y[ev] == cat)
         if in_sel.sum() < min_documents or in_ev.sum() < min_documents:
             continue
@@ -404,12 +422,16 @@ def property_retrieval_baseline(codes, X, labels: Sequence[Any], min_documents: 
     summary["n_categories"] = len(table)
     for metric in ("ap", "r_precision"):
         d = (table[f"sae_{metric}"] - table[f"dense_{metric}"]).to_numpy()
-        boot = [d[rng.integers(0, len(d), len(d))].mean() for _ in range(n_resamples)]
+        boot = []
+        for _ in range(n_resamples):
+            boot.append(d[rng.integers(0, len(d), len(d))].mean())
+            bar.update(1)
         summary[f"mean_difference_{metric}"] = float(d.mean())
         interval = percentile_interval(np.asarray(boot), confidence)
         summary[f"mean_difference_{metric}_ci_low"] = float(interval.ci_low)
         summary[f"mean_difference_{metric}_ci_high"] = float(interval.ci_high)
         summary[f"wilcoxon_p_value_{metric}"] = float(wilcoxon(d).pvalue)
+    bar.close()
     summary["ci_method"] = (f"percentile bootstrap over {len(table)} categories, "
                             f"{n_resamples} resamples (split and selection fixed)")
     return table, summary
