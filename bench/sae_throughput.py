@@ -76,8 +76,8 @@ def training_part(es, steps: int, runs: tuple[tuple[str, int], ...]):
     saes, ev = {}, {}
     for architecture, k in runs:
         start = time.perf_counter()
-        sae = train_sae(es, architecture=architecture, k=k, steps=steps, batch_size=256,
-                        device="cpu", cache=False, progress=False)
+        sae = train_sae(es, architecture=architecture, n_active=k, max_steps=steps,
+                        batch_size=256, device="cpu", cache=False, progress=False)
         wall = time.perf_counter() - start
         rec = sae.record
         print(f"  {architecture:>4} k={k:2d}: {steps * 256 / rec.seconds:7.0f} training samples/s"

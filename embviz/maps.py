@@ -22,7 +22,7 @@ def pca_map(X, n_components: int = 2) -> np.ndarray:
     ----------
     X : array of shape (n, d)
     n_components : int, default 2
-        2 or 3 for a map; at most ``d``.
+        Principal components kept: 2 or 3 for a map; at most ``d``.
 
     Returns
     -------
@@ -60,6 +60,7 @@ def umap_map(X, n_components: int = 2, n_neighbors: int = 15, min_dist: float = 
     X : array of shape (n, d)
         n > n_neighbors.
     n_components : {2, 3}, default 2
+        Dimensions (components) of the map.
     n_neighbors : int >= 2, default 15
         UMAP's neighbourhood size, counting the point itself (UMAP's convention): the graph
         supplies the ``n_neighbors - 1`` nearest other points.

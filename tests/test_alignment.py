@@ -109,9 +109,9 @@ def test_growing_dimension_and_reproducibility():
     """Stages d = 4 then 8 on a 12-d cloud: the trace records both; the same random_state
     gives the same map."""
     X, Q = _cloud(1000, dim=12, seed=4), _rotation(12, seed=6)
-    first = unsupervised_alignment(X[:400], X[400:800] @ Q, d=(4, 8), max_iter=30,
+    first = unsupervised_alignment(X[:400], X[400:800] @ Q, d=(4, 8), max_steps=30,
                                    progress=False)
-    again = unsupervised_alignment(X[:400], X[400:800] @ Q, d=(4, 8), max_iter=30,
+    again = unsupervised_alignment(X[:400], X[400:800] @ Q, d=(4, 8), max_steps=30,
                                    progress=False)
     assert set(first.trace["d"]) == {4, 8} and first.map.d == 8
     assert (first.trace.loc[first.trace["d"] == 8, "keep_probability"] == 1.0).all()
@@ -124,13 +124,13 @@ def test_restarts_keep_the_fit_with_the_highest_objective():
     fit of its seed, and no restart has a higher final objective."""
     X, Q = _cloud(1000, dim=12, seed=4), _rotation(12, seed=6)
     a, b = X[:400], X[400:800] @ Q
-    best = unsupervised_alignment(a, b, d=(4, 8), max_iter=30, random_state=3, n_restarts=3,
+    best = unsupervised_alignment(a, b, d=(4, 8), max_steps=30, random_state=3, n_restarts=3,
                                   progress=False)
     restarts = best.restarts
     assert list(restarts["random_state"]) == [3, 4, 5] and restarts["chosen"].sum() == 1
     chosen = restarts[restarts["chosen"]].iloc[0]
     assert chosen["objective"] == restarts["objective"].max()
-    single = unsupervised_alignment(a, b, d=(4, 8), max_iter=30,
+    single = unsupervised_alignment(a, b, d=(4, 8), max_steps=30,
                                     random_state=int(chosen["random_state"]), progress=False)
     np.testing.assert_array_equal(best.map.rotation, single.map.rotation)
     assert single.restarts is None and best.iterations == chosen["iterations"]
@@ -201,7 +201,7 @@ def test_minilm_to_mpnet_on_disjoint_glosses():
     order = np.random.default_rng(0).permutation(len(corpus))
     fit_a, fit_b, test = order[:2000], order[2000:4000], order[4000:]
     assert not set(fit_a) & set(fit_b)
-    fit = unsupervised_alignment(A[fit_a], B[fit_b], d=16, max_iter=25, double_every=5,
+    fit = unsupervised_alignment(A[fit_a], B[fit_b], d=16, max_steps=25, double_every=5,
                                  progress=False)
     floor = random_alignment(A[fit_a], B[fit_b], d=16)
     ceiling = supervised_alignment(A[fit_a], B[fit_a], d=16)

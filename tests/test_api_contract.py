@@ -3,8 +3,13 @@
 The vocabulary (docs/conventions.md): ``k`` for a neighbourhood size (a second one gets a
 prefix: ``mle_k``, ``local_k``; UMAP's own ``n_neighbors`` only in ``umap_map``),
 ``n_resamples`` for bootstraps and subsamples, ``n_permutations`` for permutation tests,
-``a, b`` for the two samples or spaces of a comparison, ``p_value`` / ``q_value``, and one
-default each for ``random_state`` (0), ``progress`` (True) and ``metric`` ("cosine").
+``max_steps`` / ``learning_rate`` for optimisers, ``n_top`` for how many top items a result
+keeps, ``n_active`` / ``n_shots`` / ``n_relevant`` / ``n_retrieved`` / ``n_components`` for
+the other counts that papers call k, ``a, b`` for the two samples or spaces of a comparison,
+``p_value`` / ``q_value``, and one default each for ``random_state`` (0), ``progress`` (True)
+and ``metric`` ("cosine"). Checked both ways: one name per idea (no second name for an idea)
+and one idea per name (each name's documented meaning is that idea); and every function that
+loops over resamples, permutations or steps takes ``progress``.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import inspect
+import re
 
 import numpy as np
 import pandas as pd
@@ -33,7 +39,16 @@ SECOND_NAMES = {
     "other": "b", "a_set": "a", "b_set": "b", "codes_a": "a",
     "codes_b": "b", "correct_a": "a", "correct_b": "b", "embedding_set": "data",
     "verbose": "progress", "show_progress": "progress", "distance": "metric",
+    "lr": "learning_rate", "max_iter": "max_steps", "steps": "max_steps",
+    "n_steps": "max_steps", "top": "n_top", "top_k": "n_top",
 }
+#: Names stored on disk and kept for that reason (what they mean is documented with them).
+#: SAETrainingConfig's dict is the content hash of the SAE cache: renaming its fields would
+#: orphan every cached SAE (train_sae's arguments are n_active, max_steps, learning_rate);
+#: ``steps`` of a training record or fit is the number of steps taken, a result, not a cap.
+STORED_NAMES = {("embviz.sae", "SAETrainingConfig"): {"k", "steps", "lr"},
+                ("embviz.sae", "TrainingRecord"): {"steps"},
+                ("embviz.experiments", "FreeEmbeddingFit"): {"steps"}}
 #: ``n_neighbors`` is allowed only where it is literally UMAP's parameter.
 UMAP_OWN = {("embviz.maps", "umap_map")}
 ONE_DEFAULT = {"random_state": 0, "progress": True, "metric": "cosine"}
@@ -78,7 +93,8 @@ def test_the_walk_finds_the_public_api():
 @pytest.mark.parametrize("module, name, obj", CALLABLES, ids=[n for _, n, _ in CALLABLES])
 def test_one_name_per_idea(module, name, obj):
     params = _parameters(obj)
-    wrong = {p: SECOND_NAMES[p] for p in params if p in SECOND_NAMES}
+    stored = STORED_NAMES.get((module, name), set())
+    wrong = {p: SECOND_NAMES[p] for p in params if p in SECOND_NAMES and p not in stored}
     assert not wrong, f"{module}.{name} uses {wrong} (name: preferred)"
     if "n_neighbors" in params:
         assert (module, name) in UMAP_OWN, f"{module}.{name}: call a neighbourhood size k"
@@ -93,6 +109,163 @@ def test_one_default_per_shared_argument(module, name, obj):
         if found is not None and found.default is not inspect.Parameter.empty:
             assert found.default == default, (f"{module}.{name}: {param} defaults to "
                                               f"{found.default!r}, the package's is {default!r}")
+
+
+# ------------------------------------------------------------------ one idea per name
+
+#: What each name means: its numpydoc entry (Parameters, or Attributes of a dataclass) must
+#: say so. ``k`` is a neighbourhood size and nothing else (scikit-learn's ``n_neighbors``).
+ONE_IDEA = {
+    "k": r"neighbo",
+    "n_resamples": r"resampl|bootstrap|half-sampl|subsampl",
+    "n_permutations": r"permut",
+    "n_top": r"\btop\b|top-|best|highest|largest",
+    "max_steps": r"\bsteps?\b",
+    "learning_rate": r"learning rate|step size",
+    "n_active": r"\bactive\b",
+    "n_shots": r"\bshots?\b|examples",
+    "n_relevant": r"\brelevant\b",
+    "n_retrieved": r"retriev|cut-off",
+    "n_components": r"\bcomponents?\b",
+}
+#: Known to fail, in files being refactored by another change (issue 28, item 5, the
+#: metrics/landscape/exploration pass): ``k`` documented bare (``k : int, default 10``) or
+#: not at all, and top_pc_variance_share's ``k`` (the number of top principal components).
+#: Strict xfails: remove an entry once its docstring says what the name means.
+PENDING_IDEA = {
+    ("embviz", "leakage", "k"), ("embviz.neighbors", "KNNGraph.at_k", "k"),
+    ("embviz.neighbors", "exact_knn_rows", "k"), ("embviz.neighbors", "subgraph", "k"),
+    ("embviz.neighbors", "subgraph_width", "k"), ("embviz.metrics", "LocalScaling", "k"),
+    ("embviz.metrics", "antihub_occurrence", "k"), ("embviz.metrics", "antihubs", "k"),
+    ("embviz.metrics", "atkinson_index", "k"), ("embviz.metrics", "gini_index", "k"),
+    ("embviz.metrics", "hub_occurrence", "k"), ("embviz.metrics", "hubness_reduction_table", "k"),
+    ("embviz.metrics", "hubness_skewness", "k"), ("embviz.metrics", "hubness_summary", "k"),
+    ("embviz.metrics", "hubs", "k"), ("embviz.metrics", "k_occurrence", "k"),
+    ("embviz.metrics", "knn_classification_error", "k"),
+    ("embviz.metrics", "knn_predictions", "k"), ("embviz.metrics", "reduce_hubness", "k"),
+    ("embviz.metrics", "retrieval_scores", "k"), ("embviz.metrics", "robin_hood", "k"),
+    ("embviz.metrics", "subspace_scores", "k"), ("embviz.metrics", "top_pc_variance_share", "k"),
+    ("embviz.exploration", "Exploration.graph", "k"),
+    ("embviz.metrics", "similarity_bootstrap", "n_resamples"),
+    ("embviz.metrics", "spearman_permutation_test", "n_permutations"),
+    ("embviz.exploration", "Exploration.query", "k"), ("embviz.landscape", "MapTrust", "k"),
+    ("embviz.exploration", "Exploration.coords", "n_components"),
+    ("embviz.landscape", "local_outlier_factor", "k"),
+}
+_SECTIONS = ("Parameters", "Attributes", "Other Parameters")
+#: ``name`` or ``name, other`` (numpydoc's combined entry), then optionally `` : type``.
+_ENTRY = re.compile(r"(\*{0,2}\w+(?:\s*,\s*\*{0,2}\w+)*)\s*(?::.*)?")
+_REFERENCE = re.compile(r"(?:as in|as for|of|see)\s+:(?:func|meth|class):`~?([\w.]+)`", re.I)
+
+
+def _is_rule(lines: list[str], i: int) -> bool:
+    return i < len(lines) and set(lines[i].strip()) == {"-"}
+
+
+def _entries(doc: str) -> dict[str, str]:
+    """name -> its type line and description, from a numpydoc docstring's parameter and
+    attribute sections (a combined entry ``steps, batch_size : int`` documents both)."""
+    lines, out, i = doc.splitlines(), {}, 0
+    while i < len(lines):
+        if not (lines[i].strip() in _SECTIONS and _is_rule(lines, i + 1)):
+            i += 1
+            continue
+        i, names = i + 2, []
+        while i < len(lines) and not (lines[i] and not lines[i].startswith(" ")
+                                      and _is_rule(lines, i + 1)):
+            line = lines[i]
+            if line and not line.startswith(" "):
+                match = _ENTRY.fullmatch(line.strip())
+                names = [n.strip().lstrip("*") for n in match.group(1).split(",")] \
+                    if match else []
+                for n in names:  # the type and description, not the name itself
+                    out.setdefault(n, line.strip()[match.end(1):].lstrip(" :"))
+            elif names and line.strip():
+                for n in names:
+                    out[n] += "\n" + line.strip()
+            i += 1
+    return out
+
+
+def _documented(module: str, obj, param: str, seen=()) -> str | None:
+    """``param``'s entry in ``obj``'s docstring, following "As in :func:`other`"."""
+    docs = [inspect.getdoc(obj) or ""]
+    if inspect.isclass(obj) and "__init__" in vars(obj):
+        docs.append(inspect.getdoc(vars(obj)["__init__"]) or "")
+    entry = None
+    for doc in docs:
+        entry = _entries(doc).get(param, entry)
+    reference = _REFERENCE.search(entry or "")
+    if reference and reference.group(1) not in seen:
+        target = reference.group(1).split(".")[-1]
+        for candidate in (module, *PUBLIC_MODULES):
+            other = getattr(importlib.import_module(candidate), target, None)
+            if other is not None:
+                return entry + "\n" + (_documented(candidate, other, param,
+                                                    (*seen, reference.group(1))) or "")
+    return entry
+
+
+def _idea_cases():
+    for module, name, obj in CALLABLES:
+        stored = STORED_NAMES.get((module, name), set())
+        for param in sorted(set(_parameters(obj)) & set(ONE_IDEA) - stored):
+            marks = ([pytest.mark.xfail(strict=True, reason="docstring being rewritten "
+                                        "(metrics/landscape/exploration pass)")]
+                     if (module, name, param) in PENDING_IDEA else [])
+            yield pytest.param(module, name, obj, param, marks=marks,
+                               id=f"{module}.{name}:{param}")
+
+
+@pytest.mark.parametrize("module, name, obj, param", list(_idea_cases()))
+def test_one_idea_per_name(module, name, obj, param):
+    entry = _documented(module, obj, param)
+    assert entry is not None, f"{module}.{name}: document {param!r} (what it counts)"
+    assert re.search(ONE_IDEA[param], entry, re.I), (
+        f"{module}.{name}: {param!r} is documented as {entry!r}, which does not read as "
+        f"its one idea (/{ONE_IDEA[param]}/); use the name of the idea it is "
+        f"(docs/conventions.md)")
+
+
+def test_the_docstring_parser_reads_combined_entries():
+    doc = ("Summary.\n\nParameters\n----------\nsteps, batch_size : int\n"
+           "    Optimiser steps and rows per step.\nk : int\n\nReturns\n-------\n"
+           "k : int\n    Not a parameter.\n")
+    entries = _entries(doc)
+    assert entries["steps"] == entries["batch_size"] == "int\nOptimiser steps and rows per step."
+    assert entries["k"] == "int"
+    topk = "Parameters\n----------\nk : int, default 16\n    Active features per row (TopK).\n"
+    assert not re.search(ONE_IDEA["k"], _entries(topk)["k"])  # what n_active is for
+
+
+#: Loops over resamples, permutations or steps show a progress bar; these do not loop (the
+#: replicates are one vectorised computation, or the function only draws or counts them).
+NO_LOOP = {("embviz.drift", "centroid_shift"), ("embviz.drift", "depth_test"),
+           ("embviz.experiments", "change_correlation"),
+           ("embviz.experiments", "compare_selections"), ("embviz.stats", "half_samples"),
+           ("embviz.stats", "p_value_floor"),
+           ("embviz.metrics", "spearman_permutation_test")}  # scipy's, vectorized=True
+#: Loops without ``progress`` yet, in files another change is refactoring (strict xfails).
+PENDING_PROGRESS = {("embviz.metrics", "similarity_bootstrap"),
+                    ("embviz.metrics", "subsampling_ci"), ("embviz.metrics", "subsampling_halves"),
+                    ("embviz.exploration", "Exploration.geometry")}
+_LOOPS = {"n_resamples", "n_permutations", "max_steps"}
+
+
+def _loop_cases():
+    for module, name, obj in CALLABLES:
+        if _LOOPS & set(_parameters(obj)) and (module, name) not in NO_LOOP \
+                and not (inspect.isclass(obj) and dataclasses.is_dataclass(obj)):
+            marks = ([pytest.mark.xfail(strict=True, reason="being refactored")]
+                     if (module, name) in PENDING_PROGRESS else [])
+            yield pytest.param(module, name, obj, marks=marks, id=f"{module}.{name}")
+
+
+@pytest.mark.parametrize("module, name, obj", list(_loop_cases()))
+def test_loops_over_replicates_show_progress(module, name, obj):
+    assert "progress" in _parameters(obj), (
+        f"{module}.{name} loops over {sorted(_LOOPS & set(_parameters(obj)))} but takes no "
+        f"progress=True (embviz._progress.progress_bar)")
 
 
 def test_result_fields_say_p_value():
@@ -146,7 +319,8 @@ def _one_sample_measures():
         "hubness_summary": metrics.hubness_summary,
         "knn_predictions": lambda X: metrics.knn_predictions(X, labels),
         "knn_classification_error": lambda X: metrics.knn_classification_error(X, labels),
-        "bootstrap_ci": lambda X: stats.bootstrap_ci(metrics.isoscore, X, n_resamples=10),
+        "bootstrap_ci": lambda X: stats.bootstrap_ci(metrics.isoscore, X, n_resamples=10,
+                                                     progress=False),
         "geometry_report": lambda X: metrics.geometry_report(X, local_k=20, progress=False),
         "dimensionwise_report": lambda X: metrics.dimensionwise_report(
             X, dims=[4, 12], local_k=20, progress=False),

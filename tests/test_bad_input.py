@@ -456,8 +456,8 @@ DRIFT = [
          "d must be"),
     case("random_alignment_d", lambda: dr.random_alignment(X, Y, d=-1), ValueError,
          "d must be"),
-    case("unsupervised_alignment_max_iter", lambda: dr.unsupervised_alignment(
-        np.r_[X, Y], np.r_[Y, X], d=(2,), max_iter=0, progress=False), ValueError, "max_iter"),
+    case("unsupervised_alignment_max_steps", lambda: dr.unsupervised_alignment(
+        np.r_[X, Y], np.r_[Y, X], d=(2,), max_steps=0, progress=False), ValueError, "max_steps"),
     case("unsupervised_alignment_too_few_rows", lambda: dr.unsupervised_alignment(
         X, Y, d=(2,), progress=False), ValueError, "a needs at least"),
     case("translation_scores_n_resamples", lambda: dr.translation_scores(X, Y, n_resamples=0),

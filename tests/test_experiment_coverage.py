@@ -87,7 +87,7 @@ def recall_draws():
     docs /= np.linalg.norm(docs, axis=1, keepdims=True)
     with threadpool_limits(1):
         target = float(recall_at_k(*_queries(rng, docs, 40_000), K).mean())
-        tables = [recall_table({"dense": scores}, qrels, ks=(K,),
+        tables = [recall_table({"dense": scores}, qrels, n_retrieved=(K,),
                                random_state=int(rng.integers(2**31))).set_index("metric")
                   for scores, qrels in (_queries(rng, docs, N_QUERIES)
                                         for _ in range(N_DRAWS))]

@@ -18,7 +18,7 @@ def splits():
 def test_finetune_tracks_accuracy_and_local_id_reproducibly(splits):
     train, val = splits
     before = torch.random.get_rng_state().clone()
-    kwargs = {"steps": 4, "eval_every": 2, "batch_size": 8, "local_k": 10,
+    kwargs = {"max_steps": 4, "eval_every": 2, "batch_size": 8, "local_k": 10,
               "random_state": 1, "progress": False}
     table = finetune_local_id(train, val, **kwargs)
     assert torch.equal(torch.random.get_rng_state(), before)  # caller's RNG untouched
@@ -36,8 +36,8 @@ def test_finetune_rejects_bad_input(splits):
     train, val = splits
     with pytest.raises(ValueError, match="'text' and 'label'"):
         finetune_local_id(train[["text"]], val)
-    with pytest.raises(ValueError, match="steps"):
-        finetune_local_id(train, val, steps=0)
+    with pytest.raises(ValueError, match="max_steps"):
+        finetune_local_id(train, val, max_steps=0)
     with pytest.raises(ValueError, match="pooling"):
         finetune_local_id(train, val, pooling="sum")
 
@@ -45,7 +45,7 @@ def test_finetune_rejects_bad_input(splits):
 def test_finetune_tracks_probes_and_token_level_local_id(splits):
     train, val = splits
     ood = load_dataset("fortunes", n=40, random_state=0)["text"].tolist()
-    table = finetune_local_id(train, val, steps=2, eval_every=2, batch_size=8, local_k=10,
+    table = finetune_local_id(train, val, max_steps=2, eval_every=2, batch_size=8, local_k=10,
                               probes={"train": train, "ood": ood}, token_level=True,
                               max_tokens=300, random_state=0, progress=False)
     for suffix in ("", "_train", "_ood"):

@@ -29,7 +29,7 @@ from embviz.experiments import (
     retrieval_recall,
 )
 
-FAST = {"patience": 300, "max_steps": 4000}
+FAST = {"patience": 300, "max_steps": 4000, "progress": False}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -76,7 +76,7 @@ def test_d2_three_documents_solvable_four_impossible():
 def test_far_above_the_paper_curve_fails():
     """d = 3: the paper's cubic gives 2.1 documents; 12 documents (66 pairs) cannot be done."""
     assert paper_critical_n(3) < 3
-    fit = free_embedding_fit(12, d=3, patience=200, max_steps=2000)
+    fit = free_embedding_fit(12, d=3, patience=200, max_steps=2000, progress=False)
     assert not fit.solved and fit.accuracy < 0.95
 
 
@@ -99,7 +99,7 @@ def test_critical_n_bounded_at_d2_and_monotone_in_d():
 @pytest.mark.parametrize("n, k", [(60, 2), (12, 3)])
 def test_the_cyclic_polytope_retrieves_every_subset_in_2k_dims(n, k):
     """A construction beats the optimiser: 60 documents in d = 4, the paper's cubic says 6.7."""
-    queries, docs = cyclic_polytope_embedding(n, k)
+    queries, docs = cyclic_polytope_embedding(n, n_relevant=k)
     assert queries.shape == (math.comb(n, k), 2 * k) and docs.shape == (n, 2 * k)
     np.testing.assert_allclose(np.linalg.norm(queries, axis=1), 1)
     scores = queries @ docs.T
@@ -216,8 +216,8 @@ def test_recall_at_k_by_hand():
 def test_retrieval_recall_is_cosine_not_dot():
     queries = np.array([[1.0, 0.0]])
     docs = np.array([[10.0, 10.0], [1.0, 0.05], [0.0, 1.0]])  # the long vector wins on dot
-    assert retrieval_recall(queries, docs, [[1]], k=1).tolist() == [1.0]
-    assert recall_at_k(queries @ docs.T, [[1]], k=1).tolist() == [0.0]
+    assert retrieval_recall(queries, docs, [[1]], n_retrieved=1).tolist() == [1.0]
+    assert recall_at_k(queries @ docs.T, [[1]], n_retrieved=1).tolist() == [0.0]
 
 
 def test_bm25_by_hand():
@@ -238,11 +238,11 @@ def test_bm25_by_hand():
 def test_recall_table_columns_and_interval(data):
     scores = bm25_scores(data.queries["text"], data.documents["text"])
     table = recall_table({"bm25": scores, "random": np.random.default_rng(0).random(
-        scores.shape)}, data.qrels, ks=(2, 10, 100), n_resamples=200)
+        scores.shape)}, data.qrels, n_retrieved=(2, 10, 100), n_resamples=200)
     assert list(table.columns[:5]) == ["metric", "value", "ci_low", "ci_high", "parameters"]
     assert set(table["metric"]) == {"recall@2", "recall@10"}  # 100 > 25 documents: skipped
     assert (table["ci_low"] <= table["value"]).all() and (table["value"] <= table["ci_high"]).all()
-    bm25 = table.set_index(["retriever", "k"])["value"]
+    bm25 = table.set_index(["retriever", "n_retrieved"])["value"]
     assert bm25["bm25", 2] > 0.9 and bm25["bm25", 2] > bm25["random", 2]
 
 
@@ -251,7 +251,7 @@ def test_recall_table_columns_and_interval(data):
     (lambda: recall_at_k(np.ones((2, 3)), [[0], [3]], 1), r"positions in \[0, 3\)"),
     (lambda: recall_at_k(np.ones((2, 3)), [[0], []], 1), "queries \\[1\\] have none"),
     (lambda: recall_at_k(np.ones((1, 3)), pd.DataFrame({"q": [0]}), 1), "columns 'query'"),
-    (lambda: recall_at_k(np.ones((1, 3)), [[0]], 0), "k must be an integer >= 1"),
+    (lambda: recall_at_k(np.ones((1, 3)), [[0]], 0), "n_retrieved must be an integer >= 1"),
     (lambda: retrieval_recall(np.ones((1, 2)), np.ones((3, 4)), [[0]], 1), "same dimension"),
     (lambda: recall_table({}, [[0]]), "non-empty dict"),
 ])

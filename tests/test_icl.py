@@ -11,17 +11,17 @@ LABELS = list("aaabbb")
 
 def test_select_examples_known_answers():
     # deepest of each class is the one between the other two; best-ranked come last
-    assert select_examples(X, LABELS, k=1).tolist() == [0, 3]
-    assert select_examples(X, LABELS, k=2).tolist()[2:] == [0, 3]
+    assert select_examples(X, LABELS, n_shots=1).tolist() == [0, 3]
+    assert select_examples(X, LABELS, n_shots=2).tolist()[2:] == [0, 3]
     # nearest to a query leaning towards +x within each class
-    assert select_examples(X, LABELS, k=1, method="nearest", query=[.3, 1]).tolist() == [1, 4]
-    picks = select_examples(X, LABELS, k=2, method="random", random_state=0)
+    assert select_examples(X, LABELS, n_shots=1, method="nearest", query=[.3, 1]).tolist() == [1, 4]
+    picks = select_examples(X, LABELS, n_shots=2, method="random", random_state=0)
     assert sorted(np.asarray(LABELS)[picks].tolist()) == ["a", "a", "b", "b"]
     assert len(set(picks.tolist())) == 4
     with pytest.raises(ValueError, match="query"):
-        select_examples(X, LABELS, k=1, method="nearest")
+        select_examples(X, LABELS, n_shots=1, method="nearest")
     with pytest.raises(ValueError, match="candidates"):
-        select_examples(X, LABELS, k=4)
+        select_examples(X, LABELS, n_shots=4)
 
 
 def test_few_shot_classify_runs_smollm2_on_an_easy_task():
@@ -34,7 +34,7 @@ def test_few_shot_classify_runs_smollm2_on_an_easy_task():
                             "label": ["animal", "food"]})
     rng = np.random.default_rng(0)
     out = few_shot_classify(pool, rng.normal(size=(6, 8)), queries, rng.normal(size=(2, 8)),
-                            {"animal": "animal", "food": "food"}, k=2, device="cpu",
+                            {"animal": "animal", "food": "food"}, n_shots=2, device="cpu",
                             progress=False)
     assert len(out) == 6 and set(out["method"]) == {"depth", "random", "nearest"}
     assert out["prediction"].isin(["animal", "food"]).all()

@@ -166,7 +166,8 @@ def reconstruction_draws():
         X = rng.normal(size=(M_HELD_OUT, D_RECON)) * scale
         S = X @ basis
         X_hat = (np.sign(S) * np.maximum(np.abs(S) - 0.25, 0)) @ basis.T  # fixed "SAE"
-        table = reconstruction_vs_pca(X_train, X, X_hat, k=4, n_resamples=n_resamples,
+        table = reconstruction_vs_pca(X_train, X, X_hat, n_components=4,
+                                      n_resamples=n_resamples,
                                       random_state=int(rng.integers(2**31)))
         return table.set_index("method").loc[RECON_ROWS]
 

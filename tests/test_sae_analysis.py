@@ -75,7 +75,7 @@ def test_npmi_known_answers(rng):
     a = rng.random(n) < 0.3
     independent = rng.random(n) < 0.3
     codes = sp.csr_matrix(np.column_stack([a, a, independent]).astype(np.float32))
-    table = concept_correlations(codes, min_count=1, top=None).set_index(
+    table = concept_correlations(codes, min_count=1, n_top=None).set_index(
         ["feature_a", "feature_b"])
     assert table.loc[(0, 1), "npmi"] == pytest.approx(1.0, abs=1e-12)
     assert abs(table.loc[(0, 2), "npmi"]) < 0.03
@@ -139,10 +139,10 @@ def test_concept_clusters_and_retrieve():
     assert clusters.dtype == np.int64 and clusters.shape == (60,)
     assert len(set(clusters[:30])) == 1 and len(set(clusters[30:])) == 1
     assert clusters[0] != clusters[-1]
-    ranked = retrieve(sp.csr_matrix(codes), 0, top=5)
+    ranked = retrieve(sp.csr_matrix(codes), 0, n_top=5)
     assert list(ranked.columns) == ["row", "score"] and len(ranked) == 5
     assert ranked["row"].tolist() == list(np.argsort(-codes[:, 0], kind="stable")[:5])
-    both = retrieve(codes, [0, 1], weights=[1.0, -1.0], top=100)
+    both = retrieve(codes, [0, 1], weights=[1.0, -1.0], n_top=100)
     assert set(both["row"]) == set(range(30))
     with pytest.raises(ValueError, match="features must lie in 0..3"):
         retrieve(codes, [7])

@@ -33,7 +33,8 @@ def test_reconstruction_vs_pca_against_direct_pca(rng):
     X = rng.normal(size=(500, 10)) * np.linspace(3, 0.3, 10)
     train, hold = X[:400], X[400:]
     X_hat = _pca_reconstruction(train, hold, 3)  # a "method" that is exactly PCA-3
-    t = reconstruction_vs_pca(train, hold, X_hat, k=3, n_resamples=200).set_index("method")
+    t = reconstruction_vs_pca(train, hold, X_hat, n_components=3, n_resamples=200)
+    t = t.set_index("method")
     assert t.loc["sae", "explained_variance"] == pytest.approx(explained_variance(hold, X_hat))
     assert t.loc["pca", "explained_variance"] == pytest.approx(t.loc["sae",
                                                                      "explained_variance"])
@@ -48,12 +49,12 @@ def test_reconstruction_vs_pca_against_direct_pca(rng):
 
 def test_reconstruction_vs_pca_rank_r_data_needs_r_components(rng):
     X = rng.normal(size=(300, 4)) @ rng.normal(size=(4, 12)) + 5.0  # rank 4 plus a mean
-    t = reconstruction_vs_pca(X[:200], X[200:], X[200:], k=2).set_index("method")
+    t = reconstruction_vs_pca(X[:200], X[200:], X[200:], n_components=2).set_index("method")
     assert t.loc["sae", "explained_variance"] == pytest.approx(1.0)
     assert t.loc["pca_components_for_sae_ev", "components"] == 4
     assert t.loc["pca", "explained_variance"] < 1.0
     with pytest.raises(ValueError, match="X_hat must match"):
-        reconstruction_vs_pca(X[:200], X[200:], X[:50], k=2)
+        reconstruction_vs_pca(X[:200], X[200:], X[:50], n_components=2)
 
 
 def test_sae_vs_pca_uses_the_sae_holdout(rng):
@@ -72,7 +73,7 @@ def test_sae_vs_pca_uses_the_sae_holdout(rng):
 
 def test_pca_codes_keep_k_signed_halves(rng):
     X = rng.normal(size=(60, 5)) * np.array([5, 4, 3, 2, 1])
-    C = pca_codes(X, X, k=2)
+    C = pca_codes(X, X, n_active=2)
     assert C.shape == (60, 10)
     assert (np.diff(C.indptr) == 2).all() and (C.data > 0).all()
     Z = X - X.mean(axis=0)
@@ -120,7 +121,7 @@ def test_word_diff_agreement_matches_sides():
     words = pd.DataFrame({"word": ["thee", "thy", "hath", "yahweh", "you", "water"],
                           "diff": [0.16, 0.1, 0.05, -0.15, -0.2, 0.0],
                           "significant": [True, True, True, True, True, False]})
-    t = word_diff_agreement(features, words, top=5).set_index(["method", "side"])
+    t = word_diff_agreement(features, words, n_top=5).set_index(["method", "side"])
     assert t.loc[("SAE features", "A"), "matched"] == 1  # thee/thy yes, water not significant
     assert t.loc[("SAE features", "A"), "n"] == 2
     assert t.loc[("SAE features", "B"), "matched"] == 1  # yahweh yes, doesn no

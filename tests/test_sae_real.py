@@ -32,8 +32,8 @@ def wordnet():
 
 @pytest.fixture(scope="module")
 def wordnet_sae(wordnet, tmp_path_factory):
-    return train_sae(wordnet, steps=300, k=16, lr=3e-3, device="cpu", progress=False,
-                     cache_dir=tmp_path_factory.mktemp("cache"))
+    return train_sae(wordnet, max_steps=300, n_active=16, learning_rate=3e-3, device="cpu",
+                     progress=False, cache_dir=tmp_path_factory.mktemp("cache"))
 
 
 def test_wordnet_quality(wordnet_sae):
@@ -81,7 +81,7 @@ def test_bible_kjv_vs_web_diff_finds_archaic_language(bible):
     in their words; measured: 4 of 5 (shalt/thou/thy, thy/thee, thee/mourning,
     statutes/commandments/thou; the fifth is shall/garment/linen), top one q = 2.5e-8.
     Floor: >= 3 of 5, and the top one significant."""
-    sae = train_sae(bible, steps=300, batch_size=128, device="cpu", progress=False,
+    sae = train_sae(bible, max_steps=300, batch_size=128, device="cpu", progress=False,
                     cache=False)
     group = bible.meta["group"].to_numpy()
     diff = dataset_diff(sae, bible.subset(group == "KJV"), bible.subset(group == "WEB"))
@@ -105,8 +105,8 @@ def test_token_source_max_pooling(tokens):
     of 128 tokens. Document embeddings are the max over tokens, exactly."""
     acts = tokens.activations
     assert acts.vectors.shape[1] == 576 and acts.layer == 15 and len(tokens) == 100
-    sae = train_sae(tokens, expansion=2, k=8, steps=200, batch_size=128, device="cpu",
-                    progress=False, cache=False)
+    sae = train_sae(tokens, expansion=2, n_active=8, max_steps=200, batch_size=128,
+                    device="cpu", progress=False, cache=False)
     assert sae.source == "tokens" and sae.provenance["layer"] == 15
     assert sae.record.explained_variance > 0.3
     docs = token_sae_embeddings(sae, tokens)

@@ -25,8 +25,8 @@ from embviz.sae import (
 )
 from embviz.sae import train as train_module
 
-FAST = {"expansion": 4, "k": 8, "steps": 150, "batch_size": 64, "lr": 3e-3, "device": "cpu",
-        "progress": False}
+FAST = {"expansion": 4, "n_active": 8, "max_steps": 150, "batch_size": 64,
+        "learning_rate": 3e-3, "device": "cpu", "progress": False}
 
 
 def sparse_dictionary_data(n=3000, d=32, atoms=64, active=4, seed=0):
@@ -109,7 +109,7 @@ def test_cache_trains_once(X, tmp_path, monkeypatch):
     assert len(calls) == 1
     assert second.record == first.record
     assert (sae_encode(first, X) != sae_encode(second, X)).nnz == 0
-    train_sae(X, cache_dir=tmp_path, **{**FAST, "k": 4})  # another request trains again
+    train_sae(X, cache_dir=tmp_path, **{**FAST, "n_active": 4})  # another request trains again
     assert len(calls) == 2
     (key_dir,) = [p for p in (tmp_path / "sae").iterdir() if p.name == first.record.cache_key]
     (key_dir / "sae_weights.safetensors").write_bytes(b"garbage")  # corrupt entry: retrain
@@ -148,8 +148,8 @@ def test_bad_input(sae, X):
         sae_encode("not an sae", X)
     with pytest.raises(ValueError, match="zero variance"):
         train_sae(np.ones((200, 32), np.float32), **FAST)
-    with pytest.raises(ValueError, match=r"lr must be a number in \(0, inf\), got 0.0"):
-        train_sae(X, **{**FAST, "lr": 0.0})
+    with pytest.raises(ValueError, match=r"learning_rate must be a number in \(0, inf\), got 0.0"):
+        train_sae(X, **{**FAST, "learning_rate": 0.0})
     with pytest.raises(ValueError, match=r"holdout must be a number in \(0, 1\), got 1.0"):
         train_sae(X, holdout=1.0, **FAST)
 
@@ -178,7 +178,7 @@ def test_relu_architecture_and_progress(X):
 def test_matching_pursuit_explains_more_than_topk_at_equal_l0(X, tmp_path):
     """MP-SAE (Costa et al. 2025) vs TopK, both k = 4 on the 4-sparse data, same budget.
     Measured: held-out EV 0.721 (MP) vs 0.657 (TopK). Floor: MP >= TopK + 0.03, L0 <= 4."""
-    settings = {**FAST, "k": 4}
+    settings = {**FAST, "n_active": 4}
     mp = train_sae(X, architecture="mp", cache=False, **settings)
     topk = train_sae(X, architecture="topk", cache=False, **settings)
     assert mp.architecture == "matching_pursuit"
@@ -221,7 +221,7 @@ def test_concept_figures(sae, X):
     fig = feature_histogram_figure(codes[:, 0], label="f0")
     assert "f0" in fig.layout.title.text
     diff = presence_diff(codes[:1500], codes[1500:])
-    assert len(dataset_diff_figure(diff, top=10).data[0].y) == 10
+    assert len(dataset_diff_figure(diff, n_top=10).data[0].y) == 10
     assert len(training_curve_figure(sae.record).data[0].y) == 150
 
 

@@ -101,7 +101,8 @@ class ConceptsView(Viewer):
         exploration = self.state.exploration
         data = exploration.data
         sae = train_sae(data, architecture=self.architecture, expansion=self.expansion,
-                        k=self.k, steps=self.steps, random_state=exploration.random_state)
+                        n_active=self.k, max_steps=self.steps,
+                        random_state=exploration.random_state)
         codes = document_codes(sae, data, progress=True)
         table = feature_table(sae, data, codes=codes, progress=True)
         return sae, codes, table.sort_values("frequency", ascending=False,

@@ -144,7 +144,7 @@ class AlignmentResult:
     iterations : int
         Self-learning iterations run, over all stages.
     converged : bool
-        Whether the matching became stable at the last stage before its ``max_iter``.
+        Whether the matching became stable at the last stage before its ``max_steps``.
     trace : pandas.DataFrame
         One row per iteration: ``iteration``, ``d`` (the stage's dimension),
         ``keep_probability`` (share of similarities kept by stochastic dictionary
@@ -200,7 +200,7 @@ class AlignmentResult:
 
 # --------------------------------------------------------------------------- fitting
 
-def unsupervised_alignment(a, b, d=(16, 32, 64), k: int = 10, max_iter: int = 100,
+def unsupervised_alignment(a, b, d=(16, 32, 64), k: int = 10, max_steps: int = 100,
                            keep_probability: float = 0.1, double_every: int = 10,
                            random_state: int | None = 0, progress: bool = True,
                            n_restarts: int = 1) -> AlignmentResult:
@@ -242,8 +242,8 @@ def unsupervised_alignment(a, b, d=(16, 32, 64), k: int = 10, max_iter: int = 10
     k : int, default 10
         Neighbourhood size of CSLS (the mean similarity to the k nearest cross-space rows
         that discounts hubs).
-    max_iter : int, default 100
-        Most self-learning iterations per stage.
+    max_steps : int, default 100
+        Most self-learning iterations (steps) per stage.
     keep_probability : float in (0, 1], default 0.1
         Initial share of similarities kept by stochastic dictionary induction in the first
         stage (1: none dropped, plain self-learning).
@@ -304,12 +304,12 @@ def unsupervised_alignment(a, b, d=(16, 32, 64), k: int = 10, max_iter: int = 10
     """
     dims = _dimensions(d)
     A, B = _unpaired(a, b, dims[-1], k)
-    max_iter = check_positive_int(max_iter, "max_iter")
+    max_steps = check_positive_int(max_steps, "max_steps")
     keep = check_number(keep_probability, "keep_probability", 0, 1, low_open=True)
     double_every = check_positive_int(double_every, "double_every")
     n_restarts = check_positive_int(n_restarts, "n_restarts")
     seeds = [None if random_state is None else random_state + r for r in range(n_restarts)]
-    fits = [_fit_stages(A, B, dims, k, max_iter, keep, double_every, seed, progress)
+    fits = [_fit_stages(A, B, dims, k, max_steps, keep, double_every, seed, progress)
             for seed in seeds]
     if n_restarts == 1:
         return fits[0]
@@ -321,7 +321,7 @@ def unsupervised_alignment(a, b, d=(16, 32, 64), k: int = 10, max_iter: int = 10
     return replace(fits[best], restarts=restarts)
 
 
-def _fit_stages(A, B, dims, k, max_iter, keep, double_every, random_state,
+def _fit_stages(A, B, dims, k, max_steps, keep, double_every, random_state,
                 progress) -> AlignmentResult:
     """One unsupervised fit, stage by stage (steps 1–4 of :func:`unsupervised_alignment`)."""
     rng = np.random.default_rng(random_state)
@@ -332,7 +332,7 @@ def _fit_stages(A, B, dims, k, max_iter, keep, double_every, random_state,
         if matches is None:
             matches = _initial_matching(Xa, Xb, k)
         rotations, stage_records, converged, matches = _self_learning(
-            Xa, Xb, *matches, k, max_iter, keep if stage == 0 else 1.0, double_every, rng,
+            Xa, Xb, *matches, k, max_steps, keep if stage == 0 else 1.0, double_every, rng,
             progress, f"unsupervised_alignment (d={dim})")
         history += [AlignmentMap(*reductions, R) for R in rotations[int(stage > 0):]]
         records += [{**r, "iteration": len(records) + i + 1, "d": dim}
@@ -422,7 +422,7 @@ def _procrustes(Xa: np.ndarray, Xb: np.ndarray) -> np.ndarray:
     return u @ vt
 
 
-def _self_learning(Xa, Xb, rows, cols, k, max_iter, keep, double_every, rng, progress,
+def _self_learning(Xa, Xb, rows, cols, k, max_steps, keep, double_every, rng, progress,
                    desc):
     from .._progress import progress_bar
 
@@ -430,7 +430,7 @@ def _self_learning(Xa, Xb, rows, cols, k, max_iter, keep, double_every, rng, pro
     rotations = [_procrustes(Xa[rows], Xb[cols])]
     records, best, stale, previous, since = [], -np.inf, 0, None, 0
     converged = False
-    bar = progress_bar(range(1, max_iter + 1), desc=desc,
+    bar = progress_bar(range(1, max_steps + 1), desc=desc,
                        disable=not progress, leave=False)
     for iteration in bar:
         S = (Xa32 @ rotations[-1].astype(np.float32)) @ Xb32.T
@@ -518,7 +518,7 @@ def random_alignment(a, b, d: int = 32, random_state: int | None = 0) -> Alignme
 # --------------------------------------------------------------------------- measuring
 
 def translation_scores(translated, b, n_resamples: int = 100, confidence: float = 0.95,
-                       random_state: int | None = 0) -> pd.DataFrame:
+                       random_state: int | None = 0, progress: bool = True) -> pd.DataFrame:
     """How well translated rows find their true partners among held-out rows of space b.
 
     Row i of ``translated`` is text i translated from space a; row i of ``b`` is the same
@@ -535,6 +535,8 @@ def translation_scores(translated, b, n_resamples: int = 100, confidence: float 
     confidence : float in (0, 1), default 0.95
     random_state : int or None, default 0
         Seeds the half-samples.
+    progress : bool, default True
+        A progress bar over the half-samples.
 
     Returns
     -------
@@ -579,8 +581,15 @@ def translation_scores(translated, b, n_resamples: int = 100, confidence: float 
     estimate = _scores(S)
     rng = np.random.default_rng(random_state)
     halves = complementary_halves(len(S), n_resamples // 2, rng)
-    first = [_scores(S[np.ix_(h, h)], len(S)) for h in halves[:, 0]]
-    second = [_scores(S[np.ix_(h, h)], len(S)) for h in halves[:, 1]]
+    from .._progress import progress_bar
+
+    with progress_bar(total=2 * len(halves), desc="translation scores", unit="half-sample",
+                      disable=not progress) as bar:
+        first, second = [], []
+        for pair in halves:
+            first.append(_scores(S[np.ix_(pair[0], pair[0])], len(S)))
+            second.append(_scores(S[np.ix_(pair[1], pair[1])], len(S)))
+            bar.update(2)
     parameters = {"n": len(S), "ci_method": HALF_SAMPLING,
                   "n_resamples": 2 * len(halves), "confidence": confidence}
     rows = []

@@ -91,8 +91,8 @@ def classifier_test(a, b, n_folds: int = 5, n_permutations: int = 100, C: float 
         At least ``max(5, n_folds)`` rows each, same d.
     n_folds : int, default 5
     n_permutations : int, default 100
-        0 selects the Mann–Whitney p-value; at most 1,000,000 (each refits ``n_folds``
-        models).
+        Label permutations of the held-out AUC; 0 selects the Mann–Whitney p-value; at most
+        1,000,000 (each refits ``n_folds`` models).
     C : float, default 1.0
         Inverse regularisation strength.
     confidence : float, default 0.95

@@ -143,6 +143,7 @@ def knn_overlap(a, b, k: int = 10, metric: str = "cosine") -> pd.DataFrame:
     b : EmbeddingSet, array or tensor of shape (n, d2)
         Same texts, same order.
     k : int, default 10
+        Neighbours per text (itself excluded).
     metric : {"cosine", "euclidean"}, default "cosine"
 
     Returns
@@ -325,6 +326,7 @@ def linear_compensation(a, b, k: int = 10, train_fraction: float = 0.5,
     b : EmbeddingSet, array or tensor of shape (n, d_b)
         The new model, same texts in the same order.
     k : int, default 10
+        Neighbours per query: the old model's k nearest neighbours are the ground truth.
     train_fraction : float, default 0.5
         Share of texts used to fit the map (the rest are the held-out queries).
     ridge : float, default 0.0

@@ -64,8 +64,9 @@ def centroid_shift(a, b, n_permutations: int = 1000, n_resamples: int = 200,
     a, b : arrays (n_a, d), (n_b, d) or EmbeddingSets
         At least 5 rows each, same d.
     n_permutations : int, default 1000
-        Pooled relabellings (each costs one (N, d) product), at most 1,000,000; a call that
-        would need more memory than is available is refused before it starts.
+        Permutations: pooled relabellings (each costs one (N, d) product), at most
+        1,000,000; a call that would need more memory than is available is refused before
+        it starts.
     n_resamples : int, default 200
         Half-sample pairs of the interval and of the bias correction (⌊n_a/2⌋ rows of ``a``
         with ⌊n_b/2⌋ rows of ``b``, none twice), at most 1,000,000; 0: no interval and no

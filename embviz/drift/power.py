@@ -14,6 +14,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from .._progress import progress_bar
 from .._validation import (
     check_choice,
     check_embeddings,
@@ -49,7 +50,7 @@ def _draw(rng, pool_ref: int, pool_other: int, n: int, share: float):
 def power_curve(a, b, sizes: Sequence[int], shares: Sequence[float] = (1.0,),
                 n_resamples: int = 20, tests: Sequence[str] = ("mmd", "depth", "classifier"),
                 n_permutations: int = 200, alpha: float = 0.05,
-                random_state: int | None = 0) -> pd.DataFrame:
+                random_state: int | None = 0, progress: bool = True) -> pd.DataFrame:
     """Rejection rate of each test against sample size and mixture share.
 
     For every ``n`` in ``sizes``, share ``p`` in ``shares`` and resample, side A holds ``n``
@@ -75,6 +76,8 @@ def power_curve(a, b, sizes: Sequence[int], shares: Sequence[float] = (1.0,),
         Permutations of the permutation tests (MMD, energy, centroid), at most 1,000,000.
     alpha : float, default 0.05
     random_state : int or None, default 0
+    progress : bool, default True
+        A progress bar over the draws (every cell's ``n_resamples``).
 
     Returns
     -------
@@ -89,7 +92,7 @@ def power_curve(a, b, sizes: Sequence[int], shares: Sequence[float] = (1.0,),
     >>> rng = np.random.default_rng(0)
     >>> t = power_curve(rng.normal(size=(60, 4)), rng.normal(size=(30, 4)) + 2, sizes=[20],
     ...                 shares=[1.0], n_resamples=5, tests=["mmd"], n_permutations=100,
-    ...                 random_state=0)
+    ...                 random_state=0, progress=False)
     >>> t[["method", "n", "share", "power"]].values.tolist()
     [['mmd', 20, 1.0, 1.0]]
     """
@@ -114,14 +117,17 @@ def power_curve(a, b, sizes: Sequence[int], shares: Sequence[float] = (1.0,),
 
     seeds = np.random.SeedSequence(random_state).generate_state(len(sizes) * len(shares))
     rows = []
-    with threadpool_limits(1):  # small matrices: BLAS threads cost more than they give
-        for (n, share), seed in zip([(n, s) for n in sizes for s in shares], seeds):
+    cells = [(n, s) for n in sizes for s in shares]
+    with threadpool_limits(1), progress_bar(total=len(cells) * n_resamples, desc="power curve",
+                                            unit="draw", disable=not progress) as bar:
+        for (n, share), seed in zip(cells, seeds):  # small matrices: BLAS threads cost more
             rows += _power_cell(A, B, n, share, n_resamples, tests, n_permutations, alpha,
-                                int(seed))
+                                int(seed), bar)
     return pd.DataFrame(rows)
 
 
-def _power_cell(A, B, n, share, n_resamples, tests, n_permutations, alpha, seed) -> list[dict]:
+def _power_cell(A, B, n, share, n_resamples, tests, n_permutations, alpha, seed,
+                bar) -> list[dict]:
     rng = np.random.default_rng(seed)
     p_values = {name: [] for name in tests}
     effects = {name: [] for name in tests}
@@ -133,6 +139,7 @@ def _power_cell(A, B, n, share, n_resamples, tests, n_permutations, alpha, seed)
                        "cpu", False)
             p_values[name].append(res.p_value)
             effects[name].append(res.effect_size)
+        bar.update(1)
     out = []
     for name in tests:
         hits = int(np.sum(np.asarray(p_values[name]) < alpha))

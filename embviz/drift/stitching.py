@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._progress import progress_bar
 from .._tables import result_table
 from .._validation import check_number, check_positive_int, unit_rows
 from ..stats import wilson_interval
@@ -232,7 +233,8 @@ def relative_retrieval(a, b, anchor_rows, query_rows, k: int = 10, zscore: bool 
         Texts searched for; they are both the queries (in a) and the searched pool (in b),
         and should exclude the anchors.
     k : int, default 10
-        Cut-off of the hit rate.
+        Neighbourhood size of the hit rate: a hit is a query whose own row is among the k
+        nearest neighbours of its relative vector in b.
     zscore : bool, default True
         Of :func:`relative_vectors`.
     shuffle_anchors : bool, default False
@@ -292,7 +294,8 @@ def _relative_to(Xu: np.ndarray, rows: np.ndarray, anchors: np.ndarray, zscore: 
 
 
 def shuffled_anchor_agreement(a, b, anchor_rows, n_permutations: int = 100,
-                              random_state: int | None = 0) -> np.ndarray:
+                              random_state: int | None = 0, progress: bool = True
+                              ) -> np.ndarray:
     """Mean relative-representation agreement when b's anchors are randomly permuted.
 
     The null distribution of ``relative_agreement(a, b, anchor_rows).mean()``: the same
@@ -308,7 +311,10 @@ def shuffled_anchor_agreement(a, b, anchor_rows, n_permutations: int = 100,
     anchor_rows : array of int, shape (m,)
         Rows used as anchors (m >= 3).
     n_permutations : int, default 100
+        Random permutations of b's anchors.
     random_state : int or None, default 0
+    progress : bool, default True
+        A progress bar over the permutations.
 
     Returns
     -------
@@ -330,7 +336,8 @@ def shuffled_anchor_agreement(a, b, anchor_rows, n_permutations: int = 100,
     ry_all = Bu @ Bu[anchors].T
     rng = np.random.default_rng(random_state)
     out = np.empty(n_permutations)
-    for i in range(n_permutations):
+    for i in progress_bar(range(n_permutations), desc="shuffled anchors",
+                          unit="permutation", disable=not progress):
         ry = ry_all[:, rng.permutation(len(anchors))]
         ry = ry - ry.mean(1, keepdims=True)
         ry /= np.linalg.norm(ry, axis=1, keepdims=True)

@@ -113,7 +113,7 @@ def _token_sample(n: int, max_tokens: int, seed: int) -> np.ndarray:
 
 
 def finetune_local_id(train: pd.DataFrame, val: pd.DataFrame, model: str = DEFAULT_MODEL,
-                      steps: int = 60, eval_every: int = 10, batch_size: int = 16,
+                      max_steps: int = 60, eval_every: int = 10, batch_size: int = 16,
                       learning_rate: float = 5e-5, local_k: int = 64, max_length: int = 64,
                       pooling: str | None = None, probes: dict | None = None,
                       token_level: bool = False, max_tokens: int = 5000,
@@ -142,12 +142,13 @@ def finetune_local_id(train: pd.DataFrame, val: pd.DataFrame, model: str = DEFAU
         Validation labels must occur in ``train``; others count as errors.
     model : str, default "minilm"
         A registered name (:func:`embviz.embed.list_models`) or a local Hugging Face folder.
-    steps : int, default 60
-        Optimisation steps (AdamW, cross-entropy).
+    max_steps : int, default 60
+        Optimisation steps (AdamW, cross-entropy); every run takes all of them.
     eval_every : int, default 10
+        Steps between evaluations (the last step is always evaluated).
     batch_size : int, default 16
     learning_rate : float > 0, default 5e-5
-        Of the encoder; the head learns 100× faster.
+        AdamW learning rate of the encoder; the head learns 100× faster.
     local_k : int >= 3, default 64
         L, the neighbourhood size of the local ID (capped at len(val) − 1); the paper uses
         L = 128 on larger sets.
@@ -167,6 +168,7 @@ def finetune_local_id(train: pd.DataFrame, val: pd.DataFrame, model: str = DEFAU
         Exactly repeated vectors are dropped before each local ID (here and pooled).
     random_state : int, default 0
     progress : bool, default True
+        A progress bar over the optimisation steps.
 
     Returns
     -------
@@ -189,8 +191,8 @@ def finetune_local_id(train: pd.DataFrame, val: pd.DataFrame, model: str = DEFAU
 
     train_texts, train_labels = _split(train, "train")
     val_texts, val_labels = _split(val, "val")
-    steps, eval_every = check_positive_int(steps, "steps"), check_positive_int(eval_every,
-                                                                               "eval_every")
+    steps = check_positive_int(max_steps, "max_steps")
+    eval_every = check_positive_int(eval_every, "eval_every")
     batch_size = check_positive_int(batch_size, "batch_size")
     learning_rate = check_number(learning_rate, "learning_rate", 0, low_open=True)
     max_length = check_positive_int(max_length, "max_length", minimum=2)
@@ -219,8 +221,11 @@ def finetune_local_id(train: pd.DataFrame, val: pd.DataFrame, model: str = DEFAU
             sets[name] = (texts, None if labels is None
                           else np.array([lookup.get(c, -1) for c in labels]))
         token_rows = {"_max": max_tokens, "_seed": random_state} if token_level else None
-        evaluate = (lambda: _evaluate(encoder, head, tokenizer, sets, max_length, pooling,
-                                      local_k, token_rows))
+
+        def evaluate():
+            return _evaluate(encoder, head, tokenizer, sets, max_length, pooling, local_k,
+                             token_rows)
+
         rows, losses = [{"step": 0, "train_loss": np.nan, **evaluate()}], []
         for step in progress_bar(range(1, steps + 1), desc="fine-tune", disable=not progress):
             batch = rng.choice(len(train_texts), min(batch_size, len(train_texts)),

@@ -1,8 +1,9 @@
 """The free-embedding experiment of Weller et al. (2025): how many documents fit in d dimensions?
 
 Weller, Boratko, Naim and Lee (2025), "On the Theoretical Limitations of Embedding-Based
-Retrieval" (arXiv:2508.21038), section 4: for ``n`` documents and ``k = 2``, every one of the
-``C(n, k)`` subsets of ``k`` documents is the relevant set of one query. Query and document
+Retrieval" (arXiv:2508.21038), section 4: for ``n`` documents and ``k = 2`` relevant documents
+per query (the argument ``n_relevant``), every one of the ``C(n, k)`` subsets of ``k`` documents
+is the relevant set of one query. Query and document
 vectors in ``d`` dimensions are optimised *directly* (free parameters, no encoder: the best case
 any embedding model could reach), with Adam on the full-dataset InfoNCE loss (every document is
 a negative for every query), unit-normalised after each step, until every query ranks its
@@ -51,13 +52,14 @@ class FreeEmbeddingFit:
 
     Attributes
     ----------
-    n, d, k : int
+    n, d, n_relevant : int
         Documents, dimensions, relevant documents per query.
     solved : bool
-        Every query ranked its ``k`` relevant documents strictly above all others at some step.
+        Every query ranked its ``n_relevant`` relevant documents strictly above all others at
+        some step.
     accuracy : float
-        Best share of (query, relevant document) pairs found in the query's top ``k`` (1.0 when
-        solved; the paper's accuracy).
+        Best share of (query, relevant document) pairs found in the query's top
+        ``n_relevant`` (1.0 when solved; the paper's accuracy).
     steps : int
         Optimisation steps taken.
     loss : float
@@ -67,7 +69,7 @@ class FreeEmbeddingFit:
     stop : str
         ``"solved"``, ``"patience"`` (no loss improvement for ``patience`` steps) or
         ``"max_steps"``.
-    query_vectors : ndarray of shape (C(n, k), d), float32
+    query_vectors : ndarray of shape (C(n, n_relevant), d), float32
         Unit-norm query vectors at the end (at the step solved, when solved).
     doc_vectors : ndarray of shape (n, d), float32
         Unit-norm document vectors, likewise.
@@ -75,7 +77,7 @@ class FreeEmbeddingFit:
 
     n: int
     d: int
-    k: int
+    n_relevant: int
     solved: bool
     accuracy: float
     steps: int
@@ -100,10 +102,12 @@ class CriticalN:
 
     Attributes
     ----------
-    d, k : int
+    d, n_relevant : int
+        Dimensions; relevant documents per query.
     critical_n : int
-        Largest ``n`` for which every ``k``-subset was retrieved exactly (the paper's critical
-        n, as its code reports it); ``k`` (trivially solved) if even ``n = k + 1`` failed.
+        Largest ``n`` for which every ``n_relevant``-subset was retrieved exactly (the paper's
+        critical n, as its code reports it); ``n_relevant`` (trivially solved) if even
+        ``n = n_relevant + 1`` failed.
     first_failure : int or None
         Smallest ``n`` tried above ``critical_n`` that failed (``critical_n + 1`` once the
         search has converged); None if ``n_max`` was reached without a failure.
@@ -113,7 +117,7 @@ class CriticalN:
     """
 
     d: int
-    k: int
+    n_relevant: int
     critical_n: int
     first_failure: int | None
     trials: pd.DataFrame = field(repr=False)
@@ -184,8 +188,10 @@ def polynomial_fit(d, n, degree: int = 3) -> dict:
             "r2": float(1 - np.sum(residual ** 2) / total) if total > 0 else float("nan")}
 
 
-def cyclic_polytope_embedding(n: int, k: int = 2) -> tuple[np.ndarray, np.ndarray]:
+def cyclic_polytope_embedding(n: int, n_relevant: int = 2) -> tuple[np.ndarray, np.ndarray]:
     """Exact query and document vectors in ``d = 2k`` dims retrieving every k-subset of n.
+
+    Here ``k = n_relevant``, the relevant documents per query.
 
     A construction, not an optimisation: document ``i`` sits at ``t_i = 2πi / n`` on the
     trigonometric moment curve ``γ(t) = (cos t, sin t, ..., cos kt, sin kt) / √k`` (unit
@@ -200,8 +206,10 @@ def cyclic_polytope_embedding(n: int, k: int = 2) -> tuple[np.ndarray, np.ndarra
 
     Parameters
     ----------
-    n : int >= k + 1
-    k : int, default 2
+    n : int >= n_relevant + 1
+        Number of documents.
+    n_relevant : int, default 2
+        Relevant documents per query (``k`` above).
 
     Returns
     -------
@@ -223,11 +231,12 @@ def cyclic_polytope_embedding(n: int, k: int = 2) -> tuple[np.ndarray, np.ndarra
     ...                    zip(top, itertools.combinations(range(30), 2)))
     ((435, 4), True)
     """
-    k = check_positive_int(k, "k")
+    k = check_positive_int(n_relevant, "n_relevant")
     n = check_positive_int(n, "n", minimum=k + 1)
     n_queries = math.comb(n, k)
     check_memory(8 * n_queries * (2 * k + 1) + 8 * n * 2 * k,
-                 f"cyclic_polytope_embedding with n={n}, k={k}", "use a smaller n or k")
+                 f"cyclic_polytope_embedding with n={n}, n_relevant={k}",
+                 "use a smaller n or n_relevant")
     harmonics = np.arange(1, k + 1)
 
     def curve(t):  # (len(t), 2k): cos t, sin t, cos 2t, sin 2t, ...
@@ -247,7 +256,7 @@ def cyclic_polytope_embedding(n: int, k: int = 2) -> tuple[np.ndarray, np.ndarra
 
 def _check_fit_args(n, d, k, learning_rate, temperature, patience, max_steps):
     d = check_positive_int(d, "d")
-    k = check_positive_int(k, "k")
+    k = check_positive_int(k, "n_relevant")
     n = check_positive_int(n, "n", minimum=k + 1)
     check_number(learning_rate, "learning_rate", 0, np.inf, low_open=True)
     check_number(temperature, "temperature", 0, np.inf, low_open=True)
@@ -256,8 +265,8 @@ def _check_fit_args(n, d, k, learning_rate, temperature, patience, max_steps):
     n_queries = math.comb(n, k)
     # logits, softmax, their gradients and Adam's state: ~6 float32 (queries x docs) arrays
     check_memory(6 * 4 * n_queries * n + 16 * 4 * n_queries * d,
-                 f"free_embedding_fit with n={n}, k={k} ({n_queries:,} queries)",
-                 "use a smaller n or k")
+                 f"free_embedding_fit with n={n}, n_relevant={k} ({n_queries:,} queries)",
+                 "use a smaller n or n_relevant")
     return n, d, k, n_queries
 
 
@@ -268,13 +277,15 @@ def _seed(random_state: int | None, n: int) -> int | None:
     return int(np.random.SeedSequence([random_state, n]).generate_state(1)[0])
 
 
-def free_embedding_fit(n: int, d: int, k: int = 2, learning_rate: float = 0.01,
+def free_embedding_fit(n: int, d: int, n_relevant: int = 2, learning_rate: float = 0.01,
                        temperature: float = 0.1, patience: int = 1000,
                        max_steps: int = 100_000, device: str = "auto",
-                       random_state: int | None = 0) -> FreeEmbeddingFit:
+                       random_state: int | None = 0, progress: bool = True
+                       ) -> FreeEmbeddingFit:
     """Optimise free query and document vectors so that every k-subset is some query's top k.
 
-    The queries are all ``C(n, k)`` subsets of ``k`` of the ``n`` documents; query ``i``'s
+    With ``k = n_relevant``, the queries are all ``C(n, k)`` subsets of ``k`` of the ``n``
+    documents; query ``i``'s
     relevant set is its subset. Query vectors ``Q`` (C(n, k), d) and document vectors ``D``
     (n, d) start as unit-norm Gaussian draws and are trained with Adam on the full-dataset
     InfoNCE loss of Weller et al. (2025): with logits ``Q Dᵀ / temperature`` over *all*
@@ -285,11 +296,11 @@ def free_embedding_fit(n: int, d: int, k: int = 2, learning_rate: float = 0.01,
 
     Parameters
     ----------
-    n : int >= k + 1
+    n : int >= n_relevant + 1
         Number of documents.
     d : int >= 1
         Embedding dimension.
-    k : int, default 2
+    n_relevant : int, default 2
         Relevant documents per query.
     learning_rate : float, default 0.01
         Adam's step size (the paper's code).
@@ -303,6 +314,9 @@ def free_embedding_fit(n: int, d: int, k: int = 2, learning_rate: float = 0.01,
         CUDA, then MPS, then CPU (:func:`embviz.embed.device.resolve_device`). float32 on all.
     random_state : int or None, default 0
         Seeds the initial vectors (drawn on the CPU, so the start is the same on every device).
+    progress : bool, default True
+        A progress bar over the optimisation steps (up to ``max_steps``; it stops early when
+        the run is solved or out of patience).
 
     Returns
     -------
@@ -315,12 +329,12 @@ def free_embedding_fit(n: int, d: int, k: int = 2, learning_rate: float = 0.01,
 
     Examples
     --------
-    >>> fit = free_embedding_fit(5, d=4, random_state=0)
+    >>> fit = free_embedding_fit(5, d=4, random_state=0, progress=False)
     >>> fit.solved, fit.query_vectors.shape, fit.doc_vectors.shape
     (True, (10, 4), (5, 4))
     """
-    n, d, k, n_queries = _check_fit_args(n, d, k, learning_rate, temperature, patience,
-                                         max_steps)
+    n, d, k, n_queries = _check_fit_args(n, d, n_relevant, learning_rate, temperature,
+                                         patience, max_steps)
     random_state = check_random_state(random_state)
     import torch
 
@@ -340,8 +354,8 @@ def free_embedding_fit(n: int, d: int, k: int = 2, learning_rate: float = 0.01,
                      for x in (queries, docs))
     with torch.no_grad():
         accuracy, steps, loss, stop = _optimise(queries, docs, subsets, learning_rate,
-                                                temperature, patience, max_steps)
-    return FreeEmbeddingFit(n=n, d=d, k=k, solved=stop == "solved", accuracy=accuracy,
+                                                temperature, patience, max_steps, progress)
+    return FreeEmbeddingFit(n=n, d=d, n_relevant=k, solved=stop == "solved", accuracy=accuracy,
                             steps=steps, loss=loss, seconds=time.perf_counter() - start,
                             stop=stop, query_vectors=queries.cpu().numpy(),
                             doc_vectors=docs.cpu().numpy())
@@ -383,8 +397,16 @@ def _loss_and_gradients(queries, docs, subsets, temperature):
 
 
 def _optimise(queries, docs, subsets, learning_rate, temperature, patience, max_steps,
-              check_every: int = 10):
+              progress: bool = False, check_every: int = 10):
     """Adam on the unit sphere until solved, out of patience or out of steps."""
+    with progress_bar(total=max_steps, desc="free embedding", unit="step",
+                      disable=not progress) as bar:
+        return _optimise_steps(queries, docs, subsets, learning_rate, temperature, patience,
+                               max_steps, check_every, bar)
+
+
+def _optimise_steps(queries, docs, subsets, learning_rate, temperature, patience, max_steps,
+                    check_every, bar):
     import torch
 
     queries.grad, docs.grad = torch.zeros_like(queries), torch.zeros_like(docs)
@@ -405,6 +427,7 @@ def _optimise(queries, docs, subsets, learning_rate, temperature, patience, max_
         optimiser.step()
         queries.copy_(torch.nn.functional.normalize(queries, dim=1))
         docs.copy_(torch.nn.functional.normalize(docs, dim=1))
+        bar.update(1)
         if loss < best_loss - 1e-5:
             best_loss, since = loss, 0
         else:
@@ -418,11 +441,13 @@ def _optimise(queries, docs, subsets, learning_rate, temperature, patience, max_
     return best_accuracy, step, loss, stop
 
 
-def critical_n(d: int, k: int = 2, n_start: int | None = None, n_max: int = 2000,
+def critical_n(d: int, n_relevant: int = 2, n_start: int | None = None, n_max: int = 2000,
                learning_rate: float = 0.01, temperature: float = 0.1, patience: int = 1000,
                max_steps: int = 100_000, device: str = "auto", random_state: int | None = 0,
                progress: bool = True) -> CriticalN:
     """Largest number of documents whose every k-subset free embeddings in d dims can retrieve.
+
+    ``k = n_relevant``, the relevant documents per query.
 
     The search of the paper's code: starting at ``n_start``, gallop (``n + 1, n + 3, n + 7,
     ...`` while solved, or downwards while not) to bracket the boundary, then bisect it. Each
@@ -434,12 +459,12 @@ def critical_n(d: int, k: int = 2, n_start: int | None = None, n_max: int = 2000
     ----------
     d : int >= 1
         Embedding dimension.
-    k : int, default 2
+    n_relevant : int, default 2
         Relevant documents per query.
     n_start : int, optional
-        First ``n`` tried; default ``max(k + 1, round(paper_critical_n(d)))`` for ``k = 2``
-        (a guess that only saves runs: the search moves to wherever the boundary is), and
-        ``k + 1`` otherwise.
+        First ``n`` tried; default ``max(n_relevant + 1, round(paper_critical_n(d)))`` for
+        ``n_relevant = 2`` (a guess that only saves runs: the search moves to wherever the
+        boundary is), and ``n_relevant + 1`` otherwise.
     n_max : int, default 2000
         The search never tries more documents than this.
     learning_rate, temperature, patience, max_steps, device
@@ -465,7 +490,7 @@ def critical_n(d: int, k: int = 2, n_start: int | None = None, n_max: int = 2000
     (True, True)
     """
     d = check_positive_int(d, "d")
-    k = check_positive_int(k, "k")
+    k = check_positive_int(n_relevant, "n_relevant")
     n_max = check_positive_int(n_max, "n_max", minimum=k + 1)
     if n_start is None:
         guess = round(float(paper_critical_n(d))) if k == 2 else k + 1
@@ -476,11 +501,12 @@ def critical_n(d: int, k: int = 2, n_start: int | None = None, n_max: int = 2000
     _check_fit_args(k + 1, d, k, learning_rate, temperature, patience, max_steps)
     random_state = check_random_state(random_state)
     rows: list[dict] = []
-    bar = progress_bar(desc=f"critical_n (d={d}, k={k})", unit="run", disable=not progress)
+    bar = progress_bar(desc=f"critical_n (d={d}, n_relevant={k})", unit="run",
+                       disable=not progress)
 
     def solved(n: int) -> bool:
         fit = free_embedding_fit(n, d, k, learning_rate, temperature, patience, max_steps,
-                                 device, _seed(random_state, n))
+                                 device, _seed(random_state, n), progress=False)
         rows.append({"n": n, "solved": fit.solved, "accuracy": fit.accuracy,
                      "steps": fit.steps, "stop": fit.stop, "seconds": fit.seconds})
         bar.update(1)
@@ -494,12 +520,12 @@ def critical_n(d: int, k: int = 2, n_start: int | None = None, n_max: int = 2000
             low, high = (middle, high) if solved(middle) else (low, middle)
     finally:
         bar.close()
-    return CriticalN(d=d, k=k, critical_n=k if low is None else low, first_failure=high,
+    return CriticalN(d=d, n_relevant=k, critical_n=k if low is None else low, first_failure=high,
                      trials=pd.DataFrame(rows, columns=["n", "solved", "accuracy", "steps",
                                                         "stop", "seconds"]))
 
 
-def critical_n_curve(dims, random_states=(0,), k: int = 2, progress: bool = True,
+def critical_n_curve(dims, random_states=(0,), n_relevant: int = 2, progress: bool = True,
                      **kwargs) -> pd.DataFrame:
     """:func:`critical_n` for every dimension and seed, with the paper's cubic beside it.
 
@@ -512,7 +538,8 @@ def critical_n_curve(dims, random_states=(0,), k: int = 2, progress: bool = True
         Embedding dimensions.
     random_states : sequence of int, default (0,)
         One search per seed and dimension.
-    k : int, default 2
+    n_relevant : int, default 2
+        Relevant documents per query.
     progress : bool, default True
         One progress bar over the (d, seed) searches.
     **kwargs
@@ -523,8 +550,8 @@ def critical_n_curve(dims, random_states=(0,), k: int = 2, progress: bool = True
     -------
     DataFrame
         One row per (d, seed): ``d``, ``random_state``, ``critical_n``, ``first_failure``,
-        ``paper`` (the paper's cubic at d, for k = 2; NaN otherwise), ``runs`` (optimisations
-        in the search) and ``seconds``.
+        ``paper`` (the paper's cubic at d, for ``n_relevant = 2``; NaN otherwise), ``runs``
+        (optimisations in the search) and ``seconds``.
 
     Examples
     --------
@@ -543,12 +570,13 @@ def critical_n_curve(dims, random_states=(0,), k: int = 2, progress: bool = True
             start = None
             for seed in seeds:
                 begun = time.perf_counter()
-                result = critical_n(d, k, n_start=start, random_state=seed, progress=False,
-                                    **kwargs)
-                start = start or max(result.critical_n, k + 1)
+                result = critical_n(d, n_relevant, n_start=start, random_state=seed,
+                                    progress=False, **kwargs)
+                start = start or max(result.critical_n, n_relevant + 1)
                 rows.append({"d": d, "random_state": seed, "critical_n": result.critical_n,
                              "first_failure": result.first_failure,
-                             "paper": float(paper_critical_n(d)) if k == 2 else np.nan,
+                             "paper": (float(paper_critical_n(d)) if n_relevant == 2
+                                       else np.nan),
                              "runs": len(result.trials),
                              "seconds": time.perf_counter() - begun})
                 bar.update(1)

@@ -25,24 +25,25 @@ def _unit(X) -> np.ndarray:
     return X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
 
 
-def select_examples(vectors, labels, k: int, method: str = "depth", query=None,
+def select_examples(vectors, labels, n_shots: int, method: str = "depth", query=None,
                     random_state=0) -> np.ndarray:
-    """Indices of ``k`` in-context examples per class, in prompt order.
+    """Indices of ``n_shots`` in-context examples per class, in prompt order.
 
     Parameters
     ----------
     vectors : array of shape (n, d)
         Embeddings of the candidate examples (the pool).
     labels : array-like of shape (n,)
-        Class of each candidate; every class needs at least ``k`` candidates.
-    k : int >= 1
-        Examples per class.
+        Class of each candidate; every class needs at least ``n_shots`` candidates (and 2).
+    n_shots : int >= 1
+        Examples (shots) per class.
     method : {"depth", "random", "nearest"}, default "depth"
-        ``"depth"``: the ``k`` deepest candidates of each class by TTE depth with respect to
-        that class's own candidates (leave-one-out; :func:`embviz.drift.tte_depth`), the same
-        prompt for every query (Seegmiller & Preum 2023); ``"random"``: ``k`` uniformly random
-        candidates per class; ``"nearest"``: the ``k`` candidates of each class with the highest
-        cosine similarity to ``query`` (per-class KATE, Liu et al. 2022).
+        ``"depth"``: the ``n_shots`` deepest candidates of each class by TTE depth with respect
+        to that class's own candidates (leave-one-out; :func:`embviz.drift.tte_depth`), the
+        same prompt for every query (Seegmiller & Preum 2023); ``"random"``: ``n_shots``
+        uniformly random candidates per class; ``"nearest"``: the ``n_shots`` candidates of each
+        class with the highest cosine similarity to ``query`` (per-class KATE, Liu et al.
+        2022).
     query : array of shape (d,), optional
         Needed for ``"nearest"``.
     random_state : int, numpy Generator or None, default 0
@@ -50,7 +51,7 @@ def select_examples(vectors, labels, k: int, method: str = "depth", query=None,
 
     Returns
     -------
-    ndarray of shape (k · n_classes,), int
+    ndarray of shape (n_shots · n_classes,), int
         Classes interleaved round-robin (rank 1 of every class, then rank 2, ...), so no class
         is always last; for ``"depth"`` and ``"nearest"`` the best-ranked examples come last,
         closest to the query (as in KATE).
@@ -58,13 +59,13 @@ def select_examples(vectors, labels, k: int, method: str = "depth", query=None,
     Examples
     --------
     >>> X = np.array([[1, 0], [1, .1], [1, -.1], [0, 1], [.1, 1], [-.2, 1]])
-    >>> select_examples(X, ["a", "a", "a", "b", "b", "b"], k=1).tolist()
+    >>> select_examples(X, ["a", "a", "a", "b", "b", "b"], n_shots=1).tolist()
     [0, 3]
     """
     from ..drift import tte_depth
 
     method = check_choice(method, "method", SELECTIONS)
-    k = check_positive_int(k, "k")
+    k = check_positive_int(n_shots, "n_shots")
     X = np.asarray(vectors, dtype=np.float64)
     labels = np.asarray(labels)
     if X.ndim != 2 or len(X) != len(labels):
@@ -99,13 +100,13 @@ def _prompt(examples: list[tuple[str, str]], query: str, instruction: str) -> st
 
 
 def few_shot_classify(pool: pd.DataFrame, pool_vectors, queries: pd.DataFrame, query_vectors,
-                      label_words: dict, k: int = 2, methods=SELECTIONS,
+                      label_words: dict, n_shots: int = 2, methods=SELECTIONS,
                       model: str = "smollm2-135m", instruction: str | None = None,
                       max_length: int = 1024, batch_size: int = 8, random_state: int = 0,
                       device: str = "auto", progress: bool = True) -> pd.DataFrame:
     """Few-shot classification by a causal LM with examples chosen by each method.
 
-    Each query's prompt is an instruction, ``k`` examples per class (``Text: ...`` /
+    Each query's prompt is an instruction, ``n_shots`` examples per class (``Text: ...`` /
     ``Category: <word>``) chosen by :func:`select_examples`, and the query; the prediction is the
     label word whose first token gets the highest next-token logit after ``Category:``. The
     label words' first tokens (with a leading space) must be distinct.
@@ -122,8 +123,8 @@ def few_shot_classify(pool: pd.DataFrame, pool_vectors, queries: pd.DataFrame, q
     label_words : dict
         Label → the word shown in the prompt (e.g. ``{"noun.animal": "animal"}``); only these
         classes are used.
-    k : int, default 2
-        Examples per class.
+    n_shots : int, default 2
+        Examples (shots) per class.
     methods : sequence of {"depth", "random", "nearest"}
     model : str, default "smollm2-135m"
         A registered causal LM or a local Hugging Face folder.
@@ -182,8 +183,8 @@ def few_shot_classify(pool: pd.DataFrame, pool_vectors, queries: pd.DataFrame, q
     where = resolve_device(device)
     lm = AutoModelForCausalLM.from_pretrained(info.path, dtype=torch.float32).to(where).eval()
     rng = np.random.default_rng(random_state)
-    fixed = {m: candidates[select_examples(pool_vectors[candidates], pool_labels[candidates], k,
-                                           m)]
+    fixed = {m: candidates[select_examples(pool_vectors[candidates], pool_labels[candidates],
+                                           n_shots, m)]
              for m in methods if m == "depth"}
     jobs = []
     query_texts = queries["text"].tolist()
@@ -193,7 +194,7 @@ def few_shot_classify(pool: pd.DataFrame, pool_vectors, queries: pd.DataFrame, q
                 picks = fixed[m]
             else:
                 picks = candidates[select_examples(
-                    pool_vectors[candidates], pool_labels[candidates], k, m,
+                    pool_vectors[candidates], pool_labels[candidates], n_shots, m,
                     query=np.asarray(query_vectors)[q], random_state=rng)]
             shots = [(pool_texts[i], label_words[pool_labels[i]]) for i in picks]
             jobs.append((m, q, _prompt(shots, query_texts[q], instruction)))

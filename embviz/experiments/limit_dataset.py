@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._progress import progress_bar
 from .._validation import (
     check_embeddings,
     check_positive_int,
@@ -278,8 +279,10 @@ def _relevant_lists(qrels, n_queries: int, n_docs: int) -> list[np.ndarray]:
     return lists
 
 
-def recall_at_k(scores, qrels, k: int) -> np.ndarray:
+def recall_at_k(scores, qrels, n_retrieved: int) -> np.ndarray:
     """Per-query recall@k of a score matrix: share of relevant documents in the top k.
+
+    ``k`` is the cut-off ``n_retrieved``; the name of the measure is the paper's.
 
     Parameters
     ----------
@@ -287,8 +290,8 @@ def recall_at_k(scores, qrels, k: int) -> np.ndarray:
         Score of document j for query i (higher is better). Ties are broken by document
         order (a stable sort), as in ``numpy.argsort(-scores, kind="stable")``.
     qrels : DataFrame with columns ``query``, ``doc`` (row positions), or list of m lists
-    k : int >= 1
-        Cut-off (at most n; larger values are clipped to n).
+    n_retrieved : int >= 1
+        Cut-off: documents retrieved per query (at most n; larger values are clipped to n).
 
     Returns
     -------
@@ -298,11 +301,11 @@ def recall_at_k(scores, qrels, k: int) -> np.ndarray:
     Examples
     --------
     >>> scores = np.array([[0.9, 0.1, 0.8], [0.2, 0.7, 0.3]])
-    >>> recall_at_k(scores, [[0, 1], [2]], k=2).tolist()
+    >>> recall_at_k(scores, [[0, 1], [2]], n_retrieved=2).tolist()
     [0.5, 1.0]
     """
     scores = check_embeddings(scores, "scores")
-    k = check_positive_int(k, "k")
+    k = check_positive_int(n_retrieved, "n_retrieved")
     lists = _relevant_lists(qrels, *scores.shape)
     top = np.argsort(-scores, axis=1, kind="stable")[:, :min(k, scores.shape[1])]
     relevant = np.zeros(scores.shape, bool)
@@ -311,7 +314,7 @@ def recall_at_k(scores, qrels, k: int) -> np.ndarray:
     return relevant[np.arange(len(lists))[:, None], top].sum(axis=1) / counts
 
 
-def retrieval_recall(query_vectors, doc_vectors, qrels, k: int) -> np.ndarray:
+def retrieval_recall(query_vectors, doc_vectors, qrels, n_retrieved: int) -> np.ndarray:
     """Per-query recall@k of dense retrieval by cosine similarity.
 
     Parameters
@@ -319,18 +322,20 @@ def retrieval_recall(query_vectors, doc_vectors, qrels, k: int) -> np.ndarray:
     query_vectors : EmbeddingSet, array or tensor of shape (m, d)
     doc_vectors : EmbeddingSet, array or tensor of shape (n, d)
     qrels : DataFrame with columns ``query``, ``doc`` (row positions), or list of m lists
-    k : int >= 1
+    n_retrieved : int >= 1
+        Cut-off: documents retrieved per query.
 
     Returns
     -------
     ndarray of shape (m,), float64
-        Share of each query's relevant documents among its k most cosine-similar documents.
+        Share of each query's relevant documents among its ``n_retrieved`` most
+        cosine-similar documents.
 
     Examples
     --------
     >>> q = np.array([[1.0, 0.0], [0.0, 1.0]])
     >>> docs = np.array([[2.0, 0.1], [0.1, 3.0], [1.0, 1.0]])
-    >>> retrieval_recall(q, docs, [[0], [1, 2]], k=1).tolist()
+    >>> retrieval_recall(q, docs, [[0], [1, 2]], n_retrieved=1).tolist()
     [1.0, 0.5]
     """
     query_vectors = check_embeddings(query_vectors, "query_vectors")
@@ -340,11 +345,11 @@ def retrieval_recall(query_vectors, doc_vectors, qrels, k: int) -> np.ndarray:
                          f"{query_vectors.shape[1]} and {doc_vectors.shape[1]}")
     scores = unit_rows(query_vectors, name="query_vectors") @ \
         unit_rows(doc_vectors, name="doc_vectors").T
-    return recall_at_k(scores, qrels, k)
+    return recall_at_k(scores, qrels, n_retrieved)
 
 
-def recall_table(scores: dict, qrels, ks=(2, 10, 100), n_resamples: int = 1000,
-                 random_state: int | None = 0) -> pd.DataFrame:
+def recall_table(scores: dict, qrels, n_retrieved=(2, 10, 100), n_resamples: int = 1000,
+                 random_state: int | None = 0, progress: bool = True) -> pd.DataFrame:
     """Mean recall@k per retriever, with percentile-bootstrap intervals over queries.
 
     Parameters
@@ -353,22 +358,26 @@ def recall_table(scores: dict, qrels, ks=(2, 10, 100), n_resamples: int = 1000,
         Score matrices of the retrievers (e.g. cosine similarities, BM25), same queries and
         documents.
     qrels : DataFrame with columns ``query``, ``doc``, or list of m lists
-    ks : sequence of int, default (2, 10, 100)
-        Cut-offs; those larger than the number of documents are skipped.
+    n_retrieved : int or sequence of int, default (2, 10, 100)
+        Cut-offs (documents retrieved per query); those larger than the number of documents
+        are skipped.
     n_resamples : int, default 1000
         Bootstrap resamples of the queries (a query's relevant documents stay together).
     random_state : int or None, default 0
+    progress : bool, default True
+        A progress bar over the (retriever, cut-off) bootstraps.
 
     Returns
     -------
     DataFrame
         ``metric`` ("recall@k"), ``value`` (mean over queries), ``ci_low``, ``ci_high`` (95%
-        percentile bootstrap over queries), ``parameters``, then ``retriever``, ``k`` and
-        ``n_queries``.
+        percentile bootstrap over queries), ``parameters``, then ``retriever``, ``n_retrieved``
+        and ``n_queries``.
 
     Examples
     --------
-    >>> table = recall_table({"a": np.eye(3)}, [[0], [1], [2]], ks=(1,), n_resamples=50)
+    >>> table = recall_table({"a": np.eye(3)}, [[0], [1], [2]], n_retrieved=1,
+    ...                      n_resamples=50, progress=False)
     >>> table[["metric", "value", "retriever"]].values.tolist()
     [['recall@1', 1.0, 'a']]
     """
@@ -377,19 +386,25 @@ def recall_table(scores: dict, qrels, ks=(2, 10, 100), n_resamples: int = 1000,
     if not isinstance(scores, dict) or not scores:
         raise ValueError("scores must be a non-empty dict of retriever name -> (m, n) array")
     n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
-    ks = [check_positive_int(k, "ks") for k in np.atleast_1d(ks)]
+    ks = [check_positive_int(k, "n_retrieved") for k in np.atleast_1d(n_retrieved)]
     rows = []
+    bar = progress_bar(total=len(scores) * len(ks), desc="recall table", unit="bootstrap",
+                       disable=not progress)
     for name, matrix in scores.items():
         matrix = check_embeddings(matrix, f"scores[{name!r}]")
         for k in ks:
+            bar.update(1)
             if k > matrix.shape[1]:
                 continue
             recall = recall_at_k(matrix, qrels, k)
             mean = bootstrap_ci(lambda X: float(X.mean()), recall[:, None],
-                                n_resamples=n_resamples, random_state=random_state)
+                                n_resamples=n_resamples, random_state=random_state,
+                                progress=False)
             rows.append({"metric": f"recall@{k}", "value": mean.value, "ci_low": mean.ci_low,
-                         "ci_high": mean.ci_high, "parameters": f"k={k}, bootstrap over queries "
-                         f"(n_resamples={n_resamples})", "retriever": name, "k": k,
+                         "ci_high": mean.ci_high, "parameters": f"n_retrieved={k}, bootstrap over "
+                         f"queries (n_resamples={n_resamples})", "retriever": name,
+                         "n_retrieved": k,
                          "n_queries": len(recall)})
+    bar.close()
     return pd.DataFrame(rows, columns=["metric", "value", "ci_low", "ci_high", "parameters",
-                                       "retriever", "k", "n_queries"])
+                                       "retriever", "n_retrieved", "n_queries"])

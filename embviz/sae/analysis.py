@@ -124,7 +124,7 @@ def npmi_matrix_entries(P: sp.csr_matrix, min_count: int):
     return a, b, counts, c_ab, npmi
 
 
-def concept_correlations(codes: Any, min_count: int = 5, top: int | None = 100,
+def concept_correlations(codes: Any, min_count: int = 5, n_top: int | None = 100,
                          labels: Sequence[str] | None = None) -> pd.DataFrame:
     """Feature pairs that co-occur in documents more often than chance, by NPMI.
 
@@ -136,8 +136,8 @@ def concept_correlations(codes: Any, min_count: int = 5, top: int | None = 100,
     ----------
     codes : sparse matrix or array of shape (n, d_sae)
     min_count : int, default 5
-    top : int or None, default 100
-        Number of pairs returned (all when None).
+    n_top : int or None, default 100
+        Number of top pairs (highest NPMI) returned; all when None.
     labels : sequence of str of length d_sae, optional
         Feature labels, added as ``label_a``/``label_b``.
 
@@ -154,8 +154,8 @@ def concept_correlations(codes: Any, min_count: int = 5, top: int | None = 100,
                           "count_ab": c_ab.astype(int), "npmi": npmi})
     table = table.sort_values(["npmi", "count_ab"], ascending=False, kind="stable")
     table = table.reset_index(drop=True)
-    if top is not None:
-        table = table.head(check_positive_int(top, "top"))
+    if n_top is not None:
+        table = table.head(check_positive_int(n_top, "n_top"))
     if labels is not None:
         labels = list(labels)
         table["label_a"] = [labels[i] for i in table["feature_a"]]
@@ -204,7 +204,7 @@ def concept_clusters(codes: Any, features: Sequence[int], n_clusters: int = 8,
 
 
 def retrieve(codes: Any, features: Sequence[int], weights: Sequence[float] | None = None,
-             top: int = 10) -> pd.DataFrame:
+             n_top: int = 10) -> pd.DataFrame:
     """Documents ranked by one concept or a weighted combination of concepts.
 
     ``score = codes[:, features] @ weights`` (weights default to 1 each; a negative weight
@@ -215,7 +215,8 @@ def retrieve(codes: Any, features: Sequence[int], weights: Sequence[float] | Non
     codes : sparse matrix or array of shape (n, d_sae)
     features : int or sequence of int
     weights : sequence of float, optional
-    top : int, default 10
+    n_top : int, default 10
+        Number of top-ranked documents returned (fewer when fewer score above 0).
 
     Returns
     -------
@@ -229,5 +230,5 @@ def retrieve(codes: Any, features: Sequence[int], weights: Sequence[float] | Non
                          f"got shape {w.shape}")
     score = X @ w
     rows = np.flatnonzero(score > 0)
-    order = rows[np.lexsort((rows, -score[rows]))][:check_positive_int(top, "top")]
+    order = rows[np.lexsort((rows, -score[rows]))][:check_positive_int(n_top, "n_top")]
     return pd.DataFrame({"row": order.astype(np.int64), "score": score[order]})

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+from .._progress import progress_bar
 from .._validation import check_embeddings, check_positive_int
 from ..stats import percentile_interval
 from ..stats.multiplicity import _benjamini_hochberg
@@ -27,14 +28,15 @@ __all__ = ["alignment_null", "dense_vs_concept_clustering", "pca_codes",
            "word_diff", "word_diff_agreement"]
 
 
-def reconstruction_vs_pca(X_train, X_holdout, X_hat, k: int, n_resamples: int = 1000,
-                          confidence: float = 0.95, random_state: int | None = 0
+def reconstruction_vs_pca(X_train, X_holdout, X_hat, n_components: int,
+                          n_resamples: int = 1000, confidence: float = 0.95,
+                          random_state: int | None = 0, progress: bool = True
                           ) -> pd.DataFrame:
-    """Held-out explained variance of a reconstruction against PCA with k components.
+    """Held-out explained variance of a reconstruction against PCA with n_components.
 
     PCA is fit on ``X_train`` only and evaluated on ``X_holdout``, the rows the SAE did not
-    see: the comparison at equal L0 (k numbers per row) that Jiang et al. and DATA.md ask for,
-    not in-sample PCA.
+    see: the comparison at equal L0 (``n_components`` numbers per row) that Jiang et al. and
+    DATA.md ask for, not in-sample PCA.
 
     Parameters
     ----------
@@ -44,12 +46,14 @@ def reconstruction_vs_pca(X_train, X_holdout, X_hat, k: int, n_resamples: int = 
         Held-out rows.
     X_hat : array of shape (m, d)
         The SAE's reconstruction of ``X_holdout`` (in the same, unnormalised space).
-    k : int
+    n_components : int
         Number of PCA components: the SAE's L0 (active features per row).
     n_resamples : int, default 1000
         Bootstrap resamples of the held-out rows (paired: the same rows for both methods).
     confidence : float, default 0.95
     random_state : int or None, default 0
+    progress : bool, default True
+        A progress bar over the bootstrap resamples.
 
     Returns
     -------
@@ -73,7 +77,7 @@ def reconstruction_vs_pca(X_train, X_holdout, X_hat, k: int, n_resamples: int = 
     if Xs.shape != Xh.shape or Xt.shape[1] != Xh.shape[1]:
         raise ValueError(f"X_hat must match X_holdout's shape {Xh.shape} and X_train must "
                          f"have {Xh.shape[1]} columns; got {Xs.shape} and {Xt.shape}")
-    k = check_positive_int(k, "k")
+    k = check_positive_int(n_components, "n_components")
     n_resamples = check_positive_int(n_resamples, "n_resamples", 10)
     pca = PCA(min(Xt.shape)).fit(Xt)
     centred = Xh - pca.mean_
@@ -87,7 +91,8 @@ def reconstruction_vs_pca(X_train, X_holdout, X_hat, k: int, n_resamples: int = 
     reach = np.flatnonzero(cumulative >= ev_sae - 1e-12)  # rounding of equal EVs
     rng = np.random.default_rng(random_state)
     boot = np.empty((n_resamples, 2))
-    for i in range(n_resamples):
+    for i in progress_bar(range(n_resamples), desc="SAE vs PCA", unit="resample",
+                          disable=not progress):
         idx = rng.integers(0, len(Xh), len(Xh))
         t = total[idx].sum()
         boot[i] = 1 - r_sae[idx].sum() / t, 1 - r_pca[idx].sum() / t
@@ -107,8 +112,8 @@ def reconstruction_vs_pca(X_train, X_holdout, X_hat, k: int, n_resamples: int = 
 
 
 def sae_vs_pca(sae, X, n_resamples: int = 1000, confidence: float = 0.95,
-               random_state: int | None = 0) -> pd.DataFrame:
-    """:func:`reconstruction_vs_pca` on the SAE's own held-out rows, with k = its L0.
+               random_state: int | None = 0, progress: bool = True) -> pd.DataFrame:
+    """:func:`reconstruction_vs_pca` on the SAE's own held-out rows, with L0 components.
 
     Parameters
     ----------
@@ -117,12 +122,15 @@ def sae_vs_pca(sae, X, n_resamples: int = 1000, confidence: float = 0.95,
     X : array of shape (n, d_in)
         The exact rows the SAE was trained on (dense embeddings, one per text).
     n_resamples, confidence, random_state
-        Of :func:`reconstruction_vs_pca`.
+        Of :func:`reconstruction_vs_pca` (``n_resamples``: bootstrap resamples of the
+        held-out rows).
+    progress : bool, default True
+        Progress bars over the encoding and the bootstrap resamples.
 
     Returns
     -------
     pandas.DataFrame
-        As :func:`reconstruction_vs_pca`, k = round(held-out L0).
+        As :func:`reconstruction_vs_pca`, ``n_components`` = round(held-out L0).
     """
     from .data import split_holdout
     from .encode import decode_codes, sae_encode
@@ -134,18 +142,18 @@ def sae_vs_pca(sae, X, n_resamples: int = 1000, confidence: float = 0.95,
     if len(train) != record.n_train or len(hold) != record.n_holdout:
         raise ValueError(f"X has {len(X)} rows, but the SAE was trained with {record.n_train} "
                          f"+ {record.n_holdout}: pass the rows it was trained on")
-    codes = sae_encode(sae, X[hold], progress=False)
+    codes = sae_encode(sae, X[hold], progress=progress)
     X_hat = decode_codes(sae, codes)
     k = max(1, int(round(np.diff(codes.indptr).mean())))
     return reconstruction_vs_pca(X[train], X[hold], X_hat, k, n_resamples, confidence,
-                                 random_state)
+                                 random_state, progress)
 
 
-def pca_codes(X_fit, X, k: int) -> sp.csr_matrix:
-    """A sparse code from PCA directions with k active entries per row (equal L0 to a TopK SAE).
+def pca_codes(X_fit, X, n_active: int) -> sp.csr_matrix:
+    """A sparse code from PCA directions with n_active entries per row (equal L0 to a TopK SAE).
 
     Each principal direction (fit on ``X_fit``) gives two non-negative "features", its
-    positive and its negative half; every row keeps its k largest. The baseline for
+    positive and its negative half; every row keeps its ``n_active`` largest. The baseline for
     :func:`embviz.sae.category_alignment`: do the SAE's features align with categories
     better than the directions of largest variance do?
 
@@ -153,7 +161,8 @@ def pca_codes(X_fit, X, k: int) -> sp.csr_matrix:
     ----------
     X_fit : array of shape (n_fit, d)
     X : array of shape (n, d)
-    k : int
+    n_active : int
+        Active entries kept per row (the SAE's L0, or its TopK ``n_active``).
 
     Returns
     -------
@@ -164,7 +173,7 @@ def pca_codes(X_fit, X, k: int) -> sp.csr_matrix:
 
     Xf = check_embeddings(X_fit, "X_fit", 2).astype(np.float64)
     Xa = check_embeddings(X, "X").astype(np.float64)
-    k = check_positive_int(k, "k")
+    k = check_positive_int(n_active, "n_active")
     pca = PCA(min(Xf.shape)).fit(Xf)
     Z = pca.transform(Xa)
     both = np.empty((len(Z), 2 * Z.shape[1]))
@@ -179,7 +188,7 @@ def pca_codes(X_fit, X, k: int) -> sp.csr_matrix:
 
 
 def alignment_null(codes, labels: Sequence[Any], n_permutations: int = 20,
-                   random_state: int | None = 0) -> pd.DataFrame:
+                   random_state: int | None = 0, progress: bool = True) -> pd.DataFrame:
     """Best-feature F1 per category with the labels shuffled: the chance level of
     :func:`embviz.sae.category_alignment`.
 
@@ -191,7 +200,10 @@ def alignment_null(codes, labels: Sequence[Any], n_permutations: int = 20,
     codes : sparse matrix of shape (n, d_sae)
     labels : sequence of length n
     n_permutations : int, default 20
+        Random permutations of the labels.
     random_state : int or None, default 0
+    progress : bool, default True
+        A progress bar over the permutations.
 
     Returns
     -------
@@ -208,7 +220,8 @@ def alignment_null(codes, labels: Sequence[Any], n_permutations: int = 20,
     labels = np.asarray(pd.Series(labels).astype(str))
     rng = np.random.default_rng(random_state)
     null = []
-    for _ in range(n_permutations):
+    for _ in progress_bar(range(n_permutations), desc="alignment null", unit="permutation",
+                          disable=not progress):
         cats, _, _, f1, _ = _association_counts(codes, rng.permutation(labels))
         null.append(pd.Series(f1.max(axis=0), index=cats))
     null = pd.concat(null, axis=1).reindex(observed.index)
@@ -266,14 +279,14 @@ def word_diff(texts_a: Sequence[str], texts_b: Sequence[str], min_count: int = 5
                              kind="stable").reset_index(drop=True)
 
 
-def word_diff_agreement(feature_diff: pd.DataFrame, words: pd.DataFrame, top: int = 20
+def word_diff_agreement(feature_diff: pd.DataFrame, words: pd.DataFrame, n_top: int = 20
                         ) -> pd.DataFrame:
     """Do the SAE diff and the word diff find the same differences?
 
-    For the ``top`` features on each side of :func:`embviz.sae.dataset_diff` (most A-typical
+    For the ``n_top`` features on each side of :func:`embviz.sae.dataset_diff` (most A-typical
     and most B-typical, significant only), whether any of the feature's label words
     (``top_words``) is a significant word on the same side of :func:`word_diff`; and for the
-    ``top`` words on each side, whether it appears in the label words of a significant feature
+    ``n_top`` words on each side, whether it appears in the label words of a significant feature
     on the same side.
 
     Parameters
@@ -283,7 +296,8 @@ def word_diff_agreement(feature_diff: pd.DataFrame, words: pd.DataFrame, top: in
         significant``).
     words : DataFrame
         Output of :func:`word_diff` on the same two corpora (A and B in the same order).
-    top : int, default 20
+    n_top : int, default 20
+        Number of top features and top words checked on each side.
 
     Returns
     -------
@@ -292,7 +306,7 @@ def word_diff_agreement(feature_diff: pd.DataFrame, words: pd.DataFrame, top: in
         "B"), ``n`` (items checked), ``matched`` (items with a counterpart in the other
         method) and ``share``, plus ``examples`` (the matched items, best first).
     """
-    top = check_positive_int(top, "top")
+    top = check_positive_int(n_top, "n_top")
     sig_f = feature_diff[feature_diff["significant"]]
     sig_w = words[words["significant"]]
     word_side = {"A": set(sig_w.loc[sig_w["diff"] > 0, "word"]),
@@ -332,7 +346,8 @@ def _rank_metrics(score: np.ndarray, relevant: np.ndarray, rng: np.random.Genera
 
 def property_retrieval_baseline(codes, X, labels: Sequence[Any], min_documents: int = 20,
                                 n_resamples: int = 1000, confidence: float = 0.95,
-                                random_state: int | None = 0) -> tuple[pd.DataFrame, dict]:
+                                random_state: int | None = 0, progress: bool = True
+                                ) -> tuple[pd.DataFrame, dict]:
     """Retrieve each category's texts with its best SAE feature vs with a dense centroid.
 
     The texts are split in two halves. On the *selection* half, each category gets its best
@@ -354,6 +369,8 @@ def property_retrieval_baseline(codes, X, labels: Sequence[Any], min_documents: 
     confidence : float, default 0.95
     random_state : int or None, default 0
         Seeds the split, the tie-breaking and the bootstrap.
+    progress : bool, default True
+        A progress bar over the categories and then the bootstrap resamples.
 
     Returns
     -------
@@ -383,7 +400,10 @@ def property_retrieval_baseline(codes, X, labels: Sequence[Any], min_documents: 
     align = category_alignment(codes[sel], y[sel]).set_index("category")
     U = Xa / np.linalg.norm(Xa, axis=1, keepdims=True)
     rows = []
+    bar = progress_bar(total=len(align) + 2 * n_resamples, desc="property retrieval",
+                       disable=not progress)
     for cat in sorted(align.index):
+        bar.update(1)
         in_sel, in_ev = (y[sel] == cat), (y[ev] == cat)
         if in_sel.sum() < min_documents or in_ev.sum() < min_documents:
             continue
@@ -402,12 +422,16 @@ def property_retrieval_baseline(codes, X, labels: Sequence[Any], min_documents: 
     summary["n_categories"] = len(table)
     for metric in ("ap", "r_precision"):
         d = (table[f"sae_{metric}"] - table[f"dense_{metric}"]).to_numpy()
-        boot = [d[rng.integers(0, len(d), len(d))].mean() for _ in range(n_resamples)]
+        boot = []
+        for _ in range(n_resamples):
+            boot.append(d[rng.integers(0, len(d), len(d))].mean())
+            bar.update(1)
         summary[f"mean_difference_{metric}"] = float(d.mean())
         interval = percentile_interval(np.asarray(boot), confidence)
         summary[f"mean_difference_{metric}_ci_low"] = float(interval.ci_low)
         summary[f"mean_difference_{metric}_ci_high"] = float(interval.ci_high)
         summary[f"wilcoxon_p_value_{metric}"] = float(wilcoxon(d).pvalue)
+    bar.close()
     summary["ci_method"] = (f"percentile bootstrap over {len(table)} categories, "
                             f"{n_resamples} resamples (split and selection fixed)")
     return table, summary

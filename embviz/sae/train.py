@@ -31,8 +31,8 @@ _SPARSE_BY_K = ("topk", "matching_pursuit")
 _DEAD_EVAL_TRAIN_ROWS = 20_000
 
 
-def train_sae(data, architecture: str = "topk", expansion: int = 8, k: int = 16,
-              steps: int = 600, batch_size: int = 256, lr: float = 3e-3,
+def train_sae(data, architecture: str = "topk", expansion: int = 8, n_active: int = 16,
+              max_steps: int = 600, batch_size: int = 256, learning_rate: float = 3e-3,
               l1_coefficient: float = 5.0, holdout: float = 0.1, device: str = "auto",
               random_state: int = 0, cache: bool = True, cache_dir: str | Path | None = None,
               n_threads: int | None = 1, progress: bool = True) -> ConceptSAE:
@@ -51,17 +51,22 @@ def train_sae(data, architecture: str = "topk", expansion: int = 8, k: int = 16,
     architecture : {"topk", "relu", "standard", "matching_pursuit", "mp"}, default "topk"
         TopK (Gao et al. 2024), ReLU with an L1 penalty ("standard" in sae-lens;
         Bricken et al. 2023), or matching pursuit (MP-SAE, Costa et al. 2025: the encoder
-        greedily picks up to ``k`` decoder atoms, each fitted to what the previous ones left;
+        greedily picks up to ``n_active`` decoder atoms, each fitted to what the previous ones left;
         on MiniLM embeddings it explains more held-out variance than TopK at the same L0, at
         about 4x the training time).
     expansion : int, default 8
         ``d_sae = expansion * d_in``.
-    k : int, default 16
-        Active features per row (TopK), or the most atoms matching pursuit picks per row.
-    steps, batch_size : int
-        Optimiser steps and rows per step; ``steps * batch_size`` rows are seen in total.
-    lr : float, default 3e-3
-        Adam learning rate; linear warm-up over 5% and decay to 0 over the last 20% of steps.
+    n_active : int, default 16
+        Active features per row (TopK), or the most atoms matching pursuit picks per row
+        (stored as ``k`` in :class:`SAETrainingConfig`).
+    max_steps : int, default 600
+        Optimiser steps (``steps`` in :class:`SAETrainingConfig`); ``max_steps * batch_size``
+        rows are seen in total.
+    batch_size : int, default 256
+        Rows per optimiser step.
+    learning_rate : float, default 3e-3
+        Adam learning rate (``lr`` in :class:`SAETrainingConfig`); linear warm-up over 5% and
+        decay to 0 over the last 20% of steps.
     l1_coefficient : float, default 5.0
         Sparsity penalty (ReLU only).
     holdout : float, default 0.1
@@ -89,13 +94,14 @@ def train_sae(data, architecture: str = "topk", expansion: int = 8, k: int = 16,
     --------
     >>> import numpy as np
     >>> X = np.random.default_rng(0).normal(size=(600, 16)).astype("float32")
-    >>> sae = train_sae(X, k=4, steps=20, batch_size=64, cache=False, progress=False)
+    >>> sae = train_sae(X, n_active=4, max_steps=20, batch_size=64, cache=False, progress=False)
     >>> sae.d_sae, sae.record.l0 <= 4
     (128, True)
     """
     train = as_training_data(data)
-    config = _check_request(architecture, expansion, k, steps, batch_size, lr, l1_coefficient,
-                            holdout, random_state, train.X.shape[1])
+    config = _check_request(architecture, expansion, n_active, max_steps, batch_size,
+                            learning_rate, l1_coefficient, holdout, random_state,
+                            train.X.shape[1])
     train_rows, hold_rows = split_holdout(len(train.X), train.groups, holdout, random_state)
     if len(train_rows) < batch_size:
         raise ValueError(f"data has {len(train_rows)} training rows after holding out "
@@ -119,23 +125,27 @@ def train_sae(data, architecture: str = "topk", expansion: int = 8, k: int = 16,
     return sae
 
 
-def _check_request(architecture, expansion, k, steps, batch_size, lr, l1_coefficient,
-                   holdout, random_state, d_in) -> SAETrainingConfig:
+def _check_request(architecture, expansion, n_active, max_steps, batch_size, learning_rate,
+                   l1_coefficient, holdout, random_state, d_in) -> SAETrainingConfig:
+    """The checked request; the config keeps its field names (k, steps, lr) so cache keys
+    of SAEs trained before the arguments were renamed stay valid."""
     check_choice(architecture, "architecture", ARCHITECTURES)
     expansion = check_positive_int(expansion, "expansion")
-    k = check_positive_int(k, "k")
+    n_active = check_positive_int(n_active, "n_active")
     arch = _ALIASES.get(architecture, architecture)
-    if arch in _SPARSE_BY_K and k > expansion * d_in:
-        raise ValueError(f"k={k} exceeds d_sae={expansion * d_in} (expansion * d_in)")
-    for value, name in ((lr, "lr"), (l1_coefficient, "l1_coefficient")):
+    if arch in _SPARSE_BY_K and n_active > expansion * d_in:
+        raise ValueError(f"n_active={n_active} exceeds d_sae={expansion * d_in} "
+                         f"(expansion * d_in)")
+    for value, name in ((learning_rate, "learning_rate"), (l1_coefficient, "l1_coefficient")):
         check_number(value, name, 0, np.inf, low_open=True, high_open=True)
     check_number(holdout, "holdout", 0, 1, low_open=True, high_open=True)
     if isinstance(random_state, bool) or not isinstance(random_state, (int, np.integer)):
         raise TypeError(f"random_state must be an integer, got {random_state!r}")
     return SAETrainingConfig(
         architecture=arch, d_in=int(d_in), expansion=expansion,
-        k=k if arch in _SPARSE_BY_K else None, steps=check_positive_int(steps, "steps"),
-        batch_size=check_positive_int(batch_size, "batch_size"), lr=float(lr),
+        k=n_active if arch in _SPARSE_BY_K else None,
+        steps=check_positive_int(max_steps, "max_steps"),
+        batch_size=check_positive_int(batch_size, "batch_size"), lr=float(learning_rate),
         l1_coefficient=float(l1_coefficient) if arch == "standard" else None,
         holdout=float(holdout), random_state=int(random_state))
 
@@ -268,7 +278,7 @@ def _record_step(out, losses: dict[str, list[float]], step: int) -> None:
     loss = float(out.loss.item())
     if not np.isfinite(loss):
         raise FloatingPointError(f"SAE training diverged: the loss is {loss} at step {step}; "
-                                 f"lower lr or check the data for extreme values")
+                                 f"lower learning_rate or check the data for extreme values")
     losses["loss"].append(loss)
     mse = out.losses.get("mse_loss")
     losses["mse"].append(float(mse.item()) if mse is not None else loss)

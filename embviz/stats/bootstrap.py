@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from .._progress import progress_bar
 from .._validation import check_embeddings, check_measure, check_number, check_replicates
 from .intervals import Estimate
 
@@ -23,7 +24,8 @@ BOOTSTRAP = "percentile bootstrap over rows drawn with replacement"
 
 
 def bootstrap_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int = 200,
-                 confidence: float = 0.95, random_state: int | None = 0) -> Estimate:
+                 confidence: float = 0.95, random_state: int | None = 0,
+                 progress: bool = True) -> Estimate:
     """Percentile bootstrap interval of ``measure(X)`` over rows drawn with replacement.
 
     Valid for measures that are smooth functions of per-row values, where a repeated row is
@@ -36,9 +38,11 @@ def bootstrap_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int = 2
     measure : callable (ndarray (n, d)) -> float
     X : EmbeddingSet or array of shape (n, d)
     n_resamples : int, default 200
-        Between 10 and 1,000,000.
+        Bootstrap resamples (rows drawn with replacement), between 10 and 1,000,000.
     confidence : float in (0, 1), default 0.95
     random_state : int or None, default 0
+    progress : bool, default True
+        A progress bar over the resamples (one call of ``measure`` each).
 
     Returns
     -------
@@ -53,7 +57,7 @@ def bootstrap_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int = 2
     Examples
     --------
     >>> X = np.random.default_rng(0).normal(size=(200, 3))
-    >>> result = bootstrap_ci(lambda V: V[:, 0].mean(), X, n_resamples=100)
+    >>> result = bootstrap_ci(lambda V: V[:, 0].mean(), X, n_resamples=100, progress=False)
     >>> bool(result.ci_low < result.value < result.ci_high)
     True
     """
@@ -62,7 +66,9 @@ def bootstrap_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int = 2
     n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
     check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
     rng = np.random.default_rng(random_state)
-    values = [measure(X[rng.choice(len(X), len(X), replace=True)]) for _ in range(n_resamples)]
+    values = [measure(X[rng.choice(len(X), len(X), replace=True)])
+              for _ in progress_bar(range(n_resamples), desc="bootstrap", unit="resample",
+                                    disable=not progress)]
     alpha = (1 - confidence) / 2
     low, high = np.quantile(values, [alpha, 1 - alpha])
     return Estimate(float(measure(X)), float(low), float(high), confidence, BOOTSTRAP)

@@ -22,6 +22,7 @@ def half_samples(n: int, n_resamples: int, random_state=0) -> np.ndarray:
     ----------
     n : int >= 2
     n_resamples : int >= 0
+        Half-samples drawn.
     random_state : int, None or numpy.random.Generator, default 0
         A generator is drawn from (and advanced) as it is: a caller that draws more than
         one set of half-samples passes its one stream.

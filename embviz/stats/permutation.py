@@ -71,6 +71,7 @@ def p_value_floor(n_permutations: int) -> float:
     Parameters
     ----------
     n_permutations : int, 1 <= B <= 1,000,000
+        Permutations behind the p-value.
 
     Returns
     -------

@@ -38,7 +38,7 @@ def feature_histogram_figure(activations, label: str = "", bins: int = 50):
     return fig
 
 
-def dataset_diff_figure(diff: pd.DataFrame, top: int = 20,
+def dataset_diff_figure(diff: pd.DataFrame, n_top: int = 20,
                         groups: tuple[str, str] = ("A", "B")):
     """Diverging bars of the features whose presence differs most between two corpora.
 
@@ -47,7 +47,7 @@ def dataset_diff_figure(diff: pd.DataFrame, top: int = 20,
     diff : pandas.DataFrame
         Output of :func:`embviz.sae.dataset_diff` or :func:`~embviz.sae.presence_diff`
         (``feature, diff, q_value`` and optionally ``label``).
-    top : int, default 20
+    n_top : int, default 20
         Number of features shown (largest ``|diff|``).
     groups : (str, str), default ("A", "B")
         The two corpora's names, for the title and the axis.
@@ -65,7 +65,7 @@ def dataset_diff_figure(diff: pd.DataFrame, top: int = 20,
     missing = {"feature", "diff"} - set(diff.columns)
     if missing:
         raise ValueError(f"diff must be a dataset_diff/presence_diff table; missing {missing}")
-    rows = diff.reindex(diff["diff"].abs().sort_values(ascending=False).index).head(top)
+    rows = diff.reindex(diff["diff"].abs().sort_values(ascending=False).index).head(n_top)
     rows = rows.sort_values("diff")
     names = [f"{f}: {lab}" if "label" in rows else str(f)
              for f, lab in zip(rows["feature"], rows.get("label", rows["feature"]))]
