@@ -6,7 +6,8 @@ isotropy measures and the PCA dimension from its rows, the neighbour-based measu
 own k-NN graph, which is read from the report's graph (:func:`~embviz.neighbors.subgraph`; the
 report builds it wide enough that a half keeps every neighbourhood it needs), never rebuilt.
 The differences between a half and its complement, rescaled to size n, give the interval of
-θₙ = E[Tₙ] (:func:`complementary_interval`).
+θₙ = E[Tₙ] (:func:`complementary_interval`). Everything here takes checked rows and graphs
+and calls kernels only (the report checked them once, at its door).
 
 Local intrinsic dimension is the exception in cost: it is recomputed on the half's graph for
 ``LOCAL_PROBES`` random points of S (every point when S is smaller) in the first
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..neighbors import subgraph
+from ..neighbors import _subgraph
 from .resampling import (
     HALF_SAMPLING,
     complementary_halves,
@@ -83,7 +84,7 @@ def half_sampling_intervals(estimates: dict, measures, local_values, X, space, g
     for p, split in enumerate(progress_bar(splits, desc="half-samples", disable=not progress,
                                            leave=False)):
         for side, rows in enumerate(split):
-            half_graph = subgraph(graph, rows, width, space)
+            half_graph = _subgraph(graph, rows, width, space)
             values = measures(X[rows], space[rows], half_graph, rows)
             if local_fits and p < LOCAL_RESAMPLES // 2:
                 local = _probe_local_id(half_graph, space[rows], probes, sizes["local_k"],
@@ -150,7 +151,8 @@ def _probe_local_id(half_graph, half_space: np.ndarray, probes: int, local_k: in
 
     m = half_graph.n
     rows = np.arange(m) if probes >= m else np.sort(rng.choice(m, probes, replace=False))
-    values, _ = local_id_rows(half_graph, half_space, rows, local_k)
+    values, _ = local_id_rows(half_graph, half_space, rows, local_k,
+                              unit=half_graph.metric == "cosine")  # unit rows already
     return values
 
 
