@@ -2,6 +2,35 @@
 
 Algorithm code calls these once at its entry point and then assumes clean input
 (scikit-learn's parameter-validation idea, PR #22722).
+
+Nesting: doors and kernels
+--------------------------
+A public function is a *door*: it checks its inputs once — vectors through
+:func:`check_embeddings` (the one scan of the rows), a user's graph through
+:func:`embviz.neighbors.check_knn_graph` (the one graph check; doors that already hold
+checked rows call its kernel ``embviz.neighbors._check_graph`` with them, so the rows are not
+scanned again) — and then calls *kernels*: private functions (``_twonn``, ``_mle``,
+``_local_intrinsic_dimension``, ``_occurrence``, ``_knn_graph``, ``_subgraph``, ...) that take
+checked arrays and graphs and never check them again. This is scikit-learn's
+``validate_params(..., prefer_skip_nested_validation=True)`` decided once for the whole
+package, and its public-function → private-kernel split (scikit-dimension's ``fit`` →
+``_twonn``; datashader's single ``bypixel`` entry). The rules:
+
+1. Public code never calls public code on rows or graphs it has already checked, and never
+   inside a loop: composite results (``geometry_report``, its half-sample loops, region cards,
+   :class:`~embviz.Exploration`) call kernels only.
+2. A kernel is told what is known about its input instead of finding out again: e.g. local
+   intrinsic dimension is told its rows are unit length (``unit=True``) and does not normalise
+   them a second time.
+3. Warnings about the data (duplicates left out, ties) are given once, by the door's own pass;
+   a kernel run again on resamples is called with ``warn=False``, never wrapped in
+   ``warnings.catch_warnings``.
+4. Cheap scalar parameters a kernel receives from another door (a permutation count, say) may
+   still be checked inside it; arrays and graphs are not.
+
+``tests/test_check_counts.py`` counts the scans and graph checks of the composite results:
+one scan of the input and at most one check of a given graph per report (with intervals too),
+at most two scans per region card.
 """
 
 from __future__ import annotations

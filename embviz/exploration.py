@@ -30,7 +30,7 @@ from ._files import (
     remove_orphan_temp_files,
     save_checked_array,
 )
-from ._validation import check_choice, check_positive_int, unit_rows
+from ._validation import check_choice, check_positive_int, check_replicates, unit_rows
 from .embedding_set import EmbeddingSet
 
 __all__ = ["DEFAULT_N", "LAYER_ROWS", "MAP_METHODS", "MAX_GROUP_VALUES", "MAX_MAP_POINTS",
@@ -411,15 +411,17 @@ class Exploration:
         return self._measures[name]
 
     def _compute_measure(self, name: str) -> np.ndarray:
-        from .metrics import k_occurrence, local_intrinsic_dimension
+        """Kernels on the checked vectors (an EmbeddingSet's) and the shared graph."""
+        from .metrics.hubness import _occurrence
+        from .metrics.intrinsic_dim import _local_intrinsic_dimension
 
         sizes = self.report_sizes()
         if name == "k_occurrence":
-            return k_occurrence(self.graph(sizes["k"]), k=sizes["k"], metric=_METRIC)
+            return _occurrence(self.graph(sizes["k"]).at_k(sizes["k"]))
         if name == "local_id":
-            return local_intrinsic_dimension(self.graph(sizes["local_k"]), k=sizes["local_k"],
-                                             metric=_METRIC, X=self.space,
-                                             progress=self.progress)
+            return _local_intrinsic_dimension(self.graph(sizes["local_k"]), self.space,
+                                              sizes["local_k"], unit=True,
+                                              progress=self.progress)
         if name == "tte_depth":
             from .drift import tte_depth
 
@@ -537,14 +539,18 @@ class Exploration:
             ``metric, value, ci_low, ci_high, parameters``; sizes from :meth:`report_sizes`,
             the k-NN error when the corpus has :attr:`labels`.
         """
-        from .metrics import geometry_report
+        from .metrics.report import _report_on_graph
         from .neighbors import subgraph_width
 
         sizes = self.report_sizes()
         width = subgraph_width(sizes["local_k"], len(self)) if ci else sizes["local_k"]
-        return geometry_report(self.data.vectors, **sizes, metric=_METRIC, labels=self.labels,
-                               ci=ci, n_resamples=n_resamples, random_state=self.random_state,
-                               graph=self.graph(width), progress=self.progress)
+        if ci:
+            n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
+        codes = None if self.labels is None else pd.factorize(self.labels)[0]
+        # the kernel: the vectors were checked when the EmbeddingSet was made, the graph here
+        return _report_on_graph(self.data.vectors, self.graph(width), **sizes, codes=codes,
+                                ci=ci, n_resamples=n_resamples,
+                                random_state=self.random_state, progress=self.progress)
 
     def id_scales(self) -> tuple[pd.DataFrame, pd.Series]:
         """:func:`~embviz.metrics.id_scale_curve` (Gride on the shared graph, n2 up to 64 or

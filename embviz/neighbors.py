@@ -454,6 +454,14 @@ def check_knn_graph(graph, k: int, metric: str | None, what: str, X=None,
     KNNGraph
         ``graph`` itself (not cut to ``k``).
     """
+    vectors = None if X is None else check_embeddings(X, name="X")
+    return _check_graph(graph, k, metric, what, vectors, every_row)
+
+
+def _check_graph(graph, k: int, metric: str | None, what: str, vectors: np.ndarray | None = None,
+                 every_row: bool = True) -> KNNGraph:
+    """:func:`check_knn_graph` against ``vectors`` already checked by ``check_embeddings``
+    (or none): the one graph check, for doors that hold checked rows."""
     _require_graph(graph)
     if metric is not None:
         check_choice(metric, "metric", METRICS)
@@ -464,7 +472,6 @@ def check_knn_graph(graph, k: int, metric: str | None, what: str, X=None,
     if every_row and graph.rows is not None:
         raise ValueError(f"the KNNGraph covers a sample of {graph.n} rows (graph.rows is set); "
                          f"{what} needs the neighbours of every row")
-    vectors = None if X is None else check_embeddings(X, name="X")
     _check_contents(graph, what, None if vectors is None else len(vectors))
     if graph.k < k:
         raise ValueError(f"the KNNGraph holds k={graph.k} neighbour(s) per row but {what} "
@@ -572,13 +579,13 @@ def as_knn_graph(data, k: int, what: str, metric: str = "cosine", every_row: boo
     """
     k = check_positive_int(k, "k")
     if isinstance(data, KNNGraph):
-        return check_knn_graph(data, k, metric, what, every_row=every_row).at_k(k)
+        return _check_graph(data, k, metric, what, every_row=every_row).at_k(k)
     check_choice(metric, "metric", METRICS)
     X = check_embeddings(data, name="data", min_rows=2)
     if len(X) <= k:
         raise ValueError(f"data has n={len(X)} row(s) but {what} uses k={k} neighbours per "
                          f"row and needs n > k (at least {k + 1} rows)")
-    return knn_graph(X, k=k, metric=metric, progress=progress)
+    return _knn_graph(X, k, metric, progress=progress)
 
 
 def exact_knn_rows(X, rows, k: int = 10, metric: str = "cosine",
@@ -597,11 +604,18 @@ def exact_knn_rows(X, rows, k: int = 10, metric: str = "cosine",
     KNNGraph with ``rows`` set, indices (m, k)
     """
     check_choice(metric, "metric", METRICS)
-    X, exponent = _prepare(check_embeddings(X, min_rows=2), metric)
+    X = check_embeddings(X, min_rows=2)
     k = _check_k(k, len(X))
     rows = np.asarray(rows, dtype=np.int64)
     if rows.ndim != 1 or rows.size == 0 or rows.min() < 0 or rows.max() >= len(X):
         raise ValueError(f"rows must be a non-empty 1-D array of row numbers in [0, {len(X)})")
+    return _exact_knn_rows(X, rows, k, metric, device)
+
+
+def _exact_knn_rows(X: np.ndarray, rows: np.ndarray, k: int, metric: str,
+                    device: str = "auto") -> KNNGraph:
+    """:func:`exact_knn_rows` of checked rows ``X``, distinct ``rows`` and ``k < len(X)``."""
+    X, exponent = _prepare(X, metric)
     n_cand = min(k + 1 + _CANDIDATE_MARGIN, len(X))
     if _exact_backend(device) == "faiss":
         index = _flat_index(X, metric)
@@ -657,7 +671,12 @@ def subgraph(graph: KNNGraph, rows, k: int, X) -> KNNGraph:
                          f"{rows.min()}..{rows.max()}")
     if len(np.unique(rows)) != len(rows):
         raise ValueError("rows must be distinct: a repeated row would be its own neighbour")
-    k = _check_k(k, len(rows))
+    return _subgraph(graph, rows, _check_k(k, len(rows)), check_embeddings(X, name="X"))
+
+
+def _subgraph(graph: KNNGraph, rows: np.ndarray, k: int, X: np.ndarray) -> KNNGraph:
+    """:func:`subgraph` of distinct int64 ``rows`` of ``graph``, ``k < len(rows)``, with
+    ``X`` the checked rows the graph was built from (the kernel of the half-sample loops)."""
     position = np.full(graph.n, -1, dtype=np.int64)
     position[rows] = np.arange(len(rows))
     renumbered = position[graph.indices[rows]]
@@ -669,7 +688,7 @@ def subgraph(graph: KNNGraph, rows, k: int, X) -> KNNGraph:
     indices = renumbered[taken].reshape(len(rows), k)
     distances = graph.distances[rows][taken].reshape(len(rows), k)
     if len(short):
-        exact = exact_knn_rows(check_embeddings(X)[rows], short, k, graph.metric)
+        exact = _exact_knn_rows(X[rows], short, k, graph.metric)
         indices[short], distances[short] = exact.indices, exact.distances
     return KNNGraph(indices, distances, graph.metric, graph.method,
                     {**graph.params, "k": k, "exact_rows": len(short)})

@@ -24,14 +24,16 @@ def X(rng):
 
 @pytest.fixture
 def graph_calls(monkeypatch):
+    """The k of every graph search: of ``_knn_graph``, the kernel behind ``knn_graph`` that
+    the report calls directly (its rows are checked once, at its door)."""
     calls = []
-    original = embviz.neighbors.knn_graph
+    original = embviz.neighbors._knn_graph
 
-    def counting(*args, **kwargs):
-        calls.append(kwargs.get("k"))
-        return original(*args, **kwargs)
+    def counting(X, k, *args, **kwargs):
+        calls.append(k)
+        return original(X, k, *args, **kwargs)
 
-    monkeypatch.setattr(embviz.neighbors, "knn_graph", counting)
+    monkeypatch.setattr(embviz.neighbors, "_knn_graph", counting)
     return calls
 
 

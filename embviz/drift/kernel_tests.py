@@ -185,6 +185,16 @@ def mmd_test(a, b, bandwidth: float | None = None, n_permutations: int = 1000,
     (True, True)
     """
     A, B = check_samples(a, b, MIN_SAMPLE)
+    return _mmd_test(A, B, bandwidth, n_permutations, n_resamples, confidence, block, device,
+                     random_state, progress)
+
+
+def _mmd_test(A: np.ndarray, B: np.ndarray, bandwidth: float | None = None,
+              n_permutations: int = 1000, n_resamples: int = 200, confidence: float = 0.95,
+              block: int | None = None, device: str = "auto", random_state: int | None = 0,
+              progress: bool = True) -> TwoSampleResult:
+    """:func:`mmd_test` of samples already checked (``check_samples``: same d, one dtype, at
+    least 5 rows each); its scalar parameters are still checked here (cheap)."""
     bandwidth = check_bandwidth(bandwidth)
     _check_common(A, B, n_permutations, n_resamples, confidence, block, "mmd_test")
     rng = np.random.default_rng(random_state)

@@ -9,15 +9,17 @@ import numpy as np
 
 from .._validation import check_choice, check_embeddings, check_positive_int
 from ..embedding_set import EmbeddingSet
-from ..neighbors import METRICS, KNNGraph, check_knn_graph, knn_graph
+from ..neighbors import METRICS, KNNGraph, _check_graph, _knn_graph
 
 
 def vectors_and_graph(data: Any, graph: KNNGraph | None, k: int, metric: str, what: str,
                       progress: bool, min_rows: int = 3) -> tuple[np.ndarray, KNNGraph]:
     """``data`` as an array ``(n, d)`` and its kNN graph with at least ``k`` neighbours.
 
-    A given graph is checked once (metric, width, the same points as ``data``:
-    :func:`~embviz.neighbors.check_knn_graph`); without one, the exact graph is built here.
+    The door of the landscape functions: ``data`` is checked once, a given graph once (metric,
+    width, the same points as ``data``: :func:`~embviz.neighbors.check_knn_graph`, against
+    the checked rows); without one, the exact graph is built here. What follows calls
+    kernels.
     """
     check_choice(metric, "metric", METRICS)
     k = check_positive_int(k, "k")
@@ -26,8 +28,8 @@ def vectors_and_graph(data: Any, graph: KNNGraph | None, k: int, metric: str, wh
         raise ValueError(f"{what} uses k={k} neighbours per row and needs more than k rows; "
                          f"data has n={len(X)}: lower k")
     if graph is None:
-        return X, knn_graph(X, k=k, metric=metric, progress=progress)
-    return X, check_knn_graph(graph, k, metric, what, X=X)
+        return X, _knn_graph(X, k, metric, progress=progress)
+    return X, _check_graph(graph, k, metric, what, X)
 
 
 def texts_of(data: Any, n: int, texts=None) -> list[str] | None:

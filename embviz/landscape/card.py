@@ -10,6 +10,9 @@ sizes shrink for small regions as the explorer's report does (k <= 10, mle_k <= 
 local_k <= 128, each below the region's size). Intervals are the report's half-sampling
 intervals (:mod:`embviz.metrics.resampling`): for θ_m, the measure's mean over samples of m
 points from the region's population.
+
+:func:`region_card` is a door: it checks the corpus and its graph once; the geometry, the
+density and the corpus's hubs then come from kernels on the checked rows and graph.
 """
 
 from __future__ import annotations
@@ -187,19 +190,20 @@ def _sizes(m: int, k: int) -> dict[str, int]:
 
 def _geometry(X, graph, used, sizes, ci, n_resamples, random_state, progress) -> pd.DataFrame:
     """The report on the region's points, on its graph read from the shared one, plus its
-    density with the same kind of interval."""
-    from ..metrics import geometry_report
-    from ..neighbors import knn_graph, subgraph, subgraph_width
+    density with the same kind of interval (kernels: ``X`` and ``graph`` are checked)."""
+    from ..metrics.report import _report_on_graph
+    from ..neighbors import _knn_graph, _subgraph, subgraph_width
 
     m = len(used)
     ci = ci and m >= 2 * max(sizes["k"], sizes["mle_k"]) + 2
     width = subgraph_width(sizes["local_k"], m) if ci else sizes["local_k"]
-    own = (subgraph(graph, used, width, X) if graph.k >= width  # else no row has width
-           else knn_graph(X[used], k=width, metric=graph.metric, progress=progress))
-    report = geometry_report(X[used], **sizes, metric=graph.metric, ci=ci,
-                             n_resamples=n_resamples, random_state=random_state, graph=own,
-                             progress=progress)
-    return pd.concat([report, _density(own, X[used], sizes["k"], ci, n_resamples,
+    region = X[used]
+    own = (_subgraph(graph, used, width, X) if graph.k >= width  # else no row has width
+           else _knn_graph(region, width, graph.metric, progress=progress))
+    report = _report_on_graph(region, own, sizes["k"], sizes["mle_k"], sizes["local_k"],
+                              ci=ci, n_resamples=n_resamples, random_state=random_state,
+                              progress=progress)
+    return pd.concat([report, _density(own, region, sizes["k"], ci, n_resamples,
                                        random_state)], ignore_index=True)
 
 
@@ -207,7 +211,7 @@ def _density(own, X_region: np.ndarray, k: int, ci: bool, n_resamples: int,
              random_state) -> pd.DataFrame:
     """Median distance to the k-th neighbour within the region; half-sampling interval."""
     from ..metrics.resampling import HALF_SAMPLING, complementary_halves, complementary_interval
-    from ..neighbors import subgraph
+    from ..neighbors import _subgraph
 
     estimate = float(np.median(own.distances[:, k - 1]))
     parameters = f"k={k}, metric={own.metric}, within the region"
@@ -215,7 +219,7 @@ def _density(own, X_region: np.ndarray, k: int, ci: bool, n_resamples: int,
     if ci:
         splits = complementary_halves(len(X_region), n_resamples // 2,
                                       np.random.default_rng(random_state))
-        halves = [[np.median(subgraph(own, half, k, X_region).distances[:, k - 1])
+        halves = [[np.median(_subgraph(own, half, k, X_region).distances[:, k - 1])
                    for half in split] for split in splits]
         low, high = complementary_interval(estimate, *np.asarray(halves).T, len(X_region))
         parameters += f", ci={HALF_SAMPLING} (n_resamples={2 * len(splits)})"
@@ -224,9 +228,9 @@ def _density(own, X_region: np.ndarray, k: int, ci: bool, n_resamples: int,
 
 
 def _corpus_hubs(graph, rows: np.ndarray, k: int) -> pd.DataFrame:
-    from ..metrics import hubs
+    from ..metrics.hubness import _hub_rows, _occurrence
 
-    found = np.intersect1d(hubs(graph, k=k, metric=graph.metric), rows)
+    found = np.intersect1d(_hub_rows(_occurrence(graph.at_k(k)), k, 2.0), rows)
     return result_table([{"metric": "n_corpus_hubs", "value": len(found),
                           "parameters": f"k={k}, hub_size=2, metric={graph.metric}, "
                                         f"in the corpus graph"}])
@@ -265,9 +269,9 @@ def _extremes(data, X, rows, columns, n_examples: int) -> tuple[pd.DataFrame, pd
 
 
 def _difference(X, used, rows, max_rows, n_permutations, n_resamples, rng, progress):
-    from ..drift import mmd_test
+    from ..drift.kernel_tests import _mmd_test
 
     rest = _sample(np.setdiff1d(np.arange(len(X)), rows), max_rows, rng)
-    return mmd_test(X[used], X[rest], n_permutations=n_permutations,
-                    n_resamples=n_resamples, random_state=int(rng.integers(2**31)),
-                    progress=progress)
+    return _mmd_test(X[used], X[rest], n_permutations=n_permutations,
+                     n_resamples=n_resamples, random_state=int(rng.integers(2**31)),
+                     progress=progress)

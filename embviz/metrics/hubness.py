@@ -82,6 +82,16 @@ def _hub_rows(occurrence: np.ndarray, k: int, hub_size: float) -> np.ndarray:
     return np.flatnonzero(occurrence > hub_size * k)
 
 
+def _hub_share(occurrence: np.ndarray, k: int, hub_size: float) -> float:
+    """Share of the k-NN slots held by hubs (:func:`hub_occurrence` of a k-occurrence)."""
+    return float(occurrence[_hub_rows(occurrence, k, hub_size)].sum() / occurrence.sum())
+
+
+def _antihub_share(occurrence: np.ndarray) -> float:
+    """Share of points in no k-NN list (:func:`antihub_occurrence` of a k-occurrence)."""
+    return float(np.mean(occurrence == 0))
+
+
 def k_occurrence(data, k: int = 10, metric: str = "cosine") -> np.ndarray:
     """N_k(x): in how many k-nearest-neighbour lists each point appears.
 
@@ -265,8 +275,7 @@ def hub_occurrence(data, k: int = 10, hub_size: float = 2.0, metric: str = "cosi
     float in [0, 1]
     """
     hub_size = check_number(hub_size, "hub_size", 0, np.inf, low_open=True, high_open=True)
-    occurrence = k_occurrence(data, k, metric)
-    return float(occurrence[_hub_rows(occurrence, k, hub_size)].sum() / occurrence.sum())
+    return _hub_share(k_occurrence(data, k, metric), k, hub_size)
 
 
 def antihub_occurrence(data, k: int = 10, metric: str = "cosine") -> float:
@@ -279,7 +288,7 @@ def antihub_occurrence(data, k: int = 10, metric: str = "cosine") -> float:
     -------
     float in [0, 1]
     """
-    return float(np.mean(k_occurrence(data, k, metric) == 0))
+    return _antihub_share(k_occurrence(data, k, metric))
 
 
 def hubness_summary(data, k: int = 10, hub_size: float = 2.0,
@@ -312,8 +321,8 @@ def hubness_summary(data, k: int = 10, hub_size: float = 2.0,
             ("robin_hood", _robin_hood(occurrence, k), at_k),
             ("gini_index", _gini(occurrence), at_k),
             ("atkinson_index", _atkinson(occurrence, 0.5), {**at_k, "epsilon": 0.5}),
-            ("hub_occurrence", float(occurrence[hub_rows].sum() / occurrence.sum()), with_size),
-            ("antihub_occurrence", float(np.mean(occurrence == 0)), at_k),
+            ("hub_occurrence", _hub_share(occurrence, k, hub_size), with_size),
+            ("antihub_occurrence", _antihub_share(occurrence), at_k),
             ("n_hubs", len(hub_rows), with_size),
             ("n_antihubs", int((occurrence == 0).sum()), at_k),
             ("max_k_occurrence", int(occurrence.max()), at_k)]
@@ -392,4 +401,10 @@ def knn_classification_error(data, labels, k: int = 10, metric: str = "cosine") 
     float in [0, 1]
     """
     graph, codes, _ = _checked(data, labels, k, metric)
+    return _knn_error(graph, codes, k)
+
+
+def _knn_error(graph: KNNGraph, codes: np.ndarray, k: int) -> float:
+    """:func:`knn_classification_error` of a checked graph (at least ``k`` neighbours) and
+    integer label codes (``pd.factorize``; only their equality matters) — the kernel."""
     return float(np.mean(_predict_codes(graph, codes, k) != codes))

@@ -53,7 +53,7 @@ from .._validation import (
     check_positive_int,
     check_random_state,
 )
-from ..neighbors import METRICS
+from ..neighbors import METRICS, _knn_graph
 
 __all__ = ["CalibratedDimension", "calibrated_twonn"]
 
@@ -175,6 +175,14 @@ def calibrated_twonn(data, metric: str = "cosine", discard_fraction: float = 0.1
     max_rows = check_positive_int(max_rows, "max_rows", minimum=100)
     random_state = check_random_state(random_state)
     X = check_embeddings(data, name="data", min_rows=3)
+    return _calibrated_twonn(X, metric, fraction, confidence, max_rows, random_state, progress)
+
+
+def _calibrated_twonn(X: np.ndarray, metric: str, fraction: float = 0.1,
+                      confidence: float = 0.95, max_rows: int = MAX_ROWS,
+                      random_state: int | None = 0, progress: bool = False
+                      ) -> CalibratedDimension:
+    """:func:`calibrated_twonn` of checked rows ``X`` and checked parameters (the kernel)."""
     subsets = _subsets(len(X), max_rows, random_state)
     measured = sum(len(rows) for rows in subsets)
     pooled = [_log_ratios_and_scale(X[rows], metric)[0] for rows in subsets]
@@ -182,7 +190,7 @@ def calibrated_twonn(data, metric: str = "cosine", discard_fraction: float = 0.1
     if used < measured:
         warnings.warn(f"calibrated_twonn: left out {measured - used} of {measured} rows whose "
                       f"nearest neighbour is at distance 0 (exact duplicates)", UserWarning,
-                      stacklevel=2)
+                      stacklevel=3)
     return calibrate(pooled, measured, X.shape[1], metric, fraction, confidence, progress)
 
 
@@ -194,7 +202,7 @@ def calibrated_on_graph(X: np.ndarray, graph, metric: str, progress: bool = Fals
     from .intrinsic_dim import _graph_distances
 
     if len(X) > MAX_ROWS:
-        return calibrated_twonn(X, metric=metric, progress=progress)
+        return _calibrated_twonn(X, metric, progress=progress)
     r = _graph_distances(graph.at_k(2))
     distinct = r[:, 0] > 0
     return calibrate([np.log(r[distinct, 1] / r[distinct, 0])], len(X), X.shape[1], metric,
@@ -212,7 +220,6 @@ def _subsets(n: int, max_rows: int, random_state) -> list[np.ndarray]:
 def _log_ratios_and_scale(X: np.ndarray, metric: str) -> tuple[np.ndarray, float]:
     """log(r₂/r₁) of every row with r₁ > 0 (exact duplicates left out), and the mean r₂, for
     checked rows ``X``."""
-    from ..neighbors import _knn_graph
     from .intrinsic_dim import _graph_distances
 
     r = _graph_distances(_knn_graph(X, k=2, metric=metric, warn_ties=False))
@@ -248,7 +255,7 @@ def calibrate(log_ratios: list[np.ndarray], n: int, ambient: int, metric: str,
     if curve.at_bound:
         warnings.warn(f"calibrated_twonn: the estimate or its interval reached the largest "
                       f"dimension simulated ({curve.max_dimension}); read it as a lower "
-                      f"bound", UserWarning, stacklevel=3)
+                      f"bound", UserWarning, stacklevel=4)
     return CalibratedDimension(values[0], values[1], values[2], raw, float(raw_low),
                                float(raw_high), n, size, len(log_ratios), confidence, metric,
                                fraction)

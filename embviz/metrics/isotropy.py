@@ -199,7 +199,11 @@ def average_cosine(X) -> float:
     -------
     float in [-1, 1]
     """
-    X = check_embeddings(X, min_rows=2)
+    return _average_cosine(check_embeddings(X, min_rows=2))
+
+
+def _average_cosine(X: np.ndarray) -> float:
+    """:func:`average_cosine` of checked rows ``X`` (the kernel)."""
     total = sum(unit_rows(values).sum(axis=0) for _, values in read_blocks(X))
     n = len(X)
     return float((total @ total - n) / (n * (n - 1)))

@@ -4,11 +4,15 @@
 derives intrinsic dimension, local intrinsic dimension and hubness from it; isotropy comes from
 the vectors' second moments. ``layerwise_report`` and ``dimensionwise_report`` repeat it over
 layers and over first-d truncations.
+
+``geometry_report`` is a door (see :mod:`embviz._validation`): it checks the vectors once and a
+given graph once, then calls the measures' kernels (``_twonn``, ``_mle``, ``_occurrence``, ...),
+never the public measures, which would check again. The region card and the explorer, which
+hold checked rows and their graph, call its kernel ``_report_on_graph``.
 """
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 
 import numpy as np
@@ -24,17 +28,20 @@ from .._validation import (
     scaled_moments,
     unit_rows,
 )
-from ..neighbors import subgraph_width
+from ..neighbors import KNNGraph, _check_graph, subgraph_width
 from .hubness import (
-    antihub_occurrence,
-    hub_occurrence,
-    hubness_skewness,
-    knn_classification_error,
-    robin_hood,
+    _antihub_share,
+    _hub_share,
+    _knn_error,
+    _label_codes,
+    _occurrence,
+    _robin_hood,
+    _skewness,
 )
 from .id_calibration import calibrated_on_graph
-from .intrinsic_dim import local_intrinsic_dimension, mle, pca_dimension, twonn
+from .intrinsic_dim import _local_intrinsic_dimension, _mle, _pca_dimension, _twonn
 from .isotropy import (
+    _average_cosine,
     average_cosine,
     effective_rank,
     effective_rank_from_gram_eigenvalues,
@@ -74,7 +81,7 @@ def _isotropy_values(X: np.ndarray, dtype=np.float64) -> list[float]:
     _, directions = np.linalg.eigh(gram)
     log_z = _column_logsumexp(X, directions.astype(dtype), dtype)
     return [isoscore_from_variances(variances), float(np.exp(log_z.min() - log_z.max())),
-            average_cosine(X), effective_rank_from_gram_eigenvalues(variances),
+            _average_cosine(X), effective_rank_from_gram_eigenvalues(variances),
             float(variances[0] / variances.sum())]
 
 
@@ -92,24 +99,25 @@ def _column_logsumexp(X: np.ndarray, directions: np.ndarray, dtype) -> np.ndarra
     return np.log(total) + top
 
 
-def _measures(X: np.ndarray, space: np.ndarray, graph, labels, k: int, mle_k: int,
-              pca=pca_dimension, dtype=np.float64) -> dict[str, float]:
+def _measures(X: np.ndarray, space: np.ndarray, graph: KNNGraph, codes, k: int, mle_k: int,
+              pca=_pca_dimension, dtype=np.float64, warn: bool = True) -> dict[str, float]:
     """Every report measure but local ID, on one sample: its vectors ``X``, the rows ``space``
-    in which distances are taken, its k-NN graph and its labels (or None); ``pca`` computes
-    the PCA dimension and ``dtype`` the isotropy products (the halves use the PCA
-    dimension's continuous form and float32)."""
-    metric = graph.metric
+    in which distances are taken, its k-NN graph and its label codes (or None), all checked;
+    ``pca`` computes the PCA dimension and ``dtype`` the isotropy products (the halves use the
+    PCA dimension's continuous form and float32, and ``warn=False``: the full sample's
+    warnings were given once)."""
     values = dict(zip(_ISOTROPY, _isotropy_values(X, dtype)))
-    values.update(twonn=twonn(graph, estimator="linear", metric=metric),
-                  twonn_mle=twonn(graph, estimator="mle", metric=metric),
-                  mle=mle(graph, k=mle_k, metric=metric),
+    occurrence = _occurrence(graph.at_k(k))
+    values.update(twonn=_twonn(graph, "linear", 0.1, warn),
+                  twonn_mle=_twonn(graph, "mle", 0.1, warn),
+                  mle=_mle(graph, mle_k, warn=warn),
                   pca_dimension=pca(space, threshold=0.9),
-                  hubness_skewness=hubness_skewness(graph, k=k, metric=metric),
-                  robin_hood=robin_hood(graph, k=k, metric=metric),
-                  hub_occurrence=hub_occurrence(graph, k=k, metric=metric),
-                  antihub_occurrence=antihub_occurrence(graph, k=k, metric=metric))
-    if labels is not None:
-        values["knn_error"] = knn_classification_error(graph, labels, k=k, metric=metric)
+                  hubness_skewness=_skewness(occurrence),
+                  robin_hood=_robin_hood(occurrence, k),
+                  hub_occurrence=_hub_share(occurrence, k, 2.0),
+                  antihub_occurrence=_antihub_share(occurrence))
+    if codes is not None:
+        values["knn_error"] = _knn_error(graph, codes, k)
     return values
 
 
@@ -217,7 +225,16 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
     pandas.DataFrame
         Columns ``metric``, ``value``, ``ci_low``, ``ci_high``, ``parameters``.
     """
-    X = _vectors(data)
+    return _checked_report(_vectors(data), k, metric, mle_k, local_k, labels, ci, n_resamples,
+                           random_state, graph, progress)
+
+
+def _checked_report(X: np.ndarray, k: int = 10, metric: str = "cosine", mle_k: int = 20,
+                    local_k: int = 128, labels=None, ci: bool = False, n_resamples: int = 40,
+                    random_state: int | None = 0, graph=None,
+                    progress: bool = True) -> pd.DataFrame:
+    """:func:`geometry_report` of rows ``X`` already checked by ``check_embeddings``: the rest
+    of the door (parameters, labels, a given graph, each checked once), then the kernel."""
     check_choice(metric, "metric", ["cosine", "euclidean"])
     k_max = max(check_positive_int(k, "k"), check_positive_int(mle_k, "mle_k"),
                 check_positive_int(local_k, "local_k"))
@@ -226,13 +243,53 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
                          f"rows, got n={len(X)}; lower local_k")
     if ci:
         n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
-    labels = None if labels is None else _label_array(labels, len(X))
-    space = unit_rows(X, X.dtype) if metric == "cosine" else X  # where distances are Euclidean
+    codes = None if labels is None else _label_codes(_label_array(labels, len(X)), len(X))[0]
+    space = _space(X, metric)
     width = subgraph_width(k_max, len(X)) if ci else k_max
     graph = _report_graph(space, k_max, width, metric, graph, progress)
-    estimates = _measures(X, space, graph, labels, k, mle_k)
-    local = local_intrinsic_dimension(graph.at_k(local_k), k=local_k, metric=metric, X=space,
-                                      progress=progress)
+    return _report_on_graph(X, graph, k, mle_k, local_k, codes, ci, n_resamples, random_state,
+                           progress, space)
+
+
+def _space(X: np.ndarray, metric: str) -> np.ndarray:
+    """The rows in which the metric's distances are Euclidean: unit rows for cosine."""
+    return unit_rows(X, X.dtype) if metric == "cosine" else X
+
+
+def _report_on_graph(X: np.ndarray, graph: KNNGraph, k: int, mle_k: int, local_k: int,
+                    codes=None, ci: bool = False, n_resamples: int = 40,
+                    random_state: int | None = 0, progress: bool = False,
+                    space: np.ndarray | None = None) -> pd.DataFrame:
+    """The kernel of :func:`geometry_report`: nothing is checked.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, d)
+        Rows checked by ``check_embeddings``.
+    graph : KNNGraph
+        Of ``space`` over every row, with at least max(k, mle_k, local_k) neighbours (and
+        :func:`~embviz.neighbors.subgraph_width` of it with ``ci``), built with the report's
+        metric.
+    k, mle_k, local_k : int
+        Each below n (and, with ``ci``, max(k, mle_k) below n / 2 - 1).
+    codes : ndarray of shape (n,), int, optional
+        Label codes (``pd.factorize``), for the k-NN error.
+    ci, n_resamples, random_state, progress
+        As in :func:`geometry_report` (``n_resamples`` checked).
+    space : ndarray of shape (n, d), optional
+        The rows in which distances are Euclidean (unit rows of ``X`` for cosine); computed
+        when not given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The report's long table.
+    """
+    metric = graph.metric
+    space = _space(X, metric) if space is None else space
+    estimates = _measures(X, space, graph, codes, k, mle_k)
+    local = _local_intrinsic_dimension(graph.at_k(local_k), space, local_k,
+                                       unit=metric == "cosine", progress=progress)
     finite = local[np.isfinite(local)]
     estimates.update(local_intrinsic_dimension_mean=float(finite.mean()),
                      local_intrinsic_dimension_median=float(np.median(finite)))
@@ -242,11 +299,9 @@ def geometry_report(data, k: int = 10, metric: str = "cosine", mle_k: int = 20,
                                       "simulated spread at n, through the calibration")}
     if ci:
         def measures(X_half, space_half, graph_half, rows):
-            with warnings.catch_warnings():  # the full sample's warnings were given once
-                warnings.simplefilter("ignore")
-                return _measures(X_half, space_half, graph_half,
-                                 None if labels is None else labels[rows], k, mle_k,
-                                 pca=_fractional_pca_dimension, dtype=np.float32)
+            return _measures(X_half, space_half, graph_half,
+                             None if codes is None else codes[rows], k, mle_k,
+                             pca=_fractional_pca_dimension, dtype=np.float32, warn=False)
 
         intervals.update(half_sampling_intervals(
             {name: value for name, value in estimates.items()
@@ -287,15 +342,15 @@ def _table(X, estimates: dict, intervals: dict, parameters: dict, metric: str) -
 
 def _report_graph(space: np.ndarray, k_max: int, width: int, metric: str, graph,
                   progress: bool):
-    """The given graph (checked against ``space``; widened to ``width`` neighbours by a new
-    search when intervals need more), else the graph of ``space``."""
-    from ..neighbors import check_knn_graph, knn_graph
+    """The given graph (checked once, against ``space``; widened to ``width`` neighbours by a
+    new search when intervals need more), else the graph of ``space``."""
+    from ..neighbors import _knn_graph
 
     if graph is not None:
-        graph = check_knn_graph(graph, k_max, metric, "geometry_report", X=space)
+        graph = _check_graph(graph, k_max, metric, "geometry_report", space)
         if graph.k >= width:
             return graph
-    return knn_graph(space, k=width, metric=metric, progress=progress)
+    return _knn_graph(space, width, metric, progress=progress)
 
 
 def layerwise_report(layers, **kwargs) -> pd.DataFrame:
@@ -356,7 +411,7 @@ def dimensionwise_report(data, dims: Sequence[int] | None = None, **kwargs) -> p
         raise ValueError(f"dims must lie in [2, {d}], got {bad}")
     tables = []
     for m in dims:
-        table = geometry_report(X[:, : int(m)], **kwargs)
+        table = _checked_report(np.ascontiguousarray(X[:, : int(m)]), **kwargs)
         table.insert(0, "dims", int(m))
         tables.append(table)
     return pd.concat(tables, ignore_index=True)

@@ -6,7 +6,8 @@ isotropy measures and the PCA dimension from its rows, the neighbour-based measu
 own k-NN graph, which is read from the report's graph (:func:`~embviz.neighbors.subgraph`; the
 report builds it wide enough that a half keeps every neighbourhood it needs), never rebuilt.
 The differences between a half and its complement, rescaled to size n, give the interval of
-θₙ = E[Tₙ] (:func:`complementary_interval`).
+θₙ = E[Tₙ] (:func:`complementary_interval`). Everything here takes checked rows and graphs
+and calls kernels only (the report checked them once, at its door).
 
 Local intrinsic dimension is the exception in cost: it is recomputed on the half's graph for
 ``LOCAL_PROBES`` random points of S (every point when S is smaller) in the first
@@ -23,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..neighbors import subgraph
+from ..neighbors import _subgraph
 from .resampling import (
     HALF_SAMPLING,
     complementary_halves,
@@ -80,18 +81,19 @@ def half_sampling_intervals(estimates: dict, measures, local_values, X, space, g
     width = sizes["local_k"] if local_fits else sizes["k"]
     probes = min(m, LOCAL_PROBES)
     halves: list[dict] = [{}, {}]  # name -> values on the first halves, on their complements
-    for p, split in enumerate(progress_bar(splits, desc="half-samples", disable=not progress,
-                                           leave=False)):
-        for side, rows in enumerate(split):
-            half_graph = subgraph(graph, rows, width, space)
-            values = measures(X[rows], space[rows], half_graph, rows)
-            if local_fits and p < LOCAL_RESAMPLES // 2:
-                local = _probe_local_id(half_graph, space[rows], probes, sizes["local_k"],
-                                        rng)
-                values.update(local_intrinsic_dimension_mean=np.nanmean(local),
-                              local_intrinsic_dimension_median=np.nanmedian(local))
-            for name, value in values.items():
-                halves[side].setdefault(name, []).append(value)
+    with _one_blas_thread():
+        for p, split in enumerate(progress_bar(splits, desc="half-samples",
+                                               disable=not progress, leave=False)):
+            for side, rows in enumerate(split):
+                half_graph = _subgraph(graph, rows, width, space)
+                values = measures(X[rows], space[rows], half_graph, rows)
+                if local_fits and p < LOCAL_RESAMPLES // 2:
+                    local = _probe_local_id(half_graph, space[rows], probes,
+                                            sizes["local_k"], rng)
+                    values.update(local_intrinsic_dimension_mean=np.nanmean(local),
+                                  local_intrinsic_dimension_median=np.nanmedian(local))
+                for name, value in values.items():
+                    halves[side].setdefault(name, []).append(value)
     method = f"{HALF_SAMPLING} (n_resamples={2 * len(splits)})"
     intervals = {name: (*complementary_interval(estimate, halves[0][name], halves[1][name],
                                                 n), method)
@@ -116,6 +118,22 @@ def half_sampling_intervals(estimates: dict, measures, local_values, X, space, g
         intervals[name] = (*_probe_interval(float(stat(finite)), halves[0][name],
                                             halves[1][name], selection, n), local_method)
     return intervals
+
+
+def _one_blas_thread():
+    """The half-samples run on one BLAS thread, as the drift comparisons' do
+    (``embviz.drift.compare``): each half's three d × d eigendecompositions (isotropy and the
+    PCA dimension) gain nothing from threads and, on a busy machine, lose many times over
+    (measured on 2 busy shared cores, d = 384: ``eigh`` 1.9 s on 2 threads, 0.2 s on one;
+    ``eigvalsh`` 0.8 s and 0.07 s), and ``tests/test_interval_coverage.py`` runs on one thread
+    for the same reason. The halves' rounding is then also the same on every machine."""
+    import contextlib
+
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover - it comes with scikit-learn
+        return contextlib.nullcontext()
+    return threadpool_limits(1)
 
 
 def _with_rounding(estimate: float, interval: tuple, n_pairs: int,
@@ -150,7 +168,8 @@ def _probe_local_id(half_graph, half_space: np.ndarray, probes: int, local_k: in
 
     m = half_graph.n
     rows = np.arange(m) if probes >= m else np.sort(rng.choice(m, probes, replace=False))
-    values, _ = local_id_rows(half_graph, half_space, rows, local_k)
+    values, _ = local_id_rows(half_graph, half_space, rows, local_k,
+                              unit=half_graph.metric == "cosine")  # unit rows already
     return values
 
 
