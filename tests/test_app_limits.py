@@ -351,3 +351,54 @@ def test_notice_stays_when_jobs_run():
     assert "URL argument 'n' ignored" in html.unescape(runner.notice.object)
     runner._dismiss.clicks += 1
     assert not runner._notices.visible
+
+
+class _FakeSession:
+    """What ``PageWatch`` reads of a Bokeh ``ServerSession``, on a clock the test moves: Bokeh
+    starts the "last unsubscribe" clock when it makes the session (the page's HTML request)."""
+
+    def __init__(self):
+        self.now, self.connection_count, self._last_unsubscribe = 0.0, 0, 0.0
+
+    @property
+    def milliseconds_since_last_unsubscribe(self) -> float:
+        return self.now - self._last_unsubscribe
+
+    def connect(self):
+        self.connection_count += 1
+
+    def disconnect(self):
+        self.connection_count -= 1
+        self._last_unsubscribe = self.now
+
+
+def test_a_page_is_gone_only_after_it_connected_and_then_lost_its_websocket():
+    """Issue 31, item 1: a page whose websocket had not connected yet (a busy server) was
+    judged gone 3 s after its HTML was served and its map job cancelled."""
+    from embviz.app.explorer import PageWatch
+
+    watch, session = PageWatch(gone_after_ms=3_000), _FakeSession()
+    assert watch.alive(None)  # the session object is not made yet
+    session.now = 60_000  # a minute without a websocket: still loading, not gone
+    assert watch.alive(session)
+    session.connect()
+    assert watch.alive(session)
+    session.now += 10_000
+    session.disconnect()  # the tab closed
+    session.now += 2_000
+    assert watch.alive(session)  # a reconnecting page has a moment
+    session.now += 1_500
+    assert not watch.alive(session)
+    session.connect()  # it came back (a reconnect)
+    assert watch.alive(session)
+
+
+def test_a_page_that_loaded_and_closed_between_two_checks_is_gone():
+    """The page reports itself loaded (``pn.state.onload``) even if no progress report saw its
+    websocket open."""
+    from embviz.app.explorer import PageWatch
+
+    watch, session = PageWatch(gone_after_ms=3_000), _FakeSession()
+    session.now = 20_000
+    watch.page_seen()
+    assert not watch.alive(session)
