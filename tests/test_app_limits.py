@@ -511,3 +511,45 @@ def test_a_forged_lasso_is_simplified_with_a_notice():
     assert "The lasso was refused: " in _alert(state.runner)
     view._on_lasso([[0, 0], [1, 1], [1, 1, 1]])
     assert "its vertices are not (x, y) pairs" in _alert(state.runner)
+
+
+@pytest.mark.parametrize("view, name, forged, message", [
+    ("data", "n", 10.5, "N: 10.5 is not an integer; it stays 5000"),
+    ("data", "layer", "3", "Layer: '3' is not a number; it stays -1"),
+    ("concepts", "steps", float("nan"), "Steps: nan is not an integer; it stays 600"),
+    ("compare", "n_permutations", True, "N permutations: True is not a number"),
+])
+def test_forged_numbers_get_a_message_and_no_traceback(views, view, name, forged, message,
+                                                       caplog):
+    """Issue 31, item 6: N = 10.5 from a forged widget gave no message and two tracebacks."""
+    from bokeh.document import Document
+
+    from embviz.app.state import controls
+
+    state, all_views = views
+    target = all_views[view]
+    before = getattr(target, name)
+    widget = controls(target, name)._widgets[name]
+    widget.get_root(Document())
+    with caplog.at_level("INFO"):
+        widget._process_events({"value": forged})
+    assert getattr(target, name) == before and widget.value == before
+    assert _alert(state.runner).startswith(message)
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    widget._process_events({"value": before + 1})  # a number still arrives
+    assert getattr(target, name) == before + 1
+
+
+def test_forged_float_is_refused_when_not_finite(caplog):
+    from bokeh.document import Document
+
+    from embviz.app.landscape_view import LandscapeView
+    from embviz.app.state import AppState, controls
+
+    state = AppState()
+    view = LandscapeView(state)
+    widget = controls(view, "threshold")._widgets["threshold"]
+    widget.get_root(Document())
+    widget._process_events({"value": float("inf")})
+    assert view.threshold == view.param.threshold.default
+    assert "is not a finite number" in _alert(state.runner)
