@@ -104,6 +104,7 @@ def test_forged_prompt_is_refused_before_any_work(page, server):
 
 
 def test_forged_sample_size_is_refused(page, server):
+    _open_view(page, "Data", "Load and embed corpus", "Bundled corpus")
     forge(page, "N", 100_000_000)
     page.get_by_role("button", name="Load and embed corpus").click()
     expect_alert(page, "n must be an integer from 50 to 117,659 (wordnet has 117,659 texts); "
@@ -240,7 +241,7 @@ def test_forged_numbers_and_choices_get_a_message(page, server):
     not on their lists must say so too."""
     # a tab is built when opened: until its content arrives, the page may still hold the
     # widgets of an earlier visit, which the server no longer listens to
-    _open_view(page, "Data", "Load and embed corpus")
+    _open_view(page, "Data", "Load and embed corpus", "Bundled corpus")
     forge(page, "N", 10.5)
     expect_alert(page, "N: 10.5 is not an integer; it stays 5000")
     forge(page, "Model", "no-such-model")
@@ -253,9 +254,12 @@ def test_forged_numbers_and_choices_get_a_message(page, server):
     assert not server_errors(server[2].read_text())
 
 
-def _open_view(page, tab: str, button: str) -> None:
-    """Open a view's tab and wait for its content (one of its buttons) to be on the page."""
+def _open_view(page, tab: str, button: str, inner_tab: str | None = None) -> None:
+    """Open a view's tab (and one of its own tabs) and wait for its content (one of its
+    buttons) to be on the page."""
     open_tab(page, tab)
+    if inner_tab is not None:
+        page.locator(".bk-tab", has_text=inner_tab).first.click()
     page.get_by_role("button", name=button).first.wait_for(state="visible", timeout=60_000)
 
 
