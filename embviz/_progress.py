@@ -69,7 +69,11 @@ def _listening_class(base):
 
         def close(self):
             if not getattr(self, "disable", True):
-                self._notify()
+                # a closing bar never raises a listener's exception (an app stopping its job):
+                # tqdm closes bars in ``__del__`` too, where it would only print a traceback;
+                # the job stops at its next report instead
+                with contextlib.suppress(Exception):
+                    self._notify()
             super().close()
             file = getattr(self, "fp", None)
             if file is not None and getattr(file, "name", None) == os.devnull:

@@ -351,3 +351,205 @@ def test_notice_stays_when_jobs_run():
     assert "URL argument 'n' ignored" in html.unescape(runner.notice.object)
     runner._dismiss.clicks += 1
     assert not runner._notices.visible
+
+
+class _FakeSession:
+    """What ``PageWatch`` reads of a Bokeh ``ServerSession``, on a clock the test moves: Bokeh
+    starts the "last unsubscribe" clock when it makes the session (the page's HTML request)."""
+
+    def __init__(self):
+        self.now, self.connection_count, self._last_unsubscribe = 0.0, 0, 0.0
+
+    @property
+    def milliseconds_since_last_unsubscribe(self) -> float:
+        return self.now - self._last_unsubscribe
+
+    def connect(self):
+        self.connection_count += 1
+
+    def disconnect(self):
+        self.connection_count -= 1
+        self._last_unsubscribe = self.now
+
+
+def test_a_page_is_gone_only_after_it_connected_and_then_lost_its_websocket():
+    """Issue 31, item 1: a page whose websocket had not connected yet (a busy server) was
+    judged gone 3 s after its HTML was served and its map job cancelled."""
+    from embviz.app.explorer import PageWatch
+
+    watch, session = PageWatch(gone_after_ms=3_000), _FakeSession()
+    assert watch.alive(None)  # the session object is not made yet
+    session.now = 60_000  # a minute without a websocket: still loading, not gone
+    assert watch.alive(session)
+    session.connect()
+    assert watch.alive(session)
+    session.now += 10_000
+    session.disconnect()  # the tab closed
+    session.now += 2_000
+    assert watch.alive(session)  # a reconnecting page has a moment
+    session.now += 1_500
+    assert not watch.alive(session)
+    session.connect()  # it came back (a reconnect)
+    assert watch.alive(session)
+
+
+def test_a_page_that_loaded_and_closed_between_two_checks_is_gone():
+    """The page reports itself loaded (``pn.state.onload``) even if no progress report saw its
+    websocket open."""
+    from embviz.app.explorer import PageWatch
+
+    watch, session = PageWatch(gone_after_ms=3_000), _FakeSession()
+    session.now = 20_000
+    watch.page_seen()
+    assert not watch.alive(session)
+
+
+def _parquet_bytes(table) -> bytes:
+    import pyarrow.parquet as pq
+
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd")
+    return buffer.getvalue()
+
+
+def test_parquet_values_and_decoded_size_are_read_from_metadata_before_reading(monkeypatch):
+    """Issue 31, item 2: 4.9 KB of zero vectors (150,000 x 1,024) took the server from 1.8 to
+    3.8 GB; only the row count was checked."""
+    import numpy as np
+    import pyarrow as pa
+
+    from embviz.app.uploads import read_upload, upload_columns
+
+    def no_read(*args, **kwargs):
+        raise AssertionError("the table was read")
+
+    monkeypatch.setattr("pandas.read_parquet", no_read)
+    rows, dim = 150_000, 1_024
+    zeros = _parquet_bytes(pa.table({
+        "text": pa.array(["a"] * rows),
+        "vector": pa.FixedSizeListArray.from_arrays(pa.array(np.zeros(rows * dim, np.float32)),
+                                                    dim)}))
+    assert len(zeros) < 6_000
+    for call in (upload_columns, read_upload):
+        with pytest.raises(ValueError, match=r"^'zeros.parquet' declares 153,750,000 values "
+                                             r"\(rows x columns, each element of a list cell "
+                                             r"counted\); uploads may hold at most 20,000,000 "
+                                             r"values \(set EMBVIZ_MAX_UPLOAD_VALUES\)"):
+            call("zeros.parquet", zeros)
+    # distinct texts (a dictionary of one value would be small decoded too), compressed ~100x
+    texts = _parquet_bytes(pa.table({"text": [f"{i} " + "word " * 2_000 for i in range(300)]}))
+    monkeypatch.setenv("EMBVIZ_MAX_DECODED_MB", "1")
+    with pytest.raises(ValueError, match=r"'texts.parquet' declares [\d,]+ bytes once "
+                                         r"decompressed; uploads may hold at most 1,000,000 "
+                                         r"bytes \(set EMBVIZ_MAX_DECODED_MB\)"):
+        upload_columns("texts.parquet", texts)
+    monkeypatch.delenv("EMBVIZ_MAX_DECODED_MB")
+    assert upload_columns("texts.parquet", texts) == ["text"]  # from the schema, not read
+
+
+def test_npy_header_is_checked_before_the_array_is_made():
+    import numpy as np
+
+    from embviz.app.uploads import read_embeddings_upload
+
+    buffer = io.BytesIO()
+    np.save(buffer, np.zeros((3, 4), np.float32))
+    npy, meta = buffer.getvalue(), b"text\na\nb\nc\n"
+    huge = npy.replace(b"(3, 4)", b"(300000, 4000)")  # same header length
+    with pytest.raises(ValueError, match=r"'v.npy' declares 1,200,000,000 values \(shape "
+                                         r"\(300000, 4000\)\); uploads may hold at most"):
+        read_embeddings_upload("v.npy", huge, "m.csv", meta)
+    with pytest.raises(ValueError, match=r"'v.npy' declares an array of 60 bytes \(shape "
+                                         r"\(3, 5\), float32\) but holds 48"):
+        read_embeddings_upload("v.npy", npy.replace(b"(3, 4)", b"(3, 5)"), "m.csv", meta)
+    assert read_embeddings_upload("v.npy", npy, "m.csv", meta).vectors.shape == (3, 4)
+
+
+def test_dropper_holds_one_unfinished_file(monkeypatch):
+    """Forged first chunks under ever new names, never finished, added 42 MB each while the
+    page was open: a new file's first chunk drops the one still arriving."""
+    from embviz.app.file_drop import LimitedFileDropper
+
+    monkeypatch.setenv("EMBVIZ_MAX_UPLOAD_MB", "0.001")
+    dropper = LimitedFileDropper()
+    for i in range(50):
+        dropper._process_event(_upload_event(f"forged_{i}.csv", 1, 2, b"x" * 900))
+    assert list(dropper._file_buffer) == ["forged_49.csv"]
+    assert sum(map(len, dropper._file_buffer["forged_49.csv"])) == 900
+    dropper._process_event(_upload_event("forged_3.csv", 2, 2, b"x"))  # its start was dropped
+    assert not dropper.value
+    dropper._process_event(_upload_event("real.csv", 1, 1, b"text\na\n"))
+    assert dropper.filename == "real.csv" and not dropper._file_buffer
+
+
+def test_a_forged_lasso_is_simplified_with_a_notice():
+    """A lasso of 200,000 vertices over 5,000 points cost 28 s of server CPU."""
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from embviz.app.limits import lasso_vertices
+    from embviz.app.map_view import MapView
+    from embviz.app.state import AppState
+
+    state = AppState()
+    view = MapView(state)
+    rng = np.random.default_rng(0)
+    view.datamap = SimpleNamespace(coords=rng.normal(size=(5_000, 2)).astype(np.float32))
+    selected = []
+    view._select = selected.append
+    angles = np.linspace(0, 2 * np.pi, 200_000, endpoint=False)
+    started = time.perf_counter()
+    view._on_lasso(np.column_stack([np.cos(angles), np.sin(angles)]))
+    assert time.perf_counter() - started < 2.0
+    inside = (np.hypot(*view.datamap.coords.T) < 1).sum()
+    assert abs(len(selected[0]) - inside) <= 5  # 1,000 vertices of the unit circle
+    assert "The lasso had 200,000 vertices; it was simplified to 1,000" in html.unescape(
+        state.runner.notice.object)
+    assert lasso_vertices(1_000_000) == 100
+    view._on_lasso([[0, 0], [1, float("nan")], [1, 1]])
+    assert "The lasso was refused: " in _alert(state.runner)
+    view._on_lasso([[0, 0], [1, 1], [1, 1, 1]])
+    assert "its vertices are not (x, y) pairs" in _alert(state.runner)
+
+
+@pytest.mark.parametrize("view, name, forged, message", [
+    ("data", "n", 10.5, "N: 10.5 is not an integer; it stays 5000"),
+    ("data", "layer", "3", "Layer: '3' is not a number; it stays -1"),
+    ("concepts", "steps", float("nan"), "Steps: nan is not an integer; it stays 600"),
+    ("compare", "n_permutations", True, "N permutations: True is not a number"),
+])
+def test_forged_numbers_get_a_message_and_no_traceback(views, view, name, forged, message,
+                                                       caplog):
+    """Issue 31, item 6: N = 10.5 from a forged widget gave no message and two tracebacks."""
+    from bokeh.document import Document
+
+    from embviz.app.state import controls
+
+    state, all_views = views
+    target = all_views[view]
+    before = getattr(target, name)
+    widget = controls(target, name)._widgets[name]
+    widget.get_root(Document())
+    with caplog.at_level("INFO"):
+        widget._process_events({"value": forged})
+    assert getattr(target, name) == before and widget.value == before
+    assert _alert(state.runner).startswith(message)
+    assert not [r for r in caplog.records if r.levelname in ("ERROR", "CRITICAL")]
+    widget._process_events({"value": before + 1})  # a number still arrives
+    assert getattr(target, name) == before + 1
+
+
+def test_forged_float_is_refused_when_not_finite(caplog):
+    from bokeh.document import Document
+
+    from embviz.app.landscape_view import LandscapeView
+    from embviz.app.state import AppState, controls
+
+    state = AppState()
+    view = LandscapeView(state)
+    widget = controls(view, "threshold")._widgets["threshold"]
+    widget.get_root(Document())
+    widget._process_events({"value": float("inf")})
+    assert view.threshold == view.param.threshold.default
+    assert "is not a finite number" in _alert(state.runner)

@@ -1,5 +1,6 @@
 """Progress listeners see the package's own bars (the app's progress indicator relies on this)."""
 
+import pytest
 
 from embviz._progress import progress_bar, report_progress
 
@@ -33,3 +34,36 @@ def test_listener_sees_knn_progress(rng):
     with report_progress(lambda desc, n, total: seen.append((desc, n, total))):
         knn_graph(rng.normal(size=(300, 8)), k=5, progress=False)
     assert any(desc.startswith("kNN") and n == total for desc, n, total in seen)
+
+
+def test_a_bar_left_open_by_a_stopped_job_closes_quietly():
+    """A listener that stops its job (the explorer's, when the page closed) raises from the
+    bar's update; the bar left open is closed later by tqdm's ``__del__``, which must not call
+    the listener into a second exception (it printed a ``JobCancelled`` traceback into the
+    server's log, counted there as an error)."""
+    import gc
+    import sys
+
+    class Stop(Exception):
+        pass
+
+    stopping = []
+
+    def listener(desc, n, total):
+        if stopping:
+            raise Stop(desc)
+
+    unraisable = []
+    hook, sys.unraisablehook = sys.unraisablehook, unraisable.append
+    try:
+        with report_progress(listener):
+            bar = progress_bar(total=10, desc="job", disable=True)
+            bar.update(1)
+            stopping.append(True)
+            with pytest.raises(Stop):
+                bar.update(1)
+        del bar
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+    assert not unraisable, [str(u.exc_value) for u in unraisable]

@@ -18,8 +18,8 @@ from .text import escape_markup
 
 __all__ = ["Explorer", "explore"]
 
-#: A session whose page has had no websocket for this long is gone: its jobs stop (Bokeh
-#: itself destroys it only after ``--unused-session-lifetime``, 15 s by default, checked
+#: A session whose page had its websocket and then lost it this long ago is gone: its jobs stop
+#: (Bokeh itself destroys it only after ``--unused-session-lifetime``, 15 s by default, checked
 #: every 17 s).
 _GONE_AFTER_MS = 3_000
 #: The template scrolls its main area inside a fixed-height box under a page that does not
@@ -31,10 +31,45 @@ body { overflow-y: auto !important; height: auto !important; }
 """
 
 
-def _connected(session) -> bool:
-    """Whether a Bokeh ``ServerSession`` still has its page (or lost it only just now)."""
-    return (session is None or session.connection_count > 0
-            or session.milliseconds_since_last_unsubscribe < _GONE_AFTER_MS)
+class PageWatch:
+    """Whether a served page is still open, judged from its Bokeh ``ServerSession``.
+
+    A page is gone once it has had its websocket and then lost it for :data:`_GONE_AFTER_MS`.
+    A page whose websocket has not connected yet is not gone: Bokeh makes the session (and
+    starts its clock of the "last unsubscribe") when the page's HTML is requested, and on a
+    busy server the page's scripts can take many seconds to connect. Three pages opening a
+    cold 100,000-point corpus at once were all judged gone that way and their maps cancelled.
+    A page that never connects is still stopped, by Bokeh destroying its session
+    (``pn.state.on_session_destroyed``).
+
+    Examples
+    --------
+    >>> from types import SimpleNamespace
+    >>> watch = PageWatch()
+    >>> watch.alive(SimpleNamespace(connection_count=0, milliseconds_since_last_unsubscribe=9e3))
+    True
+    >>> watch.alive(SimpleNamespace(connection_count=1, milliseconds_since_last_unsubscribe=9e3))
+    True
+    >>> watch.alive(SimpleNamespace(connection_count=0, milliseconds_since_last_unsubscribe=4e3))
+    False
+    """
+
+    def __init__(self, gone_after_ms: float = _GONE_AFTER_MS):
+        self.gone_after_ms = gone_after_ms
+        self.seen = False  # the page has connected at least once
+
+    def page_seen(self) -> None:
+        """The page is loaded (its websocket is open): from now on, losing it counts."""
+        self.seen = True
+
+    def alive(self, session) -> bool:
+        """False once the page is known to be gone; ``session`` None (not made yet): True."""
+        if session is None:
+            return True
+        if session.connection_count > 0:
+            self.seen = True
+            return True
+        return not self.seen or session.milliseconds_since_last_unsubscribe < self.gone_after_ms
 
 
 class Explorer(Viewer):
@@ -67,18 +102,20 @@ class Explorer(Viewer):
         self.header = pn.pane.Markdown("", margin=(0, 10), sizing_mode="stretch_width",
                                        styles={"overflow-wrap": "anywhere"})
         self.state.param.watch(self._title, "source")
+        self._watch_session()
         if self.load_default:
             pn.state.onload(self._first_load)
-        self._watch_session()
 
     def _watch_session(self) -> None:
-        """When the page closes, its jobs stop: at once if its websocket is gone for
-        :data:`_GONE_AFTER_MS`, at the latest when Bokeh destroys the session."""
+        """When the page closes, its jobs stop: soon after its websocket is lost
+        (:class:`PageWatch`), at the latest when Bokeh destroys the session."""
         context = getattr(pn.state.curdoc, "session_context", None)
         if context is None or not hasattr(context, "_session"):
             return  # not served by panel serve (a notebook, a unit test)
+        watch = PageWatch()
+        pn.state.onload(watch.page_seen)  # run when the page reports itself loaded
         # the session object is made after this script runs: look it up when asked
-        self.state.runner.session_alive = lambda: _connected(context._session)
+        self.state.runner.session_alive = lambda: watch.alive(context._session)
         pn.state.on_session_destroyed(lambda _context: self.state.runner.cancel())
 
     def _optional_views(self) -> list:

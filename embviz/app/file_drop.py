@@ -7,7 +7,11 @@ documented upload limit could never be reached. ``FileDropper`` sends the file i
 (:data:`CHUNK_BYTES` each, well under the websocket limit) and its page side refuses a file
 above ``max_file_size`` before sending anything ("File is too large"). A page can be forged,
 so :class:`LimitedFileDropper` also counts the bytes that arrive and drops a file as soon as
-they exceed :func:`~embviz.app.limits.max_upload_bytes`, naming it in :attr:`refused`.
+they exceed :func:`~embviz.app.limits.max_upload_bytes`, naming it in :attr:`refused`. It also
+holds one unfinished file at a time: the first chunk of a new file drops the chunks of any file
+still arriving (Panel keeps each name's chunks until its last one comes, so forged first chunks
+under ever new names, never finished, used to add 42 MB each for as long as the page was open).
+A page's unfinished uploads are thus bounded by its upload widgets times the upload limit.
 """
 
 from __future__ import annotations
@@ -76,8 +80,11 @@ class LimitedFileDropper(pn.widgets.FileDropper):
         for a chunk of a file whose first chunk never came."""
         name, chunk = data.get("name"), data.get("chunk")
         if chunk == 1:
-            self._received[name] = 0
+            for other in list(self._received):  # one file arrives at a time: a new one
+                self._file_buffer.pop(other, None)  # replaces any still arriving
+            self._received = {name: 0}
             self.value.clear()  # one file at a time: a new upload replaces the last one
+            self.mime_type.clear()
             self.receiving = True
         elif name not in self._received:
             return False

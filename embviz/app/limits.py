@@ -12,7 +12,17 @@ Environment
     Texts one corpus may have: a bundled sample's ``n`` and an uploaded table's rows
     (default 200,000; a Parquet file's row count is read from its metadata before reading).
 ``EMBVIZ_MAX_UPLOAD_MB``
-    Size of one uploaded file in megabytes (default 50).
+    Size of one uploaded file in megabytes (default 50). A page holds at most one unfinished
+    upload per upload widget, so the bytes of unfinished uploads of one page are bounded by
+    its widgets (three) times this.
+``EMBVIZ_MAX_UPLOAD_VALUES``
+    Values (cells, counting every element of a list cell such as a vector) an uploaded
+    Parquet table may declare, and values of an uploaded ``.npy`` array (default 20,000,000);
+    read from the file's metadata or header before its data.
+``EMBVIZ_MAX_DECODED_MB``
+    Size an uploaded file may decode to, in megabytes (default 500): a Parquet file's
+    uncompressed pages as its metadata declares them, a ``.npy`` array's bytes as its header
+    declares them.
 ``EMBVIZ_MAX_JOBS``
     Heavy jobs run at once across all sessions of the server (default 2); see
     :mod:`embviz.app.jobs`.
@@ -22,9 +32,11 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["LAYER_SAMPLE", "LimitError", "MAX_PROMPT_CHARS", "MAX_QUERY_CHARS", "MIN_N",
-           "N_PERMUTATIONS", "SAE_STEPS", "TIME_WINDOWS", "check_integer", "check_layer",
-           "check_n", "check_query", "check_text_length", "max_rows", "max_upload_bytes"]
+__all__ = ["LAYER_SAMPLE", "LASSO_WORK", "LimitError", "MAX_LASSO_VERTICES", "MAX_PROMPT_CHARS",
+           "MAX_QUERY_CHARS", "MIN_LASSO_VERTICES", "MIN_N", "N_PERMUTATIONS", "SAE_STEPS",
+           "TIME_WINDOWS", "check_integer", "check_layer", "check_n", "check_query",
+           "check_text_length", "lasso_vertices", "max_decoded_bytes", "max_rows",
+           "max_upload_bytes", "max_upload_values"]
 
 #: Longest prompt (prefix added to every text), in characters. A 100,000-character prompt
 #: took the server from 0.7 to 5.5 GB (tokenised once per text).
@@ -42,8 +54,21 @@ SAE_STEPS = (50, 20_000)
 #: ``(low, high)`` of the Geometry view's texts re-embedded at every layer.
 LAYER_SAMPLE = (200, 20_000)
 
+#: Most vertices of a lasso the server tests points against. A lasso is simplified (every
+#: how-many-th vertex kept) to at most this many, and fewer on a large map (:data:`LASSO_WORK`):
+#: a forged lasso of 200,000 vertices over 5,000 points took 28 s of server CPU (the test of a
+#: point is linear in the vertices). A lasso drawn by hand has a few hundred.
+MAX_LASSO_VERTICES = 1_000
+#: A lasso keeps at least this many vertices, however large the map.
+MIN_LASSO_VERTICES = 100
+#: Points x vertices one lasso may cost (matplotlib's point-in-polygon test: about 1.5 s on
+#: one core at 10^8); above it the lasso is simplified further, down to MIN_LASSO_VERTICES.
+LASSO_WORK = 100_000_000
+
 _DEFAULT_MAX_ROWS = 200_000
 _DEFAULT_MAX_UPLOAD_MB = 50
+_DEFAULT_MAX_UPLOAD_VALUES = 20_000_000
+_DEFAULT_MAX_DECODED_MB = 500
 
 
 class LimitError(ValueError):
@@ -58,6 +83,30 @@ def max_rows() -> int:
 def max_upload_bytes() -> int:
     """The upload size limit: ``$EMBVIZ_MAX_UPLOAD_MB`` megabytes (default 50)."""
     return int(float(os.environ.get("EMBVIZ_MAX_UPLOAD_MB", _DEFAULT_MAX_UPLOAD_MB)) * 1_000_000)
+
+
+def max_upload_values() -> int:
+    """Values an uploaded table or array may declare: ``$EMBVIZ_MAX_UPLOAD_VALUES``
+    (default 20,000,000)."""
+    return int(float(os.environ.get("EMBVIZ_MAX_UPLOAD_VALUES", _DEFAULT_MAX_UPLOAD_VALUES)))
+
+
+def max_decoded_bytes() -> int:
+    """Bytes an uploaded file may decode to: ``$EMBVIZ_MAX_DECODED_MB`` megabytes (default
+    500)."""
+    return int(float(os.environ.get("EMBVIZ_MAX_DECODED_MB", _DEFAULT_MAX_DECODED_MB))
+               * 1_000_000)
+
+
+def lasso_vertices(n_points: int) -> int:
+    """How many vertices a lasso over ``n_points`` points keeps at most.
+
+    Examples
+    --------
+    >>> lasso_vertices(5_000), lasso_vertices(1_000_000), lasso_vertices(10_000_000)
+    (1000, 100, 100)
+    """
+    return int(min(MAX_LASSO_VERTICES, max(MIN_LASSO_VERTICES, LASSO_WORK // max(n_points, 1))))
 
 
 def check_integer(name: str, value, low: int, high: int, why: str = "") -> int:

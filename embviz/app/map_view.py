@@ -13,7 +13,7 @@ from panel.viewable import Viewer
 
 from ..exploration import MAX_MAP_POINTS, MAX_UMAP_DEFAULT, POINT_MEASURES
 from ..selection import COMBINE_MODES, Selection, composition
-from .limits import check_query
+from .limits import check_query, lasso_vertices
 from .regions_panel import RegionsPanel
 from .state import AppState, controls
 from .tables import show_table
@@ -377,10 +377,35 @@ class MapView(Viewer):
             self._select(Selection.from_box(self.datamap.coords, bounds))
 
     def _on_lasso(self, geometry=None, **_) -> None:
-        if geometry is not None and len(geometry) >= 3 and self.datamap is not None:
-            geometry = np.asarray(geometry)
-            self._select(Selection.from_polygon(self.datamap.coords, geometry[:, 0],
-                                                geometry[:, 1]))
+        if geometry is None or len(geometry) < 3 or self.datamap is None:
+            return
+        try:
+            geometry = np.asarray(geometry, dtype=float)
+        except (TypeError, ValueError):
+            geometry = None
+        if geometry is None or geometry.ndim != 2 or geometry.shape[1] != 2:
+            self.state.runner.fail("The lasso was refused: its vertices are not (x, y) pairs")
+            return
+        geometry = self._simplified_lasso(geometry)
+        try:
+            selection = Selection.from_polygon(self.datamap.coords, geometry[:, 0],
+                                               geometry[:, 1])
+        except ValueError as err:  # a forged lasso (NaN vertices, say)
+            self.state.runner.fail(f"The lasso was refused: {err}")
+            return
+        self._select(selection)
+
+    def _simplified_lasso(self, vertices: np.ndarray) -> np.ndarray:
+        """At most :func:`~embviz.app.limits.lasso_vertices` of the lasso's vertices, evenly
+        spaced along it (the page is told when some were dropped): the test of every point
+        against the lasso costs points x vertices."""
+        keep = lasso_vertices(len(self.datamap.coords))
+        if len(vertices) <= keep:
+            return vertices
+        self.state.runner.warn(
+            f"The lasso had {len(vertices):,} vertices; it was simplified to {keep:,} (the "
+            f"server tests at most {keep:,} on a map of {len(self.datamap.coords):,} points)")
+        return vertices[np.linspace(0, len(vertices) - 1, keep).round().astype(int)]
 
     def _select(self, new: Selection) -> None:
         current = self.state.selection

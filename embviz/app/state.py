@@ -63,21 +63,84 @@ class CheckedSelect(pn.widgets.Select):
         return super()._process_property_change(props)
 
 
+class _CheckedNumber:
+    """A number widget (mixed into Panel's ``IntInput``, ``FloatSlider``, ...) that refuses,
+    with a message, a value that is not a finite number of its kind.
+
+    A forged page can send ``10.5`` to an integer input or ``NaN`` to a float one; Panel's
+    widget then raises inside its event handling (two tracebacks in the log: the widget's
+    parameter, then the view's) and the page says nothing. Here the value is refused where it
+    arrives, as :class:`CheckedSelect` refuses a value its options do not hold. Ranges are not
+    checked here: each job checks its own when it starts (:mod:`embviz.app.limits`).
+    """
+
+    def _problem(self, sent) -> str:
+        integer = isinstance(self.param["value"], param.Integer)
+        if isinstance(sent, bool) or not isinstance(sent, (int, float)):
+            return "is not a number"
+        if integer and not isinstance(sent, int):
+            return "is not an integer"
+        if not np.isfinite(sent):
+            return "is not a finite number"
+        return ""
+
+    def _process_property_change(self, props: dict) -> dict:
+        for key in ("value", "value_throttled"):
+            if key in props and props[key] is not None and self._problem(props[key]):
+                props = dict(props)
+                sent = props.pop(key)
+                shown = repr(sent) if len(repr(sent)) <= 40 else repr(sent)[:37] + "..."
+                message = f"{self.name}: {shown} {self._problem(sent)}; it stays {self.value!r}"
+                _logger.info("refused: %s", message)
+                if self.refuse is not None:
+                    self.refuse(message)
+                self.param.trigger("value")  # the page shows the value kept again
+        return super()._process_property_change(props)
+
+
+_CHECKED_NUMBER_TYPES: dict[type, type] = {}
+
+
+def _checked_number_widget(widget_type: type) -> type:
+    """``widget_type`` (a Panel number widget) with :class:`_CheckedNumber`'s refusals."""
+    if widget_type not in _CHECKED_NUMBER_TYPES:
+        _CHECKED_NUMBER_TYPES[widget_type] = type(
+            f"Checked{widget_type.__name__}", (_CheckedNumber, widget_type), {
+                "refuse": param.Callable(default=None, doc="called with a message for a "
+                                         "refused value"),
+                "_rename": {**widget_type._rename, "refuse": None}})  # server-side only
+    return _CHECKED_NUMBER_TYPES[widget_type]
+
+
+def _number_widget_type(parameter: param.Number):
+    """The widget ``pn.Param`` shows for a number: a slider when both (soft) bounds are known,
+    else an input box."""
+    if None in parameter.get_soft_bounds():
+        is_int = isinstance(parameter, param.Integer)
+        return pn.Param.input_widgets[int if is_int else float]
+    return pn.Param.widget_type(parameter)
+
+
 def controls(parameterized: param.Parameterized, *names: str, widgets: dict | None = None,
              **kwargs) -> pn.Param:
     """Widgets for some parameters of a view, filling the width of their column.
 
-    A dropdown (``param.Selector``) gets a :class:`CheckedSelect` whose refusals of a forged
-    value go to the view's runner (``parameterized.state.runner``), if it has one.
+    A dropdown (``param.Selector``) gets a :class:`CheckedSelect`, a number (``param.Number``,
+    ``param.Integer``) its usual widget with :class:`_CheckedNumber`'s checks; their refusals
+    of a forged value go to the view's runner (``parameterized.state.runner``), if it has one.
     """
     widgets = dict(widgets or {})
     runner = getattr(getattr(parameterized, "state", None), "runner", None)
+    refuse = runner.fail if runner is not None else None
     for name in names:
         parameter = parameterized.param[name]
         if (isinstance(parameter, param.Selector) and name not in widgets
                 and not isinstance(parameter, param.ListSelector)):
-            widgets[name] = {"type": CheckedSelect,
-                             "refuse": runner.fail if runner is not None else None}
+            widgets[name] = {"type": CheckedSelect, "refuse": refuse}
+        elif isinstance(parameter, param.Number) and name not in widgets:
+            widget_type = _number_widget_type(parameter)
+            if isinstance(widget_type, type) and "value" in widget_type.param:
+                widgets[name] = {"type": _checked_number_widget(widget_type), "refuse": refuse}
         # Param's widgets are 300 px wide by default: in a narrower column they would be
         # cut off; they fill the column instead
         spec = widgets.get(name, {})

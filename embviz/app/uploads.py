@@ -5,6 +5,10 @@ or files inside the folder named by ``$EMBVIZ_APP_DATA`` (checked to stay inside
 is unpickled. A table may have at most ``$EMBVIZ_MAX_ROWS`` rows, checked before it is read:
 a Parquet file's row count comes from its metadata (a few KB can declare 40 million rows), a
 CSV / TSV / JSONL file's rows are counted by reading at most one row more than the limit.
+What a compressed file decodes to is checked before it is decoded too (:mod:`.limits`): a
+Parquet file's values (every element of a list cell counts) and uncompressed size from its
+metadata (4.9 KB of zero vectors declared 150,000 x 1,024 values and took 2 GB to read), an
+``.npy`` array's shape and bytes from its header.
 """
 
 from __future__ import annotations
@@ -14,15 +18,23 @@ import os
 import tempfile
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from .._files import load_plain_array
 from ..datasets import _read_corpus, _read_table
 from ..embedding_set import EmbeddingSet
-from .limits import LimitError, max_rows, max_upload_bytes
+from .limits import (
+    LimitError,
+    max_decoded_bytes,
+    max_rows,
+    max_upload_bytes,
+    max_upload_values,
+)
 
-__all__ = ["CORPUS_SUFFIXES", "check_upload_rows", "max_upload_bytes", "read_embeddings_upload",
-           "read_upload", "server_files", "upload_columns"]
+__all__ = ["CORPUS_SUFFIXES", "check_npy_header", "check_parquet_budget", "check_upload_rows",
+           "max_upload_bytes", "read_embeddings_upload", "read_upload", "server_files",
+           "upload_columns"]
 
 CORPUS_SUFFIXES = (".csv", ".tsv", ".parquet", ".jsonl")
 
@@ -40,7 +52,84 @@ def _check_upload(filename: str, content: bytes | None, suffixes) -> str:
         raise ValueError(f"{filename!r} is empty")
     if suffix in CORPUS_SUFFIXES:
         check_upload_rows(filename, suffix, content)
+    if suffix == ".parquet":
+        check_parquet_budget(filename, content)
+    elif suffix == ".npy":
+        check_npy_header(filename, content)
     return suffix
+
+
+#: Column chunks (row groups x columns) a Parquet upload may declare: its metadata is walked
+#: chunk by chunk before anything else is read.
+_MAX_COLUMN_CHUNKS = 100_000
+
+
+def _budget_error(filename: str, what: str, declared: int, limit: int, unit: str,
+                  setting: str, hint: str = "drop the columns that are not needed"
+                  ) -> LimitError:
+    return LimitError(f"{filename!r} declares {declared:,} {what}; uploads may hold at most "
+                      f"{limit:,} {unit} (set {setting}); {hint}")
+
+
+def check_parquet_budget(filename: str, content: bytes) -> None:
+    """Refuse a Parquet upload whose metadata declares more values or decoded bytes than the
+    server allows, before any of its data is read.
+
+    Values are the column chunks' value counts: a list cell (a vector) counts each element,
+    so rows x dimension for a vector column. Decoded bytes are the chunks' uncompressed
+    sizes. A file whose metadata cannot be read passes here and gets the reader's message.
+    """
+    import pyarrow.parquet as pq
+
+    try:
+        metadata = pq.ParquetFile(io.BytesIO(content)).metadata
+    except Exception:  # noqa: BLE001 - unreadable: the reader names the problem
+        return
+    chunks = metadata.num_row_groups * metadata.num_columns
+    if chunks > _MAX_COLUMN_CHUNKS:
+        raise _budget_error(filename, "column chunks (row groups x columns)", chunks,
+                            _MAX_COLUMN_CHUNKS, "chunks", "fewer row groups")
+    values = decoded = 0
+    for group in range(metadata.num_row_groups):
+        row_group = metadata.row_group(group)
+        for column in range(row_group.num_columns):
+            chunk = row_group.column(column)
+            values += max(chunk.num_values, 0)
+            decoded += max(chunk.total_uncompressed_size, 0)
+    if values > max_upload_values():
+        raise _budget_error(filename, "values (rows x columns, each element of a list cell "
+                            "counted)", values, max_upload_values(), "values",
+                            "EMBVIZ_MAX_UPLOAD_VALUES")
+    if decoded > max_decoded_bytes():
+        raise _budget_error(filename, "bytes once decompressed", decoded, max_decoded_bytes(),
+                            "bytes", "EMBVIZ_MAX_DECODED_MB")
+
+
+def check_npy_header(filename: str, content: bytes) -> None:
+    """Refuse an ``.npy`` upload whose header declares more values than the server allows,
+    or a different size than the bytes that follow it, before its array is made (numpy
+    allocates the declared shape first). A file without a readable header passes here and
+    gets the reader's message."""
+    from numpy.lib import format as npy
+
+    stream = io.BytesIO(content)
+    try:
+        version = npy.read_magic(stream)
+        header = (npy.read_array_header_1_0 if version == (1, 0)
+                  else npy.read_array_header_2_0)(stream, max_header_size=10_000)
+    except Exception:  # noqa: BLE001 - unreadable: the reader names the problem
+        return
+    shape, _fortran, dtype = header
+    values = int(np.prod(shape, dtype=object)) if shape else 1
+    if values > max_upload_values():
+        raise _budget_error(filename, f"values (shape {tuple(shape)})", values,
+                            max_upload_values(), "values", "EMBVIZ_MAX_UPLOAD_VALUES",
+                            "explore fewer rows")
+    if not dtype.hasobject:  # an object array is refused by the reader with its own message
+        declared, present = values * dtype.itemsize, len(content) - stream.tell()
+        if declared != present:
+            raise LimitError(f"{filename!r} declares an array of {declared:,} bytes "
+                             f"(shape {tuple(shape)}, {dtype}) but holds {present:,}")
 
 
 def check_upload_rows(filename: str, suffix: str, content: bytes) -> None:
@@ -78,6 +167,18 @@ def _row_count(suffix: str, content: bytes, limit: int) -> int:
         return 0
 
 
+def _parquet_columns(content: bytes) -> list[str] | None:
+    """A Parquet file's column names from its schema, or None if it cannot be read."""
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.ParquetFile(io.BytesIO(content)).schema_arrow
+    except Exception:  # noqa: BLE001 - the reader names the problem
+        return None
+    index = (schema.pandas_metadata or {}).get("index_columns", [])  # pandas' stored index
+    return [name for name in schema.names if name not in index]
+
+
 def _with_temp_file(suffix: str, content: bytes, read):
     with tempfile.TemporaryDirectory(prefix="embviz-upload-") as folder:
         path = Path(folder) / f"upload{suffix}"  # never the user's file name
@@ -86,8 +187,13 @@ def _with_temp_file(suffix: str, content: bytes, read):
 
 
 def upload_columns(filename: str, content: bytes) -> list[str]:
-    """The columns of an uploaded table, to offer as text / label / group / time columns."""
+    """The columns of an uploaded table, to offer as text / label / group / time columns (of a
+    Parquet file, from its schema: no data is read)."""
     suffix = _check_upload(filename, content, CORPUS_SUFFIXES)
+    if suffix == ".parquet":
+        names = _parquet_columns(content)
+        if names is not None:
+            return names
     return list(_with_temp_file(suffix, content,
                                 lambda path: _read_table(path, repr(filename))).columns)
 
