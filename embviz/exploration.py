@@ -311,7 +311,8 @@ class Exploration:
         Parameters
         ----------
         k : int, default 10
-            Capped at ``n - 1``.
+            Neighbourhood size the caller needs: the graph has at least k nearest neighbours
+            per row (it may hold more; cut with :meth:`KNNGraph.at_k`). Capped at ``n - 1``.
 
         Returns
         -------
@@ -335,6 +336,7 @@ class Exploration:
         method : {"umap", "pca"}, default "umap"
             UMAP on the shared graph, or the top principal components.
         n_components : {2, 3}, default 2
+            Map dimensions: components of the UMAP layout or top principal components.
 
         Returns
         -------
@@ -486,6 +488,7 @@ class Exploration:
         ----------
         text : str
         k : int, default 10
+            Neighbourhood size: how many nearest rows (by cosine) to return; capped at n.
         encoder : Encoder, optional
             Defaults to one built from the corpus's provenance (model, pooling, layer, prompt).
 
@@ -521,7 +524,8 @@ class Exploration:
                        progress=False, **settings)
 
     # -- whole-cloud analyses ---------------------------------------------------------------
-    def geometry(self, ci: bool = False, n_resamples: int = N_RESAMPLES) -> pd.DataFrame:
+    def geometry(self, ci: bool = False, n_resamples: int = N_RESAMPLES,
+                 progress: bool = True) -> pd.DataFrame:
         """:func:`~embviz.metrics.geometry_report` on the shared graph.
 
         Parameters
@@ -532,6 +536,9 @@ class Exploration:
             half-samples' graphs need (:func:`~embviz.neighbors.subgraph_width`).
         n_resamples : int, default :data:`N_RESAMPLES`
             Half-samples, seeded by ``random_state``.
+        progress : bool, default True
+            Progress bars of the report and its half-samples; shown only when the session's
+            ``progress`` is on too (``False`` here quiets this call alone).
 
         Returns
         -------
@@ -550,7 +557,8 @@ class Exploration:
         # the kernel: the vectors were checked when the EmbeddingSet was made, the graph here
         return _report_on_graph(self.data.vectors, self.graph(width), **sizes, codes=codes,
                                 ci=ci, n_resamples=n_resamples,
-                                random_state=self.random_state, progress=self.progress)
+                                random_state=self.random_state,
+                                progress=progress and self.progress)
 
     def id_scales(self) -> tuple[pd.DataFrame, pd.Series]:
         """:func:`~embviz.metrics.id_scale_curve` (Gride on the shared graph, n2 up to 64 or

@@ -90,7 +90,18 @@ class KNNGraph:
         return self.indices.shape[0]
 
     def at_k(self, k: int) -> KNNGraph:
-        """The same graph cut to its first ``k <= self.k`` neighbours (no recomputation)."""
+        """The same graph cut to its first ``k <= self.k`` neighbours (no recomputation).
+
+        Parameters
+        ----------
+        k : int
+            Neighbourhood size of the result: each row keeps its k nearest neighbours, at
+            most ``self.k`` (a larger k is refused).
+
+        Returns
+        -------
+        KNNGraph with ``k`` neighbours per row
+        """
         k = check_positive_int(k, "k")
         if k > self.k:
             raise ValueError(f"k={k} exceeds the graph's k={self.k}; build the graph with "
@@ -596,8 +607,12 @@ def exact_knn_rows(X, rows, k: int = 10, metric: str = "cosine",
     ----------
     X : array of shape (n, d)
     rows : array of int, shape (m,)
-    k : int
-    metric : {"cosine", "euclidean"}
+        The rows whose neighbours are searched (among all n rows).
+    k : int, default 10
+        Neighbourhood size: each of the rows' k nearest other rows; k < n.
+    metric : {"cosine", "euclidean"}, default "cosine"
+    device : str, default "auto"
+        Torch device of the exact search (on CPU, faiss's flat index when installed).
 
     Returns
     -------
@@ -633,6 +648,18 @@ def subgraph_width(k: int, n: int) -> int:
     Of a row's K neighbours, a random half of the rows holds Binomial(K, 1/2); K = 2k +
     ⌈6√(2k)⌉ + 18 puts k about six standard deviations below the mean, so a row that falls
     short (and is searched exactly by :func:`subgraph`) is rare. Capped at n − 1.
+
+    Parameters
+    ----------
+    k : int
+        Neighbourhood size the subgraph of a half must have (neighbours per row).
+    n : int
+        Rows of the full graph.
+
+    Returns
+    -------
+    int
+        K, the neighbours per row to build the full graph with.
     """
     return int(min(2 * k + np.ceil(6 * np.sqrt(2 * k)) + 18, n - 1))
 
@@ -652,6 +679,7 @@ def subgraph(graph: KNNGraph, rows, k: int, X) -> KNNGraph:
     rows : array of int, shape (m,)
         Distinct row numbers; row i of the result is ``rows[i]``.
     k : int, k < m
+        Neighbourhood size of the subgraph: each row's k nearest neighbours within ``rows``.
     X : array of shape (n, d)
         The vectors the graph was built from (for the rows searched exactly).
 

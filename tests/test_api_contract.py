@@ -128,30 +128,9 @@ ONE_IDEA = {
     "n_retrieved": r"retriev|cut-off",
     "n_components": r"\bcomponents?\b",
 }
-#: Known to fail, in files being refactored by another change (issue 28, item 5, the
-#: metrics/landscape/exploration pass): ``k`` documented bare (``k : int, default 10``) or
-#: not at all, and top_pc_variance_share's ``k`` (the number of top principal components).
-#: Strict xfails: remove an entry once its docstring says what the name means.
-PENDING_IDEA = {
-    ("embviz", "leakage", "k"), ("embviz.neighbors", "KNNGraph.at_k", "k"),
-    ("embviz.neighbors", "exact_knn_rows", "k"), ("embviz.neighbors", "subgraph", "k"),
-    ("embviz.neighbors", "subgraph_width", "k"), ("embviz.metrics", "LocalScaling", "k"),
-    ("embviz.metrics", "antihub_occurrence", "k"), ("embviz.metrics", "antihubs", "k"),
-    ("embviz.metrics", "atkinson_index", "k"), ("embviz.metrics", "gini_index", "k"),
-    ("embviz.metrics", "hub_occurrence", "k"), ("embviz.metrics", "hubness_reduction_table", "k"),
-    ("embviz.metrics", "hubness_skewness", "k"), ("embviz.metrics", "hubness_summary", "k"),
-    ("embviz.metrics", "hubs", "k"), ("embviz.metrics", "k_occurrence", "k"),
-    ("embviz.metrics", "knn_classification_error", "k"),
-    ("embviz.metrics", "knn_predictions", "k"), ("embviz.metrics", "reduce_hubness", "k"),
-    ("embviz.metrics", "retrieval_scores", "k"), ("embviz.metrics", "robin_hood", "k"),
-    ("embviz.metrics", "subspace_scores", "k"), ("embviz.metrics", "top_pc_variance_share", "k"),
-    ("embviz.exploration", "Exploration.graph", "k"),
-    ("embviz.metrics", "similarity_bootstrap", "n_resamples"),
-    ("embviz.metrics", "spearman_permutation_test", "n_permutations"),
-    ("embviz.exploration", "Exploration.query", "k"), ("embviz.landscape", "MapTrust", "k"),
-    ("embviz.exploration", "Exploration.coords", "n_components"),
-    ("embviz.landscape", "local_outlier_factor", "k"),
-}
+#: Known to fail, in files another change is refactoring (strict xfails): remove an entry
+#: once its docstring says what the name means. (Issue 28, items 3 and 5, cleared the last.)
+PENDING_IDEA: set[tuple[str, str, str]] = set()
 _SECTIONS = ("Parameters", "Attributes", "Other Parameters")
 #: ``name`` or ``name, other`` (numpydoc's combined entry), then optionally `` : type``.
 _ENTRY = re.compile(r"(\*{0,2}\w+(?:\s*,\s*\*{0,2}\w+)*)\s*(?::.*)?")
@@ -246,9 +225,7 @@ NO_LOOP = {("embviz.drift", "centroid_shift"), ("embviz.drift", "depth_test"),
            ("embviz.stats", "p_value_floor"),
            ("embviz.metrics", "spearman_permutation_test")}  # scipy's, vectorized=True
 #: Loops without ``progress`` yet, in files another change is refactoring (strict xfails).
-PENDING_PROGRESS = {("embviz.metrics", "similarity_bootstrap"),
-                    ("embviz.metrics", "subsampling_ci"), ("embviz.metrics", "subsampling_halves"),
-                    ("embviz.exploration", "Exploration.geometry")}
+PENDING_PROGRESS: set[tuple[str, str]] = set()
 _LOOPS = {"n_resamples", "n_permutations", "max_steps"}
 
 

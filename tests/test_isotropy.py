@@ -61,7 +61,7 @@ def test_top_pc_variance_share(rng):
     X = rng.normal(size=(5000, 3)) * [3.0, 1.0, 1.0]
     assert top_pc_variance_share(X, 1) == pytest.approx(9 / 11, abs=0.02)
     assert top_pc_variance_share(X, 3) == pytest.approx(1.0)
-    with pytest.raises(ValueError, match="k=4 exceeds the dimension d=3"):
+    with pytest.raises(ValueError, match="n_components=4 exceeds the dimension d=3"):
         top_pc_variance_share(X, 4)
 
 

@@ -173,6 +173,8 @@ def leakage(a, b, threshold: float = DUPLICATE_THRESHOLD, k: int = 10, metric: s
     threshold : float >= 0, default 0.05
         As in :func:`duplicates` (1 − cos for cosine).
     k : int, default 10
+        Neighbourhood size: how many nearest pooled rows of each row of ``b`` are searched
+        for a match in ``a``.
     metric : {"cosine", "euclidean"}, default "cosine"
     progress : bool, default True
 

@@ -43,6 +43,7 @@ def local_outlier_factor(graph, k: int) -> np.ndarray:
         Over every row (any metric); checked by
         :func:`~embviz.neighbors.check_knn_graph`.
     k : int
+        Neighbourhood size: each row's k nearest neighbours give its k-distance and density.
         At most ``graph.k`` (a larger k is refused, never silently cut to the graph's).
 
     Returns

@@ -68,6 +68,8 @@ class MapTrust:
         ``knn_recall``, ``trustworthiness``, ``continuity`` of each point (in [0, 1]; 1 =
         its neighbourhood is kept), indexed by row number: a column to colour the map by.
     k : int
+        Neighbourhood size the map was scored at (each point's k nearest neighbours in the
+        space and on the map).
     parameters : dict
 
     The global values are :meth:`table`, their one line :meth:`summary`.

@@ -100,6 +100,8 @@ def k_occurrence(data, k: int = 10, metric: str = "cosine") -> np.ndarray:
     data : KNNGraph with ``graph.k >= k`` over all rows, EmbeddingSet or array (n, d)
         An array gets a graph (:func:`~embviz.neighbors.knn_graph`) with ``metric``.
     k : int, default 10
+        Neighbourhood size: each point's k nearest neighbours (the first k of a given
+        graph's).
     metric : {"cosine", "euclidean"}, default "cosine"
         Of the graph built here; a given graph must have been built with it.
 
@@ -128,6 +130,8 @@ def hubness_skewness(data, k: int = 10, metric: str = "cosine") -> float:
     ----------
     data : KNNGraph (``graph.k >= k``), EmbeddingSet or array of shape (n, d)
     k : int, default 10
+        Neighbourhood size: each point's k nearest neighbours (the first k of a given
+        graph's).
     metric : {"cosine", "euclidean"}, default "cosine"
 
     Returns
@@ -152,6 +156,8 @@ def robin_hood(data, k: int = 10, metric: str = "cosine") -> float:
     ----------
     data : KNNGraph (``graph.k >= k``), EmbeddingSet or array of shape (n, d)
     k : int, default 10
+        Neighbourhood size: each point's k nearest neighbours (the first k of a given
+        graph's).
     metric : {"cosine", "euclidean"}, default "cosine"
 
     Returns
@@ -178,6 +184,8 @@ def gini_index(data, k: int = 10, metric: str = "cosine") -> float:
     ----------
     data : KNNGraph (``graph.k >= k``), EmbeddingSet or array of shape (n, d)
     k : int, default 10
+        Neighbourhood size: each point's k nearest neighbours (the first k of a given
+        graph's).
     metric : {"cosine", "euclidean"}, default "cosine"
 
     Returns
@@ -209,6 +217,8 @@ def atkinson_index(data, k: int = 10, epsilon: float = 0.5, metric: str = "cosin
     ----------
     data : KNNGraph (``graph.k >= k``), EmbeddingSet or array of shape (n, d)
     k : int, default 10
+        Neighbourhood size: each point's k nearest neighbours (the first k of a given
+        graph's).
     epsilon : float in [0, 1], default 0.5
         Inequality aversion (scikit-hubness's default 0.5).
     metric : {"cosine", "euclidean"}, default "cosine"
@@ -236,6 +246,8 @@ def hubs(data, k: int = 10, hub_size: float = 2.0, metric: str = "cosine") -> np
     ----------
     data : KNNGraph (``graph.k >= k``), EmbeddingSet or array of shape (n, d)
     k : int, default 10
+        Neighbourhood size: each point's k nearest neighbours (the first k of a given
+        graph's).
     metric : {"cosine", "euclidean"}, default "cosine"
     hub_size : float, default 2.0
 
@@ -249,6 +261,14 @@ def hubs(data, k: int = 10, hub_size: float = 2.0, metric: str = "cosine") -> np
 
 def antihubs(data, k: int = 10, metric: str = "cosine") -> np.ndarray:
     """Row numbers of anti-hubs: points in no k-NN list (N_k = 0).
+
+    Parameters
+    ----------
+    data : KNNGraph (``graph.k >= k``), EmbeddingSet or array of shape (n, d)
+    k : int, default 10
+        Neighbourhood size: each point's k nearest neighbours (the first k of a given
+        graph's).
+    metric : {"cosine", "euclidean"}, default "cosine"
 
     Returns
     -------
@@ -267,6 +287,8 @@ def hub_occurrence(data, k: int = 10, hub_size: float = 2.0, metric: str = "cosi
     ----------
     data : KNNGraph (``graph.k >= k``), EmbeddingSet or array of shape (n, d)
     k : int, default 10
+        Neighbourhood size: each point's k nearest neighbours (the first k of a given
+        graph's).
     metric : {"cosine", "euclidean"}, default "cosine"
     hub_size : float, default 2.0
 
@@ -284,6 +306,14 @@ def antihub_occurrence(data, k: int = 10, metric: str = "cosine") -> float:
     Relative to the points, not to the neighbour slots (scikit-hubness
     ``antihub_occurrence``).
 
+    Parameters
+    ----------
+    data : KNNGraph (``graph.k >= k``), EmbeddingSet or array of shape (n, d)
+    k : int, default 10
+        Neighbourhood size: each point's k nearest neighbours (the first k of a given
+        graph's).
+    metric : {"cosine", "euclidean"}, default "cosine"
+
     Returns
     -------
     float in [0, 1]
@@ -299,6 +329,8 @@ def hubness_summary(data, k: int = 10, hub_size: float = 2.0,
     ----------
     data : KNNGraph (``graph.k >= k``), array of shape (n, d) or EmbeddingSet
     k : int, default 10
+        Neighbourhood size: each point's k nearest neighbours (the first k of a given
+        graph's).
     hub_size : float, default 2.0
     metric : {"cosine", "euclidean"}, default "cosine"
 
@@ -377,6 +409,8 @@ def knn_predictions(data, labels, k: int = 10, metric: str = "cosine") -> np.nda
     labels : array-like of shape (n,)
         Any hashable values; missing values are refused.
     k : int, default 10
+        Neighbourhood size: how many nearest neighbours vote (the first k of a given
+        graph's).
     metric : {"cosine", "euclidean"}, default "cosine"
 
     Returns

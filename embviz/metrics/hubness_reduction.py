@@ -277,6 +277,7 @@ class LocalScaling(_SecondaryDistance):
     Parameters
     ----------
     k : int, default 5
+        Neighbourhood size of the scale: σ_x is the distance to x's k-th nearest neighbour.
 
     Attributes
     ----------
@@ -479,6 +480,7 @@ def reduce_hubness(X, method: str, k: int = 10, n_candidates: int = 100,
         ``"mutual_proximity"`` (Gaussian, moments from a 1000-row sample), or a vector
         transform and a secondary distance joined by ``+``: ``"centering+mutual_proximity"``.
     k : int, default 10
+        Neighbourhood size of the result: nearest neighbours per row of the returned graph.
     n_candidates : int, default 100
         Candidates per row for the secondary distances (capped at n − 1; must be >= k).
     metric : {"cosine", "euclidean"}, the primary distance (after the vector transform)
@@ -554,7 +556,9 @@ def hubness_reduction_table(X, labels, methods=METHODS, k: int = 10,
     labels : array-like of shape (n,)
     methods : sequence of str, default :data:`METHODS`
         As in :func:`reduce_hubness`; ``"none"``, the baseline, is put first when missing.
-    k : int, default 10, for both the hubness measures and the classifier
+    k : int, default 10
+        Neighbourhood size of the hubness measures and of the classifier's vote with
+        ``protocol="loo"`` (``"cv"`` chooses the classifier's among ``cv_ks``).
     metric, n_candidates
         As in :func:`reduce_hubness`.
     alpha : float in (0, 1), default 0.05

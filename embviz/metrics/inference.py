@@ -26,6 +26,8 @@ def spearman_permutation_test(a, b, n_permutations: int = 100_000,
     a, b : array-like of shape (n,), n >= 3
         Finite numbers, neither constant (ρ is undefined for a constant sample).
     n_permutations : int, default 100,000
+        Random re-pairings (permutations) of ``b`` that sample the null distribution, between
+        10 and 1,000,000; all n! are enumerated when n! ≤ ``n_permutations``.
     random_state : int or None, default 0
 
     Returns
@@ -76,8 +78,8 @@ def _paired_values(values, name: str) -> np.ndarray:
     return values
 
 
-def similarity_bootstrap(spaces, gold, n_resamples: int = 1000,
-                         random_state: int | None = 0) -> tuple[np.ndarray, np.ndarray]:
+def similarity_bootstrap(spaces, gold, n_resamples: int = 1000, random_state: int | None = 0,
+                         progress: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """Document bootstrap of the Spearman correlation of cosine similarities with gold ones.
 
     The unit of resampling is the document, not the pair: pairs share documents, so resampling
@@ -91,7 +93,10 @@ def similarity_bootstrap(spaces, gold, n_resamples: int = 1000,
     spaces : sequence of m arrays of shape (n, d_i), the same n documents in each
     gold : array of shape (n, n), symmetric gold similarities
     n_resamples : int, default 1000
+        Bootstrap resamples of the documents (between 10 and 1,000,000).
     random_state : int or None, default 0
+    progress : bool, default True
+        A progress bar over the resamples.
 
     Returns
     -------
@@ -105,6 +110,8 @@ def similarity_bootstrap(spaces, gold, n_resamples: int = 1000,
     (resampling the units of a multi-sample/U-statistic design).
     """
     from scipy import stats
+
+    from .._progress import progress_bar
 
     if isinstance(spaces, np.ndarray) and spaces.ndim == 2:
         raise TypeError("spaces must be a sequence of arrays (n, d_i), one per space; got one "
@@ -125,7 +132,8 @@ def similarity_bootstrap(spaces, gold, n_resamples: int = 1000,
     estimates = np.array([stats.spearmanr(S[upper], gold[upper]).statistic for S in cosines])
     rng = np.random.default_rng(random_state)
     replicates = np.empty((n_resamples, len(cosines)))
-    for r in range(n_resamples):
+    for r in progress_bar(range(n_resamples), desc="document bootstrap", unit="resample",
+                          disable=not progress):
         draw = rng.choice(n, n, replace=True)
         i, j = draw[upper[0]], draw[upper[1]]
         keep = i != j

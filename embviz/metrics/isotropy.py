@@ -247,23 +247,25 @@ def effective_rank_from_gram_eigenvalues(eigenvalues: np.ndarray) -> float:
     return float(np.exp(-(p * np.log(p)).sum()))
 
 
-def top_pc_variance_share(X, k: int = 1) -> float:
-    """Share of the total variance carried by the top ``k`` principal components.
+def top_pc_variance_share(X, n_components: int = 1) -> float:
+    """Share of the total variance carried by the top ``n_components`` principal components.
 
     Parameters
     ----------
     X : array of shape (n, d)
-    k : int, default 1
+    n_components : int, default 1
+        How many principal components, the largest first; at most d.
 
     Returns
     -------
     float in [0, 1]
     """
     variances, _ = scaled_pca_variances(check_embeddings(X, min_rows=2))
-    k = check_positive_int(k, "k")
-    if k > len(variances):
-        raise ValueError(f"k={k} exceeds the dimension d={len(variances)}")
+    n_components = check_positive_int(n_components, "n_components")
+    if n_components > len(variances):
+        raise ValueError(f"n_components={n_components} exceeds the dimension "
+                         f"d={len(variances)}")
     total = variances.sum()
     if total == 0:
         raise ValueError("X has zero variance: all rows are identical")
-    return float(variances[:k].sum() / total)
+    return float(variances[:n_components].sum() / total)

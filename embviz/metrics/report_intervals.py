@@ -25,12 +25,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..neighbors import _subgraph
-from .resampling import (
-    HALF_SAMPLING,
-    complementary_halves,
-    complementary_interval,
-    wilson_interval,
-)
+from ..stats import wilson_interval
+from .resampling import HALF_SAMPLING, complementary_halves, complementary_interval
 
 __all__ = ["LOCAL_PROBES", "LOCAL_RESAMPLES", "half_sampling_intervals"]
 
@@ -156,8 +152,8 @@ def _rare_share(share: float, n: int, interval: tuple) -> tuple:
     is close to binomial, and half-samples that all hold none would give a zero-width
     interval. The hull of both keeps the half-sampling interval where anti-hubs cluster.
     """
-    low, high = wilson_interval(round(share * n), n)
-    return (min(interval[0], float(low)), max(interval[1], float(high)),
+    wilson = wilson_interval(round(share * n), n)
+    return (min(interval[0], float(wilson.ci_low)), max(interval[1], float(wilson.ci_high)),
             f"{interval[2]} and Wilson score interval of the count")
 
 

@@ -52,7 +52,6 @@ from .._validation import check_measure as _check_measure
 
 # bootstrap_ci and half_samples moved to embviz.stats; importable here for existing call sites
 from ..stats import bootstrap_ci, half_samples  # noqa: F401
-from ..stats import wilson_interval as _wilson_interval
 
 __all__ = ["HALF_SAMPLING", "INTERVAL_NOTE", "complementary_halves", "complementary_interval",
            "subsampling_ci", "subsampling_halves", "subsampling_interval"]
@@ -175,8 +174,8 @@ def subsampling_interval(estimate: float, replicates, n: int, m: int | None = No
 
 
 def subsampling_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int = 100,
-                   confidence: float = 0.95,
-                   random_state: int | None = 0) -> tuple[float, float, float]:
+                   confidence: float = 0.95, random_state: int | None = 0,
+                   progress: bool = True) -> tuple[float, float, float]:
     """Complementary half-sampling interval of ``measure(X)``: for spectral and neighbour-based
     measures.
 
@@ -194,6 +193,8 @@ def subsampling_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int =
         between 10 and 1,000,000.
     confidence : float in (0, 1), default 0.95
     random_state : int or None, default 0
+    progress : bool, default True
+        A progress bar over the splits.
 
     Returns
     -------
@@ -215,13 +216,14 @@ def subsampling_ci(measure: Callable[[np.ndarray], float], X, n_resamples: int =
     _check_measure(measure)
     X = check_embeddings(X, min_rows=4)
     check_number(confidence, "confidence", 0, 1, low_open=True, high_open=True)
-    estimate, halves = _subsampling_halves(measure, X, n_resamples, random_state)
+    estimate, halves = _subsampling_halves(measure, X, n_resamples, random_state, progress)
     return (estimate, *complementary_interval(estimate, halves[:, 0], halves[:, 1], len(X),
                                               confidence))
 
 
 def subsampling_halves(measure: Callable[[np.ndarray], float], X, n_resamples: int = 100,
-                       random_state: int | None = 0) -> tuple[float, np.ndarray]:
+                       random_state: int | None = 0,
+                       progress: bool = True) -> tuple[float, np.ndarray]:
     """``measure`` on all rows and on the complementary halves of :func:`subsampling_ci`.
 
     The splits depend only on the row count and ``random_state``: sets of the same rows (the
@@ -231,7 +233,7 @@ def subsampling_halves(measure: Callable[[np.ndarray], float], X, n_resamples: i
 
     Parameters
     ----------
-    measure, X, n_resamples, random_state
+    measure, X, n_resamples, random_state, progress
         As in :func:`subsampling_ci`.
 
     Returns
@@ -253,20 +255,19 @@ def subsampling_halves(measure: Callable[[np.ndarray], float], X, n_resamples: i
     """
     _check_measure(measure)
     return _subsampling_halves(measure, check_embeddings(X, min_rows=4), n_resamples,
-                               random_state)
+                               random_state, progress)
 
 
-def _subsampling_halves(measure, X: np.ndarray, n_resamples: int, random_state):
+def _subsampling_halves(measure, X: np.ndarray, n_resamples: int, random_state,
+                        progress: bool = True):
     """:func:`subsampling_halves` of checked rows (``n_resamples`` checked here)."""
+    from .._progress import progress_bar
+
     n_resamples = check_replicates(n_resamples, "n_resamples", minimum=10)
     splits = complementary_halves(len(X), n_resamples // 2, np.random.default_rng(random_state))
     estimate = float(measure(X))
-    return estimate, np.array([[measure(X[rows]) for rows in pair] for pair in splits], float)
+    return estimate, np.array([[measure(X[rows]) for rows in pair]
+                               for pair in progress_bar(splits, desc="half-samples",
+                                                        unit="split", disable=not progress)],
+                              float)
 
-
-def wilson_interval(successes, trials, confidence: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
-    """The ends of :func:`embviz.stats.wilson_interval` as ``(low, high)``, for the call sites
-    that still unpack them (the report's rare-share widening); new code reads the
-    :class:`~embviz.stats.Interval`'s ``ci_low`` and ``ci_high``."""
-    interval = _wilson_interval(successes, trials, confidence)
-    return interval.ci_low, interval.ci_high

@@ -178,6 +178,8 @@ def subspace_scores(X, dims: Sequence[int], labels=None, gold=None,
     n_seeds : int, default 5
         k-means seeds per subspace.
     k : int, default 10
+        Neighbourhood size of the classification task: the k nearest neighbours (cosine)
+        that vote.
     random_state : int, default 0
 
     Returns

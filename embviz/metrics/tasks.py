@@ -207,7 +207,8 @@ def retrieval_scores(X, labels, k: int = 10) -> dict[str, float]:
     X : EmbeddingSet, array or tensor of shape (n, d)
     labels : array-like of shape (n,)
     k : int, default 10
-        Capped at n − 1.
+        Neighbourhood size of recall@k: a query's k nearest neighbours by cosine similarity
+        are the documents it retrieves. Capped at n − 1.
 
     Returns
     -------
