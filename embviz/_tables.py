@@ -92,6 +92,8 @@ DISPLAY_NAMES = {
     # the rows of result objects' .table() (embviz._tables.measures_table)
     "statistic": "test statistic",
     "p_value": "p-value",
+    "n_a": "points (a)",
+    "n_b": "points (b)",
     "explained_variance": "explained variance (held out)",
     "l0": "active features per row (L0)",
     "dead_fraction": "share of dead features",
@@ -131,7 +133,8 @@ COLUMN_NAMES = {
     "distance": "distance", "n_matches": "near duplicates in {a}",
     "knn_distance_outlier": "far (kNN distance)", "lof_outlier": "locally sparse (LOF)",
     "depth_outlier": "atypical (depth)", "n_flags": "outlier flags", "column": "column",
-    **{name: label for name, label in DISPLAY_NAMES.items() if name not in ("n", "d")},
+    **{name: label for name, label in DISPLAY_NAMES.items()
+       if name not in ("n", "d", "n_a", "n_b")},  # as columns, n_a/n_b name the groups
 }
 _P_FLOOR = 1e-6  # below this a p-value prints as "< 1e-6"
 

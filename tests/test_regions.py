@@ -116,7 +116,11 @@ def test_a_card_equals_the_global_measures_on_the_region(planted):
     assert card.central["tte_depth"].min() > card.atypical["tte_depth"].max()
     assert card.difference.p_value < 0.05 and card.difference.method == "mmd"
     table = card.table()
+    assert list(table.columns) == ["metric", "value", "ci_low", "ci_high", "parameters"]
     assert {"n", "share", "isoscore", "knn_distance", "mmd"} <= set(table["metric"])
+    test = table[table["parameters"].str.startswith("test=mmd")].set_index("metric")
+    assert test.loc["p_value", "value"] == card.difference.p_value
+    assert test.loc["n_a", "value"] == card.difference.n_a
 
 
 def test_card_intervals_hold_their_estimates(planted):

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .._tables import result_table
+from .._tables import RESULT_COLUMNS, measures_table, result_table
 from .._validation import check_positive_int, check_random_state, check_replicates, check_rows
 from ..embedding_set import EmbeddingSet
 from ._inputs import vectors_and_graph
@@ -81,11 +81,18 @@ class RegionCard:
     parameters: dict = field(default_factory=dict)
 
     def table(self) -> pd.DataFrame:
-        """Every number of the card as one long result table (size, geometry, the test)."""
-        size = result_table([{"metric": "n", "value": self.size},
-                             {"metric": "share", "value": self.share}])
-        test = pd.DataFrame([self.difference.to_dict()])
-        return pd.concat([size, self.geometry, test], ignore_index=True)
+        """Every number of the card as one long result table: ``metric, value, ci_low,
+        ci_high, parameters``.
+
+        The region's size (``n``, all its points) and ``share``, then :attr:`geometry` (whose
+        own ``n`` counts the points it used), then the test against the rest
+        (:meth:`TwoSampleResult.table`: the effect, ``statistic``, ``p_value``, ``n_a``,
+        ``n_b``, each row's ``parameters`` starting ``test=mmd``).
+        """
+        size = measures_table([{"metric": "n", "value": self.size},
+                               {"metric": "share", "value": self.share}])
+        geometry = measures_table(self.geometry[RESULT_COLUMNS].to_dict("records"))
+        return pd.concat([size, geometry, self.difference.table()], ignore_index=True)
 
 
 def region_card(data, rows, graph=None, name: str = "", k: int = 10,
@@ -104,7 +111,7 @@ def region_card(data, rows, graph=None, name: str = "", k: int = 10,
     graph : KNNGraph, optional
         The shared graph of ``data`` (``Exploration.graph(k)``), at least ``k`` neighbours.
     name : str, default ""
-        The region's name (``Regions.table["name"]``).
+        The region's name (``Regions.regions["name"]``).
     k : int, default 10
         Neighbourhood of hubness and density, and of the corpus's hubs.
     columns : sequence of str, default ("label", "group")
