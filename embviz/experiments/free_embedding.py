@@ -90,10 +90,11 @@ class FreeEmbeddingFit:
     def table(self) -> pd.DataFrame:
         """The run as a long table (``metric, value, ci_low, ci_high, parameters``):
         ``solved`` (1 or 0), ``accuracy``, ``steps``, ``loss``, ``seconds``; ``parameters``
-        are ``n, d, k`` and why it stopped."""
+        are ``n, d, n_relevant`` and why it stopped."""
         return measures_table(({"metric": name, "value": getattr(self, name)}
                                for name in ("solved", "accuracy", "steps", "loss", "seconds")),
-                              {"n": self.n, "d": self.d, "k": self.k, "stop": self.stop})
+                              {"n": self.n, "d": self.d, "n_relevant": self.n_relevant,
+                               "stop": self.stop})
 
 
 @dataclass
@@ -125,11 +126,11 @@ class CriticalN:
     def table(self) -> pd.DataFrame:
         """The search as a long table (``metric, value, ci_low, ci_high, parameters``):
         ``critical_n``, ``first_failure`` (NaN when none failed), ``n_trials``;
-        ``parameters`` are ``d, k``. The runs themselves are :attr:`trials`."""
+        ``parameters`` are ``d, n_relevant``. The runs themselves are :attr:`trials`."""
         return measures_table([{"metric": "critical_n", "value": self.critical_n},
                                {"metric": "first_failure", "value": self.first_failure},
                                {"metric": "n_trials", "value": len(self.trials)}],
-                              {"d": self.d, "k": self.k})
+                              {"d": self.d, "n_relevant": self.n_relevant})
 
 
 def paper_critical_n(d) -> np.ndarray:
