@@ -22,7 +22,7 @@ must be in memory at once: while faiss builds the HNSW index, the unit rows (n·
 and faiss's copy of them; then faiss's copy (the search refines from it), its links and the
 graph (n·k int64 + float32); in the report, the graph and the report's unit rows. Everything
 else is read from the memory map block by block, and the map's pages are handed back after
-each block (``embviz._validation.read_blocks``), so they do not add up in the RSS.
+each block (``embviz._blocks.read_blocks``), so they do not add up in the RSS.
 """
 
 from __future__ import annotations

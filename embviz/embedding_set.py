@@ -44,6 +44,8 @@ class EmbeddingSet:
     vectors: np.ndarray
     meta: pd.DataFrame
     provenance: dict[str, Any] = field(default_factory=dict)
+    #: How ``embviz._validation.vectors_of`` knows a set without importing this module.
+    _embviz_set = True
 
     def __post_init__(self) -> None:
         self.vectors = check_embeddings(self.vectors, name="vectors").astype(np.float32,

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from ._blocks import unit_rows
 from ._config import cache_dir
 from ._files import (
     CorruptFileError,
@@ -30,7 +31,7 @@ from ._files import (
     remove_orphan_temp_files,
     save_checked_array,
 )
-from ._validation import check_choice, check_positive_int, check_replicates, unit_rows
+from ._validation import check_choice, check_positive_int, check_replicates
 from .embedding_set import EmbeddingSet
 
 __all__ = ["DEFAULT_N", "LAYER_ROWS", "MAP_METHODS", "MAX_GROUP_VALUES", "MAX_MAP_POINTS",

@@ -4,13 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validation import (
-    check_choice,
-    check_embeddings,
-    check_positive_int,
-    read_blocks,
-    scaled_moments,
-)
+from ._blocks import read_blocks, scaled_moments
+from ._validation import check_choice, check_embeddings, check_positive_int
 
 __all__ = ["pca_map", "umap_map"]
 

@@ -29,16 +29,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._validation import (
-    check_choice,
-    check_embeddings,
-    check_positive_int,
-    check_random_state,
-    power_of_two_scale,
-    read_blocks,
-    row_blocks,
-    unit_rows,
-)
+from ._blocks import power_of_two_scale, read_blocks, row_blocks, unit_rows
+from ._validation import check_choice, check_embeddings, check_positive_int, check_random_state
 
 __all__ = ["KNNGraph", "as_knn_graph", "check_knn_graph", "exact_knn_rows", "knn_graph",
            "recall_at_k", "subgraph", "subgraph_width"]

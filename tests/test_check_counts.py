@@ -17,6 +17,7 @@ from collections import Counter
 import numpy as np
 import pytest
 
+import embviz._blocks as blocks
 import embviz._validation as validation
 import embviz.neighbors as neighbors
 from embviz.landscape import region_card
@@ -25,7 +26,7 @@ from embviz.neighbors import knn_graph
 
 COUNTED = {"scans": (validation, "check_embeddings"),
            "graph_checks": (neighbors, "_check_graph"),
-           "unit_rows": (validation, "unit_rows")}
+           "unit_rows": (blocks, "unit_rows")}
 
 
 @pytest.fixture

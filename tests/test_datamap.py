@@ -12,11 +12,11 @@ pytest.importorskip("datashader")
 
 from embviz.viz.datamap import (  # noqa: E402
     DataMap,
-    category_colors,
     datamap_figure,
     rows_in_box,
     rows_in_polygon,
 )
+from embviz.viz.encoding import category_colors  # noqa: E402
 
 
 def _grid_map(values=None, width=20, height=10, repeat=3, random_state=0):

@@ -139,7 +139,7 @@ def _depth_pair(rng, n, s):
 
 def _depth_q(a, b) -> float:
     """Q of :func:`depth_test` without its p-value and interval (for the Monte-Carlo θₙ)."""
-    from embviz._validation import unit_rows
+    from embviz._blocks import unit_rows
     from embviz.drift.depth import _depth_q, _reference_depths
 
     F, G = unit_rows(a), unit_rows(b)

@@ -3,13 +3,13 @@
 import numpy as np
 import pytest
 
+from embviz._blocks import unit_rows
 from embviz._validation import (
     check_embeddings,
     check_memory,
     check_number,
     check_replicates,
     check_texts,
-    unit_rows,
     vectors_of,
 )
 

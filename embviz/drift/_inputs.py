@@ -7,15 +7,9 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_embeddings
-from ..embedding_set import EmbeddingSet
 
 #: Smallest sample per side accepted by the two-sample tests.
 MIN_SAMPLE = 5
-
-
-def texts_of(x: Any) -> list[str] | None:
-    """The texts of an EmbeddingSet, else ``None``."""
-    return x.texts if isinstance(x, EmbeddingSet) else None
 
 
 def check_samples(a: Any, b: Any, min_rows: int = MIN_SAMPLE) -> tuple[np.ndarray, np.ndarray]:

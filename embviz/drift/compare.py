@@ -14,17 +14,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._blocks import unit_rows
 from .._tables import result_table
 from .._validation import (
     check_embeddings,
     check_number,
     check_positive_int,
     check_replicates,
-    unit_rows,
+    texts_of,
 )
 from ..metrics.resampling import HALF_SAMPLING, complementary_halves, complementary_interval
 from ..neighbors import subgraph, subgraph_width
-from ._inputs import texts_of
 
 __all__ = ["LinearMap", "compare_models", "knn_overlap", "linear_cka", "linear_compensation",
            "procrustes_error", "relative_agreement", "relative_representation"]

@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import stats
 
-from .._validation import check_embeddings, check_number, check_replicates, unit_rows
+from .._blocks import unit_rows
+from .._validation import check_embeddings, check_number, check_replicates
 from ._inputs import MIN_SAMPLE, check_samples
 from ._intervals import HALF_SAMPLING_TWO, half_sampling_interval, two_sample_half_samples
 from ._result import TwoSampleResult

@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_number, check_positive_int
-from ._inputs import MIN_SAMPLE, check_bandwidth, check_samples, sample_frame, texts_of
+from .._validation import check_number, check_positive_int, texts_of
+from ._inputs import MIN_SAMPLE, check_bandwidth, check_samples, sample_frame
 from ._kernel_sums import _BLOCK_BYTES, _NUMPY_MAX_ROWS, KernelSpec, _kernel_block, median_distance
 from .classifier import out_of_fold_scores
 from .depth import _reference_depths
@@ -124,7 +124,7 @@ def depth_outliers(a, b, quantile: float = 0.05) -> pd.DataFrame:
     Seegmiller & Preum (2023), "Statistical Depth for Ranking and Characterizing
     Transformer-Based Text Embeddings", EMNLP.
     """
-    from .._validation import unit_rows
+    from .._blocks import unit_rows
 
     A, B = check_samples(a, b, MIN_SAMPLE)
     quantile = check_number(quantile, "quantile", 0, 1, low_open=True, high_open=True)

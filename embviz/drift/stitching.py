@@ -21,9 +21,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._blocks import unit_rows
 from .._progress import progress_bar
 from .._tables import result_table
-from .._validation import check_number, check_positive_int, unit_rows
+from .._validation import check_number, check_positive_int
 from ..stats import wilson_interval
 from .compare import _paired
 

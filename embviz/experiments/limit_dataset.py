@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._blocks import unit_rows
 from .._progress import progress_bar
 from .._validation import (
     check_embeddings,
@@ -27,7 +28,6 @@ from .._validation import (
     check_random_state,
     check_replicates,
     check_texts,
-    unit_rows,
 )
 
 __all__ = ["LimitDataset", "bm25_scores", "limit_dataset", "recall_at_k", "recall_table",

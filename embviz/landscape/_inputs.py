@@ -8,7 +8,6 @@ from typing import Any
 import numpy as np
 
 from .._validation import check_choice, check_embeddings, check_positive_int
-from ..embedding_set import EmbeddingSet
 from ..neighbors import METRICS, KNNGraph, _check_graph, _knn_graph
 
 
@@ -30,17 +29,6 @@ def vectors_and_graph(data: Any, graph: KNNGraph | None, k: int, metric: str, wh
     if graph is None:
         return X, _knn_graph(X, k, metric, progress=progress)
     return X, _check_graph(graph, k, metric, what, X)
-
-
-def texts_of(data: Any, n: int, texts=None) -> list[str] | None:
-    """The texts of ``data`` (an EmbeddingSet's ``text`` column), or ``texts`` given for an
-    array (checked to have n items), else ``None``."""
-    if texts is None:
-        return data.texts if isinstance(data, EmbeddingSet) else None
-    texts = [str(t) for t in texts]
-    if len(texts) != n:
-        raise ValueError(f"texts has {len(texts)} items but data has {n} rows")
-    return texts
 
 
 def number_by_size(membership: np.ndarray) -> np.ndarray:

@@ -28,8 +28,8 @@ import pandas as pd
 import scipy.sparse as sp
 
 from .._tables import measures_table
-from .._validation import check_embeddings, check_positive_int
-from ._inputs import texts_of, vectors_and_graph
+from .._validation import check_embeddings, check_positive_int, texts_of
+from ._inputs import vectors_and_graph
 from .leiden import check_resolutions, leiden_levels
 
 __all__ = ["RESOLUTIONS", "Regions", "regions"]

@@ -27,9 +27,9 @@ import numpy as np
 import pandas as pd
 
 from .._tables import measures_table
-from .._validation import check_number
+from .._validation import check_number, texts_of
 from ..drift._inputs import check_samples
-from ._inputs import number_by_size, texts_of, vectors_and_graph
+from ._inputs import number_by_size, vectors_and_graph
 
 __all__ = ["DUPLICATE_THRESHOLD", "Duplicates", "duplicates", "leakage"]
 

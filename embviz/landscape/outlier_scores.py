@@ -18,9 +18,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .._validation import check_number, check_positive_int, unit_rows
+from .._blocks import unit_rows
+from .._validation import check_number, check_positive_int, texts_of
 from ..neighbors import check_knn_graph
-from ._inputs import texts_of, vectors_and_graph
+from ._inputs import vectors_and_graph
 
 __all__ = ["local_outlier_factor", "outliers"]
 

@@ -42,14 +42,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from .._blocks import unit_rows
 from .._tables import measures_table
-from .._validation import (
-    check_embeddings,
-    check_positive_int,
-    check_random_state,
-    check_rows,
-    unit_rows,
-)
+from .._validation import check_embeddings, check_positive_int, check_random_state, check_rows
 from ._inputs import vectors_and_graph
 
 __all__ = ["MapTrust", "map_trust"]

@@ -24,13 +24,13 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
+from .._blocks import unit_rows
 from .._validation import (
     check_choice,
     check_embeddings,
     check_number,
     check_positive_int,
     check_replicates,
-    unit_rows,
 )
 from ..neighbors import METRICS, KNNGraph, check_knn_graph, knn_graph
 from ..stats.multiplicity import _benjamini_hochberg

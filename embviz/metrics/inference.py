@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_embeddings, check_replicates, unit_rows
+from .._blocks import unit_rows
+from .._validation import check_embeddings, check_replicates
 from .tasks import _gold
 
 __all__ = ["similarity_bootstrap", "spearman_permutation_test"]

@@ -23,13 +23,8 @@ import warnings
 
 import numpy as np
 
-from .._validation import (
-    check_choice,
-    check_embeddings,
-    check_number,
-    check_positive_int,
-    unit_rows,
-)
+from .._blocks import unit_rows
+from .._validation import check_choice, check_embeddings, check_number, check_positive_int
 from ..neighbors import METRICS, KNNGraph, _check_graph, _knn_graph, as_knn_graph
 from .isotropy import scaled_pca_variances
 

@@ -15,14 +15,8 @@ import numpy as np
 import pandas as pd
 from scipy.special import logsumexp
 
-from .._validation import (
-    check_embeddings,
-    check_positive_int,
-    power_of_two_scale,
-    read_blocks,
-    scaled_moments,
-    unit_rows,
-)
+from .._blocks import power_of_two_scale, read_blocks, scaled_moments, unit_rows
+from .._validation import check_embeddings, check_positive_int
 
 __all__ = ["average_cosine", "effective_rank", "isoscore", "partition_isotropy",
            "pca_variances", "rogue_dimensions", "top_pc_variance_share"]
@@ -62,7 +56,7 @@ def pca_variances(X) -> np.ndarray:
 def scaled_pca_variances(X: np.ndarray) -> tuple[np.ndarray, int]:
     """The PCA variances of ``X / 2**e`` and ``e``, for a checked ``X``.
 
-    With ``2**e`` just above ``max|X|`` (:func:`~embviz._validation.power_of_two_scale`), the
+    With ``2**e`` just above ``max|X|`` (:func:`~embviz._blocks.power_of_two_scale`), the
     spectrum neither overflows nor underflows; it is the spectrum of ``X`` times ``4**-e``,
     which is all that the scale-free measures (IsoScore, effective rank, variance shares) need.
     """
@@ -189,7 +183,7 @@ def average_cosine(X) -> float:
     Uses Σ_{i≠j} uᵢ·uⱼ = ‖Σᵢ uᵢ‖² − n for unit vectors uᵢ, so no n×n matrix is formed.
     High values (e.g. > 0.5) mean anisotropy: vectors share a common direction
     (Ethayarajh 2019, "How Contextual are Contextualized Word Representations?").
-    Independent of the rows' scale, however extreme (see :func:`~embviz._validation.unit_rows`).
+    Independent of the rows' scale, however extreme (see :func:`~embviz._blocks.unit_rows`).
 
     Parameters
     ----------

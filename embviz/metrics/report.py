@@ -18,16 +18,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._validation import (
-    check_choice,
-    check_embeddings,
-    check_positive_int,
-    check_replicates,
-    power_of_two_scale,
-    read_blocks,
-    scaled_moments,
-    unit_rows,
-)
+from .._blocks import power_of_two_scale, read_blocks, scaled_moments, unit_rows
+from .._validation import check_choice, check_embeddings, check_positive_int, check_replicates
 from ..neighbors import KNNGraph, _check_graph, subgraph_width
 from .hubness import (
     _antihub_share,
@@ -73,7 +65,7 @@ def _isotropy_values(X: np.ndarray, dtype=np.float64) -> list[float]:
     matters when every half-sample recomputes them. The half-samples use ``float32``
     products (twice as fast): only differences between a half and its complement enter an
     interval, and rounding that both share cancels there. Everything is accumulated block by
-    block (:func:`~embviz._validation.read_blocks`), so a memory-mapped ``X`` is never copied.
+    block (:func:`~embviz._blocks.read_blocks`), so a memory-mapped ``X`` is never copied.
     """
     mean, gram = scaled_moments(X, power_of_two_scale(X), center=False, dtype=dtype)
     cov = (gram - len(X) * np.outer(mean, mean)) / (len(X) - 1)

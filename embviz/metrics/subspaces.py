@@ -33,12 +33,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._validation import (
-    check_choice,
-    check_embeddings,
-    check_positive_int,
-    unit_rows,
-)
+from .._blocks import unit_rows
+from .._validation import check_choice, check_embeddings, check_positive_int
 from .tasks import _gold, _knn_accuracy, _labels, _n_clusters, _retrieval
 
 __all__ = ["SUBSPACES", "chance_corrected_clustering", "subspace_projection", "subspace_scores"]

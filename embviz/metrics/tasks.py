@@ -27,7 +27,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from .._validation import check_embeddings, check_positive_int, unit_rows
+from .._blocks import unit_rows
+from .._validation import check_embeddings, check_positive_int
 from ..neighbors import knn_graph
 from .hubness import knn_classification_error
 

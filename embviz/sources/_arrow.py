@@ -17,7 +17,7 @@ from typing import Callable
 import numpy as np
 
 from .._files import write_atomic
-from .._validation import float32_overflow_rows
+from ._assemble import assemble, check_float32_range
 
 #: What a vector column must be, in the words of every message.
 EXPECTED = ("a list or fixed-size list of numbers per row (e.g. fixed_size_list<float>[384] "
@@ -136,24 +136,6 @@ class ArrowSource:
                    lambda name: iter(table.column(name).chunks))
 
 
-def check_float32_range(vectors: np.ndarray, what: str, vector_column: str,
-                        start: int = 0) -> None:
-    """Refuse vectors with finite values beyond float32's range (|x| > 3.4e38).
-
-    Vectors are kept as float32, where such values would become infinite: checked on the
-    values as read, before the cast, so the message says what is wrong (not "NaN or
-    infinite", which the file never held).
-    """
-    rows = float32_overflow_rows(vectors)
-    if rows.size:
-        first = (rows[:5] + start).tolist()
-        raise ValueError(f"{what}: {vector_column!r} holds values beyond float32's range "
-                         f"(|x| > {np.finfo(np.float32).max:.3g}) in {rows.size} row(s), first "
-                         f"at rows {first}; embviz keeps vectors as float32, where they would "
-                         f"become infinite: rescale them (e.g. divide by their largest "
-                         f"absolute value)")
-
-
 def _dims_agree(d: int, expected: int | None, start: int, vector_column: str,
                 what: str) -> None:
     if expected is not None and d != expected:
@@ -232,8 +214,6 @@ def embedding_set_from_arrow(src: ArrowSource, what: str, vector_column: str | N
     """An :class:`~embviz.EmbeddingSet` from a tabular source: its vector column as the
     vectors, every other column as metadata (see :func:`~embviz.sources._assemble.assemble`).
     """
-    from ._assemble import assemble
-
     name = find_vector_column(src.schema, vector_column, what)
     if src.num_rows == 0:
         raise ValueError(f"{what} has no rows: expected at least one vector")

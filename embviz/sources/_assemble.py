@@ -7,12 +7,30 @@ import datetime as _dt
 import numpy as np
 import pandas as pd
 
+from .._blocks import float32_overflow_rows
 from ..datasets import _corpus_from_frame
 from ..embedding_set import EmbeddingSet
-from ._arrow import check_float32_range
 
 #: The metadata roles a source can map from its own columns (as in ``read_corpus``).
 ROLES = ("text_column", "label_column", "group_column", "time_column", "id_column")
+
+
+def check_float32_range(vectors: np.ndarray, what: str, vector_column: str,
+                        start: int = 0) -> None:
+    """Refuse vectors with finite values beyond float32's range (|x| > 3.4e38).
+
+    Vectors are kept as float32, where such values would become infinite: checked on the
+    values as read, before the cast, so the message says what is wrong (not "NaN or
+    infinite", which the file never held).
+    """
+    rows = float32_overflow_rows(vectors)
+    if rows.size:
+        first = (rows[:5] + start).tolist()
+        raise ValueError(f"{what}: {vector_column!r} holds values beyond float32's range "
+                         f"(|x| > {np.finfo(np.float32).max:.3g}) in {rows.size} row(s), first "
+                         f"at rows {first}; embviz keeps vectors as float32, where they would "
+                         f"become infinite: rescale them (e.g. divide by their largest "
+                         f"absolute value)")
 
 
 def storage(vectors: np.ndarray) -> str:

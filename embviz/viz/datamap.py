@@ -26,33 +26,22 @@ import pandas as pd
 
 from .._validation import check_embeddings
 from .encoding import (
+    MAX_CATEGORIES,
     NO_VALUE_COLOR,
     ZERO_COLOR,
     ColorEncoding,
+    category_colors,
     choose_encoding,
     hex_rgb,
     is_continuous,
 )
 
-__all__ = ["DataMap", "DrawnView", "category_colors", "datamap_figure", "rows_in_box",
-           "rows_in_polygon"]
+__all__ = ["DataMap", "DrawnView", "datamap_figure", "rows_in_box", "rows_in_polygon"]
 
-#: Categories past this many share the last colour (grey) and the legend entry "other".
-MAX_CATEGORIES = 255
-_OTHER_COLOR = "#b0b0b0"
 _HOVER_CHARS = 200
 _MIN_ALPHA = 150  # the faintest non-empty pixel (one point) stays clearly visible
 _UNSELECTED_ALPHA = 0.25  # how much unselected points fade while a selection is shown
 _FAINT_ALPHA = 0.35  # the zeros of a sparse measure, under its active points
-
-
-def category_colors(n: int) -> list[str]:
-    """``n`` distinguishable hex colours: colorcet's Glasbey palette (256 colours, light
-    colours removed), then grey for every category past :data:`MAX_CATEGORIES`."""
-    import colorcet
-
-    palette = list(colorcet.palette["glasbey_category10"])[:MAX_CATEGORIES]
-    return [palette[i] if i < len(palette) else _OTHER_COLOR for i in range(n)]
 
 
 def rows_in_box(coords: np.ndarray, bounds) -> np.ndarray:

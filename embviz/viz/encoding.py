@@ -30,7 +30,22 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["NO_VALUE_COLOR", "ZERO_COLOR", "ColorEncoding", "choose_encoding", "is_continuous"]
+__all__ = ["MAX_CATEGORIES", "NO_VALUE_COLOR", "ZERO_COLOR", "ColorEncoding", "category_colors",
+           "choose_encoding", "is_continuous"]
+
+#: Categories past this many share the last colour (grey) and the legend entry "other".
+MAX_CATEGORIES = 255
+_OTHER_COLOR = "#b0b0b0"
+
+
+def category_colors(n: int) -> list[str]:
+    """``n`` distinguishable hex colours: colorcet's Glasbey palette (256 colours, light
+    colours removed), then grey for every category past :data:`MAX_CATEGORIES`."""
+    import colorcet
+
+    palette = list(colorcet.palette["glasbey_category10"])[:MAX_CATEGORIES]
+    return [palette[i] if i < len(palette) else _OTHER_COLOR for i in range(n)]
+
 
 #: Colour of points without a value (and the legend swatch "no value").
 NO_VALUE_COLOR = "#d9d9d9"
@@ -85,8 +100,6 @@ class ColorEncoding:
         import colorcet
 
         if self.kind == "category":
-            from .datamap import category_colors
-
             return category_colors(len(self.categories))
         return list(colorcet.palette[_PALETTES[self.kind]])
 

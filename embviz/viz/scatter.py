@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 
 from .._validation import check_embeddings
-from .datamap import category_colors
-from .encoding import NO_VALUE_COLOR, choose_encoding
+from .encoding import NO_VALUE_COLOR, category_colors, choose_encoding
 
 __all__ = ["scatter_map"]
 
